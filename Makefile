@@ -1,0 +1,49 @@
+# battlemap: `make demo` runs the demo on a fresh machine, `make test` the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8050
+
+.PHONY: setup python postgis os demo serve test lint format bench clean
+
+setup: python postgis os
+
+python: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+postgis:
+	bash scripts/setup_postgis.sh
+
+os:
+	bash scripts/setup_os.sh
+
+demo: setup
+	$(BIN)/battlemap db init
+	$(BIN)/battlemap demo load
+	$(BIN)/battlemap serve --host $(HOST) --port $(PORT)
+
+serve: python
+	$(BIN)/battlemap serve --host $(HOST) --port $(PORT)
+
+test: setup
+	$(BIN)/pytest
+
+lint: python
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: python
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: setup
+	$(BIN)/python -m bench.etl
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

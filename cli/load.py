@@ -1,0 +1,94 @@
+"""``battlemap load KIND PATH`` and ``battlemap qa``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from cli import context
+from etl import pipeline
+from etl.assign import qa_summary
+from etl.jobs import KINDS
+from etl.jobs.base import LoadOptions
+
+
+def _bbox(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[float, ...] | None:
+    if value is None:
+        return None
+    try:
+        parts = tuple(float(v) for v in value.split(","))
+    except ValueError:
+        parts = ()
+    if len(parts) != 4 or parts[0] >= parts[2] or parts[1] >= parts[3]:
+        raise click.BadParameter(f"expected MINX,MINY,MAXX,MAXY with min < max, got {value!r}")
+    return parts
+
+
+@click.command("load")
+@click.argument("kind", type=click.Choice(KINDS))
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--crs", help="Coordinate system of the input: wgs84, gcj02, bd09 or EPSG:<code>.")
+@click.option("--date", "date_", type=click.DateTime(["%Y-%m-%d"]), help="Date the rows are valid for.")
+@click.option("--lon-col", help="Column holding longitudes (x).")
+@click.option("--lat-col", help="Column holding latitudes (y).")
+@click.option("--wkt-col", help="Column holding WKT geometries.")
+@click.option("--id-col", help="Column holding the source's id (makes reloads update in place).")
+@click.option("--name-col", help="Column holding names.")
+@click.option("--layer", help="Layer of a multi-layer file (GeoPackage).")
+@click.option("--level", help="admin only: level of every row (district, subdistrict, committee).")
+@click.option("--area", callback=_bbox, help="Reject rows outside MINX,MINY,MAXX,MAXY (WGS84).")
+@click.option("--rejects", type=click.Path(path_type=Path), help="Where to write rejected rows (CSV).")
+@click.option("--strict", is_flag=True, help="Load nothing if any row is rejected.")
+@click.option("--source", help="Provenance label stored with the rows (default: the file name).")
+@click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: on long files).")
+def load(
+    kind: str,
+    path: Path,
+    crs: str | None,
+    date_: dt.datetime | None,
+    lon_col: str | None,
+    lat_col: str | None,
+    wkt_col: str | None,
+    id_col: str | None,
+    name_col: str | None,
+    layer: str | None,
+    level: str | None,
+    area: tuple[float, float, float, float] | None,
+    rejects: Path | None,
+    strict: bool,
+    source: str | None,
+    progress: bool | None,
+) -> None:
+    """Load a file of KIND into PostGIS, in one transaction (all or nothing)."""
+    options = LoadOptions(
+        crs=crs,
+        date=date_.date() if date_ else None,
+        lon_col=lon_col,
+        lat_col=lat_col,
+        wkt_col=wkt_col,
+        id_col=id_col,
+        name_col=name_col,
+        layer=layer,
+        level=level,
+        area=area,
+        rejects_path=rejects,
+        strict=strict,
+        source=source,
+        progress=progress,
+    )
+    engine = context.engine()
+    with engine.begin() as conn:
+        report = pipeline.load(conn, kind, path, options=options, settings=context.settings().etl)
+    click.echo(report.summary())
+    if report.rejected:
+        click.echo(f"warning: {report.rejected} rows rejected, listed in {report.rejects_path}", err=True)
+
+
+@click.command("qa")
+def qa() -> None:
+    """Print the data-quality summary (buildings outside grids, overlapping grids)."""
+    with context.engine().connect() as conn:
+        for key, value in qa_summary(conn).items():
+            click.echo(f"{key:45} {value:>10,}")

@@ -1,0 +1,98 @@
+"""What a load job is: the fields it reads, the geometry it expects, and its SQL hooks.
+
+A new kind of input is one new module in etl/jobs/ with a ``JOB`` and one entry in
+``etl.jobs.REGISTRY``; the pipeline (etl/pipeline.py) does the rest the same way for all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Connection
+
+from etl.columns import Parser, as_text
+from etl.report import LoadReport
+from etl.staging import StageColumn
+
+
+@dataclass(frozen=True)
+class Field:
+    """One attribute a job reads: where to find it, how to parse it, where it goes."""
+
+    name: str
+    candidates: tuple[str, ...] = ()
+    parse: Parser = as_text
+    sql_type: str = "text"
+    required: bool = False
+    # Copied to the target table under the same name; False for references resolved in SQL.
+    target: bool = True
+    # The CLI option that names this field's column explicitly (``id`` -> --id-col, ``name`` -> --name-col).
+    option: str | None = None
+
+    @property
+    def stage_column(self) -> StageColumn:
+        return StageColumn(self.name, self.sql_type)
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """The options of ``battlemap load``, shared by every kind."""
+
+    crs: str | None = None
+    date: dt.date | None = None
+    lon_col: str | None = None
+    lat_col: str | None = None
+    wkt_col: str | None = None
+    id_col: str | None = None
+    name_col: str | None = None
+    layer: str | None = None
+    level: str | None = None
+    area: tuple[float, float, float, float] | None = None
+    rejects_path: Path | None = None
+    strict: bool = False
+    source: str | None = None
+    progress: bool | None = None
+    assign: bool = True
+
+
+@dataclass
+class Job:
+    """A kind of input: subclasses override the hooks they need."""
+
+    kind: str
+    table: str
+    fields: tuple[Field, ...]
+    # Geometry types accepted; None when the kind has no geometry of its own.
+    geometry: tuple[str, ...] | None = None
+    geometry_required: bool = True
+    # The fields that identify a row when the file has no id column.
+    identity: tuple[str, ...] = ()
+    # Rows repeated to the letter are separate records (a case list lists an address once per case).
+    keep_repeats: bool = False
+    id_candidates: tuple[str, ...] = ("id", "source_id", "fid", "编号")
+    extra_stage_columns: tuple[StageColumn, ...] = field(default_factory=tuple)
+    # Required fields that ``derive`` can fill from options or other fields (no column needed).
+    derivable: tuple[str, ...] = ()
+
+    @property
+    def target_columns(self) -> list[str]:
+        return [f.name for f in self.fields if f.target] + [c.name for c in self.extra_stage_columns]
+
+    def geometry_sql(self) -> str | None:
+        """The SELECT expression for the target's geom column from the staged ``geom``."""
+        if self.geometry is None:
+            return None
+        return "ST_Multi(geom)" if "MultiPolygon" in self.geometry else "geom"
+
+    def derive(self, frame: pd.DataFrame, options: LoadOptions) -> pd.DataFrame:
+        """Compute derived fields from the parsed ones (runs per chunk, before staging)."""
+        return frame
+
+    def resolve(self, conn: Connection, stage: str, report: LoadReport, options: LoadOptions) -> None:
+        """Resolve references in SQL; reject rows that point at nothing."""
+
+    def after_load(self, conn: Connection, stage: str, report: LoadReport, options: LoadOptions) -> None:
+        """Work that follows the upsert: spatial assignment, closing superseded statuses…"""

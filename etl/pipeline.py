@@ -1,0 +1,380 @@
+"""The one funnel every load goes through: extract -> validate -> stage -> resolve -> upsert.
+
+``load()`` runs inside the caller's connection and transaction: the CLI wraps it in
+``engine.begin()``, tests in a transaction they roll back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import Connection
+from tqdm import tqdm
+
+from etl import staging
+from etl.assign import qa_summary
+from etl.columns import CoordinateColumns, find_column, find_coordinates
+from etl.jobs import REGISTRY
+from etl.jobs.base import Job, LoadOptions
+from etl.readers import Chunk, GeoJSONSource, SourceTable, TabularSource, open_source
+from etl.report import LoadReport, default_rejects_path, write_rejects
+from etl.validate import check_geometries, geometries_from_wkt, points_from_columns
+from geo.crs import WGS84_SYSTEM, CoordSystem, parse_crs
+from geo.errors import InputError, NotFound, RejectLimitExceeded
+from geo.settings import EtlSettings
+
+_INTEGER_TYPES = ("smallint", "integer", "bigint")
+
+# Loads that change where buildings belong; they end with the QA summary.
+_SPATIAL_FRAME_TABLES = ("buildings", "grids", "compounds", "admin_units")
+
+
+def job_for(kind: str) -> Job:
+    try:
+        return REGISTRY[kind]
+    except KeyError:
+        raise NotFound(f"unknown kind {kind!r}: expected one of {', '.join(REGISTRY)}") from None
+
+
+def load(
+    conn: Connection,
+    kind: str,
+    source: Path | str | SourceTable,
+    *,
+    options: LoadOptions | None = None,
+    settings: EtlSettings | None = None,
+) -> LoadReport:
+    """Load one file (or in-memory table) of ``kind`` into PostGIS and report what happened.
+
+    Raises
+    ------
+    InputError
+        when the input cannot be loaded as a whole (unreadable, no coordinates, wrong
+        geometry type throughout, every row rejected, or ``strict`` with any reject).
+        The rejects CSV is written either way.
+    """
+    options = options or LoadOptions()
+    settings = settings or EtlSettings(_env_file=None)
+    job = job_for(kind)
+    table = source if not isinstance(source, (str, Path)) else open_source(source, layer=options.layer)
+    report = LoadReport(kind=kind, path=str(table.path))
+    started = time.perf_counter()
+    plan = _plan(job, table, options)
+    if plan.crs.name != "wgs84":
+        report.notes["coordinates"] = f"read as {plan.crs.name}, converted to WGS84 (EPSG:4326)"
+
+    stage = f"stage_{job.table}"
+    staging.create_stage(conn, stage, plan.stage_columns, geometry=job.geometry is not None)
+    progress = tqdm(
+        total=table.total_rows,
+        unit="rows",
+        desc=f"load {kind}",
+        disable=not _show_progress(options, table, settings),
+        leave=False,
+    )
+    try:
+        for chunk in table.chunks(settings.chunk_rows):
+            frame, geometry = _validate_chunk(job, plan, chunk, report, options)
+            staging.copy_into_stage(conn, stage, frame, geometry)
+            progress.update(len(chunk.frame))
+    finally:
+        progress.close()
+    _raise_if_unloadable(job, plan, report, table, options)
+
+    duplicates = staging.drop_duplicates(conn, stage)
+    report.duplicates = len(duplicates)
+    if duplicates:
+        shown = ", ".join(f"{sid!r} (row {row})" for row, sid in duplicates[:5])
+        report.warnings.append(
+            f"{len(duplicates)} rows repeat an id that a later row has too; the later row "
+            f"wins: {shown}{' …' if len(duplicates) > 5 else ''}"
+        )
+    job.resolve(conn, stage, report, options)
+    staged = staging.stage_count(conn, stage)
+    report.inserted, report.updated = staging.upsert(
+        conn, stage, job.table, job.target_columns, source=plan.source, geometry_sql=job.geometry_sql()
+    )
+    report.unchanged = staged - report.inserted - report.updated
+    if report.inserted or report.updated:
+        staging.bump_version(conn, job.table)
+    job.after_load(conn, stage, report, options)
+    if job.table in _SPATIAL_FRAME_TABLES:
+        report.notes["qa"] = ", ".join(f"{k} {v:,}" for k, v in qa_summary(conn).items())
+    report.seconds = time.perf_counter() - started
+    _finish(report, table, options)
+    return report
+
+
+class _Plan:
+    """What was decided about an input before reading its rows."""
+
+    def __init__(
+        self,
+        job: Job,
+        columns: dict[str, str],
+        id_column: str | None,
+        crs: CoordSystem,
+        coordinates: CoordinateColumns | None,
+        has_geometry: bool,
+        source: str,
+    ) -> None:
+        self.columns = columns
+        self.id_column = id_column
+        self.crs = crs
+        self.coordinates = coordinates
+        self.has_geometry = has_geometry
+        self.source = source
+        self.stage_columns = [f.stage_column for f in job.fields] + list(job.extra_stage_columns)
+
+
+def _plan(job: Job, table: SourceTable, options: LoadOptions) -> _Plan:
+    path = table.path
+    columns: dict[str, str] = {}
+    for f in job.fields:
+        explicit = options.name_col if f.option == "name" else None
+        found = find_column(table.columns, f.candidates, explicit=explicit, path=path, option="--name-col")
+        if found is None and f.required and f.name not in job.derivable:
+            raise InputError(
+                path,
+                f"required column {f.name!r} is missing (looked for {', '.join(f.candidates)})",
+                field=f.name,
+                fix=f"the file's columns are: {', '.join(table.columns) or '(none)'}",
+            )
+        if found is not None:
+            columns[f.name] = found
+    id_column = find_column(
+        table.columns, job.id_candidates, explicit=options.id_col, path=path, option="--id-col"
+    )
+
+    coordinates = None
+    has_geometry = False
+    implied = None
+    if job.geometry is not None:
+        if table.has_geometry:
+            has_geometry = True
+        else:
+            try:
+                coordinates = find_coordinates(
+                    table.columns,
+                    lon_col=options.lon_col,
+                    lat_col=options.lat_col,
+                    wkt_col=options.wkt_col,
+                    path=path,
+                    preferred_crs=_crs_name(options),
+                )
+                has_geometry = True
+                implied = coordinates.implied_crs
+            except InputError:
+                if job.geometry_required:
+                    raise
+    crs = _resolve_crs(table, options, implied) if has_geometry else WGS84_SYSTEM
+    return _Plan(job, columns, id_column, crs, coordinates, has_geometry, options.source or path.name)
+
+
+def _crs_name(options: LoadOptions) -> str | None:
+    return parse_crs(options.crs).name if options.crs else None
+
+
+def _resolve_crs(table: SourceTable, options: LoadOptions, implied: str | None) -> CoordSystem:
+    """--crs wins; then what the file declares; GeoJSON and plain tables default to WGS84."""
+    if options.crs:
+        return parse_crs(options.crs)
+    if table.declared_crs is not None:
+        return table.declared_crs
+    if implied:
+        return parse_crs(implied)
+    if (
+        isinstance(table, (GeoJSONSource, TabularSource))
+        or not isinstance(table.path, Path)
+        or not table.path.exists()
+    ):
+        return WGS84_SYSTEM
+    raise InputError(
+        table.path,
+        "the file does not say its coordinate system (a Shapefile without .prj?)",
+        fix="pass --crs wgs84, --crs gcj02, --crs bd09 or --crs EPSG:<code>",
+    )
+
+
+def _validate_chunk(
+    job: Job, plan: _Plan, chunk: Chunk, report: LoadReport, options: LoadOptions
+) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """Parse, check and identify one chunk; return the rows to stage and their geometries."""
+    rows = chunk.frame.index
+    report.rows_read += len(rows)
+    rejected: set[int] = set()
+    for issue in chunk.issues:
+        report.rejects.append(issue)
+        rejected.add(issue.row)
+
+    parsed = pd.DataFrame(index=rows)
+    for f in job.fields:
+        column = plan.columns.get(f.name)
+        values = chunk.frame[column] if column is not None else pd.Series([None] * len(rows), index=rows)
+        out = []
+        for row, value in zip(rows, values, strict=True):
+            try:
+                result = f.parse(value)
+            except ValueError as exc:
+                report.reject(row, column or f.name, value, str(exc))
+                rejected.add(row)
+                result = None
+            out.append(result)
+        parsed[f.name] = pd.Series(out, index=rows, dtype=object)
+    parsed = job.derive(parsed, options)
+    for f in job.fields:
+        if f.sql_type in _INTEGER_TYPES:
+            parsed[f.name] = pd.to_numeric(parsed[f.name]).astype("Int64")
+    for f in job.fields:
+        if not f.required:
+            continue
+        column = plan.columns.get(f.name)
+        for row in rows[parsed[f.name].isna().to_numpy() & ~rows.isin(list(rejected))]:
+            value = chunk.frame.at[row, column] if column is not None else None
+            report.reject(int(row), column or f.name, value, "required value is missing")
+            rejected.add(int(row))
+
+    geometry = None
+    if plan.has_geometry:
+        geometry, issues = _geometry_of(chunk, plan)
+        for issue in issues:
+            report.rejects.append(issue)
+            rejected.add(issue.row)
+        check = check_geometries(geometry, rows, expected=job.geometry or (), crs=plan.crs, area=options.area)
+        for issue in check.rejects:
+            report.rejects.append(issue)
+            rejected.add(issue.row)
+        plan_stats = report.notes.setdefault("_geometry", {"swapped": 0, "wrong_type": 0, "types": set()})
+        plan_stats["swapped"] += check.swapped  # type: ignore[index]
+        plan_stats["wrong_type"] += check.wrong_type  # type: ignore[index]
+        plan_stats["types"] |= check.found_types  # type: ignore[index]
+        repaired = (check.repaired | chunk.repaired) - rejected
+        report.repaired += len(repaired)
+        geometry = check.geometry
+    elif chunk.repaired:
+        report.repaired += len(chunk.repaired - rejected)
+
+    keep = ~rows.isin(list(rejected))
+    parsed.insert(0, "source_id", _source_ids(job, plan, chunk.frame, parsed, geometry))
+    parsed.insert(0, "row_no", list(rows))
+    frame = parsed[keep]
+    return frame, (geometry[keep] if geometry is not None else None)
+
+
+def _geometry_of(chunk: Chunk, plan: _Plan) -> tuple[np.ndarray, list]:
+    if chunk.geometry is not None:
+        return chunk.geometry, []
+    assert plan.coordinates is not None
+    if plan.coordinates.wkt:
+        return geometries_from_wkt(chunk.frame[plan.coordinates.wkt], chunk.frame.index)
+    return points_from_columns(
+        chunk.frame[plan.coordinates.lon], chunk.frame[plan.coordinates.lat], chunk.frame.index
+    )
+
+
+def _source_ids(
+    job: Job, plan: _Plan, raw: pd.DataFrame, parsed: pd.DataFrame, geometry: np.ndarray | None
+) -> list[str]:
+    """The id column when there is one; else a digest of the identifying fields and the geometry
+    (stable across loads of the same content)."""
+    if plan.id_column is not None:
+        values = raw[plan.id_column]
+        return ["" if v is None else str(v).strip() for v in values]
+    names = [n for n in (job.identity or tuple(f.name for f in job.fields)) if n in parsed]
+    shapes = shapely.to_wkb(geometry) if geometry is not None and job.geometry_required else None
+    ids: list[str] = []
+    seen = _seen_counts(plan)
+    for i, values in enumerate(parsed[names].itertuples(index=False, name=None)):
+        key = "\x1f".join("" if v is None else str(v) for v in values)
+        if shapes is not None and shapes[i] is not None:
+            key += "\x1f" + shapes[i].hex()
+        digest = hashlib.blake2b(key.encode(), digest_size=10).hexdigest()
+        if job.keep_repeats:
+            n = seen.get(digest, 0)
+            seen[digest] = n + 1
+            digest = f"{digest}-{n}" if n else digest
+        ids.append(f"{job.kind}:{digest}")
+    return ids
+
+
+def _seen_counts(plan: _Plan) -> dict[str, int]:
+    if not hasattr(plan, "_seen"):
+        plan._seen = {}  # type: ignore[attr-defined]
+    return plan._seen  # type: ignore[attr-defined]
+
+
+def _raise_if_unloadable(
+    job: Job, plan: _Plan, report: LoadReport, table: SourceTable, options: LoadOptions
+) -> None:
+    """Whole-file failures: wrong geometry type throughout, axes swapped throughout, nothing loadable."""
+    stats = report.notes.pop("_geometry", None)
+    path = table.path
+    if report.rows_read == 0:
+        raise InputError(path, "the file has no rows")
+    if stats and stats["wrong_type"] == report.rows_read:
+        raise InputError(
+            path,
+            f"{job.kind} need {' or '.join(job.geometry or ())} geometries, but all "
+            f"{report.rows_read} rows are {', '.join(sorted(stats['types']))}",
+            field="geometry",
+            fix=f"is this the right file for `battlemap load {job.kind}`?",
+        )
+    if stats and stats["swapped"] * 2 > report.rows_read:
+        lon, lat = (plan.coordinates.lon, plan.coordinates.lat) if plan.coordinates else ("lon", "lat")
+        fix = (
+            f"pass --lon-col {lat} --lat-col {lon}"
+            if plan.coordinates and plan.coordinates.lon
+            else "exchange x and y in the file"
+        )
+        _write_rejects(report, table, options)
+        raise InputError(
+            path,
+            f"longitude and latitude look swapped in {stats['swapped']} of {report.rows_read} rows",
+            field=lon,
+            fix=fix,
+        )
+    if report.rejected >= report.rows_read:
+        first = report.rejects[0]
+        _write_rejects(report, table, options)
+        raise InputError(
+            path,
+            f"none of the {report.rows_read} rows can be loaded; first problem: {first.reason}",
+            row=first.row,
+            field=first.field,
+            value=first.value or None,
+            fix=f"see {report.rejects_path}",
+        )
+
+
+def _finish(report: LoadReport, table: SourceTable, options: LoadOptions) -> None:
+    _write_rejects(report, table, options)
+    if options.strict and report.rejects:
+        first = report.rejects[0]
+        raise RejectLimitExceeded(
+            table.path,
+            f"{report.rejected} rows rejected and --strict was given; nothing was loaded",
+            row=first.row,
+            field=first.field,
+            fix=f"see {report.rejects_path}",
+        )
+
+
+def _write_rejects(report: LoadReport, table: SourceTable, options: LoadOptions) -> None:
+    """Write the rejects CSV once, beside the input or where --rejects says."""
+    if not report.rejects or report.rejects_path:
+        return
+    target = options.rejects_path or default_rejects_path(Path(table.path))
+    write_rejects(Path(target), report.rejects)
+    report.rejects_path = str(target)
+
+
+def _show_progress(options: LoadOptions, table: SourceTable, settings: EtlSettings) -> bool:
+    """A progress bar on long files only (and never when the caller said no)."""
+    if options.progress is not None:
+        return options.progress
+    return table.total_rows is None or table.total_rows >= settings.progress_min_rows

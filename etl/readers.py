@@ -1,0 +1,360 @@
+"""Extract: read any supported input as a stream of chunks of rows.
+
+Formats: GeoJSON (our own parser, so that every problem is tied to its feature number),
+GeoPackage, Shapefile (also zipped), FlatGeobuf (through GDAL, streamed as Arrow batches),
+CSV (UTF-8 with or without BOM, GB18030/GBK) and XLSX. Rows are numbered from 1 in file
+order (a CSV's header line is not a row). Nothing here knows about the database.
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import json
+import math
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry import shape
+
+from etl.report import Reject
+from geo.crs import CoordSystem, parse_crs
+from geo.errors import InputError, UnknownCRSError
+
+VECTOR_SUFFIXES = {".gpkg", ".shp", ".zip", ".fgb", ".gml", ".kml"}
+GEOJSON_SUFFIXES = {".geojson", ".json"}
+TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm"}
+
+
+@dataclass
+class Chunk:
+    """A slice of rows: attributes as text, geometries when the format has them.
+
+    ``frame.index`` holds the 1-based row numbers; ``issues`` are rows the reader already
+    found broken, ``repaired`` rows it had to mend (an unclosed ring closed).
+    """
+
+    frame: pd.DataFrame
+    geometry: np.ndarray | None = None
+    issues: list[Reject] = field(default_factory=list)
+    repaired: set[int] = field(default_factory=set)
+
+
+class SourceTable(Protocol):
+    """What the pipeline needs of an input, whatever its format."""
+
+    path: Path
+    columns: list[str]
+    declared_crs: CoordSystem | None
+    has_geometry: bool
+    total_rows: int | None
+
+    def chunks(self, size: int) -> Iterator[Chunk]: ...
+
+
+def open_source(path: Path | str, *, layer: str | None = None) -> SourceTable:
+    """Open an input file by its extension; raise InputError naming the file when it cannot be read."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "file not found")
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputError(path, "the file is empty (0 bytes)")
+    suffixes = [s.lower() for s in path.suffixes]
+    suffix = suffixes[-1] if suffixes else ""
+    inner = suffixes[-2] if suffix == ".gz" and len(suffixes) > 1 else suffix
+    if inner in GEOJSON_SUFFIXES:
+        return GeoJSONSource(path)
+    if inner in TABLE_SUFFIXES:
+        return TabularSource(path)
+    if inner in VECTOR_SUFFIXES or path.is_dir():
+        return VectorSource(path, layer=layer)
+    raise InputError(
+        path,
+        f"unsupported file type {suffix or '(none)'!r}",
+        fix="use GeoJSON, GeoPackage, Shapefile (.shp or .zip), FlatGeobuf, CSV or XLSX",
+    )
+
+
+class FrameSource:
+    """An in-memory table (a GeoDataFrame or DataFrame) read like a file: the demo and tests use it."""
+
+    def __init__(self, frame: pd.DataFrame, *, name: str, crs: CoordSystem | None = None) -> None:
+        self.path = Path(name)
+        self._frame = frame
+        geometry_column = frame.geometry.name if hasattr(frame, "geometry") else None
+        self._geometry_column = geometry_column
+        self.columns = [str(c) for c in frame.columns if c != geometry_column]
+        self.has_geometry = geometry_column is not None
+        if crs is None and self.has_geometry and frame.crs is not None:  # type: ignore[attr-defined]
+            crs = parse_crs(frame.crs.to_string())  # type: ignore[attr-defined]
+        self.declared_crs = crs
+        self.total_rows = len(frame)
+
+    def chunks(self, size: int) -> Iterator[Chunk]:
+        for start in range(0, len(self._frame), size):
+            part = self._frame.iloc[start : start + size]
+            attributes = pd.DataFrame(part[self.columns]).astype(object)
+            attributes.index = pd.RangeIndex(start + 1, start + 1 + len(part))
+            geometry = np.asarray(part.geometry.values, dtype=object) if self._geometry_column else None
+            yield Chunk(attributes.where(attributes.notna(), None), geometry)
+
+
+class GeoJSONSource:
+    """A GeoJSON FeatureCollection (optionally .gz), parsed by us so each feature keeps its number."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        opener = gzip.open if path.suffix.lower() == ".gz" else open
+        try:
+            with opener(path, "rt", encoding="utf-8-sig") as handle:
+                document = json.load(handle)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                path,
+                f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg} "
+                "(is the file truncated?)",
+            ) from exc
+        except (UnicodeDecodeError, OSError, EOFError) as exc:
+            raise InputError(path, f"cannot be read as UTF-8 GeoJSON: {exc}") from exc
+        if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
+            kind = document.get("type") if isinstance(document, dict) else type(document).__name__
+            raise InputError(path, f"expected a GeoJSON FeatureCollection, found {kind!r}", field="type")
+        features = document.get("features")
+        if not isinstance(features, list):
+            raise InputError(path, "the FeatureCollection has no 'features' list", field="features")
+        self._features = features
+        self.declared_crs = _geojson_crs(path, document)
+        names: dict[str, None] = {}
+        for feature in features[:1000]:
+            if isinstance(feature, dict) and isinstance(feature.get("properties"), dict):
+                names.update(dict.fromkeys(feature["properties"]))
+        self.columns = list(names)
+        self.has_geometry = True
+        self.total_rows = len(features)
+
+    def chunks(self, size: int) -> Iterator[Chunk]:
+        for start in range(0, len(self._features), size):
+            records: list[dict] = []
+            geometries: list[object] = []
+            chunk = Chunk(pd.DataFrame())
+            for offset, feature in enumerate(self._features[start : start + size]):
+                row = start + offset + 1
+                if not isinstance(feature, dict) or feature.get("type") != "Feature":
+                    chunk.issues.append(Reject(row, "type", str(feature)[:80], "not a GeoJSON Feature"))
+                    records.append({})
+                    geometries.append(None)
+                    continue
+                properties = feature.get("properties") or {}
+                records.append(properties if isinstance(properties, dict) else {})
+                geometries.append(_feature_geometry(feature.get("geometry"), row, chunk))
+            frame = pd.DataFrame.from_records(records, columns=self.columns).astype(object)
+            frame.index = pd.RangeIndex(start + 1, start + 1 + len(records))
+            chunk.frame = frame.where(frame.notna(), None)
+            chunk.geometry = np.array(geometries, dtype=object)
+            yield chunk
+
+
+def _geojson_crs(path: Path, document: dict) -> CoordSystem | None:
+    """GeoJSON is WGS84 by RFC 7946; an old-style named ``crs`` member is honoured."""
+    member = document.get("crs")
+    if not member:
+        return None
+    name = (member.get("properties") or {}).get("name", "") if isinstance(member, dict) else ""
+    if "CRS84" in name or name.endswith("4326"):
+        return parse_crs("EPSG:4326")
+    try:
+        return parse_crs(name.split("EPSG::")[-1] if "EPSG::" in name else name)
+    except UnknownCRSError as exc:
+        raise InputError(
+            path,
+            f"unknown CRS {name!r} in the 'crs' member",
+            field="crs",
+            fix="pass --crs to say which it is",
+        ) from exc
+
+
+def _feature_geometry(geometry: object, row: int, chunk: Chunk) -> object:
+    """A shapely geometry, or None with the reason recorded in ``chunk.issues``."""
+    if geometry is None:
+        chunk.issues.append(Reject(row, "geometry", "null", "the feature has no geometry"))
+        return None
+    if not isinstance(geometry, dict):
+        chunk.issues.append(Reject(row, "geometry", str(geometry)[:80], "geometry is not a JSON object"))
+        return None
+    if _close_rings(geometry):
+        chunk.repaired.add(row)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return shape(geometry)
+    except (ValueError, TypeError, AttributeError, IndexError, shapely.errors.ShapelyError) as exc:
+        value = json.dumps(geometry.get("coordinates"), ensure_ascii=False)[:80]
+        chunk.issues.append(Reject(row, "geometry", value, f"invalid {geometry.get('type')} geometry: {exc}"))
+        return None
+
+
+def _close_rings(geometry: dict) -> bool:
+    """Close unclosed polygon rings in place; True when any was open (the row counts as repaired)."""
+    kind = geometry.get("type")
+    coordinates = geometry.get("coordinates")
+    polygons = [coordinates] if kind == "Polygon" else coordinates if kind == "MultiPolygon" else []
+    changed = False
+    for polygon in polygons or []:
+        if not isinstance(polygon, list):
+            continue
+        for ring in polygon:
+            if isinstance(ring, list) and len(ring) >= 3 and ring[0] != ring[-1] and not _has_nan(ring):
+                ring.append(ring[0])
+                changed = True
+    return changed
+
+
+def _has_nan(ring: list) -> bool:
+    return any(
+        isinstance(v, float) and math.isnan(v) for point in ring if isinstance(point, list) for v in point
+    )
+
+
+class VectorSource:
+    """A GDAL-readable vector file, streamed as Arrow record batches (bounded memory)."""
+
+    def __init__(self, path: Path, *, layer: str | None = None) -> None:
+        import pyogrio
+
+        self.path = path
+        self._layer = layer
+        self._uri = f"/vsizip/{path}" if path.suffix.lower() == ".zip" else str(path)
+        try:
+            info = pyogrio.read_info(self._uri, layer=layer)
+        except Exception as exc:  # pyogrio raises several unrelated types for unreadable files
+            raise InputError(path, f"cannot be read as a vector file: {_first_line(exc)}") from exc
+        self.columns = [str(c) for c in info["fields"]]
+        self._fid_column = info.get("fid_column") or None
+        if self._fid_column and self._fid_column not in self.columns:
+            self.columns.insert(0, self._fid_column)
+        self.declared_crs = _vector_crs(path, info.get("crs"))
+        self.has_geometry = bool(info.get("geometry_type"))
+        self.total_rows = info.get("features") if info.get("features", -1) >= 0 else None
+
+    def chunks(self, size: int) -> Iterator[Chunk]:
+        import pyogrio
+
+        row = 0
+        with pyogrio.raw.open_arrow(
+            self._uri,
+            layer=self._layer,
+            batch_size=size,
+            use_pyarrow=True,
+            return_fids=bool(self._fid_column),
+        ) as (meta, reader):
+            geometry_name = meta.get("geometry_name") or "wkb_geometry"
+            for batch in reader:
+                table = batch.to_pandas(types_mapper=None)
+                wkb = table.pop(geometry_name).to_numpy() if geometry_name in table else None
+                if self._fid_column and "OGC_FID" in table:
+                    table[self._fid_column] = table.pop("OGC_FID")
+                table = table.astype(object)
+                table.index = pd.RangeIndex(row + 1, row + 1 + len(table))
+                chunk = Chunk(table.where(table.notna(), None))
+                if wkb is not None:
+                    chunk.geometry = _from_wkb(wkb, table.index, chunk)
+                row += len(table)
+                yield chunk
+
+
+def _from_wkb(wkb: np.ndarray, rows: pd.Index, chunk: Chunk) -> np.ndarray:
+    geometry = shapely.from_wkb(wkb, on_invalid="ignore")
+    broken = np.flatnonzero(pd.isna(geometry) & pd.notna(wkb))
+    for i in broken:
+        chunk.issues.append(Reject(int(rows[i]), "geometry", "(binary)", "unreadable geometry"))
+    return geometry
+
+
+def _vector_crs(path: Path, crs: str | None) -> CoordSystem | None:
+    if not crs:
+        return None
+    try:
+        return parse_crs(crs)
+    except UnknownCRSError as exc:
+        raise InputError(path, f"the file's CRS {crs!r} is not supported", fix="pass --crs") from exc
+
+
+class TabularSource:
+    """CSV or XLSX: attributes only; coordinates come from lon/lat or WKT columns."""
+
+    has_geometry = False
+    declared_crs = None
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._excel = path.suffix.lower() in {".xlsx", ".xlsm"}
+        self._encoding = None if self._excel else detect_encoding(path)
+        self.columns = [str(c).strip() for c in self._read(nrows=0).columns]
+        if not self.columns:
+            raise InputError(path, "no header row with column names")
+        self.total_rows = None
+
+    def _read(self, **kwargs: object) -> pd.DataFrame:
+        try:
+            if self._excel:
+                return pd.read_excel(self.path, dtype=str, keep_default_na=False, **kwargs)
+            separator = "\t" if self.path.suffix.lower() == ".tsv" else ","
+            return pd.read_csv(
+                self.path,
+                dtype=str,
+                keep_default_na=False,
+                encoding=self._encoding,
+                sep=separator,
+                compression="infer",
+                **kwargs,
+            )
+        except pd.errors.EmptyDataError as exc:
+            raise InputError(self.path, "the file has no header row") from exc
+        except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
+            raise InputError(self.path, f"cannot be parsed: {_first_line(exc)}") from exc
+
+    def chunks(self, size: int) -> Iterator[Chunk]:
+        if self._excel:
+            frames: Iterator[pd.DataFrame] = iter([self._read()])
+        else:
+            frames = self._read(chunksize=size)  # type: ignore[assignment]
+        row = 0
+        try:
+            for frame in frames:
+                frame.columns = [str(c).strip() for c in frame.columns]
+                frame = frame.astype(object)
+                frame.index = pd.RangeIndex(row + 1, row + 1 + len(frame))
+                row += len(frame)
+                yield Chunk(frame.where(frame != "", None))
+        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+            raise InputError(
+                self.path, f"cannot be parsed after row {row}: {_first_line(exc)}", row=row + 1
+            ) from exc
+
+
+def detect_encoding(path: Path, *, sample_bytes: int = 1 << 20) -> str:
+    """``utf-8-sig`` when the start of the file decodes as UTF-8, else ``gb18030`` (a superset of GBK)."""
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rb") as handle:
+        sample = handle.read(sample_bytes)
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=len(sample) < sample_bytes)
+        return "utf-8-sig"
+    except UnicodeDecodeError:
+        pass
+    try:
+        codecs.getincrementaldecoder("gb18030")().decode(sample, final=len(sample) < sample_bytes)
+        return "gb18030"
+    except UnicodeDecodeError as exc:
+        raise InputError(path, "text is neither UTF-8 nor GB18030/GBK", fix="save the file as UTF-8") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

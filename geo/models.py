@@ -1,0 +1,306 @@
+"""The PostGIS data model: SQLAlchemy 2 typed models with GeoAlchemy2 geometry columns.
+
+Every geometry is stored in EPSG:4326 with a GiST index. Every loaded row carries
+``source`` (where it came from: a file name, ``osm``, ``simulated``) and ``source_id``
+(its id in that source), unique per table, which makes loads idempotent upserts.
+Personal data (names, phones, ID numbers) lives only in ``person_contacts``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Computed,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from geo.vocab import ADMIN_LEVEL_CODES, CHAIN_LEVEL_CODES, RESPONSIBILITY_SCOPES, STATUS_CODES
+
+SRID = 4326
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _in(column: str, codes: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(c) for c in codes)})"
+
+
+def _geom(kind: str) -> Geometry:
+    # GeoAlchemy2 creates the GiST index itself (spatial_index=True).
+    return Geometry(geometry_type=kind, srid=SRID, spatial_index=True)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class SourcedMixin:
+    """Provenance shared by every loaded table."""
+
+    source: Mapped[str] = mapped_column(String(200))
+    source_id: Mapped[str] = mapped_column(String(200), unique=True)
+    loaded_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class AdminUnit(SourcedMixin, Base):
+    """District -> sub-district/town (街镇) -> residential committee/village (居村)."""
+
+    __tablename__ = "admin_units"
+    __table_args__ = (CheckConstraint(_in("level", ADMIN_LEVEL_CODES), name="level"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(20), index=True)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("admin_units.id", ondelete="SET NULL"), index=True
+    )
+    geom = mapped_column(_geom("MULTIPOLYGON"), nullable=False)
+
+
+class Grid(SourcedMixin, Base):
+    """A grid (网格), the unit of daily management, inside one admin unit."""
+
+    __tablename__ = "grids"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("admin_units.id", ondelete="SET NULL"), index=True)
+    geom = mapped_column(_geom("MULTIPOLYGON"), nullable=False)
+
+
+class Compound(SourcedMixin, Base):
+    """A gated residential estate (小区 / 弄)."""
+
+    __tablename__ = "compounds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200), index=True)
+    address: Mapped[str | None] = mapped_column(String(300))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("admin_units.id", ondelete="SET NULL"), index=True)
+    geom = mapped_column(_geom("MULTIPOLYGON"), nullable=False)
+
+
+class Building(SourcedMixin, Base):
+    """A building footprint (楼栋), assigned to its grid, compound and admin units after each load."""
+
+    __tablename__ = "buildings"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(300))
+    address: Mapped[str | None] = mapped_column(String(300), index=True)
+    height_m: Mapped[float | None] = mapped_column(Float)
+    floors: Mapped[int | None] = mapped_column(SmallInteger)
+    kind: Mapped[str | None] = mapped_column(String(60))
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id", ondelete="SET NULL"), index=True)
+    compound_id: Mapped[int | None] = mapped_column(
+        ForeignKey("compounds.id", ondelete="SET NULL"), index=True
+    )
+    subdistrict_id: Mapped[int | None] = mapped_column(
+        ForeignKey("admin_units.id", ondelete="SET NULL"), index=True
+    )
+    district_id: Mapped[int | None] = mapped_column(
+        ForeignKey("admin_units.id", ondelete="SET NULL"), index=True
+    )
+    committee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("admin_units.id", ondelete="SET NULL"), index=True
+    )
+    geom = mapped_column(_geom("MULTIPOLYGON"), nullable=False)
+    # A point always inside the footprint: assignment, labels and low-zoom aggregates use it.
+    label_point = mapped_column(
+        Geometry(geometry_type="POINT", srid=SRID, spatial_index=True),
+        Computed("ST_PointOnSurface(geom)", persisted=True),
+    )
+
+
+class Household(SourcedMixin, Base):
+    """A dwelling unit in a building. No names or ID numbers: only flags."""
+
+    __tablename__ = "households"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id", ondelete="CASCADE"), index=True)
+    unit_label: Mapped[str | None] = mapped_column(String(60))
+    size: Mapped[int | None] = mapped_column(SmallInteger)
+    elderly_alone: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    foreign_national: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+
+
+class HouseStatus(SourcedMixin, Base):
+    """One stretch of a status for a household or a whole building: [valid_from, valid_to)."""
+
+    __tablename__ = "house_status"
+    __table_args__ = (
+        CheckConstraint(_in("status", STATUS_CODES), name="status"),
+        CheckConstraint("(household_id IS NULL) <> (building_id IS NULL)", name="one_target"),
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="period"),
+        Index("ix_house_status_period", "valid_from", "valid_to"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    household_id: Mapped[int | None] = mapped_column(
+        ForeignKey("households.id", ondelete="CASCADE"), index=True
+    )
+    building_id: Mapped[int | None] = mapped_column(
+        ForeignKey("buildings.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(30))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class Address(SourcedMixin, Base):
+    """A geocoded address: the offline gazetteer that case lists and risk areas are matched against."""
+
+    __tablename__ = "addresses"
+    __table_args__ = (Index("ix_addresses_match", "district", "match_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    district: Mapped[str] = mapped_column(String(60))
+    address: Mapped[str] = mapped_column(String(300))
+    match_key: Mapped[str] = mapped_column(String(300))
+    township: Mapped[str | None] = mapped_column(String(100))
+    geom = mapped_column(_geom("POINT"), nullable=False)
+
+
+class Case(SourcedMixin, Base):
+    """A reported case location. Addresses only, no personal identifiers."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    reported_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    address: Mapped[str | None] = mapped_column(String(300))
+    district: Mapped[str | None] = mapped_column(String(60), index=True)
+    address_id: Mapped[int | None] = mapped_column(
+        ForeignKey("addresses.id", ondelete="SET NULL"), index=True
+    )
+    building_id: Mapped[int | None] = mapped_column(
+        ForeignKey("buildings.id", ondelete="SET NULL"), index=True
+    )
+    # NULL when the address could not be located; such cases are counted as unmatched, not dropped.
+    geom = mapped_column(Geometry(geometry_type="POINT", srid=SRID, spatial_index=True), nullable=True)
+
+
+class Person(SourcedMixin, Base):
+    """A responsible person, known to the map only by role and an opaque code."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    title: Mapped[str | None] = mapped_column(String(100))
+
+
+class PersonContact(Base):
+    """Names, phones and ID numbers, apart from everything else; never exported or tiled."""
+
+    __tablename__ = "person_contacts"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    id_number: Mapped[str | None] = mapped_column(String(40))
+
+
+class Responsibility(SourcedMixin, Base):
+    """Who answers for a building, compound, grid or unit, at which level of the chain."""
+
+    __tablename__ = "responsibilities"
+    __table_args__ = (
+        CheckConstraint(_in("level", CHAIN_LEVEL_CODES), name="level"),
+        CheckConstraint(_in("scope_type", RESPONSIBILITY_SCOPES), name="scope_type"),
+        Index("ix_responsibilities_scope", "scope_type", "scope_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    level: Mapped[str] = mapped_column(String(30))
+    role: Mapped[str | None] = mapped_column(String(100))
+    scope_type: Mapped[str] = mapped_column(String(20))
+    scope_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class Place(SourcedMixin, Base):
+    """A point of interest for operations: gates, checkpoints, sampling and quarantine sites, hospitals…"""
+
+    __tablename__ = "places"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    name: Mapped[str | None] = mapped_column(String(300))
+    compound_id: Mapped[int | None] = mapped_column(
+        ForeignKey("compounds.id", ondelete="SET NULL"), index=True
+    )
+    geom = mapped_column(_geom("POINT"), nullable=False)
+
+
+class BasemapFeature(SourcedMixin, Base):
+    """Roads, water and land use drawn as the offline basemap."""
+
+    __tablename__ = "basemap_features"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    layer: Mapped[str] = mapped_column(String(20), index=True)
+    kind: Mapped[str | None] = mapped_column(String(60))
+    name: Mapped[str | None] = mapped_column(String(300))
+    geom = mapped_column(_geom("GEOMETRY"), nullable=False)
+
+
+class DataVersion(Base):
+    """One row per table, bumped by every load: caches and walls know what changed and when."""
+
+    __tablename__ = "data_versions"
+
+    table_name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+__all__ = [
+    "SRID",
+    "Address",
+    "AdminUnit",
+    "Base",
+    "BasemapFeature",
+    "Building",
+    "Case",
+    "Compound",
+    "DataVersion",
+    "Grid",
+    "HouseStatus",
+    "Household",
+    "Person",
+    "PersonContact",
+    "Place",
+    "Responsibility",
+    "UniqueConstraint",
+]

@@ -1,0 +1,108 @@
+"""Configuration objects, one per concern, read from the environment (prefix BATTLEMAP_).
+
+Built once at the edge (the CLI, app.py) and passed down as ``settings=``; nothing reads
+the environment at import time. Tests build them with ``_env_file=None``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/battlemap"
+
+
+class DatabaseSettings(BaseSettings):
+    """Where PostGIS is.
+
+    ``DATABASE_URL`` (the common convention of hosting platforms) wins over
+    ``BATTLEMAP_DATABASE_URL``; without either, a local server at 127.0.0.1:5432 with the
+    database ``battlemap``. A ``postgres://`` or ``postgresql://`` URL is read with the
+    psycopg 3 driver.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="BATTLEMAP_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        validation_alias=AliasChoices("DATABASE_URL", "BATTLEMAP_DATABASE_URL"),
+        description="SQLAlchemy URL of the PostGIS database.",
+    )
+    pool_size: int = Field(default=5, ge=1, description="Connections kept open by the app.")
+    statement_timeout_ms: int = Field(
+        default=0, ge=0, description="Per-statement timeout for app queries (0 = none)."
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _psycopg_driver(cls, value: str) -> str:
+        url = make_url(value)
+        if url.drivername in ("postgres", "postgresql"):
+            url = url.set(drivername="postgresql+psycopg")
+        if not url.drivername.startswith("postgresql"):
+            raise ValueError(f"DATABASE_URL must point at PostgreSQL/PostGIS, got {url.drivername!r}")
+        return url.render_as_string(hide_password=False)
+
+    @property
+    def sqlalchemy_url(self) -> URL:
+        return make_url(self.url)
+
+    @property
+    def database_name(self) -> str:
+        return self.sqlalchemy_url.database or "battlemap"
+
+
+class EtlSettings(BaseSettings):
+    """How loads run."""
+
+    model_config = SettingsConfigDict(env_prefix="BATTLEMAP_ETL_", env_file=".env", extra="ignore")
+
+    chunk_rows: int = Field(
+        default=50_000, ge=100, description="Rows read, validated and copied per chunk (bounds memory)."
+    )
+    progress_min_rows: int = Field(
+        default=20_000, ge=0, description="Files with at least this many rows show a progress bar."
+    )
+
+
+class DemoSettings(BaseSettings):
+    """Where the demo sample lives and how the simulated parts are generated."""
+
+    model_config = SettingsConfigDict(env_prefix="BATTLEMAP_DEMO_", env_file=".env", extra="ignore")
+
+    sample_dir: Path = Field(
+        default=PROJECT_ROOT / "data" / "sample",
+        description="The compact extract shipped in the repo (made by data/build_sample.py).",
+    )
+    seed: int = Field(default=20220406, description="Seed of the simulated grids, households and people.")
+
+
+class AppSettings(BaseSettings):
+    """The web app."""
+
+    model_config = SettingsConfigDict(env_prefix="BATTLEMAP_", env_file=".env", extra="ignore")
+
+    host: str = Field(default="127.0.0.1", description="Interface `battlemap serve` binds to.")
+    port: int = Field(default=8050, ge=1, le=65535, description="Port `battlemap serve` listens on.")
+    threads: int = Field(default=8, ge=1, description="Worker threads of the WSGI server.")
+    language: str = Field(default="zh", pattern="^(zh|en)$", description="Default UI language.")
+
+
+class Settings:
+    """All settings of one process, built once at the edge."""
+
+    def __init__(self, **overrides: object) -> None:
+        env_file = overrides.pop("_env_file", ".env")
+        self.database = DatabaseSettings(_env_file=env_file, **overrides.pop("database", {}))  # type: ignore[arg-type]
+        self.etl = EtlSettings(_env_file=env_file, **overrides.pop("etl", {}))  # type: ignore[arg-type]
+        self.demo = DemoSettings(_env_file=env_file, **overrides.pop("demo", {}))  # type: ignore[arg-type]
+        self.app = AppSettings(_env_file=env_file, **overrides.pop("app", {}))  # type: ignore[arg-type]
+        if overrides:
+            raise TypeError(f"unknown settings groups: {sorted(overrides)}")

@@ -1,0 +1,120 @@
+"""The domain's words, once: the codes of DOMAIN.md used by the schema, the API and the UI.
+
+Colours and legends live in ``layers/style.py``; this module only says what exists, in
+which order, and what each code is called in Chinese and English.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Term:
+    code: str
+    zh: str
+    en: str
+
+
+def _codes(terms: tuple[Term, ...]) -> tuple[str, ...]:
+    return tuple(t.code for t in terms)
+
+
+# House status (房态), most severe first: the order decides a building's colour.
+HOUSE_STATUSES: tuple[Term, ...] = (
+    Term("confirmed", "确诊", "Confirmed"),
+    Term("asymptomatic", "无症状感染者", "Asymptomatic"),
+    Term("close_contact", "密接", "Close contact"),
+    Term("secondary_contact", "次密接", "Secondary contact"),
+    Term("sealed", "封控", "Sealed"),
+    Term("home_isolation", "居家隔离", "Home isolation"),
+    Term("health_monitoring", "居家健康监测", "Health monitoring"),
+    Term("returnee", "中高风险地区来沪返沪人员", "Returnee"),
+    Term("inbound", "入境人员", "Inbound"),
+    Term("normal", "正常", "Normal"),
+    Term("vacant", "空置", "Vacant"),
+)
+STATUS_CODES: tuple[str, ...] = _codes(HOUSE_STATUSES)
+STATUS_SEVERITY: dict[str, int] = {code: rank for rank, code in enumerate(STATUS_CODES)}
+
+# Household flags shown as markers, not statuses.
+HOUSEHOLD_FLAGS: tuple[Term, ...] = (
+    Term("elderly_alone", "独居老人", "Elderly living alone"),
+    Term("disabled", "残障人士", "Disabled"),
+    Term("foreign_national", "外籍", "Foreign national"),
+)
+
+# Administrative levels, top down.
+ADMIN_LEVELS: tuple[Term, ...] = (
+    Term("district", "区", "District"),
+    Term("subdistrict", "街镇", "Sub-district / town"),
+    Term("committee", "居村委", "Residential committee / village"),
+)
+ADMIN_LEVEL_CODES: tuple[str, ...] = _codes(ADMIN_LEVELS)
+
+# The responsibility chain (包干), top down; the last three share the bottom rung.
+CHAIN_LEVELS: tuple[Term, ...] = (
+    Term("command_hq", "指挥部", "Command HQ"),
+    Term("leadership_member", "班子领导", "Leadership member"),
+    Term("cadre", "机关干部", "Cadre"),
+    Term("area_secretary", "居民区书记", "Residential-area secretary"),
+    Term("social_worker", "社工", "Social worker"),
+    Term("building_leader", "楼组长", "Building leader"),
+    Term("party_member", "党员", "Party member"),
+    Term("volunteer", "志愿者", "Volunteer"),
+)
+CHAIN_LEVEL_CODES: tuple[str, ...] = _codes(CHAIN_LEVELS)
+# Levels every building must have an answer for; a missing one is a gap on the map.
+REQUIRED_CHAIN_LEVELS: tuple[str, ...] = (
+    "command_hq",
+    "leadership_member",
+    "cadre",
+    "area_secretary",
+    "social_worker",
+    "building_leader",
+)
+RESPONSIBILITY_SCOPES: tuple[str, ...] = ("building", "compound", "grid", "unit")
+
+PLACE_KINDS: tuple[Term, ...] = (
+    Term("compound_gate", "小区大门", "Compound gate"),
+    Term("checkpoint", "卡口", "Checkpoint"),
+    Term("sampling_site", "核酸采样点", "Sampling site"),
+    Term("quarantine_site", "集中隔离点", "Quarantine site"),
+    Term("hospital", "医院", "Hospital"),
+    Term("airport", "机场", "Airport"),
+    Term("railway_station", "火车站", "Railway station"),
+    Term("delivery_point", "物资投放点", "Delivery drop point"),
+    Term("school", "学校", "School"),
+    Term("shop", "商店", "Shop"),
+    Term("other", "其他", "Other"),
+)
+PLACE_KIND_CODES: tuple[str, ...] = _codes(PLACE_KINDS)
+
+CASE_KINDS: tuple[Term, ...] = (
+    Term("confirmed", "确诊病例", "Confirmed case"),
+    Term("asymptomatic", "无症状感染者", "Asymptomatic infection"),
+    Term("reported_address", "通报居住地", "Published case address"),
+)
+CASE_KIND_CODES: tuple[str, ...] = _codes(CASE_KINDS)
+
+RISK_LEVELS: tuple[Term, ...] = (
+    Term("high", "高风险", "High risk"),
+    Term("medium", "中风险", "Medium risk"),
+    Term("low", "低风险", "Low risk"),
+)
+ZONE_KINDS: tuple[Term, ...] = (
+    Term("sealed", "封控区", "Sealed zone"),
+    Term("control", "管控区", "Control zone"),
+    Term("prevention", "防范区", "Prevention zone"),
+)
+
+# Rows made by the demo generator carry this source, and the UI labels them "simulated".
+SIMULATED_SOURCE = "simulated"
+
+
+def term(terms: tuple[Term, ...], code: str) -> Term:
+    """Look a code up in one of the vocabularies above."""
+    for t in terms:
+        if t.code == code:
+            return t
+    raise KeyError(f"{code!r} is not one of {_codes(terms)}")

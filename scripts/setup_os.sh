@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# OS packages the tests and exports use: headless Chromium and its driver (browser tests),
+# GDAL's ogr2ogr (benchmark baseline), poppler (PDF checks), a CJK font (printed maps).
+# Installed only when missing, and only where apt and root are available.
+set -euo pipefail
+need=()
+command -v chromium >/dev/null || need+=(chromium)
+command -v chromedriver >/dev/null || need+=(chromium-driver)
+command -v ogr2ogr >/dev/null || need+=(gdal-bin)
+command -v pdftotext >/dev/null || need+=(poppler-utils)
+[ -d /usr/share/fonts/opentype/noto ] || need+=(fonts-noto-cjk)
+[ ${#need[@]} -eq 0 ] && exit 0
+if ! command -v apt-get >/dev/null || { [ "$(id -u)" != 0 ] && ! command -v sudo >/dev/null; }; then
+  echo "setup: please install: ${need[*]}" >&2
+  exit 1
+fi
+sudo_=""; [ "$(id -u)" = 0 ] || sudo_=sudo
+echo "setup: installing ${need[*]}"
+$sudo_ apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq "${need[@]}" >/dev/null
