@@ -8,22 +8,11 @@ from pathlib import Path
 import click
 
 from cli import context
+from cli.options import bbox_option
 from etl import pipeline
 from etl.assign import qa_summary
 from etl.jobs import KINDS
 from etl.jobs.base import LoadOptions
-
-
-def _bbox(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[float, ...] | None:
-    if value is None:
-        return None
-    try:
-        parts = tuple(float(v) for v in value.split(","))
-    except ValueError:
-        parts = ()
-    if len(parts) != 4 or parts[0] >= parts[2] or parts[1] >= parts[3]:
-        raise click.BadParameter(f"expected MINX,MINY,MAXX,MAXY with min < max, got {value!r}")
-    return parts
 
 
 @click.command("load")
@@ -38,7 +27,7 @@ def _bbox(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tu
 @click.option("--name-col", help="Column holding names.")
 @click.option("--layer", help="Layer of a multi-layer file (GeoPackage).")
 @click.option("--level", help="admin only: level of every row (district, subdistrict, committee).")
-@click.option("--area", callback=_bbox, help="Reject rows outside MINX,MINY,MAXX,MAXY (WGS84).")
+@click.option("--area", callback=bbox_option, help="Reject rows outside MINX,MINY,MAXX,MAXY (WGS84).")
 @click.option("--rejects", type=click.Path(path_type=Path), help="Where to write rejected rows (CSV).")
 @click.option("--strict", is_flag=True, help="Load nothing if any row is rejected.")
 @click.option("--source", help="Provenance label stored with the rows (default: the file name).")

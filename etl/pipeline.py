@@ -25,7 +25,7 @@ from etl.readers import Chunk, GeoJSONSource, SourceTable, TabularSource, open_s
 from etl.report import LoadReport, default_rejects_path, write_rejects
 from etl.validate import check_geometries, geometries_from_wkt, points_from_columns
 from geo.crs import WGS84_SYSTEM, CoordSystem, parse_crs
-from geo.errors import InputError, NotFound, RejectLimitExceeded
+from geo.errors import InputError, NotFound, RejectLimitExceeded, UnknownCRSError
 from geo.settings import EtlSettings
 
 _INTEGER_TYPES = ("smallint", "integer", "bigint")
@@ -95,6 +95,7 @@ def load(
             f"wins: {shown}{' …' if len(duplicates) > 5 else ''}"
         )
     job.resolve(conn, stage, report, options)
+    _raise_if_strict(report, table, options)
     staged = staging.stage_count(conn, stage)
     report.inserted, report.updated = staging.upsert(
         conn, stage, job.table, job.target_columns, source=plan.source, geometry_sql=job.geometry_sql()
@@ -165,7 +166,7 @@ def _plan(job: Job, table: SourceTable, options: LoadOptions) -> _Plan:
                     lat_col=options.lat_col,
                     wkt_col=options.wkt_col,
                     path=path,
-                    preferred_crs=_crs_name(options),
+                    preferred_crs=_crs_name(options, path),
                 )
                 has_geometry = True
                 implied = coordinates.implied_crs
@@ -176,14 +177,27 @@ def _plan(job: Job, table: SourceTable, options: LoadOptions) -> _Plan:
     return _Plan(job, columns, id_column, crs, coordinates, has_geometry, options.source or path.name)
 
 
-def _crs_name(options: LoadOptions) -> str | None:
-    return parse_crs(options.crs).name if options.crs else None
+def _crs_name(options: LoadOptions, path: Path) -> str | None:
+    return _option_crs(options, path).name if options.crs else None
+
+
+def _option_crs(options: LoadOptions, path: Path) -> CoordSystem:
+    """The system --crs names; an unknown one is an InputError naming the file it was given for."""
+    try:
+        return parse_crs(options.crs)
+    except UnknownCRSError as exc:
+        raise InputError(
+            path,
+            f"unknown CRS {options.crs!r} given by --crs",
+            field="--crs",
+            fix="use wgs84, gcj02, bd09 or EPSG:<code> (e.g. EPSG:4326)",
+        ) from exc
 
 
 def _resolve_crs(table: SourceTable, options: LoadOptions, implied: str | None) -> CoordSystem:
     """--crs wins; then what the file declares; GeoJSON and plain tables default to WGS84."""
     if options.crs:
-        return parse_crs(options.crs)
+        return _option_crs(options, table.path)
     if table.declared_crs is not None:
         return table.declared_crs
     if implied:
@@ -245,10 +259,21 @@ def _validate_chunk(
         for issue in issues:
             report.rejects.append(issue)
             rejected.add(issue.row)
-        check = check_geometries(geometry, rows, expected=job.geometry or (), crs=plan.crs, area=options.area)
+        check = check_geometries(
+            geometry,
+            rows,
+            expected=job.geometry or (),
+            crs=plan.crs,
+            area=options.area,
+            field_name=_geometry_field(plan),
+        )
         for issue in check.rejects:
             report.rejects.append(issue)
             rejected.add(issue.row)
+        if job.geometry_required:
+            for row in rows[pd.isna(check.geometry) & ~rows.isin(list(rejected))]:
+                report.reject(int(row), "geometry", "null", "the feature has no geometry")
+                rejected.add(int(row))
         plan_stats = report.notes.setdefault("_geometry", {"swapped": 0, "wrong_type": 0, "types": set()})
         plan_stats["swapped"] += check.swapped  # type: ignore[index]
         plan_stats["wrong_type"] += check.wrong_type  # type: ignore[index]
@@ -264,6 +289,15 @@ def _validate_chunk(
     parsed.insert(0, "row_no", list(rows))
     frame = parsed[keep]
     return frame, (geometry[keep] if geometry is not None else None)
+
+
+def _geometry_field(plan: _Plan) -> str:
+    """What a geometry reject names as its field: the WKT or lon/lat columns of a table."""
+    if plan.coordinates is None:
+        return "geometry"
+    if plan.coordinates.wkt:
+        return plan.coordinates.wkt
+    return f"{plan.coordinates.lon}/{plan.coordinates.lat}"
 
 
 def _geometry_of(chunk: Chunk, plan: _Plan) -> tuple[np.ndarray, list]:
@@ -339,7 +373,7 @@ def _raise_if_unloadable(
             fix=fix,
         )
     if report.rejected >= report.rows_read:
-        first = report.rejects[0]
+        first = min(report.rejects, key=lambda r: (r.row, r.field))
         _write_rejects(report, table, options)
         raise InputError(
             path,
@@ -353,8 +387,14 @@ def _raise_if_unloadable(
 
 def _finish(report: LoadReport, table: SourceTable, options: LoadOptions) -> None:
     _write_rejects(report, table, options)
+    _raise_if_strict(report, table, options)
+
+
+def _raise_if_strict(report: LoadReport, table: SourceTable, options: LoadOptions) -> None:
+    """``--strict``: any reject stops the load before the upsert writes anything."""
     if options.strict and report.rejects:
-        first = report.rejects[0]
+        _write_rejects(report, table, options)
+        first = min(report.rejects, key=lambda r: (r.row, r.field))
         raise RejectLimitExceeded(
             table.path,
             f"{report.rejected} rows rejected and --strict was given; nothing was loaded",

@@ -12,6 +12,7 @@ import codecs
 import gzip
 import json
 import math
+import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -182,8 +183,7 @@ def _geojson_crs(path: Path, document: dict) -> CoordSystem | None:
 def _feature_geometry(geometry: object, row: int, chunk: Chunk) -> object:
     """A shapely geometry, or None with the reason recorded in ``chunk.issues``."""
     if geometry is None:
-        chunk.issues.append(Reject(row, "geometry", "null", "the feature has no geometry"))
-        return None
+        return None  # whether a geometry is required is the job's to say (etl.pipeline)
     if not isinstance(geometry, dict):
         chunk.issues.append(Reject(row, "geometry", str(geometry)[:80], "geometry is not a JSON object"))
         return None
@@ -231,7 +231,11 @@ class VectorSource:
         self._layer = layer
         self._uri = f"/vsizip/{path}" if path.suffix.lower() == ".zip" else str(path)
         try:
-            info = pyogrio.read_info(self._uri, layer=layer)
+            with warnings.catch_warnings():
+                # GDAL's chatter on a broken file ("bad application_id") comes as RuntimeWarnings
+                # before the error that says it all.
+                warnings.simplefilter("ignore", RuntimeWarning)
+                info = pyogrio.read_info(self._uri, layer=layer)
         except Exception as exc:  # pyogrio raises several unrelated types for unreadable files
             raise InputError(path, f"cannot be read as a vector file: {_first_line(exc)}") from exc
         self.columns = [str(c) for c in info["fields"]]
@@ -321,9 +325,13 @@ class TabularSource:
 
     def chunks(self, size: int) -> Iterator[Chunk]:
         if self._excel:
-            frames: Iterator[pd.DataFrame] = iter([self._read()])
-        else:
-            frames = self._read(chunksize=size)  # type: ignore[assignment]
+            yield from self._chunks(iter([self._read()]))
+            return
+        # The reader holds the file open: close it even when a row cannot be parsed.
+        with self._read(chunksize=size) as reader:  # type: ignore[attr-defined]
+            yield from self._chunks(reader)
+
+    def _chunks(self, frames: Iterator[pd.DataFrame]) -> Iterator[Chunk]:
         row = 0
         try:
             for frame in frames:
@@ -333,9 +341,13 @@ class TabularSource:
                 row += len(frame)
                 yield Chunk(frame.where(frame != "", None))
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise InputError(
-                self.path, f"cannot be parsed after row {row}: {_first_line(exc)}", row=row + 1
-            ) from exc
+            # The parser counts file lines from 1, the header included: line n is row n - 1.
+            line = re.search(r"\bline (\d+)", str(exc))
+            if line is None:
+                reason, bad_row = f"cannot be parsed after row {row}: {_first_line(exc)}", row + 1
+            else:
+                reason, bad_row = f"cannot be parsed: {_first_line(exc)}", int(line.group(1)) - 1
+            raise InputError(self.path, reason, row=bad_row) from exc
 
 
 def detect_encoding(path: Path, *, sample_bytes: int = 1 << 20) -> str:

@@ -70,17 +70,19 @@ def check_geometries(
     expected: tuple[str, ...],
     crs: CoordSystem,
     area: Bounds | None = None,
+    field_name: str = "geometry",
 ) -> GeometryCheck:
     """Check one chunk of geometries and return them in WGS84, mended, with the rejects.
 
     Order matters: empty and non-finite first (nothing else can be said of them), then the
     type, then the position (outside China, swapped axes, outside the declared area) in
     the source system, then conversion and validity (make_valid; the row counts as repaired).
+    Rejects name ``field_name``: the geometry, or the columns the geometry was read from.
     """
     geometry = np.asarray(geometry, dtype=object).copy()
     result = GeometryCheck(geometry)
 
-    def drop(mask: np.ndarray, field_name: str, reason: str, values: np.ndarray | None = None) -> None:
+    def drop(mask: np.ndarray, reason: str, values: np.ndarray | None = None) -> None:
         for i in np.flatnonzero(mask):
             value = "" if values is None else str(values[i])
             result.rejects.append(Reject(int(rows[i]), field_name, value, reason))
@@ -89,7 +91,7 @@ def check_geometries(
     present = pd.notna(geometry)
     empty = present.copy()
     empty[present] = shapely.is_empty(geometry[present].astype(object))
-    drop(empty, "geometry", "empty geometry")
+    drop(empty, "empty geometry")
 
     present = pd.notna(geometry)
     coords, index = shapely.get_coordinates(geometry[present].astype(object), return_index=True)
@@ -97,7 +99,7 @@ def check_geometries(
         bad_index = np.unique(index[~np.isfinite(coords).all(axis=1)])
         nonfinite = np.zeros(len(geometry), dtype=bool)
         nonfinite[np.flatnonzero(present)[bad_index]] = True
-        drop(nonfinite, "geometry", "NaN or infinite coordinate")
+        drop(nonfinite, "NaN or infinite coordinate")
 
     present = pd.notna(geometry)
     types = np.full(len(geometry), None, dtype=object)
@@ -106,7 +108,7 @@ def check_geometries(
     result.found_types = {n for n in names[present]}
     wrong = present & ~np.isin(names, expected)
     result.wrong_type = int(wrong.sum())
-    drop(wrong, "geometry", f"expected {' or '.join(expected)}", names)
+    drop(wrong, f"expected {' or '.join(expected)}", names)
 
     present = pd.notna(geometry)
     if present.any() and not crs.is_offset and crs.epsg not in (4326, None):
@@ -121,7 +123,6 @@ def check_geometries(
     result.swapped = int(swapped.sum())
     drop(
         swapped,
-        "geometry",
         "longitude and latitude look swapped (the point lies in China once they are "
         "exchanged); swap the two columns or pass --lon-col/--lat-col",
         _describe(bounds),
@@ -129,7 +130,6 @@ def check_geometries(
     outside = present & ~swapped & ~in_china
     drop(
         outside,
-        "geometry",
         "outside China (longitude 73.66..135.05, latitude 3.86..53.55)",
         _describe(bounds),
     )
@@ -142,7 +142,6 @@ def check_geometries(
         outside_area = present & ~_within(bounds, area)
         drop(
             outside_area,
-            "geometry",
             f"outside the declared area {','.join(f'{v:g}' for v in area)}",
             _describe(bounds),
         )
@@ -153,18 +152,27 @@ def check_geometries(
         invalid = ~shapely.is_valid(subset)
         if invalid.any():
             fixed = _make_valid(subset[invalid], expected)
+            reasons = shapely.is_valid_reason(subset[invalid])
             positions = np.flatnonzero(present)[invalid]
-            for position, geom in zip(positions, fixed, strict=True):
+            for position, geom, why in zip(positions, fixed, reasons, strict=True):
                 if geom is None or geom.is_empty:
                     result.rejects.append(
                         Reject(
-                            int(rows[position]), "geometry", "", "invalid geometry that cannot be repaired"
+                            int(rows[position]),
+                            field_name,
+                            str(why),
+                            f"invalid geometry that cannot be repaired as {' or '.join(expected)}",
                         )
                     )
                     geometry[position] = None
                 else:
                     geometry[position] = geom
                     result.repaired.add(int(rows[position]))
+    present = pd.notna(geometry)
+    if present.any():
+        # Exterior rings counter-clockwise, as RFC 7946 writes them: a round trip through GeoJSON
+        # then gives back the very same coordinates.
+        geometry[present] = shapely.orient_polygons(geometry[present].astype(object))
     if "MultiPolygon" in expected:
         present = pd.notna(geometry)
         polygons = present.copy()
@@ -213,7 +221,12 @@ def _make_valid(geometries: np.ndarray, expected: tuple[str, ...]) -> list[objec
     keep_dimension = 2 if set(expected) & set(POLYGONAL) else 0 if set(expected) == set(PUNCTUAL) else None
     out: list[object] = []
     for geom in fixed:
-        if keep_dimension is not None and geom is not None and shapely.get_type_id(geom) == 7:
+        # A collection, or fewer dimensions than expected (a flat polygon comes back as lines).
+        if (
+            keep_dimension is not None
+            and geom is not None
+            and (shapely.get_type_id(geom) == 7 or shapely.get_dimensions(geom) != keep_dimension)
+        ):
             parts = [p for p in shapely.get_parts(geom) if shapely.get_dimensions(p) == keep_dimension]
             geom = shapely.union_all(parts) if parts else None
         out.append(geom)

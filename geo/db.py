@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from psycopg import errors as pg_errors
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
@@ -74,6 +75,29 @@ def ensure_database(settings: DatabaseSettings) -> None:
         ) from exc
     finally:
         engine.dispose()
+
+
+@contextmanager
+def read_connection(engine: Engine) -> Iterator[Connection]:
+    """A read-only connection for the read side (pages, exports).
+
+    Raises
+    ------
+    DatabaseUnavailable
+        when the server does not answer, or the schema is missing (with the fix).
+    """
+    try:
+        with engine.connect() as conn:
+            conn.execution_options(postgresql_readonly=True)
+            yield conn
+    except OperationalError as exc:
+        raise DatabaseUnavailable(f"database does not answer: {_first_line(exc)}") from exc
+    except ProgrammingError as exc:
+        if not isinstance(exc.orig, pg_errors.UndefinedTable):
+            raise
+        raise DatabaseUnavailable(
+            f"the battlemap schema is missing ({_first_line(exc)}); run `battlemap db init`"
+        ) from exc
 
 
 def check_connection(engine: Engine) -> str:

@@ -40,6 +40,12 @@ class UnknownCRSError(BattlemapError, ValueError):
         )
 
 
+class InvalidParameter(BattlemapError, ValueError):
+    """A request parameter (bbox, date, tile address, id) that is malformed or out of range."""
+
+    exit_code = 2
+
+
 class NotFound(BattlemapError, LookupError):
     """A named thing (unit, grid, building, kind) does not exist."""
 
@@ -98,6 +104,7 @@ STATUS_CODES: dict[type[BattlemapError], int] = {
     ConfigError: 500,
     DatabaseUnavailable: 503,
     UnknownCRSError: 400,
+    InvalidParameter: 400,
     NotFound: 404,
     InputError: 400,
     BattlemapError: 500,

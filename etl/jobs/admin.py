@@ -81,7 +81,7 @@ JOB = AdminJob(
     ),
     geometry=("Polygon", "MultiPolygon"),
     identity=("level", "name", "parent"),
-    id_candidates=("code", "adcode", "id", "source_id"),
+    id_candidates=("id", "source_id", "code", "adcode"),
     extra_stage_columns=(StageColumn("parent_id", "integer"),),
     derivable=("level",),
 )

@@ -39,6 +39,6 @@ JOB = GridJob(
     ),
     geometry=("Polygon", "MultiPolygon"),
     identity=("code", "name"),
-    id_candidates=("code", "grid_code", "id", "source_id"),
+    id_candidates=("id", "source_id", "code", "grid_code"),
     extra_stage_columns=(StageColumn("unit_id", "integer"),),
 )

@@ -1,0 +1,51 @@
+"""The composition root: settings -> engine -> Dash app (pages from dashboards/) + HTTP endpoints.
+
+Wiring only: what a page shows lives in ``dashboards``, what it reads in ``geo.queries``.
+``battlemap serve`` runs ``create_app(settings).server`` under waitress.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash
+import flask
+from sqlalchemy import Engine
+
+from dashboards._context import EXTENSION, PageContext
+from dashboards._i18n import TITLE
+from geo.db import check_connection, make_engine
+from geo.errors import BattlemapError, status_code_for
+from geo.settings import Settings
+
+DASHBOARDS = Path(__file__).resolve().parent / "dashboards"
+
+
+def create_app(settings: Settings, *, engine: Engine | None = None) -> dash.Dash:
+    """The battlemap web app for ``settings`` (an engine on ``settings.database`` unless one is given).
+
+    Routes: the Dash pages of ``dashboards/`` (``/`` lists what is loaded) and ``GET /health``
+    (200 with the PostGIS version, 503 when the database does not answer).
+    """
+    engine = engine or make_engine(settings.database)
+    app = dash.Dash(
+        __name__,
+        use_pages=True,
+        pages_folder=str(DASHBOARDS),
+        assets_folder=str(DASHBOARDS / "assets"),
+        title=TITLE,
+        update_title=None,
+        serve_locally=True,
+    )
+    server: flask.Flask = app.server
+    server.extensions[EXTENSION] = PageContext(settings=settings, engine=engine)
+
+    def health() -> tuple[dict[str, str], int]:
+        return {"status": "ok", "postgis": check_connection(engine)}, 200
+
+    def battlemap_error(error: BattlemapError) -> tuple[dict[str, str], int]:
+        return {"status": "error", "error": str(error)}, status_code_for(error)
+
+    server.add_url_rule("/health", "health", health, methods=["GET"])
+    server.register_error_handler(BattlemapError, battlemap_error)
+    return app

@@ -1,0 +1,508 @@
+"""The seeded demo generator: what the public data lacks, simulated from the real buildings and cases.
+
+The real sample (etl/demo/sample.py) has sub-districts, OSM buildings and compounds, and the
+published case addresses of Shanghai's spring 2022 wave, but no grids, households, house-status
+history or responsibility chain. Each function here reads what is loaded and returns a frame
+that the ordinary pipeline loads with ``source = 'simulated'``; nothing is written here.
+
+Determinism: every random draw comes from ``numpy.random.default_rng`` seeded with the demo seed
+and the stable key of the thing drawn for (a building's ``source_id``, a grid's code…), and rows
+are read ``ORDER BY`` their keys, so a second run yields identical rows (the loads report them
+unchanged) and adding one building does not reshuffle the others.
+
+The model
+---------
+grids
+    Every sub-district holding at least one loaded building is cut into ``CELL_M`` squares of a
+    lattice aligned to its UTM zone, clipped to the sub-district. The lattice corners are
+    projected to WGS84 before clipping, so neighbours share their edges exactly and the cells
+    tile the sub-district with no overlap and no gap. Cells smaller than ``SLIVER_SHARE`` of a
+    square are merged into the touching neighbour with the longest shared edge (the nearest cell
+    when none touches). Numbered north to south, west to east: ``310115-033-G001``,
+    ``陆家嘴街道第1网格``.
+households
+    Per building: floors as loaded (the loader derives them from height), else
+    ``DEFAULT_FLOORS``; floor area = footprint (geography) x floors; the residential share is 1
+    inside a compound, else ``TALL_SHARE`` for towers of ``TALL_FLOORS`` or more (Lujiazui's
+    towers are offices) and ``LOW_SHARE`` below (the Bund's lane houses mix homes and shops).
+    Households = clamp(round(area x floors x share / ``HOUSEHOLD_M2``), 1, ``MAX_HOUSEHOLDS``),
+    labelled ``floor-room`` ("12-03"), 1-5 people, flags drawn at ``FLAG_SHARES``; a household
+    flagged elderly-alone has one person.
+status
+    From the real cases matched to a building (``cases.building_id``; the loader snaps a case
+    within 30 m): on each date with n cases there, n households are ``confirmed`` for 14 days
+    then ``health_monitoring`` for 7; 1-3 other households are ``close_contact`` for 14 days then
+    ``health_monitoring`` for 7 (Shanghai's "14+7"); the building is ``sealed`` until 14 days
+    after its last case (building-level rows, overlapping stretches merged). A household never has
+    two stretches at once, so "the status on day D" is one row; a small building whose households
+    are all taken gets no more household rows that day (it stays sealed). Besides: ~3% of households are
+    ``vacant`` from 2022-03-01 on (open-ended, and nothing else happens to them) and a few
+    untouched ones get a ``returnee``, ``inbound`` (7 days, then 7 of home isolation and 7 of
+    health monitoring) or ``home_isolation`` stretch. When fewer than ``MIN_CASE_BUILDINGS``
+    buildings have a matched case, located cases in the gridded sub-districts are also attributed
+    to the nearest building of their sub-district within ``FALLBACK_SNAP_M``.
+responsibility
+    The five levels of Pudong's chain plus the bottom rung: ``command_hq`` per district,
+    ``leadership_member`` per sub-district, ``cadre`` per grid, ``area_secretary`` per compound
+    (per grid for buildings outside compounds), ``social_worker`` per group of at most
+    ``SOCIAL_WORKER_LIMIT`` buildings of a grid, ``building_leader`` per building and
+    ``party_member`` for ``PARTY_SHARE`` of them. Deliberate gaps: ``LEADER_GAP_SHARE`` of the
+    buildings have no building leader and ``CADRE_GAP_SHARE`` of the grids (at least one) no
+    cadre; ``OVERLOADED_WORKERS`` social workers carry two groups, more than the limit. Names are
+    drawn from common surnames and given-name characters and phones are masked ("139****0427",
+    never a dialable number); both go in ``name``/``phone``, which the job keeps in
+    ``person_contacts`` only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+from collections.abc import Iterable
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry import MultiPolygon, Polygon
+from sqlalchemy import Connection, text
+
+from geo.crs import WGS84, CoordSystem, geometries_from_wgs84, parse_crs, to_wgs84_xy, utm_crs_for
+from geo.vocab import CHAIN_LEVELS, term
+
+CELL_M = 400.0
+SLIVER_SHARE = 0.3
+
+DEFAULT_FLOORS = 3
+TALL_FLOORS = 10
+TALL_SHARE = 0.1
+LOW_SHARE = 0.5
+HOUSEHOLD_M2 = 90.0
+MAX_HOUSEHOLDS = 1500
+SIZE_WEIGHTS = (0.22, 0.30, 0.25, 0.15, 0.08)  # households of 1..5 people
+FLAG_SHARES = {"elderly_alone": 0.06, "disabled": 0.02, "foreign_national": 0.03}
+
+WAVE_START = dt.date(2022, 3, 1)
+WAVE_END = dt.date(2022, 4, 20)
+CASE_DAYS = 14
+MONITOR_DAYS = 7
+SEALED_DAYS = 14
+VACANT_SHARE = 0.03
+BASELINE_SHARES = {"returnee": 0.015, "inbound": 0.005, "home_isolation": 0.01}
+MIN_CASE_BUILDINGS = 20
+FALLBACK_SNAP_M = 300.0
+
+SOCIAL_WORKER_LIMIT = 25
+OVERLOADED_WORKERS = 2
+LEADER_GAP_SHARE = 0.08
+CADRE_GAP_SHARE = 0.03
+PARTY_SHARE = 0.6
+
+SURNAMES = tuple(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈"
+    "姚卢姜崔钟谭陆汪范金石廖贾夏韦方白邹孟熊秦邱江尹薛段雷侯龙史陶黎贺顾毛郝龚邵万钱严戴孔汤"
+)
+GIVEN = tuple(
+    "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀英华慧建国红玉兰平刚桂文辉鹏飞霞峰琳晨雪婷浩宇欣怡佳俊海燕波"
+)
+
+
+def rng_for(seed: int, *keys: object) -> np.random.Generator:
+    """A generator for one thing (a building, a grid…): same seed and keys, same draws."""
+    digest = hashlib.blake2b("\x1f".join(map(str, keys)).encode(), digest_size=8).digest()
+    return np.random.default_rng([seed, int.from_bytes(digest, "big")])
+
+
+# --- grids
+
+
+def gridded_subdistricts(conn: Connection) -> gpd.GeoDataFrame:
+    """The sub-districts that contain at least one loaded building, by code."""
+    sql = """
+        SELECT u.code, u.name, u.geom FROM admin_units u
+        WHERE u.level = 'subdistrict' AND EXISTS (SELECT 1 FROM buildings b WHERE b.subdistrict_id = u.id)
+        ORDER BY u.code
+    """
+    return gpd.read_postgis(text(sql), conn, geom_col="geom")
+
+
+def grids_frame(
+    conn: Connection, *, cell_m: float = CELL_M, sliver_share: float = SLIVER_SHARE
+) -> gpd.GeoDataFrame:
+    """Simulated grids tiling every sub-district with buildings (columns code, name, unit, geometry).
+
+    Parameters
+    ----------
+    cell_m
+        Side of the squares in metres.
+    sliver_share
+        Clipped cells smaller than this share of a square are merged into a neighbour.
+    """
+    rows: list[dict[str, object]] = []
+    for unit in gridded_subdistricts(conn).itertuples(index=False):
+        cells = tessellate(unit.geom, cell_m=cell_m, sliver_share=sliver_share)
+        for n, cell in enumerate(cells, start=1):
+            rows.append(
+                {
+                    "code": f"{unit.code}-G{n:03d}",
+                    "name": f"{unit.name}第{n}网格",
+                    "unit": unit.code,
+                    "geom": cell,
+                }
+            )
+    return gpd.GeoDataFrame(rows, columns=["code", "name", "unit", "geom"], geometry="geom", crs=WGS84)
+
+
+def tessellate(area: Polygon | MultiPolygon, *, cell_m: float, sliver_share: float) -> list[MultiPolygon]:
+    """Cut a WGS84 polygon into lattice squares of ``cell_m`` metres, slivers merged; north to south."""
+    centre = area.representative_point()
+    utm = parse_crs(utm_crs_for(centre.x, centre.y))
+    minx, miny, maxx, maxy = geometries_from_wgs84([area], utm)[0].bounds
+    xs = np.arange(math.floor(minx / cell_m), math.ceil(maxx / cell_m) + 1) * cell_m
+    ys = np.arange(math.floor(miny / cell_m), math.ceil(maxy / cell_m) + 1) * cell_m
+    gx, gy = np.meshgrid(xs, ys)
+    lon, lat = to_wgs84_xy(gx.ravel(), gy.ravel(), utm)
+    corners = np.stack([lon, lat], axis=-1).reshape(len(ys), len(xs), 2)
+    squares, keys = [], []
+    for i in range(len(ys) - 1):
+        for j in range(len(xs) - 1):
+            ring = [corners[i, j], corners[i, j + 1], corners[i + 1, j + 1], corners[i + 1, j], corners[i, j]]
+            squares.append(Polygon(ring))
+            keys.append((-i, j))  # north first, then west to east
+    shapely.prepare(area)
+    cells: dict[tuple[int, int], MultiPolygon] = {}
+    for key, clipped in zip(keys, shapely.intersection(squares, area), strict=True):
+        polygonal = _polygonal(clipped)
+        if polygonal is not None:
+            cells[key] = polygonal
+    _merge_slivers(cells, utm, full_area=cell_m * cell_m, sliver_share=sliver_share)
+    return [cells[key] for key in sorted(cells)]
+
+
+def _polygonal(geom: shapely.Geometry | None) -> MultiPolygon | None:
+    """The polygons of an overlay result (which may carry stray lines or points), as one MultiPolygon."""
+    if geom is None or geom.is_empty:
+        return None
+    parts: list[Polygon] = []
+    for part in shapely.get_parts(geom):
+        if isinstance(part, Polygon) and part.area > 0:
+            parts.append(part)
+        elif isinstance(part, (MultiPolygon, shapely.GeometryCollection)):
+            inner = _polygonal(part)
+            parts.extend(inner.geoms if inner is not None else ())
+    return MultiPolygon(parts) if parts else None
+
+
+def _merge_slivers(
+    cells: dict[tuple[int, int], MultiPolygon], utm: CoordSystem, *, full_area: float, sliver_share: float
+) -> None:
+    """Merge, smallest first, each cell under ``sliver_share`` of a square into its best neighbour."""
+    metric = {key: geometries_from_wgs84([geom], utm)[0] for key, geom in cells.items()}
+    while len(cells) > 1:
+        small = [k for k in cells if metric[k].area < sliver_share * full_area]
+        if not small:
+            return
+        sliver = min(small, key=lambda k: (metric[k].area, k))
+        others = [k for k in sorted(cells) if k != sliver]
+        shared = {k: metric[sliver].boundary.intersection(metric[k].boundary).length for k in others}
+        best = max(others, key=lambda k: (shared[k], -metric[sliver].distance(metric[k])))
+        if shared[best] <= 1e-6:
+            best = min(others, key=lambda k: metric[sliver].distance(metric[k]))
+        merged = _polygonal(shapely.union(cells[best], cells.pop(sliver)))
+        assert merged is not None
+        cells[best] = merged
+        metric[best] = shapely.union(metric[best], metric.pop(sliver))
+
+
+# --- households
+
+
+def households_frame(conn: Connection, *, seed: int) -> pd.DataFrame:
+    """Simulated households of every loaded building (columns of the ``households`` kind)."""
+    buildings = conn.execute(
+        text("""
+        SELECT source_id, floors, compound_id IS NOT NULL AS in_compound, ST_Area(geom::geography) AS area
+        FROM buildings WHERE kind IS NULL OR kind <> 'building_part' ORDER BY source_id
+    """)
+    ).all()
+    sizes = np.arange(1, len(SIZE_WEIGHTS) + 1)
+    rows: list[dict[str, object]] = []
+    for building, floors, in_compound, area in buildings:
+        floors = int(floors) if floors else DEFAULT_FLOORS
+        share = 1.0 if in_compound else TALL_SHARE if floors >= TALL_FLOORS else LOW_SHARE
+        count = int(np.clip(round(area * floors * share / HOUSEHOLD_M2), 1, MAX_HOUSEHOLDS))
+        rng = rng_for(seed, "households", building)
+        per_floor = math.ceil(count / floors)
+        size = rng.choice(sizes, size=count, p=SIZE_WEIGHTS)
+        flags = {name: rng.random(count) < p for name, p in FLAG_SHARES.items()}
+        size[flags["elderly_alone"]] = 1
+        for i in range(count):
+            label = f"{i // per_floor + 1}-{i % per_floor + 1:02d}"
+            rows.append(
+                {
+                    "id": f"sim-household:{building}:{label}",
+                    "building": building,
+                    "unit_label": label,
+                    "size": int(size[i]),
+                    **{name: bool(values[i]) for name, values in flags.items()},
+                }
+            )
+    return pd.DataFrame(rows, columns=["id", "building", "unit_label", "size", *FLAG_SHARES])
+
+
+# --- house status
+
+
+def case_events(
+    conn: Connection, *, min_buildings: int = MIN_CASE_BUILDINGS, snap_m: float = FALLBACK_SNAP_M
+) -> pd.DataFrame:
+    """Cases per building and day (columns building, reported_on, cases, nearest).
+
+    The cases the loader matched to a building; when fewer than ``min_buildings`` buildings have
+    one, also the located cases of the gridded sub-districts attributed to the nearest building of
+    their sub-district within ``snap_m`` (counted in ``nearest``).
+    """
+    events = _read_events(
+        conn,
+        """
+        SELECT b.source_id AS building, c.reported_on, count(*) AS cases, 0 AS nearest
+        FROM cases c JOIN buildings b ON b.id = c.building_id
+        GROUP BY b.source_id, c.reported_on
+    """,
+    )
+    if events["building"].nunique() < min_buildings:
+        nearest = _read_events(
+            conn,
+            """
+            SELECT n.source_id AS building, c.reported_on, count(*) AS cases, count(*) AS nearest
+            FROM admin_units u
+            JOIN cases c ON ST_Intersects(u.geom, c.geom) AND c.building_id IS NULL
+            CROSS JOIN LATERAL (
+                SELECT b.source_id FROM buildings b
+                WHERE b.subdistrict_id = u.id AND b.geom && ST_Expand(c.geom, :snap / 90000.0)
+                  AND ST_DWithin(b.geom::geography, c.geom::geography, :snap)
+                ORDER BY b.geom <-> c.geom, b.source_id LIMIT 1) n
+            WHERE u.level = 'subdistrict' AND EXISTS (SELECT 1 FROM grids g WHERE g.unit_id = u.id)
+            GROUP BY n.source_id, c.reported_on
+        """,
+            snap=snap_m,
+        )
+        events = pd.concat([events, nearest], ignore_index=True)
+    events = events.groupby(["building", "reported_on"], as_index=False)[["cases", "nearest"]].sum()
+    return events.sort_values(["building", "reported_on"], ignore_index=True)
+
+
+def _read_events(conn: Connection, sql: str, **params: object) -> pd.DataFrame:
+    frame = pd.read_sql(text(sql), conn, params=params)
+    frame["reported_on"] = pd.to_datetime(frame["reported_on"]).dt.date
+    return frame.astype({"cases": "int64", "nearest": "int64"})
+
+
+def status_frame(conn: Connection, *, seed: int, events: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Simulated house-status history (columns of the ``status`` kind), from the cases per building."""
+    events = case_events(conn) if events is None else events
+    by_building = {
+        b: list(zip(g["reported_on"], g["cases"], strict=True)) for b, g in events.groupby("building")
+    }
+    households = conn.execute(
+        text("""
+        SELECT b.source_id, h.source_id FROM households h JOIN buildings b ON b.id = h.building_id
+        WHERE h.source = 'simulated' ORDER BY b.source_id, h.source_id
+    """)
+    ).all()
+    homes: dict[str, list[str]] = {}
+    for building, household in households:
+        homes.setdefault(building, []).append(household)
+    rows: list[dict[str, object]] = []
+    for building in sorted(homes):
+        rng = rng_for(seed, "status", building)
+        order = [homes[building][i] for i in rng.permutation(len(homes[building]))]
+        vacant = rng.random(len(order)) < VACANT_SHARE
+        rows += [
+            _stretch(h, None, "vacant", WAVE_START, None) for h, v in zip(order, vacant, strict=True) if v
+        ]
+        occupied = [h for h, v in zip(order, vacant, strict=True) if not v]
+        touched = _case_stretches(building, occupied, by_building.get(building, []), rng, rows)
+        rows += _baseline(occupied, touched, rng)
+    columns = ["id", "household", "building", "status", "valid_from", "valid_to"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _stretch(
+    household: str | None, building: str | None, status: str, start: dt.date, end: dt.date | None
+) -> dict[str, object]:
+    target = household or building
+    return {
+        "id": f"sim-status:{target}:{status}:{start.isoformat()}",
+        "household": household,
+        "building": building,
+        "status": status,
+        "valid_from": start.isoformat(),
+        "valid_to": end.isoformat() if end else None,
+    }
+
+
+def _case_stretches(
+    building: str,
+    occupied: list[str],
+    events: list[tuple[dt.date, int]],
+    rng: np.random.Generator,
+    rows: list[dict[str, object]],
+) -> set[str]:
+    """Confirmed households, their close contacts, and the building sealed; returns the households touched."""
+    free_from: dict[str, dt.date] = {}
+    never = dt.date.max
+    days = dt.timedelta
+    sealed: list[list[dt.date]] = []
+    for day, cases in events:
+        free = [h for h in occupied if free_from.get(h, dt.date.min) <= day]
+        contacts = int(rng.integers(1, 4))
+        for i, household in enumerate(free[: int(cases) + contacts]):
+            status = "confirmed" if i < cases else "close_contact"
+            end = day + days(CASE_DAYS)
+            rows.append(_stretch(household, None, status, day, end))
+            rows.append(_stretch(household, None, "health_monitoring", end, end + days(MONITOR_DAYS)))
+            free_from[household] = never if status == "confirmed" else end + days(MONITOR_DAYS)
+        until = day + days(SEALED_DAYS)
+        if sealed and day <= sealed[-1][1]:
+            sealed[-1][1] = max(sealed[-1][1], until)
+        else:
+            sealed.append([day, until])
+    rows += [_stretch(None, building, "sealed", start, end) for start, end in sealed]
+    return set(free_from)
+
+
+def _baseline(occupied: list[str], touched: set[str], rng: np.random.Generator) -> list[dict[str, object]]:
+    """A few returnee, inbound and home-isolation stretches among households the cases left alone."""
+    rows: list[dict[str, object]] = []
+    days = dt.timedelta
+    span = (WAVE_END - WAVE_START).days
+    draws = rng.random(len(occupied))
+    starts = rng.integers(0, span, size=len(occupied))
+    thresholds = np.cumsum(list(BASELINE_SHARES.values()))
+    for household, draw, offset in zip(occupied, draws, starts, strict=True):
+        if household in touched or draw >= thresholds[-1]:
+            continue
+        status = list(BASELINE_SHARES)[int(np.searchsorted(thresholds, draw, side="right"))]
+        start = WAVE_START + days(int(offset))
+        if status == "inbound":
+            rows.append(_stretch(household, None, "inbound", start, start + days(7)))
+            rows.append(_stretch(household, None, "home_isolation", start + days(7), start + days(14)))
+            rows.append(_stretch(household, None, "health_monitoring", start + days(14), start + days(21)))
+        else:
+            rows.append(_stretch(household, None, status, start, start + days(14)))
+    return rows
+
+
+# --- responsibility
+
+
+def responsibility_frame(conn: Connection, *, seed: int) -> pd.DataFrame:
+    """The simulated responsibility chain (columns of the ``responsibility`` kind)."""
+    grids = conn.execute(
+        text("""
+        SELECT g.code, u.code AS subdistrict, d.code AS district FROM grids g
+        JOIN admin_units u ON u.id = g.unit_id LEFT JOIN admin_units d ON d.id = u.parent_id
+        WHERE g.source = 'simulated' ORDER BY g.code
+    """)
+    ).all()
+    buildings = conn.execute(
+        text("""
+        SELECT b.source_id, g.code AS grid, c.source_id AS compound FROM buildings b
+        LEFT JOIN grids g ON g.id = b.grid_id LEFT JOIN compounds c ON c.id = b.compound_id
+        WHERE b.kind IS NULL OR b.kind <> 'building_part'
+        ORDER BY ST_Y(b.label_point) DESC, ST_X(b.label_point), b.source_id
+    """)
+    ).all()
+    chain = _Chain(seed)
+    for district in sorted({d for _, _, d in grids if d}):
+        chain.assign("command_hq", "unit", district)
+    for subdistrict in sorted({s for _, s, _ in grids}):
+        chain.assign("leadership_member", "unit", subdistrict)
+    grid_codes = [code for code, _, _ in grids]
+    in_grid: dict[str, list[str]] = {code: [] for code in grid_codes}
+    for building, grid, _ in buildings:
+        if grid in in_grid:
+            in_grid[grid].append(building)
+    peopled = [code for code in grid_codes if in_grid[code]]
+    gaps = _pick(rng_for(seed, "cadre gaps"), peopled, max(1, round(CADRE_GAP_SHARE * len(peopled))))
+    for code in grid_codes:
+        if code not in gaps:
+            chain.assign("cadre", "grid", code)
+    compounds = sorted({c for _, _, c in buildings if c})
+    for compound in compounds:
+        chain.assign("area_secretary", "compound", compound)
+    for code in sorted({g for _, g, c in buildings if g in in_grid and not c}):
+        chain.assign("area_secretary", "grid", code)
+    crowded = [code for code in peopled if len(in_grid[code]) > SOCIAL_WORKER_LIMIT]
+    overloaded = _pick(rng_for(seed, "overloaded"), crowded, OVERLOADED_WORKERS)
+    for code in peopled:
+        for group in _groups(in_grid[code], SOCIAL_WORKER_LIMIT, overload=code in overloaded):
+            person = chain.person("social_worker", code, group[0])
+            for building in group:
+                chain.assign("social_worker", "building", building, person=person)
+    for building, _, _ in sorted(buildings):
+        rng = rng_for(seed, "building chain", building)
+        leader_gap, party = rng.random(2)
+        if leader_gap >= LEADER_GAP_SHARE:
+            chain.assign("building_leader", "building", building)
+        if party < PARTY_SHARE:
+            chain.assign("party_member", "building", building)
+    return pd.DataFrame(
+        chain.rows, columns=["id", "person", "level", "role", "scope_type", "scope", "name", "phone"]
+    )
+
+
+def _pick(rng: np.random.Generator, items: list[str], count: int) -> set[str]:
+    if not items:
+        return set()
+    return {items[i] for i in rng.choice(len(items), size=min(count, len(items)), replace=False)}
+
+
+def _groups(buildings: list[str], limit: int, *, overload: bool) -> Iterable[list[str]]:
+    """Balanced groups of at most ``limit`` buildings; an overloaded worker first takes twice as many."""
+    if overload:
+        yield buildings[: 2 * limit]
+        buildings = buildings[2 * limit :]
+    if not buildings:
+        return
+    count = math.ceil(len(buildings) / limit)
+    for part in np.array_split(np.array(buildings, dtype=object), count):
+        yield list(part)
+
+
+class _Chain:
+    """Accumulates people and assignments; a person is drawn once per (level, scope)."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self.rows: list[dict[str, object]] = []
+        self.contacts: dict[str, tuple[str, str]] = {}
+
+    def person(self, level: str, *scope: str) -> str:
+        key = hashlib.blake2b("\x1f".join((level, *scope)).encode(), digest_size=5).hexdigest()
+        code = f"sim-{level.replace('_', '-')}-{key}"
+        if code not in self.contacts:
+            rng = rng_for(self.seed, "person", code)
+            name = SURNAMES[rng.integers(len(SURNAMES))] + "".join(
+                GIVEN[i] for i in rng.integers(len(GIVEN), size=int(rng.integers(1, 3)))
+            )
+            self.contacts[code] = (name, f"139****{int(rng.integers(10_000)):04d}")
+        return code
+
+    def assign(self, level: str, scope_type: str, scope: str, *, person: str | None = None) -> None:
+        person = person or self.person(level, scope_type, scope)
+        name, phone = self.contacts[person]
+        self.rows.append(
+            {
+                "id": f"sim-responsibility:{level}:{scope_type}:{scope}:{person}",
+                "person": person,
+                "level": level,
+                "role": term(CHAIN_LEVELS, level).zh,
+                "scope_type": scope_type,
+                "scope": scope,
+                "name": name,
+                "phone": phone,
+            }
+        )

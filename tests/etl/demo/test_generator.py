@@ -1,0 +1,262 @@
+"""The whole demo (real sample + seeded simulation) loaded once: grids, households, statuses, the chain.
+
+Lives here, not in tests/etl/demo/, because a tests/etl/demo directory shadows the etl.demo package
+while pytest runs without `pythonpath = ["."]` (tests/ on sys.path makes `etl` a namespace package).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+import shapely
+from shapely.geometry import Polygon
+from sqlalchemy import Connection, Engine, text
+
+from etl.assign import qa_summary
+from etl.demo import generator
+from etl.demo.run import iter_demo
+from etl.report import LoadReport
+from geo.crs import SHANGHAI_UTM, geometries_from_wgs84, geometries_to_wgs84, parse_crs
+from geo.settings import Settings
+from geo.vocab import REQUIRED_CHAIN_LEVELS, SIMULATED_SOURCE
+
+pytestmark = pytest.mark.slow
+
+LUJIAZUI = "310115-033"
+GENERATED_TABLES = ("grids", "households", "house_status", "responsibilities")
+
+
+@pytest.fixture(scope="module")
+def demo(engine: Engine, settings: Settings) -> Iterator[tuple[Connection, list[LoadReport]]]:
+    """The demo loaded once into the session database, in a transaction rolled back at the end."""
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        try:
+            yield conn, list(iter_demo(conn, settings=settings))
+        finally:
+            transaction.rollback()
+
+
+@pytest.fixture(scope="module")
+def db(demo: tuple[Connection, list[LoadReport]]) -> Connection:
+    return demo[0]
+
+
+def _scalar(conn: Connection, sql: str, **params: object) -> int:
+    return int(conn.execute(text(sql), params).scalar_one())
+
+
+def test_every_step_loads_without_rejects(demo: tuple[Connection, list[LoadReport]]) -> None:
+    _, reports = demo
+    simulated = [r for r in reports if r.path.startswith(SIMULATED_SOURCE)]
+    assert [r.kind for r in simulated] == ["grids", "households", "status", "responsibility"]
+    for report in simulated:
+        assert report.rejected == 0 and report.inserted > 0, report.summary()
+        assert "simulated" in report.notes
+
+
+def test_lujiazui_is_tiled_by_grids(db: Connection) -> None:
+    grids = db.execute(
+        text("""
+        SELECT g.code, g.name, u.code FROM grids g JOIN admin_units u ON u.id = g.unit_id
+        WHERE u.name = '陆家嘴街道' ORDER BY g.code
+    """)
+    ).all()
+    assert len(grids) >= 20  # 6.9 km² in 400 m squares
+    assert grids[0][:2] == (f"{LUJIAZUI}-G001", "陆家嘴街道第1网格")
+    assert {unit for _, _, unit in grids} == {LUJIAZUI}
+    uncovered = _scalar(
+        db,
+        """SELECT ST_Area(ST_Difference(u.geom, (SELECT ST_Union(g.geom) FROM grids g WHERE g.unit_id = u.id))
+                          ::geography) FROM admin_units u WHERE u.code = :c""",
+        c=LUJIAZUI,
+    )
+    assert uncovered < 10  # m²: the grids cover the sub-district
+
+
+def test_grids_do_not_overlap_and_hold_every_building(db: Connection) -> None:
+    qa = qa_summary(db)
+    assert qa["overlapping_grid_pairs"] == 0
+    assert qa["buildings_outside_grids"] == 0
+    in_lujiazui_outside = _scalar(
+        db,
+        """SELECT count(*) FROM buildings b JOIN admin_units u ON u.id = b.subdistrict_id
+           LEFT JOIN grids g ON g.id = b.grid_id
+           WHERE u.code = :c AND (g.id IS NULL OR g.unit_id <> u.id)""",
+        c=LUJIAZUI,
+    )
+    assert in_lujiazui_outside == 0
+    assert (
+        _scalar(
+            db,
+            "SELECT count(*) FROM buildings b JOIN admin_units u ON u.id = b.subdistrict_id "
+            "WHERE u.code = :c",
+            c=LUJIAZUI,
+        )
+        > 200
+    )
+
+
+def test_tessellate_tiles_without_gaps_overlaps_or_slivers() -> None:
+    utm = parse_crs(SHANGHAI_UTM)
+    # A 1,030 m x 870 m rectangle off the 400 m lattice: its edge rows and columns are slivers.
+    box = Polygon([(370_130, 3_455_070), (371_160, 3_455_070), (371_160, 3_455_940), (370_130, 3_455_940)])
+    area = geometries_to_wgs84([box], utm)[0]
+    cells = generator.tessellate(area, cell_m=400, sliver_share=0.3)
+
+    def m2(geoms: list[shapely.Geometry]) -> float:
+        return float(shapely.area(geometries_from_wgs84(geoms, utm)).sum())
+
+    assert 4 <= len(cells) < 9
+    assert min(m2([cell]) for cell in cells) >= 0.3 * 400 * 400
+    # Compared in WGS84, where the cells were cut: projected back, straight edges bow by ~1 cm.
+    assert shapely.union_all(cells).symmetric_difference(area).area < 1e-9 * area.area
+    overlaps = [a.intersection(b).area for i, a in enumerate(cells) for b in cells[i + 1 :]]
+    assert sum(overlaps) < 1e-9 * area.area
+
+
+def test_households_belong_to_buildings(db: Connection) -> None:
+    assert _scalar(db, "SELECT count(*) FROM households WHERE building_id IS NULL") == 0
+    assert (
+        _scalar(
+            db,
+            "SELECT count(*) FROM buildings b WHERE NOT EXISTS "
+            "(SELECT 1 FROM households h WHERE h.building_id = b.id)",
+        )
+        == 0
+    )
+    total, elderly, too_big = db.execute(
+        text(
+            "SELECT count(*), count(*) FILTER (WHERE elderly_alone), "
+            "count(*) FILTER (WHERE elderly_alone AND size > 1) FROM households"
+        )
+    ).one()
+    assert total > 10_000 and 0.03 < elderly / total < 0.09 and too_big == 0
+
+
+def test_generated_rows_are_simulated(db: Connection) -> None:
+    for table in GENERATED_TABLES:
+        total, simulated = db.execute(
+            text(f"SELECT count(*), count(*) FILTER (WHERE source = :s) FROM {table}"),
+            {"s": SIMULATED_SOURCE},
+        ).one()
+        assert total > 0 and simulated == total, table
+
+
+def test_simulated_people_are_labelled(db: Connection) -> None:
+    assert _scalar(db, "SELECT count(*) FROM people WHERE source <> :s", s=SIMULATED_SOURCE) == 0
+
+
+def test_contacts_stay_in_person_contacts(db: Connection) -> None:
+    people, contacts = db.execute(
+        text("SELECT (SELECT count(*) FROM people), (SELECT count(name) FROM person_contacts)")
+    ).one()
+    assert people > 0 and contacts == people
+    columns = db.execute(
+        text("""
+        SELECT table_name, column_name FROM information_schema.columns
+        WHERE table_schema = 'public' AND data_type IN ('text', 'character varying')
+          AND table_name IN ('people', 'responsibilities', 'grids', 'households', 'house_status', 'buildings')
+    """)
+    ).all()
+    assert len(columns) > 10
+    names, phones = map(set, zip(*db.execute(text("SELECT name, phone FROM person_contacts")), strict=True))
+    for table, column in columns:
+        values = {v for (v,) in db.execute(text(f"SELECT DISTINCT {column} FROM {table}")) if v}
+        assert not values & (names | phones), f"{table}.{column} holds contact names or phones"
+        if table in ("people", "responsibilities"):  # names are 2-3 characters: look inside values too
+            inside = {v[i : i + n] for v in values for n in (2, 3) for i in range(len(v) - n + 1)}
+            assert not inside & names, f"{table}.{column} holds contact names"
+    assert _scalar(db, r"SELECT count(*) FROM person_contacts WHERE phone !~ '^139\*{4}\d{4}$'") == 0
+
+
+def test_chain_has_every_level_and_deliberate_gaps(db: Connection) -> None:
+    levels = {level for (level,) in db.execute(text("SELECT DISTINCT level FROM responsibilities"))}
+    assert set(REQUIRED_CHAIN_LEVELS) <= levels
+    buildings = _scalar(db, "SELECT count(*) FROM buildings")
+    leaderless = _scalar(
+        db,
+        """SELECT count(*) FROM buildings b WHERE NOT EXISTS (SELECT 1 FROM responsibilities r
+           WHERE r.level = 'building_leader' AND r.scope_type = 'building' AND r.scope_id = b.id)""",
+    )
+    assert 0.03 * buildings < leaderless < 0.15 * buildings
+    cadreless = _scalar(
+        db,
+        """SELECT count(*) FROM grids g WHERE EXISTS (SELECT 1 FROM buildings b WHERE b.grid_id = g.id)
+           AND NOT EXISTS (SELECT 1 FROM responsibilities r
+                           WHERE r.level = 'cadre' AND r.scope_type = 'grid' AND r.scope_id = g.id)""",
+    )
+    assert cadreless >= 1
+
+
+def test_a_few_social_workers_carry_more_than_the_limit(db: Connection) -> None:
+    loads = [
+        n
+        for (n,) in db.execute(
+            text("""SELECT count(*) FROM responsibilities
+                    WHERE level = 'social_worker' AND scope_type = 'building' GROUP BY person_id""")
+        )
+    ]
+    overloaded = [n for n in loads if n > generator.SOCIAL_WORKER_LIMIT]
+    assert 1 <= len(overloaded) <= generator.OVERLOADED_WORKERS
+    assert len(loads) > 10 * len(overloaded)
+
+
+def test_status_changes_day_by_day(db: Connection) -> None:
+    """On its first case day a building turns sealed with confirmed households; the day before it was not."""
+    first_cases = db.execute(
+        text("SELECT building_id, min(reported_on) FROM cases WHERE building_id IS NOT NULL GROUP BY 1")
+    ).all()
+    assert len(first_cases) >= generator.MIN_CASE_BUILDINGS
+
+    def statuses(building_id: int, day: dt.date) -> set[str]:
+        rows = db.execute(
+            text("""
+            SELECT s.status FROM house_status s LEFT JOIN households h ON h.id = s.household_id
+            WHERE (s.building_id = :b OR h.building_id = :b)
+              AND s.valid_from <= :d AND (s.valid_to IS NULL OR :d < s.valid_to)
+        """),
+            {"b": building_id, "d": day},
+        )
+        return {status for (status,) in rows}
+
+    changed = 0
+    for building_id, day in first_cases[:40]:
+        before, on = statuses(building_id, day - dt.timedelta(days=1)), statuses(building_id, day)
+        assert "sealed" in on and "sealed" not in before
+        changed += "confirmed" in on and "confirmed" not in before
+    assert changed > 0
+
+
+def test_few_matched_cases_fall_back_to_the_nearest_building(db: Connection) -> None:
+    matched = generator.case_events(db)
+    assert matched["nearest"].sum() == 0 and matched["building"].nunique() >= generator.MIN_CASE_BUILDINGS
+    widened = generator.case_events(db, min_buildings=10**6)
+    assert widened["nearest"].sum() > 0
+    assert widened["cases"].sum() == matched["cases"].sum() + widened["nearest"].sum()
+    assert set(matched["building"]) < set(widened["building"])
+
+
+def test_one_status_per_household_and_day(db: Connection) -> None:
+    overlapping = _scalar(
+        db,
+        """SELECT count(*) FROM (
+               SELECT valid_from, lag(coalesce(valid_to, 'infinity')) OVER (
+                   PARTITION BY household_id, building_id ORDER BY valid_from, valid_to) AS previous_end
+               FROM house_status) s
+           WHERE previous_end > valid_from""",
+    )
+    assert overlapping == 0
+    dates = db.execute(text("SELECT min(valid_from), max(valid_from) FROM house_status")).one()
+    assert dates == (dt.date(2022, 3, 1), dates[1]) and dates[1] <= dt.date(2022, 5, 11)
+
+
+def test_second_run_changes_nothing(demo: tuple[Connection, list[LoadReport]], settings: Settings) -> None:
+    conn, first = demo
+    second = list(iter_demo(conn, settings=settings))
+    assert [r.kind for r in second] == [r.kind for r in first]
+    for report in second:
+        assert (report.inserted, report.updated) == (0, 0), report.summary()
+        assert report.unchanged == next(r for r in first if r.path == report.path).loaded
