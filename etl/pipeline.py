@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ from etl.jobs import REGISTRY
 from etl.jobs.base import Job, LoadOptions
 from etl.readers import Chunk, GeoJSONSource, SourceTable, TabularSource, open_source
 from etl.report import LoadReport, default_rejects_path, write_rejects
+from etl.staging import StageColumn
 from etl.validate import check_geometries, geometries_from_wkt, points_from_columns
 from geo.crs import WGS84_SYSTEM, CoordSystem, parse_crs
 from geo.errors import InputError, NotFound, RejectLimitExceeded, UnknownCRSError
@@ -111,26 +113,23 @@ def load(
     return report
 
 
+@dataclass
 class _Plan:
-    """What was decided about an input before reading its rows."""
+    """What was decided about an input before reading its rows, and what its rows showed."""
 
-    def __init__(
-        self,
-        job: Job,
-        columns: dict[str, str],
-        id_column: str | None,
-        crs: CoordSystem,
-        coordinates: CoordinateColumns | None,
-        has_geometry: bool,
-        source: str,
-    ) -> None:
-        self.columns = columns
-        self.id_column = id_column
-        self.crs = crs
-        self.coordinates = coordinates
-        self.has_geometry = has_geometry
-        self.source = source
-        self.stage_columns = [f.stage_column for f in job.fields] + list(job.extra_stage_columns)
+    columns: dict[str, str]
+    id_column: str | None
+    crs: CoordSystem
+    coordinates: CoordinateColumns | None
+    has_geometry: bool
+    source: str
+    stage_columns: list[StageColumn]
+    # How often each content digest was seen (for kinds whose exact repeats are separate records).
+    seen: dict[str, int] = field(default_factory=dict)
+    # Whole-file geometry evidence, summed over chunks.
+    swapped: int = 0
+    wrong_type: int = 0
+    found_types: set[str] = field(default_factory=set)
 
 
 def _plan(job: Job, table: SourceTable, options: LoadOptions) -> _Plan:
@@ -174,7 +173,15 @@ def _plan(job: Job, table: SourceTable, options: LoadOptions) -> _Plan:
                 if job.geometry_required:
                     raise
     crs = _resolve_crs(table, options, implied) if has_geometry else WGS84_SYSTEM
-    return _Plan(job, columns, id_column, crs, coordinates, has_geometry, options.source or path.name)
+    return _Plan(
+        columns=columns,
+        id_column=id_column,
+        crs=crs,
+        coordinates=coordinates,
+        has_geometry=has_geometry,
+        source=options.source or path.name,
+        stage_columns=[f.stage_column for f in job.fields] + list(job.extra_stage_columns),
+    )
 
 
 def _crs_name(options: LoadOptions, path: Path) -> str | None:
@@ -274,10 +281,9 @@ def _validate_chunk(
             for row in rows[pd.isna(check.geometry) & ~rows.isin(list(rejected))]:
                 report.reject(int(row), "geometry", "null", "the feature has no geometry")
                 rejected.add(int(row))
-        plan_stats = report.notes.setdefault("_geometry", {"swapped": 0, "wrong_type": 0, "types": set()})
-        plan_stats["swapped"] += check.swapped  # type: ignore[index]
-        plan_stats["wrong_type"] += check.wrong_type  # type: ignore[index]
-        plan_stats["types"] |= check.found_types  # type: ignore[index]
+        plan.swapped += check.swapped
+        plan.wrong_type += check.wrong_type
+        plan.found_types |= check.found_types
         repaired = (check.repaired | chunk.repaired) - rejected
         report.repaired += len(repaired)
         geometry = check.geometry
@@ -322,7 +328,7 @@ def _source_ids(
     names = [n for n in (job.identity or tuple(f.name for f in job.fields)) if n in parsed]
     shapes = shapely.to_wkb(geometry) if geometry is not None and job.geometry_required else None
     ids: list[str] = []
-    seen = _seen_counts(plan)
+    seen = plan.seen
     for i, values in enumerate(parsed[names].itertuples(index=False, name=None)):
         key = "\x1f".join("" if v is None else str(v) for v in values)
         if shapes is not None and shapes[i] is not None:
@@ -336,29 +342,22 @@ def _source_ids(
     return ids
 
 
-def _seen_counts(plan: _Plan) -> dict[str, int]:
-    if not hasattr(plan, "_seen"):
-        plan._seen = {}  # type: ignore[attr-defined]
-    return plan._seen  # type: ignore[attr-defined]
-
-
 def _raise_if_unloadable(
     job: Job, plan: _Plan, report: LoadReport, table: SourceTable, options: LoadOptions
 ) -> None:
     """Whole-file failures: wrong geometry type throughout, axes swapped throughout, nothing loadable."""
-    stats = report.notes.pop("_geometry", None)
     path = table.path
     if report.rows_read == 0:
         raise InputError(path, "the file has no rows")
-    if stats and stats["wrong_type"] == report.rows_read:
+    if plan.has_geometry and plan.wrong_type == report.rows_read:
         raise InputError(
             path,
             f"{job.kind} need {' or '.join(job.geometry or ())} geometries, but all "
-            f"{report.rows_read} rows are {', '.join(sorted(stats['types']))}",
+            f"{report.rows_read} rows are {', '.join(sorted(plan.found_types))}",
             field="geometry",
             fix=f"is this the right file for `battlemap load {job.kind}`?",
         )
-    if stats and stats["swapped"] * 2 > report.rows_read:
+    if plan.swapped * 2 > report.rows_read:
         lon, lat = (plan.coordinates.lon, plan.coordinates.lat) if plan.coordinates else ("lon", "lat")
         fix = (
             f"pass --lon-col {lat} --lat-col {lon}"
@@ -368,7 +367,7 @@ def _raise_if_unloadable(
         _write_rejects(report, table, options)
         raise InputError(
             path,
-            f"longitude and latitude look swapped in {stats['swapped']} of {report.rows_read} rows",
+            f"longitude and latitude look swapped in {plan.swapped} of {report.rows_read} rows",
             field=lon,
             fix=fix,
         )

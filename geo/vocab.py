@@ -36,6 +36,8 @@ HOUSE_STATUSES: tuple[Term, ...] = (
 )
 STATUS_CODES: tuple[str, ...] = _codes(HOUSE_STATUSES)
 STATUS_SEVERITY: dict[str, int] = {code: rank for rank, code in enumerate(STATUS_CODES)}
+# Statuses that count a household as a case (a building "with cases" on the maps and KPIs).
+CASE_STATUSES: tuple[str, ...] = ("confirmed", "asymptomatic")
 
 # Household flags shown as markers, not statuses.
 HOUSEHOLD_FLAGS: tuple[Term, ...] = (

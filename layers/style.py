@@ -1,0 +1,110 @@
+"""The single source of colours, symbols and legends, for Dash, folium and print alike.
+
+Severity order comes from ``geo.vocab``; this module only says how each code looks. Colours
+are chosen to stay apart for the common colour-vision deficiencies and on a dark wall
+display (the ``dark`` variants), and confirmed/close-contact reds follow the field's habit
+of red for the most severe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from geo.vocab import HOUSE_STATUSES, STATUS_CODES, ZONE_KINDS, Term
+
+
+@dataclass(frozen=True)
+class Swatch:
+    """How one legend entry is drawn."""
+
+    code: str
+    label_zh: str
+    label_en: str
+    fill: str
+    outline: str
+    dark_fill: str  # for the wall display's dark theme
+
+    def label(self, language: str = "zh") -> str:
+        return self.label_zh if language == "zh" else self.label_en
+
+
+_STATUS_COLOURS: dict[str, tuple[str, str, str]] = {
+    # code: (fill, outline, dark fill)
+    "confirmed": ("#b2182b", "#67001f", "#ff3b3b"),
+    "asymptomatic": ("#d6604d", "#8c2d04", "#ff7a5c"),
+    "close_contact": ("#f4a582", "#b35806", "#ffab73"),
+    "secondary_contact": ("#fdd49e", "#b35806", "#ffd699"),
+    "sealed": ("#762a83", "#40004b", "#c17bd6"),
+    "home_isolation": ("#e08214", "#7f3b08", "#ffb347"),
+    "health_monitoring": ("#fee08b", "#b8860b", "#fff176"),
+    "returnee": ("#92c5de", "#2166ac", "#7fd4ff"),
+    "inbound": ("#4393c3", "#053061", "#5cb8ff"),
+    "normal": ("#a6d96a", "#1a9850", "#4caf50"),
+    "vacant": ("#d9d9d9", "#969696", "#616161"),
+}
+
+STATUS_SWATCHES: tuple[Swatch, ...] = tuple(
+    Swatch(t.code, t.zh, t.en, *_STATUS_COLOURS[t.code]) for t in HOUSE_STATUSES
+)
+assert tuple(s.code for s in STATUS_SWATCHES) == STATUS_CODES, "every status needs a colour"
+
+# Buildings holding vulnerable households (elderly living alone, disabled) get this marker.
+VULNERABLE_MARKER = Swatch("vulnerable", "独居老人/残障", "Elderly alone / disabled", "#000000", "#000000", "#ffffff")
+
+# A building missing any required level of the responsibility chain.
+GAP_SWATCH = Swatch("gap", "包干缺位", "Responsibility gap", "#ff00ff", "#8b008b", "#ff4dff")
+
+_ZONE_COLOURS: dict[str, tuple[str, str, str]] = {
+    "sealed": ("#b2182b", "#67001f", "#ff3b3b"),
+    "control": ("#f46d43", "#a50026", "#ff8a50"),
+    "prevention": ("#fdae61", "#d73027", "#ffd180"),
+}
+ZONE_SWATCHES: tuple[Swatch, ...] = tuple(Swatch(z.code, z.zh, z.en, *_ZONE_COLOURS[z.code]) for z in ZONE_KINDS)
+
+# A qualitative palette for grids and responsible people (12 colours that stay apart).
+CATEGORICAL: tuple[str, ...] = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+    "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#637939",
+)  # fmt: skip
+
+BASEMAP = {
+    "background": "#f2efe9",
+    "water": "#aad3df",
+    "landuse": "#e0e8d0",
+    "road": "#ffffff",
+    "road_casing": "#c8c2b8",
+    "dark_background": "#0b0f14",
+    "dark_water": "#12304a",
+    "dark_road": "#2a3440",
+}
+
+
+def status_swatch(code: str) -> Swatch:
+    for swatch in STATUS_SWATCHES:
+        if swatch.code == code:
+            return swatch
+    raise KeyError(f"no swatch for status {code!r}; statuses are {', '.join(STATUS_CODES)}")
+
+
+def categorical(index: int) -> str:
+    """A stable colour for the n-th category (grid, person)."""
+    return CATEGORICAL[index % len(CATEGORICAL)]
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    swatch: Swatch
+    count: int | None = None
+
+
+def legend(swatches: tuple[Swatch, ...], counts: dict[str, int] | None = None, *,
+           hide_empty: bool = False) -> list[LegendEntry]:
+    """Legend entries in display order, with counts when given (the same for app, folium and PDF)."""
+    entries = [LegendEntry(s, (counts or {}).get(s.code, 0) if counts is not None else None) for s in swatches]
+    if hide_empty and counts is not None:
+        entries = [e for e in entries if e.count]
+    return entries
+
+
+def terms(swatches: tuple[Swatch, ...]) -> tuple[Term, ...]:
+    return tuple(Term(s.code, s.label_zh, s.label_en) for s in swatches)
