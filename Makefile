@@ -5,9 +5,9 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8050
 
-.PHONY: setup python postgis os demo serve test lint format bench clean
+.PHONY: setup python postgis os assets demo serve test lint format bench clean
 
-setup: python postgis os
+setup: python postgis os assets
 
 python: $(VENV)/.installed
 
@@ -23,12 +23,22 @@ postgis:
 os:
 	bash scripts/setup_os.sh
 
+# Browser libraries from npm (package.json), copied into the app's assets so it runs offline.
+VENDOR := dashboards/assets/vendor
+assets: $(VENDOR)/maplibre-gl.js
+
+$(VENDOR)/maplibre-gl.js: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	mkdir -p $(VENDOR)
+	cp node_modules/maplibre-gl/dist/maplibre-gl.js node_modules/maplibre-gl/dist/maplibre-gl.css $(VENDOR)/
+	cp node_modules/maplibre-gl/LICENSE.txt $(VENDOR)/maplibre-gl.LICENSE.txt
+
 demo: setup
 	$(BIN)/battlemap db init
 	$(BIN)/battlemap demo load
 	$(BIN)/battlemap serve --host $(HOST) --port $(PORT)
 
-serve: python
+serve: python assets
 	$(BIN)/battlemap serve --host $(HOST) --port $(PORT)
 
 test: setup

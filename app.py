@@ -12,8 +12,11 @@ import dash
 import flask
 from sqlalchemy import Engine
 
+from dashboards import _print_routes, _risk_routes
+from dashboards._callbacks import register_callbacks
 from dashboards._context import EXTENSION, PageContext
 from dashboards._i18n import TITLE
+from dashboards._tiles_routes import register_tile_routes
 from geo.db import check_connection, make_engine
 from geo.errors import BattlemapError, status_code_for
 from geo.settings import Settings
@@ -47,5 +50,9 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> dash.Dash
         return {"status": "error", "error": str(error)}, status_code_for(error)
 
     server.add_url_rule("/health", "health", health, methods=["GET"])
+    register_tile_routes(server, settings, engine)
+    _print_routes.register(server, engine, settings)
+    _risk_routes.register(server, engine, settings)
+    register_callbacks(app)
     server.register_error_handler(BattlemapError, battlemap_error)
     return app

@@ -24,6 +24,7 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -203,20 +204,95 @@ def ogr_connection(url: str) -> tuple[str, dict[str, str]]:
 
 
 @dataclass
+class Run:
+    """One timed run: wall seconds, peak RSS of the client process, CPU seconds of client and server."""
+
+    seconds: float
+    peak_rss_mb: float
+    client_cpu: float
+    server_cpu: float | None
+
+
+@dataclass
 class Result:
     method: str
     rows: int
-    seconds: list[float] = field(default_factory=list)
-    peak_rss_mb: list[float] = field(default_factory=list)
+    runs: list[Run] = field(default_factory=list)
 
     @property
     def median(self) -> float:
-        return statistics.median(self.seconds)
+        return statistics.median(r.seconds for r in self.runs)
+
+    def median_of(self, attribute: str) -> float | None:
+        values = [getattr(r, attribute) for r in self.runs]
+        return None if None in values else statistics.median(values)
 
 
-def measure(command: Sequence[str], *, log: Path, env: dict[str, str] | None = None) -> tuple[float, float]:
-    """Run ``command``; return its wall seconds and peak RSS in MB (from wait4's rusage)."""
-    with log.open("ab") as out:
+class ServerCpu:
+    """CPU seconds used by the Postgres backends serving one database while a command runs.
+
+    Backends name their database in their process title, so /proc tells which they are; they
+    are polled every 0.1 s (a backend's last moments before it exits can be missed). Only for
+    a server on this machine: ``total`` is None for any other.
+    """
+
+    def __init__(self, url: str) -> None:
+        from sqlalchemy.engine import make_url
+
+        u = make_url(url)
+        self._needle = f" {u.database} "
+        self.local = (u.host or "localhost") in ("localhost", "127.0.0.1", "::1") and Path("/proc").is_dir()
+        self._start: dict[int, float] = {}
+        self._seen: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def __enter__(self) -> ServerCpu:
+        if self.local:
+            self._start = self._sample()
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.local:
+            self._stop.set()
+            self._thread.join()
+            self._seen.update(self._sample())
+
+    @property
+    def total(self) -> float | None:
+        if not self.local:
+            return None
+        return sum(cpu - self._start.get(pid, 0.0) for pid, cpu in self._seen.items())
+
+    def _poll(self) -> None:
+        while not self._stop.wait(0.1):
+            self._seen.update(self._sample())
+
+    def _sample(self) -> dict[int, float]:
+        tick = os.sysconf("SC_CLK_TCK")
+        leaders = set(self._seen) | set(self._start)
+        found: dict[int, float] = {}
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                title = Path(entry.path, "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                if not title.startswith("postgres") or "autovacuum" in title:
+                    continue
+                leader = title.rsplit("parallel worker for PID ", 1)
+                ours = self._needle in title + " " or (len(leader) == 2 and int(leader[1]) in leaders)
+                if ours:
+                    stat = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+                    found[int(entry.name)] = (int(stat[11]) + int(stat[12])) / tick
+            except (OSError, ValueError):
+                continue
+        return found
+
+
+def measure(command: Sequence[str], *, url: str, log: Path, env: dict[str, str] | None = None) -> Run:
+    """Run ``command``: its wall seconds, peak RSS and CPU (wait4's rusage), and the server's CPU."""
+    with log.open("ab") as out, ServerCpu(url) as server:
         out.write(f"\n$ {' '.join(command)}\n".encode())
         out.flush()
         started = time.perf_counter()
@@ -228,24 +304,24 @@ def measure(command: Sequence[str], *, log: Path, env: dict[str, str] | None = N
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode:
         raise SystemExit(f"{command[0]} … failed with exit code {process.returncode}; see {log}")
-    return seconds, usage.ru_maxrss / 1024
+    return Run(seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, server.total)
 
 
-def run_method(method: str, gpkg: Path, url: str, log: Path) -> tuple[float, float]:
+def run_method(method: str, gpkg: Path, url: str, log: Path) -> Run:
     sql(url, "CHECKPOINT")  # the previous run's dirty pages are not flushed on this one's clock
     if method == "ogr2ogr":
         connection, env = ogr_connection(url)
         command = ["ogr2ogr", "--config", "PG_USE_COPY", "YES", "-f", "PostgreSQL", connection, str(gpkg)]
         command += ["buildings", "-nln", "ogr_buildings", "-overwrite"]
         command += ["-lco", "GEOMETRY_NAME=geom", "-lco", "SPATIAL_INDEX=GIST"]
-        return measure(command, log=log, env=env)
+        return measure(command, url=url, log=log, env=env)
     if method == "geopandas":
-        return measure([sys.executable, "-m", "bench.etl", "_geopandas", str(gpkg), url], log=log)
+        return measure([sys.executable, "-m", "bench.etl", "_geopandas", str(gpkg), url], url=url, log=log)
     if method == "battlemap":
         sql(url, "TRUNCATE buildings CASCADE")
         command = [*battlemap_load(), "buildings", str(gpkg), "--no-progress"]
         command += ["--rejects", str(OUT / "bench.rejects.csv")]
-        return measure(command, log=log, env={"DATABASE_URL": url})
+        return measure(command, url=url, log=log, env={"DATABASE_URL": url})
     raise ValueError(f"unknown method {method!r}: expected one of {', '.join(METHODS)}")
 
 
@@ -288,16 +364,20 @@ def loaded_rows(method: str, url: str) -> int:
 
 
 def table(results: dict[str, Result]) -> str:
+    """The report: medians over the runs; ``vs ogr2ogr`` is ogr2ogr's wall time over the method's."""
     baseline = results.get("ogr2ogr")
     header = (
-        f"{'method':<26} {'rows':>10} {'seconds':>9} {'rows/s':>9} {'peak RSS MB':>12} {'vs ogr2ogr':>11}"
+        f"{'method':<26} {'rows':>10} {'seconds':>9} {'rows/s':>9} {'peak RSS MB':>12} "
+        f"{'client CPU s':>13} {'server CPU s':>13} {'vs ogr2ogr':>11}"
     )
     lines = [header, "-" * len(header)]
     for method, r in results.items():
         ratio = f"{baseline.median / r.median:>10.2f}x" if baseline else f"{'-':>11}"
+        server = r.median_of("server_cpu")
         lines.append(
             f"{LABELS[method]:<26} {r.rows:>10,} {r.median:>9.1f} {r.rows / r.median:>9,.0f} "
-            f"{max(r.peak_rss_mb):>12,.0f} {ratio}"
+            f"{max(x.peak_rss_mb for x in r.runs):>12,.0f} {r.median_of('client_cpu'):>13.1f} "
+            f"{'-' if server is None else f'{server:.1f}':>13} {ratio}"
         )
     return "\n".join(lines)
 
@@ -336,19 +416,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     log.write_text("")
     create_scratch(url)
     try:
-        measure([*battlemap_load(), "grids", str(grids), "--no-progress"], log=log, env={"DATABASE_URL": url})
+        command = [*battlemap_load(), "grids", str(grids), "--no-progress"]
+        measure(command, url=url, log=log, env={"DATABASE_URL": url})
         print(f"scratch database {url.rsplit('/', 1)[-1]}: schema at head, {n_grids:,} grids of {GRID_M:g} m")
         results = {m: Result(m, args.rows) for m in methods}
         for round_no in range(args.repeat):
             order = methods[round_no % len(methods) :] + methods[: round_no % len(methods)]
             for method in order:
-                seconds, rss = run_method(method, gpkg, url, log)
+                run = run_method(method, gpkg, url, log)
                 rows = loaded_rows(method, url)
                 if rows != args.rows:
                     raise SystemExit(f"{method} loaded {rows:,} rows, expected {args.rows:,}; see {log}")
-                results[method].seconds.append(seconds)
-                results[method].peak_rss_mb.append(rss)
-                print(f"  round {round_no + 1}: {LABELS[method]:<26} {seconds:8.1f}s  {rss:8,.0f} MB")
+                results[method].runs.append(run)
+                print(
+                    f"  round {round_no + 1}: {LABELS[method]:<26} {run.seconds:8.1f}s "
+                    f"{run.peak_rss_mb:8,.0f} MB  (load average {os.getloadavg()[0]:.1f})",
+                    flush=True,
+                )
         if "battlemap" in methods:
             assigned = sql(url, "SELECT count(grid_id) FROM buildings")
             print(f"battlemap assigned {assigned:,} of {args.rows:,} buildings to a grid")

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from cli import db, demo, export, load, serve
+from cli import db, demo, export, load, risk, serve
 from geo.errors import BattlemapError
 
 
@@ -21,6 +21,7 @@ cli.add_command(load.qa)
 cli.add_command(demo.demo)
 cli.add_command(serve.serve)
 cli.add_command(export.export)
+cli.add_command(risk.risk)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -86,7 +86,13 @@ def _loaded(summary: _context.LoadedSummary, lang: str) -> list:
             html.H2(t("other_heading", lang)),
             html.Ul(items, id=ids.HOME_TOTALS, className="bm-totals"),
         ]
-    parts.append(html.P(t("maps_soon", lang), className="bm-note"))
+    maps = [
+        ("/house-status", "maps_house_status"),
+        ("/responsibility", "maps_responsibility"),
+        ("/wall", "nav_wall"),
+    ]
+    links = [dcc.Link(t(key, lang), href=dash.get_relative_path(f"{path}?lang={lang}")) for path, key in maps]
+    parts.append(html.P([t("maps", lang), ": ", *_joined(links, " · ")], className="bm-maps"))
     return parts
 
 

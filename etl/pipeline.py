@@ -18,8 +18,8 @@ from sqlalchemy import Connection
 from tqdm import tqdm
 
 from etl import staging
-from etl.assign import qa_summary
-from etl.columns import CoordinateColumns, find_column, find_coordinates
+from etl.assign import qa_summary, stage_units
+from etl.columns import CoordinateColumns, Parser, find_column, find_coordinates
 from etl.jobs import REGISTRY
 from etl.jobs.base import Job, LoadOptions
 from etl.readers import Chunk, GeoJSONSource, SourceTable, TabularSource, open_source
@@ -80,15 +80,16 @@ def load(
         leave=False,
     )
     try:
-        for chunk in table.chunks(settings.chunk_rows):
-            frame, geometry = _validate_chunk(job, plan, chunk, report, options)
-            staging.copy_into_stage(conn, stage, frame, geometry)
-            progress.update(len(chunk.frame))
+        with staging.StageWriter(conn, stage) as writer:  # COPYs chunk n while chunk n+1 is validated
+            for chunk in table.chunks(settings.chunk_rows):
+                frame, geometry = _validate_chunk(job, plan, chunk, report, options)
+                writer.put(frame, geometry)
+                progress.update(len(chunk.frame))
     finally:
         progress.close()
     _raise_if_unloadable(job, plan, report, table, options)
 
-    duplicates = staging.drop_duplicates(conn, stage)
+    duplicates = staging.drop_duplicates(conn, stage, may_repeat=writer.may_repeat)
     report.duplicates = len(duplicates)
     if duplicates:
         shown = ", ".join(f"{sid!r} (row {row})" for row, sid in duplicates[:5])
@@ -99,8 +100,16 @@ def load(
     job.resolve(conn, stage, report, options)
     _raise_if_strict(report, table, options)
     staged = staging.stage_count(conn, stage)
+    # Buildings get their grid and units here, so that the upsert writes each row once.
+    units = stage_units(conn, stage, job.table, geometry_sql=job.geometry_sql()) if options.assign else None
     report.inserted, report.updated = staging.upsert(
-        conn, stage, job.table, job.target_columns, source=plan.source, geometry_sql=job.geometry_sql()
+        conn,
+        stage,
+        job.table,
+        job.target_columns,
+        source=plan.source,
+        geometry_sql=job.geometry_sql(),
+        derived=units,
     )
     report.unchanged = staged - report.inserted - report.updated
     if report.inserted or report.updated:
@@ -236,16 +245,11 @@ def _validate_chunk(
     parsed = pd.DataFrame(index=rows)
     for f in job.fields:
         column = plan.columns.get(f.name)
-        values = chunk.frame[column] if column is not None else pd.Series([None] * len(rows), index=rows)
-        out = []
-        for row, value in zip(rows, values, strict=True):
-            try:
-                result = f.parse(value)
-            except ValueError as exc:
-                report.reject(row, column or f.name, value, str(exc))
-                rejected.add(row)
-                result = None
-            out.append(result)
+        values = chunk.frame[column].tolist() if column is not None else [None] * len(rows)
+        out, failed = _parse_values(f.parse, values)
+        for i, reason in failed:
+            report.reject(int(rows[i]), column or f.name, values[i], reason)
+            rejected.add(int(rows[i]))
         parsed[f.name] = pd.Series(out, index=rows, dtype=object)
     parsed = job.derive(parsed, options)
     for f in job.fields:
@@ -297,6 +301,52 @@ def _validate_chunk(
     return frame, (geometry[keep] if geometry is not None else None)
 
 
+def _parse_values(parse: Parser, values: list[object]) -> tuple[list[object], list[tuple[int, str]]]:
+    """Each cell parsed (None where it fails), and (position, reason) of the cells that fail.
+
+    Parsers are pure functions of a cell, and cells repeat (a kind, a date, an empty cell), so
+    each distinct cell is parsed once.
+    """
+    keys = _cell_keys(values)
+    parsed = {key: _parse_one(parse, value) for key, value in dict(zip(keys, values, strict=True)).items()}
+    out = [parsed[key] for key in keys]
+    failed = [(i, r.reason) for i, r in enumerate(out) if r.__class__ is _Failed]  # type: ignore[attr-defined]
+    for i, _ in failed:
+        out[i] = None
+    return out, failed
+
+
+def _cell_keys(values: list[object]) -> list[object]:
+    """Keys equal exactly when two cells are the same: same type and value.
+
+    Text, None and one kind of number never compare equal across kinds, so such a column is
+    its own key (the usual case, and the fast one). Otherwise (type, value) with a float known
+    by its bits (-0.0 == 0.0) and any type but the plain ones by identity.
+    """
+    numbers = set(map(type, values)) - {str, type(None)}
+    if not numbers or numbers == {int} or (numbers == {float} and 0.0 not in values):
+        return values
+    return [
+        (c, v) if (c := v.__class__) in _PLAIN_CELLS else (c, v.hex()) if c is float else (c, id(v))
+        for v in values
+    ]
+
+
+_PLAIN_CELLS = frozenset({str, int, bool, type(None)})
+
+
+@dataclass(frozen=True)
+class _Failed:
+    reason: str
+
+
+def _parse_one(parse: Parser, value: object) -> object:
+    try:
+        return parse(value)
+    except ValueError as exc:
+        return _Failed(str(exc))
+
+
 def _geometry_field(plan: _Plan) -> str:
     """What a geometry reject names as its field: the WKT or lon/lat columns of a table."""
     if plan.coordinates is None:
@@ -327,10 +377,12 @@ def _source_ids(
         return ["" if v is None else str(v).strip() for v in values]
     names = [n for n in (job.identity or tuple(f.name for f in job.fields)) if n in parsed]
     shapes = shapely.to_wkb(geometry) if geometry is not None and job.geometry_required else None
+    # Column by column (the values itertuples would give), then joined row by row.
+    texts = [["" if v is None else str(v) for v in parsed[n]] for n in names]
+    keys = ["\x1f".join(values) for values in zip(*texts, strict=True)] if names else [""] * len(parsed)
     ids: list[str] = []
     seen = plan.seen
-    for i, values in enumerate(parsed[names].itertuples(index=False, name=None)):
-        key = "\x1f".join("" if v is None else str(v) for v in values)
+    for i, key in enumerate(keys):
         if shapes is not None and shapes[i] is not None:
             key += "\x1f" + shapes[i].hex()
         digest = hashlib.blake2b(key.encode(), digest_size=10).hexdigest()

@@ -6,12 +6,16 @@ the previous data exactly as it was, and the staging table vanishes with the tra
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from types import TracebackType
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import shapely
 from sqlalchemy import Connection, text
 
@@ -22,6 +26,17 @@ from geo.models import SRID
 class StageColumn:
     name: str
     sql_type: str
+
+
+@dataclass(frozen=True)
+class Derived:
+    """Columns of the staged rows worked out from other tables (the grid a building lies in).
+
+    ``table`` holds (row_no, *columns); a staged row missing from it has them all NULL.
+    """
+
+    table: str
+    columns: tuple[str, ...]
 
 
 def quote(name: str) -> str:
@@ -39,26 +54,126 @@ def create_stage(conn: Connection, stage: str, columns: Sequence[StageColumn], *
 
 
 def copy_into_stage(conn: Connection, stage: str, frame: pd.DataFrame, geometry: np.ndarray | None) -> None:
-    """COPY one chunk (row_no, source_id, fields…[, geom as EWKB hex]) in CSV form."""
+    """COPY one chunk (row_no, source_id, fields…[, geom as hex EWKB]) in CSV form."""
     if frame.empty:
         return
-    frame = frame.copy()
-    columns = list(frame.columns)
+    columns = [str(c) for c in frame.columns]
+    data = [frame[c] for c in frame.columns]
     if geometry is not None:
-        with_srid = shapely.set_srid(geometry.astype(object), SRID)
-        frame["geom"] = shapely.to_wkb(with_srid, hex=True, include_srid=True)
         columns.append("geom")
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, header=False, na_rep="")
+        data.append(pd.Series(_hex_ewkb(geometry), index=frame.index, dtype=object))
+    body = _csv(columns, data)
     driver = conn.connection.driver_connection
     with driver.cursor() as cursor:  # type: ignore[union-attr]
         sql = f"COPY {quote(stage)} ({', '.join(quote(c) for c in columns)}) FROM STDIN (FORMAT csv)"
         with cursor.copy(sql) as copy:
-            copy.write(buffer.getvalue())
+            copy.write(body if driver.info.encoding == "utf-8" else body.decode())  # type: ignore[union-attr]
 
 
-def drop_duplicates(conn: Connection, stage: str) -> list[tuple[int, str]]:
-    """Keep the last row of each source_id; return (row, source_id) of the rows dropped."""
+def _hex_ewkb(geometry: np.ndarray) -> np.ndarray:
+    """Geometries as ``SRID=4326;<hex WKB>``, which PostGIS reads exactly as hex EWKB (None stays None).
+
+    Cheaper than stamping the SRID on every geometry and writing EWKB as hex with GEOS.
+    """
+    wkb = shapely.to_wkb(np.asarray(geometry, dtype=object))
+    prefix = f"SRID={SRID};"
+    return np.array([None if b is None else prefix + b.hex() for b in wkb], dtype=object)
+
+
+# Arrow types whose CSV text Postgres reads exactly as it reads pandas' ``to_csv`` of the same values.
+_ARROW_AS_IS = (pa.types.is_integer, pa.types.is_floating, pa.types.is_date32, pa.types.is_null)
+
+
+def _csv(columns: list[str], data: list[pd.Series]) -> bytes:
+    """The rows as CSV for COPY: NULL as an empty field, as ``DataFrame.to_csv(na_rep="")`` writes.
+
+    Arrow's writer is an order of magnitude faster than pandas'; cells it cannot type (mixed or
+    nested values, decimals, timestamps) fall back to pandas for the chunk.
+    """
+    try:
+        arrays = [_arrow_column(values) for values in data]
+        sink = pa.BufferOutputStream()
+        options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+        pacsv.write_csv(pa.Table.from_arrays(arrays, names=columns), sink, options)
+        return sink.getvalue().to_pybytes()
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        frame = pd.DataFrame(dict(zip(columns, data, strict=True)))
+        return frame.to_csv(index=False, header=False, na_rep="").encode()
+
+
+def _arrow_column(values: pd.Series) -> pa.Array:
+    array = pa.array(values, from_pandas=True)  # NaN becomes null, as pandas writes it (empty)
+    kind = array.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        # pandas writes "" unquoted, which COPY reads as NULL; Arrow would quote it.
+        return pc.if_else(pc.equal(array, ""), pa.scalar(None, kind), array)
+    if pa.types.is_boolean(kind):
+        return pc.if_else(array, "True", "False")
+    if any(check(kind) for check in _ARROW_AS_IS):
+        return array
+    raise TypeError(f"no exact CSV text for Arrow type {kind}")
+
+
+class StageWriter:
+    """COPYs chunks into a stage from a background thread, one chunk behind the caller.
+
+    The server parses and stores chunk n while Python validates chunk n+1 (two cores instead
+    of one). The connection is used by one thread at a time: ``put`` waits for the previous
+    chunk, and leaving the ``with`` block waits for the last one, also on error, so the
+    caller's rollback never races a COPY. A failed COPY is raised from the next ``put`` or
+    from the end of the block. It also keeps 64-bit hashes of the source ids, so that a load
+    without repeated ids can skip the duplicate search.
+    """
+
+    def __init__(self, conn: Connection, stage: str) -> None:
+        self._conn = conn
+        self._stage = stage
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"copy-{stage}")
+        self._pending: Future[None] | None = None
+        self._hashes: list[np.ndarray] = []
+
+    def __enter__(self) -> StageWriter:
+        return self
+
+    def put(self, frame: pd.DataFrame, geometry: np.ndarray | None) -> None:
+        self._wait()
+        if "source_id" in frame and len(frame):
+            ids = frame["source_id"].tolist()
+            self._hashes.append(np.fromiter(map(hash, ids), dtype=np.int64, count=len(ids)))
+        self._pending = self._pool.submit(_copy_chunk, self._conn, self._stage, frame, geometry)
+
+    @property
+    def may_repeat(self) -> bool:
+        """False when no two staged rows can share a source id (their hashes all differ)."""
+        hashes = np.concatenate(self._hashes) if self._hashes else np.empty(0, dtype=np.int64)
+        return len(np.unique(hashes)) < len(hashes)
+
+    def _wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        try:
+            # The COPY of the previous chunk happened first: its error is the one to report.
+            self._wait()
+        finally:
+            self._pool.shutdown(wait=True)
+
+
+def _copy_chunk(conn: Connection, stage: str, frame: pd.DataFrame, geometry: np.ndarray | None) -> None:
+    copy_into_stage(conn, stage, frame, geometry)  # looked up at call time (tests count the calls)
+
+
+def drop_duplicates(conn: Connection, stage: str, *, may_repeat: bool = True) -> list[tuple[int, str]]:
+    """Keep the last row of each source_id; return (row, source_id) of the rows dropped.
+
+    ``may_repeat=False`` (see ``StageWriter.may_repeat``) says no id repeats: nothing to search.
+    """
+    if not may_repeat:
+        return []
     result = conn.execute(
         text(f"""
         WITH ranked AS (
@@ -87,32 +202,58 @@ def upsert(
     *,
     source: str,
     geometry_sql: str | None = None,
+    derived: Derived | None = None,
 ) -> tuple[int, int]:
     """Insert new rows and update changed ones by source_id; returns (inserted, updated).
 
     Rows whose values are all unchanged are not touched (no new ``loaded_at``, no version
-    bump), which is what makes loading the same file twice change nothing.
+    bump), which is what makes loading the same file twice change nothing. ``derived``
+    columns are written with each new or changed row but do not make a row count as
+    changed; an unchanged row only has them brought up to date.
     """
     targets = list(columns) + (["geom"] if geometry_sql else [])
-    selects = [quote(c) for c in columns] + ([geometry_sql] if geometry_sql else [])
+    extra = list(derived.columns) if derived else []
+    written = ", ".join(quote(c) for c in targets + extra)
+    selects = [f"s.{quote(c)}" for c in columns] + ([geometry_sql] if geometry_sql else [])
+    selects += [f"d.{quote(c)}" for c in extra]
+    rows = f"{quote(stage)} s" + (f" LEFT JOIN {quote(derived.table)} d USING (row_no)" if derived else "")
     compared = ", ".join(f"t.{quote(c)}" for c in targets)
     excluded = ", ".join(f"EXCLUDED.{quote(c)}" for c in targets)
-    updates = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in targets)
+    updates = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in targets + extra)
     # A one-column comparison must not be a ROW() of one, which Postgres reads as a plain value anyway.
     distinct = f"({compared}) IS DISTINCT FROM ({excluded})" if targets else "false"
     sql = f"""
         WITH up AS (
-            INSERT INTO {quote(table)} AS t ({", ".join(quote(c) for c in targets)}, source, source_id)
-            SELECT {", ".join(selects)}, :source, source_id FROM {quote(stage)}
+            INSERT INTO {quote(table)} AS t ({written}, source, source_id)
+            SELECT {", ".join(selects)}, :source, s.source_id FROM {rows}
             ON CONFLICT (source_id) DO UPDATE SET {updates}{"," if updates else ""} source = EXCLUDED.source,
                 loaded_at = now()
             WHERE {distinct}
             RETURNING (xmax = 0) AS inserted
         )
-        SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up
+        SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),
+               (SELECT count(*) FROM {quote(stage)})
+        FROM up
     """
-    inserted, updated = conn.execute(text(sql), {"source": source}).one()
+    inserted, updated, staged = conn.execute(text(sql), {"source": source}).one()
+    if derived and extra and inserted + updated < staged:
+        _refresh_derived(conn, stage, table, derived)
     return int(inserted), int(updated)
+
+
+def _refresh_derived(conn: Connection, stage: str, table: str, derived: Derived) -> None:
+    """Bring the derived columns of the rows the upsert left alone up to date."""
+    sets = ", ".join(f"{quote(c)} = x.{quote(c)}" for c in derived.columns)
+    old = ", ".join(f"t.{quote(c)}" for c in derived.columns)
+    new = ", ".join(f"x.{quote(c)}" for c in derived.columns)
+    rows = f"{quote(stage)} s LEFT JOIN {quote(derived.table)} d USING (row_no)"
+    conn.execute(
+        text(f"""
+        UPDATE {quote(table)} t SET {sets}
+        FROM (SELECT s.source_id, d.* FROM {rows}) x
+        WHERE t.source_id = x.source_id AND ROW({old}) IS DISTINCT FROM ROW({new})
+    """)
+    )
 
 
 def bump_version(conn: Connection, table: str) -> None:

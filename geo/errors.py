@@ -46,6 +46,10 @@ class InvalidParameter(BattlemapError, ValueError):
     exit_code = 2
 
 
+class OutsideLoadedArea(InvalidParameter):
+    """A point (a case, a ring centre) where no data is loaded: any count there would be a silent zero."""
+
+
 class NotFound(BattlemapError, LookupError):
     """A named thing (unit, grid, building, kind) does not exist."""
 

@@ -28,9 +28,17 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from geo.vocab import ADMIN_LEVEL_CODES, CHAIN_LEVEL_CODES, RESPONSIBILITY_SCOPES, STATUS_CODES
+from geo.vocab import (
+    ADMIN_LEVEL_CODES,
+    CHAIN_LEVEL_CODES,
+    RESPONSIBILITY_SCOPES,
+    RISK_LEVELS,
+    STATUS_CODES,
+    ZONE_KINDS,
+)
 
 SRID = 4326
 
@@ -285,6 +293,88 @@ class DataVersion(Base):
     changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+RISK_LEVEL_CODES: tuple[str, ...] = tuple(t.code for t in RISK_LEVELS)
+ZONE_CODES: tuple[str, ...] = tuple(t.code for t in ZONE_KINDS)
+
+
+class RiskAreaRecord(SourcedMixin, Base):
+    """A risk area (风险区域), declared here or loaded from the published history.
+
+    Active from ``declared_at`` until ``lifted_at`` (open while NULL), so the map can show any past
+    day. Published areas are matched to the address gazetteer, a compound or a building by name;
+    ``match_kind`` says how (NULL: unmatched, kept and listed, never dropped).
+    """
+
+    __tablename__ = "risk_areas"
+    __table_args__ = (
+        CheckConstraint(_in("level", RISK_LEVEL_CODES), name="level"),
+        CheckConstraint("lifted_at IS NULL OR lifted_at >= declared_at", name="period"),
+        Index("ix_risk_areas_period", "declared_at", "lifted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    level: Mapped[str] = mapped_column(String(10))
+    district: Mapped[str | None] = mapped_column(String(60), index=True)
+    declared_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    lifted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_case_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    n_snapshots: Mapped[int | None] = mapped_column(Integer)
+    match_kind: Mapped[str | None] = mapped_column(String(20))
+    match_key: Mapped[str | None] = mapped_column(String(300))
+    address_id: Mapped[int | None] = mapped_column(ForeignKey("addresses.id", ondelete="SET NULL"))
+    compound_id: Mapped[int | None] = mapped_column(ForeignKey("compounds.id", ondelete="SET NULL"))
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id", ondelete="SET NULL"))
+    rules = mapped_column(JSONB)
+    counts = mapped_column(JSONB)
+    point = mapped_column(Geometry(geometry_type="POINT", srid=SRID, spatial_index=True), nullable=True)
+    geom = mapped_column(Geometry(geometry_type="MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=True)
+
+
+class RiskAreaZone(Base):
+    """One zone of a declared risk area: its whole-building footprint and its counts at declaration."""
+
+    __tablename__ = "risk_area_zones"
+    __table_args__ = (
+        CheckConstraint(_in("zone", ZONE_CODES), name="zone"),
+        UniqueConstraint("risk_area_id", "zone"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    risk_area_id: Mapped[int] = mapped_column(ForeignKey("risk_areas.id", ondelete="CASCADE"))
+    zone: Mapped[str] = mapped_column(String(20))
+    counts = mapped_column(JSONB)
+    geom = mapped_column(Geometry(geometry_type="MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=True)
+
+
+class RiskAreaBuilding(Base):
+    """Which zone of a risk area a building is in, and the rule that put it there."""
+
+    __tablename__ = "risk_area_buildings"
+    __table_args__ = (CheckConstraint(_in("zone", ZONE_CODES), name="zone"),)
+
+    risk_area_id: Mapped[int] = mapped_column(
+        ForeignKey("risk_areas.id", ondelete="CASCADE"), primary_key=True
+    )
+    building_id: Mapped[int] = mapped_column(
+        ForeignKey("buildings.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    zone: Mapped[str] = mapped_column(String(20))
+    rule: Mapped[str] = mapped_column(String(40))
+
+
+class RiskAreaStep(Base):
+    """A step of the response SOP done for a risk area (recurring steps have one row per time done)."""
+
+    __tablename__ = "risk_area_steps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    risk_area_id: Mapped[int] = mapped_column(ForeignKey("risk_areas.id", ondelete="CASCADE"), index=True)
+    step: Mapped[str] = mapped_column(String(40))
+    done_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str | None] = mapped_column(String(300))
+
+
 __all__ = [
     "SRID",
     "Address",
@@ -302,5 +392,9 @@ __all__ = [
     "PersonContact",
     "Place",
     "Responsibility",
+    "RiskAreaBuilding",
+    "RiskAreaRecord",
+    "RiskAreaStep",
+    "RiskAreaZone",
     "UniqueConstraint",
 ]

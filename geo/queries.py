@@ -129,6 +129,12 @@ _KINDS: dict[str, _KindSQL] = {
     ),
     "addresses": _KindSQL(_columns("a", "district address township"), "addresses a", "a.geom"),
     "basemap": _KindSQL(_columns("f", "layer kind name"), "basemap_features f", "f.geom"),
+    # Risk areas (declared and published); unmatched published ones have no geometry.
+    "risk-areas": _KindSQL(
+        _columns("r", "name level district declared_at lifted_at n_snapshots"),
+        "risk_areas r",
+        "COALESCE(r.geom, r.point)",
+    ),
 }
 
 FEATURE_KINDS: tuple[str, ...] = tuple(_KINDS)

@@ -95,6 +95,43 @@ class AppSettings(BaseSettings):
     language: str = Field(default="zh", pattern="^(zh|en)$", description="Default UI language.")
 
 
+class MapSettings(BaseSettings):
+    """The map pages, their vector tiles and the wall display."""
+
+    model_config = SettingsConfigDict(env_prefix="BATTLEMAP_MAP_", env_file=".env", extra="ignore")
+
+    building_limit: int = Field(
+        default=25, ge=1, description="People answering for more buildings than this are listed."
+    )
+    tile_cache_entries: int = Field(
+        default=4096, ge=0, description="Vector tiles kept in memory per process (keyed on the data version)."
+    )
+    refresh_seconds: int = Field(
+        default=60, ge=5, description="How often an open map or wall asks whether the data changed."
+    )
+    basemap_url: str | None = Field(
+        default=None,
+        description="An optional XYZ raster basemap ({z}/{x}/{y}); without it the offline basemap is drawn.",
+    )
+    basemap_crs: str = Field(
+        default="wgs84",
+        pattern="^(wgs84|gcj02)$",
+        description="The datum of basemap_url's tiles; gcj02 (AMap, Tencent) shifts the overlays to match.",
+    )
+    wall_rotate_seconds: int = Field(
+        default=30, ge=3, description="How long the wall display shows each entry of its playlist."
+    )
+    wall_playlist: list[str] = Field(
+        default=["house-status", "responsibility"],
+        min_length=1,
+        description="What the wall rotates through: a tile layer, optionally @ a sub-district code "
+        "(e.g. house-status@310115-005) to zoom to it; as JSON in the environment.",
+    )
+    wall_changed_minutes: int = Field(
+        default=30, ge=1, description="The wall outlines buildings whose status was loaded this recently."
+    )
+
+
 class Settings:
     """All settings of one process, built once at the edge."""
 
@@ -104,5 +141,6 @@ class Settings:
         self.etl = EtlSettings(_env_file=env_file, **overrides.pop("etl", {}))  # type: ignore[arg-type]
         self.demo = DemoSettings(_env_file=env_file, **overrides.pop("demo", {}))  # type: ignore[arg-type]
         self.app = AppSettings(_env_file=env_file, **overrides.pop("app", {}))  # type: ignore[arg-type]
+        self.map = MapSettings(_env_file=env_file, **overrides.pop("map", {}))  # type: ignore[arg-type]
         if overrides:
             raise TypeError(f"unknown settings groups: {sorted(overrides)}")

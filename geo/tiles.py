@@ -17,7 +17,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
+from geo.crs import CoordSystem, to_wgs84_xy
 from geo.errors import InvalidParameter
+from geo.status import household_statuses
 from geo.vocab import CASE_STATUSES, REQUIRED_CHAIN_LEVELS, STATUS_CODES
 
 MAX_ZOOM = 22
@@ -34,11 +36,17 @@ BASEMAP_LAYERS: tuple[str, ...] = ("landuse", "water", "roads")
 
 @dataclass(frozen=True)
 class TileAddress:
-    """A tile ``z/x/y`` (XYZ scheme, as MapLibre asks for it)."""
+    """A tile ``z/x/y`` (XYZ scheme, as MapLibre asks for it).
+
+    ``shift`` (degrees, added to every geometry) lays the overlays on a basemap in another datum:
+    ``display_shift`` gives the GCJ-02 offset at the tile's centre, which varies by well under
+    a metre across a building-zoom tile.
+    """
 
     z: int
     x: int
     y: int
+    shift: tuple[float, float] = (0.0, 0.0)
 
     def __post_init__(self) -> None:
         if not 0 <= self.z <= MAX_ZOOM:
@@ -46,7 +54,8 @@ class TileAddress:
         size = 2**self.z
         if not (0 <= self.x < size and 0 <= self.y < size):
             raise InvalidParameter(
-                f"tile {self.z}/{self.x}/{self.y} does not exist: x and y must be in 0..{size - 1} at zoom {self.z}"
+                f"tile {self.z}/{self.x}/{self.y} does not exist: "
+                f"x and y must be in 0..{size - 1} at zoom {self.z}"
             )
 
     @property
@@ -64,181 +73,184 @@ class TileAddress:
 
     @property
     def params(self) -> dict[str, int]:
-        return {"z": self.z, "x": self.x, "y": self.y, "extent": EXTENT, "buffer": BUFFER}
+        dx, dy = self.shift
+        return {"z": self.z, "x": self.x, "y": self.y, "extent": EXTENT, "buffer": BUFFER, "dx": dx, "dy": dy}
+
+
+def display_shift(addr: TileAddress, crs: CoordSystem) -> tuple[float, float]:
+    """The (dx, dy) in degrees that moves WGS84 geometries drawn at ``addr``'s centre into ``crs``
+    (e.g. GCJ-02 for an AMap or Tencent basemap); (0, 0) for WGS84."""
+    west, south, east, north = addr.bounds
+    lon, lat = (west + east) / 2, (south + north) / 2
+    # The tile is in the display datum: the WGS84 point drawn at its centre is the inverse image.
+    x, y = to_wgs84_xy([lon], [lat], crs)
+    return (lon - float(x[0]), lat - float(y[0]))
 
 
 # --- SQL fragments ----------------------------------------------------------------------------------
 
 _ENV = "ST_TileEnvelope(:z, :x, :y)"
 # Tile geometry of a WGS84 column, clipped to the tile with a buffer.
-_MVT_GEOM = "ST_AsMVTGeom(ST_Transform({g}, 3857), " + _ENV + ", :extent, :buffer, true)"
+_MVT_GEOM = (
+    "ST_AsMVTGeom(ST_Transform(ST_Translate({g}, :dx, :dy), 3857), " + _ENV + ", :extent, :buffer, true)"
+)
 # Rows whose geometry meets the tile (the envelope in 4326, so the GiST index is used).
-_IN_TILE = "{g} && ST_Transform(" + _ENV + ", 4326)"
+_IN_TILE = "{g} && ST_Translate(ST_Transform(" + _ENV + ", 4326), 0 - :dx, 0 - :dy)"
 _VALID_ON = "{s}.valid_from <= :date AND ({s}.valid_to IS NULL OR {s}.valid_to > :date)"
 _RANK = "array_position(CAST(:severity AS text[]), {s}.status::text)"
+_WORST = f"ORDER BY {_RANK.format(s='s')}, s.valid_from DESC, s.id DESC LIMIT 1"
 
 
-def _building_status_sql(buildings: str) -> str:
-    """CTEs ``hs`` (each household of ``buildings`` with its status on :date) and ``bs`` (per building:
-    households, worst status rank, households with cases, any vulnerable household).
-
-    A household's status is its own stretch valid on :date, else its building's, else ``normal``;
-    several valid at once: the most severe wins.
-    """
-    own = _VALID_ON.format(s="s")
+def _status_ctes(where: str) -> str:
+    """CTEs ``hs`` (every household of the buildings ``b`` matching ``where``, with its status on
+    :date) and ``bs`` (per such building: households, worst status rank, cases, vulnerable), in bulk."""
     return f"""
-    hs AS (
-        SELECT h.building_id, h.elderly_alone OR h.disabled AS vulnerable,
-               COALESCE((SELECT s.status FROM house_status s WHERE s.household_id = h.id AND {own}
-                         ORDER BY {_RANK.format(s="s")}, s.valid_from DESC LIMIT 1),
-                        bw.status, 'normal') AS status
-        FROM households h JOIN {buildings} tb ON tb.id = h.building_id
-        LEFT JOIN LATERAL (SELECT s.status FROM house_status s WHERE s.building_id = h.building_id AND {own}
-                           ORDER BY {_RANK.format(s="s")}, s.valid_from DESC LIMIT 1) bw ON true
-    ),
-    bs AS (
-        SELECT tb.id AS building_id,
-               count(hs.building_id) AS households,
-               coalesce(min({_RANK.format(s="hs")}),
-                        (SELECT min({_RANK.format(s="s")}) FROM house_status s
-                         WHERE s.building_id = tb.id AND {own})) AS rank,
-               count(*) FILTER (WHERE hs.status = ANY(CAST(:cases AS text[]))) AS cases,
-               coalesce(bool_or(hs.vulnerable), false) AS vulnerable
-        FROM {buildings} tb LEFT JOIN hs ON hs.building_id = tb.id
-        GROUP BY tb.id
+    hs AS MATERIALIZED ({household_statuses("date", where)}),
+    bs AS MATERIALIZED (
+        SELECT building_id, count(*) AS households,
+               min(array_position(CAST(:severity AS text[]), status::text)) AS rank,
+               count(*) FILTER (WHERE status = ANY(CAST(:cases AS text[]))) AS cases,
+               bool_or(vulnerable) AS vulnerable
+        FROM hs GROUP BY building_id
     )"""
 
 
-def _status_params(date: dt.date) -> dict[str, object]:
+# A building without households takes its building status (an index lookup for those few).
+STATUS_JOIN = f"""
+    LEFT JOIN bs ON bs.building_id = b.id
+    LEFT JOIN LATERAL (SELECT s.status FROM house_status s
+                       WHERE bs.building_id IS NULL AND s.building_id = b.id
+                       AND {_VALID_ON.format(s="s")} {_WORST}) bw ON true
+    CROSS JOIN LATERAL (
+        SELECT coalesce(bs.households, 0) AS households,
+               coalesce(bs.rank, array_position(CAST(:severity AS text[]), bw.status::text)) AS rank,
+               coalesce(bs.cases, 0) AS cases, coalesce(bs.vulnerable, false) AS vulnerable
+    ) st"""
+"""Joins giving building ``b`` (with the CTEs of ``_status_ctes``) its status on :date: ``st.rank``
+(1-based in ``STATUS_CODES``: the most severe among its households, each its own status, else its
+building's, else normal; a building without households has its building status), ``st.households``,
+``st.cases`` (households with a case status) and ``st.vulnerable`` (any household of elderly living
+alone or disabled)."""
+
+CHAIN_JOIN = """
+    CROSS JOIN LATERAL (
+        SELECT cardinality(CAST(:required AS text[]))
+                   - count(DISTINCT r.level) FILTER (WHERE r.level = ANY(CAST(:required AS text[]))) AS gaps,
+               min(p.code) FILTER (WHERE r.level = 'building_leader') AS leader
+        FROM responsibilities r JOIN people p ON p.id = r.person_id
+        WHERE (r.scope_type = 'building' AND r.scope_id = b.id)
+           OR (r.scope_type = 'compound' AND r.scope_id = b.compound_id)
+           OR (r.scope_type = 'grid' AND r.scope_id = b.grid_id)
+           OR (r.scope_type = 'unit' AND r.scope_id IN (b.district_id, b.subdistrict_id, b.committee_id))
+    ) ch"""
+"""Joins giving building ``b`` its number of required chain levels nobody answers for
+(``ch.gaps``) and its building leader's person code (``ch.leader``, the lowest when several).
+A level is covered by an assignment on the building, its compound, its grid or any of its
+admin units."""
+
+
+def status_params(date: dt.date) -> dict[str, object]:
+    """The bound parameters ``STATUS_JOIN`` needs."""
     return {"date": date, "severity": list(STATUS_CODES), "cases": list(CASE_STATUSES)}
 
 
-def _areas_sql(addr: TileAddress, building_ctes: str | None, columns: dict[str, str]) -> str:
-    """One aggregate polygon per grid (or sub-district) meeting the tile, over all its buildings.
+def chain_params() -> dict[str, object]:
+    """The bound parameters ``CHAIN_JOIN`` needs."""
+    return {"required": list(REQUIRED_CHAIN_LEVELS)}
 
-    ``building_ctes`` are CTEs over ``tb`` (the area's buildings) producing ``bs``; ``columns``
-    name the aggregate expressions over ``tb`` joined with ``bs``.
-    """
+
+def _areas_sql(addr: TileAddress, joins: str, columns: dict[str, str], *, status: bool = False) -> str:
+    """One aggregate polygon per grid (or sub-district) meeting the tile, over all its buildings
+    (not only those in the tile, so that neighbouring tiles agree); ``columns`` name aggregate
+    expressions over buildings ``b`` with ``joins``."""
     if addr.z >= GRID_ZOOM:
-        areas = "SELECT g.id, g.code, g.name, 'grid' AS level, g.geom FROM grids g"
-        key = "grid_id"
+        areas, key = "SELECT g.id, g.code, g.name, 'grid' AS level, g.geom FROM grids g WHERE true", "grid_id"
     else:
-        areas = (
-            "SELECT u.id, u.code, u.name, 'subdistrict' AS level, u.geom FROM admin_units u "
-            "WHERE u.level = 'subdistrict'"
-        )
-        key = "subdistrict_id"
-    extra = f", {building_ctes}" if building_ctes else ""
-    joined = "tb LEFT JOIN bs ON bs.building_id = tb.id" if building_ctes else "tb"
+        areas = "SELECT u.id, u.code, u.name, 'subdistrict' AS level, u.geom FROM admin_units u "
+        areas, key = areas + "WHERE u.level = 'subdistrict'", "subdistrict_id"
     aggregates = "".join(f", {sql} AS {name}" for name, sql in columns.items())
     selected = "".join(f", agg.{name}" for name in columns)
+    ctes = _status_ctes(f"b.{key} IN (SELECT id FROM a)") + "," if status else ""
     return f"""
-    WITH a AS (SELECT * FROM ({areas}) a WHERE {_IN_TILE.format(g="a.geom")}),
-    tb AS (SELECT b.*, b.{key} AS area_id FROM buildings b JOIN a ON a.id = b.{key}){extra},
-    agg AS (SELECT tb.area_id, count(*) AS buildings{aggregates} FROM {joined} GROUP BY tb.area_id)
+    WITH a AS MATERIALIZED ({areas} AND {_IN_TILE.format(g="geom")}),{ctes}
+    agg AS MATERIALIZED (
+        SELECT b.{key} AS area_id, count(*)::int AS buildings{aggregates}
+        FROM buildings b {joins} WHERE b.{key} IN (SELECT id FROM a) GROUP BY b.{key}
+    )
     SELECT ST_AsMVT(t, '{AREAS_LAYER}', :extent, 'geom', 'id') FROM (
-        SELECT a.id, a.code, a.name, a.level, coalesce(agg.buildings, 0)::int AS buildings{selected},
+        SELECT a.id, a.code, a.name, a.level, coalesce(agg.buildings, 0) AS buildings{selected},
                {_MVT_GEOM.format(g="a.geom")} AS geom
         FROM a LEFT JOIN agg ON agg.area_id = a.id
     ) t WHERE geom IS NOT NULL"""
 
 
+def _buildings_sql(joins: str, columns: str, *, status: bool = False) -> str:
+    ctes = f"WITH {_status_ctes(_IN_TILE.format(g='b.geom'))}" if status else ""
+    return f"""{ctes}
+    SELECT ST_AsMVT(t, '{BUILDINGS_LAYER}', :extent, 'geom', 'id') FROM (
+        SELECT b.id, b.grid_id AS grid, b.compound_id AS compound, b.subdistrict_id AS subdistrict,
+               b.district_id AS district{columns}, {_MVT_GEOM.format(g="b.geom")} AS geom
+        FROM buildings b {joins} WHERE {_IN_TILE.format(g="b.geom")}
+    ) t WHERE geom IS NOT NULL"""
+
+
 def _tile(conn: Connection, sql: str, params: dict[str, object]) -> bytes:
+    # A tile must come back in milliseconds; JIT compilation alone would cost tens of them.
+    conn.execute(text("SET LOCAL jit = off"))
     value = conn.execute(text(sql), params).scalar()
     return bytes(value) if value is not None else b""
 
 
 # --- the tiled sources --------------------------------------------------------------------------------
 
-_BUILDING_COLUMNS = (
-    "b.grid_id AS grid, b.compound_id AS compound, b.subdistrict_id AS subdistrict, b.district_id AS district"
-)
-
 
 def buildings_tile(conn: Connection, addr: TileAddress) -> bytes:
-    """Footprints with their grid, compound and admin units (``buildings``), or counts per area."""
+    """Footprints with their grid, compound, admin units and floors, or counts per area."""
     if addr.z < BUILDING_ZOOM:
-        return _tile(conn, _areas_sql(addr, None, {}), addr.params)
-    sql = f"""
-    SELECT ST_AsMVT(t, '{BUILDINGS_LAYER}', :extent, 'geom', 'id') FROM (
-        SELECT b.id, {_BUILDING_COLUMNS}, b.floors, {_MVT_GEOM.format(g="b.geom")} AS geom
-        FROM buildings b WHERE {_IN_TILE.format(g="b.geom")}
-    ) t WHERE geom IS NOT NULL"""
-    return _tile(conn, sql, addr.params)
+        return _tile(conn, _areas_sql(addr, "", {}), addr.params)
+    return _tile(conn, _buildings_sql("", ", b.floors"), addr.params)
 
 
 def house_status_tile(conn: Connection, addr: TileAddress, *, date: dt.date) -> bytes:
-    """Each building's most severe household status on ``date`` (``status``; missing when it has
-    no households and no building status), its households, households with cases and whether any
-    household is vulnerable; below ``BUILDING_ZOOM`` the same summed per area (worst status,
-    ``buildings_with_cases``)."""
-    params = addr.params | _status_params(date)
+    """Each building's most severe status on ``date`` (``status``, missing when it has neither
+    households nor a building status), ``households``, ``cases`` (households with a case status)
+    and ``vulnerable``; below ``BUILDING_ZOOM`` per area the worst ``status``, ``households``,
+    ``cases``, ``buildings_with_cases`` and ``vulnerable_buildings``."""
+    params = addr.params | status_params(date)
     if addr.z < BUILDING_ZOOM:
         columns = {
-            "households": "sum(bs.households)::int",
-            "cases": "sum(bs.cases)::int",
-            "buildings_with_cases": "(count(*) FILTER (WHERE bs.cases > 0))::int",
-            "vulnerable_buildings": "(count(*) FILTER (WHERE bs.vulnerable))::int",
-            "status": "(CAST(:severity AS text[]))[min(bs.rank)]",
+            "households": "sum(st.households)::int",
+            "cases": "sum(st.cases)::int",
+            "buildings_with_cases": "(count(*) FILTER (WHERE st.cases > 0))::int",
+            "vulnerable_buildings": "(count(*) FILTER (WHERE st.vulnerable))::int",
+            "status": "(CAST(:severity AS text[]))[min(st.rank)]",
         }
-        return _tile(conn, _areas_sql(addr, _building_status_sql("tb"), columns), params)
-    sql = f"""
-    WITH tb AS (SELECT b.* FROM buildings b WHERE {_IN_TILE.format(g="b.geom")}),
-    {_building_status_sql("tb")}
-    SELECT ST_AsMVT(t, '{BUILDINGS_LAYER}', :extent, 'geom', 'id') FROM (
-        SELECT b.id, {_BUILDING_COLUMNS},
-               (CAST(:severity AS text[]))[bs.rank] AS status, bs.households::int AS households,
-               bs.cases::int AS cases, bs.vulnerable, {_MVT_GEOM.format(g="b.geom")} AS geom
-        FROM tb b JOIN bs ON bs.building_id = b.id
-    ) t WHERE geom IS NOT NULL"""
-    return _tile(conn, sql, params)
-
-
-def _chain_sql(buildings: str) -> str:
-    """CTE ``chain``: per building of ``buildings``, the required chain levels it has nobody for
-    (``gaps``) and its building leader's person code (``leader``; the lowest code when several).
-
-    A level is covered by an assignment on the building itself, its compound, its grid or any
-    of its admin units (district, sub-district, committee).
-    """
-    return f"""
-    cover AS (
-        SELECT tb.id AS building_id, r.level, p.code
-        FROM {buildings} tb
-        JOIN responsibilities r ON
-             (r.scope_type = 'building' AND r.scope_id = tb.id)
-          OR (r.scope_type = 'compound' AND r.scope_id = tb.compound_id)
-          OR (r.scope_type = 'grid' AND r.scope_id = tb.grid_id)
-          OR (r.scope_type = 'unit' AND r.scope_id IN (tb.district_id, tb.subdistrict_id, tb.committee_id))
-        JOIN people p ON p.id = r.person_id
-    ),
-    chain AS (
-        SELECT tb.id AS building_id,
-               cardinality(CAST(:required AS text[])) - count(DISTINCT c.level)
-                   FILTER (WHERE c.level = ANY(CAST(:required AS text[]))) AS gaps,
-               min(c.code) FILTER (WHERE c.level = 'building_leader') AS leader
-        FROM {buildings} tb LEFT JOIN cover c ON c.building_id = tb.id
-        GROUP BY tb.id
-    )"""
+        return _tile(conn, _areas_sql(addr, STATUS_JOIN, columns, status=True), params)
+    columns = (
+        ", (CAST(:severity AS text[]))[st.rank] AS status, st.households::int AS households, "
+        "st.cases::int AS cases, st.vulnerable"
+    )
+    return _tile(conn, _buildings_sql(STATUS_JOIN, columns, status=True), params)
 
 
 def responsibility_tile(conn: Connection, addr: TileAddress) -> bytes:
-    """Each building's grid, building leader (person code only) and number of missing chain levels
-    (``gaps``); below ``BUILDING_ZOOM`` per area the buildings with a gap (``gap_buildings``)."""
-    params = addr.params | {"required": list(REQUIRED_CHAIN_LEVELS)}
+    """Each building's grid code, building leader (person code only, never a name) and number
+    of missing chain levels (``gaps``); below ``BUILDING_ZOOM`` per area the buildings with a
+    gap (``gap_buildings``)."""
+    params = addr.params | chain_params()
     if addr.z < BUILDING_ZOOM:
-        ctes = _chain_sql("tb") + ", bs AS (SELECT building_id, gaps FROM chain)"
-        columns = {"gap_buildings": "(count(*) FILTER (WHERE bs.gaps > 0))::int"}
-        return _tile(conn, _areas_sql(addr, ctes, columns), params)
-    sql = f"""
-    WITH tb AS (SELECT b.* FROM buildings b WHERE {_IN_TILE.format(g="b.geom")}),
-    {_chain_sql("tb")}
-    SELECT ST_AsMVT(t, '{BUILDINGS_LAYER}', :extent, 'geom', 'id') FROM (
-        SELECT b.id, {_BUILDING_COLUMNS}, g.code AS grid_code, c.leader, c.gaps::int AS gaps,
-               {_MVT_GEOM.format(g="b.geom")} AS geom
-        FROM tb b JOIN chain c ON c.building_id = b.id LEFT JOIN grids g ON g.id = b.grid_id
-    ) t WHERE geom IS NOT NULL"""
-    return _tile(conn, sql, params)
+        columns = {"gap_buildings": "(count(*) FILTER (WHERE ch.gaps > 0))::int"}
+        return _tile(conn, _areas_sql(addr, CHAIN_JOIN, columns), params)
+    joins = CHAIN_JOIN + " LEFT JOIN grids g ON g.id = b.grid_id"
+    return _tile(
+        conn,
+        _buildings_sql(
+            joins,
+            ", g.code AS grid_code, ch.leader, abs(hashtext(ch.leader)) % 64 AS leader_index, "
+            "ch.gaps::int AS gaps",
+        ),
+        params,
+    )
 
 
 def basemap_tile(conn: Connection, addr: TileAddress) -> bytes:
@@ -257,7 +269,10 @@ def basemap_tile(conn: Connection, addr: TileAddress) -> bytes:
 def data_bounds(conn: Connection) -> tuple[float, float, float, float] | None:
     """(west, south, east, north) of the loaded buildings, or None when there are none."""
     row = conn.execute(
-        text("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) e FROM buildings) x")
+        text(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
+            "FROM (SELECT ST_Extent(geom) AS e FROM buildings) x"
+        )
     ).one()
     return None if row[0] is None else tuple(float(v) for v in row)  # type: ignore[return-value]
 

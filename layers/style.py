@@ -49,7 +49,15 @@ STATUS_SWATCHES: tuple[Swatch, ...] = tuple(
 assert tuple(s.code for s in STATUS_SWATCHES) == STATUS_CODES, "every status needs a colour"
 
 # Buildings holding vulnerable households (elderly living alone, disabled) get this marker.
-VULNERABLE_MARKER = Swatch("vulnerable", "独居老人/残障", "Elderly alone / disabled", "#000000", "#000000", "#ffffff")
+VULNERABLE_MARKER = Swatch(
+    "vulnerable", "独居老人/残障", "Elderly alone / disabled", "#000000", "#000000", "#ffffff"
+)
+
+# A building with neither households nor a building status on the chosen date.
+NO_STATUS_SWATCH = Swatch("none", "无房态", "No status", "#eceff1", "#b0bec5", "#37474f")
+
+# Buildings whose status changed in the last minutes (the wall display outlines them).
+CHANGED_SWATCH = Swatch("changed", "近期变化", "Recently changed", "#00b8d4", "#006064", "#00e5ff")
 
 # A building missing any required level of the responsibility chain.
 GAP_SWATCH = Swatch("gap", "包干缺位", "Responsibility gap", "#ff00ff", "#8b008b", "#ff4dff")
@@ -59,7 +67,9 @@ _ZONE_COLOURS: dict[str, tuple[str, str, str]] = {
     "control": ("#f46d43", "#a50026", "#ff8a50"),
     "prevention": ("#fdae61", "#d73027", "#ffd180"),
 }
-ZONE_SWATCHES: tuple[Swatch, ...] = tuple(Swatch(z.code, z.zh, z.en, *_ZONE_COLOURS[z.code]) for z in ZONE_KINDS)
+ZONE_SWATCHES: tuple[Swatch, ...] = tuple(
+    Swatch(z.code, z.zh, z.en, *_ZONE_COLOURS[z.code]) for z in ZONE_KINDS
+)
 
 # A qualitative palette for grids and responsible people (12 colours that stay apart).
 CATEGORICAL: tuple[str, ...] = (
@@ -76,6 +86,19 @@ BASEMAP = {
     "dark_background": "#0b0f14",
     "dark_water": "#12304a",
     "dark_road": "#2a3440",
+}
+
+# Printed sheets (layers/atlas): the frame, neighbouring grids and buildings outside the grid drawn.
+PRINT = {
+    "ink": "#1a1a1a",
+    "muted": "#6b6b6b",
+    "rule": "#b5b0a8",
+    "grid_outline": "#1a1a1a",
+    "neighbour_outline": "#8f8a82",
+    "neighbour_veil": "#f7f5f1",
+    "context_building": "#d6d0c6",
+    "context_building_outline": "#bdb6aa",
+    "halo": "#ffffff",
 }
 
 
@@ -97,10 +120,13 @@ class LegendEntry:
     count: int | None = None
 
 
-def legend(swatches: tuple[Swatch, ...], counts: dict[str, int] | None = None, *,
-           hide_empty: bool = False) -> list[LegendEntry]:
+def legend(
+    swatches: tuple[Swatch, ...], counts: dict[str, int] | None = None, *, hide_empty: bool = False
+) -> list[LegendEntry]:
     """Legend entries in display order, with counts when given (the same for app, folium and PDF)."""
-    entries = [LegendEntry(s, (counts or {}).get(s.code, 0) if counts is not None else None) for s in swatches]
+    entries = [
+        LegendEntry(s, (counts or {}).get(s.code, 0) if counts is not None else None) for s in swatches
+    ]
     if hide_empty and counts is not None:
         entries = [e for e in entries if e.count]
     return entries

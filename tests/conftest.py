@@ -18,6 +18,9 @@ from etl.schema import upgrade
 from geo.db import ensure_database, make_engine
 from geo.settings import DatabaseSettings, Settings
 
+# Fixtures of the risk-area tests (a tiny world laid out in true metres).
+pytest_plugins = ("tests.risk_world",)
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -36,6 +36,7 @@ DEMO_TABLES: tuple[str, ...] = (
     "cases",
     "people",
     "responsibilities",
+    "risk_areas",
 )
 
 

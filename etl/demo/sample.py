@@ -40,6 +40,7 @@ STEPS: tuple[SampleStep, ...] = (
     SampleStep("basemap", "basemap_lujiazui.geojson.gz", LoadOptions(source="osm")),
     SampleStep("addresses", "case_addresses_geocoded.csv.gz", LoadOptions(crs="gcj02")),
     SampleStep("cases", "case_addresses_daily.csv.gz", LoadOptions()),
+    SampleStep("risk-areas", "risk_areas_shanghai.csv.gz", LoadOptions()),
 )
 
 

@@ -13,6 +13,7 @@ from etl.jobs import (
     households,
     places,
     responsibility,
+    risk_areas,
     status,
 )
 from etl.jobs.base import Job
@@ -31,6 +32,7 @@ REGISTRY: dict[str, Job] = {
         status,
         addresses,
         basemap,
+        risk_areas,
     )
 }
 

@@ -19,6 +19,9 @@ from geo.address import match_key, split_district
 from geo.vocab import CASE_KIND_CODES, CASE_KINDS
 
 BUILDING_SNAP_M = 30.0
+# Degrees that span more than BUILDING_SNAP_M everywhere in China (30 m is 0.00046° of longitude
+# at 53.6°N, its northern tip): the search box around a case.
+_SNAP_BOX_DEGREES = 0.001
 CASE_ALIASES = {t.zh: t.code for t in CASE_KINDS} | {
     "确诊": "confirmed",
     "无症状": "asymptomatic",
@@ -31,12 +34,15 @@ class CaseJob(Job):
         if options.date is not None:
             frame["reported_on"] = frame["reported_on"].where(frame["reported_on"].notna(), options.date)
         frame["kind"] = frame["kind"].where(frame["kind"].notna(), "reported_address")
+        # A case list names an address once per case: each distinct (address, district) is keyed once.
+        keyed: dict[tuple[object, object], tuple[object, object]] = {}
         districts, keys = [], []
-        for address, district in zip(frame["address"], frame["district"], strict=True):
-            if district is None and address:
-                district, _ = split_district(address)
+        for pair in zip(frame["address"], frame["district"], strict=True):
+            if pair not in keyed:
+                keyed[pair] = _district_and_key(*pair)
+            district, key = keyed[pair]
             districts.append(district)
-            keys.append(match_key(address, district=district) or None)
+            keys.append(key)
         frame["district"] = pd.Series(districts, index=frame.index, dtype=object)
         frame["match_key"] = pd.Series(keys, index=frame.index, dtype=object)
         return frame
@@ -49,16 +55,18 @@ class CaseJob(Job):
             FROM addresses a WHERE a.district = c.district AND a.match_key = c.match_key
         """)
         )
+        # The box lets the GiST index find the candidates; the geography distance decides.
         conn.execute(
             text(f"""
             UPDATE {s} c SET building_id = (
                 SELECT b.id FROM buildings b
-                WHERE ST_DWithin(b.geom::geography, c.geom::geography, :snap)
-                ORDER BY b.geom <-> c.geom LIMIT 1)
+                WHERE b.geom && ST_Expand(c.geom, :box)
+                  AND ST_DWithin(b.geom::geography, c.geom::geography, :snap)
+                ORDER BY b.geom <-> c.geom, b.id LIMIT 1)
             WHERE c.geom IS NOT NULL
-              AND EXISTS (SELECT 1 FROM buildings b WHERE b.geom && ST_Expand(c.geom, 0.001))
+              AND EXISTS (SELECT 1 FROM buildings b WHERE b.geom && ST_Expand(c.geom, :box))
         """),
-            {"snap": BUILDING_SNAP_M},
+            {"snap": BUILDING_SNAP_M, "box": _SNAP_BOX_DEGREES},
         )
         located, total, addressed = conn.execute(
             text(f"SELECT count(geom), count(*), count(*) FILTER (WHERE address IS NOT NULL) FROM {s}")
@@ -70,6 +78,13 @@ class CaseJob(Job):
 
     def geometry_sql(self) -> str | None:
         return "geom"
+
+
+def _district_and_key(address: str | None, district: str | None) -> tuple[str | None, str | None]:
+    """The district (from the address when the row has none) and the address's match key."""
+    if district is None and address:
+        district, _ = split_district(address)
+    return district, match_key(address, district=district) or None
 
 
 JOB = CaseJob(

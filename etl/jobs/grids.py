@@ -17,8 +17,8 @@ class GridJob(Job):
         conn.execute(text(f"UPDATE {s} SET name = code WHERE name IS NULL"))
         conn.execute(
             text(f"""
-            UPDATE {s} g SET unit_id = (SELECT u.id FROM admin_units u WHERE u.code = g.unit OR u.name = g.unit
-                                        ORDER BY u.id LIMIT 1)
+            UPDATE {s} g SET unit_id = (
+                SELECT u.id FROM admin_units u WHERE u.code = g.unit OR u.name = g.unit ORDER BY u.id LIMIT 1)
             WHERE g.unit IS NOT NULL
         """)
         )

@@ -48,7 +48,7 @@ class ResponsibilityJob(Job):
         for scope_type, lookup in _SCOPE_LOOKUP.items():
             conn.execute(
                 text(f"""
-                UPDATE {s} s SET scope_id = ({lookup.replace("WHERE", "WHERE", 1)} ORDER BY id LIMIT 1)
+                UPDATE {s} s SET scope_id = ({lookup} ORDER BY id LIMIT 1)
                 WHERE s.scope_type = :t
             """),
                 {"t": scope_type},
@@ -58,10 +58,12 @@ class ResponsibilityJob(Job):
         conn.execute(
             text(f"""
             INSERT INTO people (code, title, source, source_id)
-            SELECT DISTINCT ON (person) person, level, 'responsibility', 'person:' || person FROM {s}
+            SELECT DISTINCT ON (person) person, level, :source, 'person:' || person FROM {s}
             ORDER BY person, row_no DESC
-            ON CONFLICT (source_id) DO NOTHING
-        """)
+            ON CONFLICT (source_id) DO UPDATE SET title = EXCLUDED.title, source = EXCLUDED.source
+            WHERE (people.title, people.source) IS DISTINCT FROM (EXCLUDED.title, EXCLUDED.source)
+        """),
+            {"source": options.source or "responsibility"},
         )
         conn.execute(text(f"UPDATE {s} s SET person_id = p.id FROM people p WHERE p.code = s.person"))
         conn.execute(

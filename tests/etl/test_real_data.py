@@ -79,7 +79,8 @@ def test_buildings(loaded: tuple[Connection, dict[str, LoadReport]]) -> None:
     assert reports["buildings"].loaded == 1450 and reports["buildings"].rejected == 0
     in_lujiazui = conn.execute(
         text("""
-        SELECT count(*) FROM buildings b JOIN admin_units u ON u.id = b.subdistrict_id WHERE u.name = '陆家嘴街道'
+        SELECT count(*) FROM buildings b JOIN admin_units u ON u.id = b.subdistrict_id
+        WHERE u.name = '陆家嘴街道'
     """)
     ).scalar_one()
     assert in_lujiazui > 300

@@ -1,0 +1,14 @@
+"""Every callback of the map pages, registered on one app (never global: apps must not share them)."""
+
+from __future__ import annotations
+
+import dash
+
+from dashboards import _map, _responsibility_page, _status_page, _wall_page
+
+
+def register_callbacks(app: dash.Dash) -> None:
+    _map.register_map_callbacks(app)
+    _status_page.register_callbacks(app)
+    _responsibility_page.register_callbacks(app)
+    _wall_page.register_callbacks(app)

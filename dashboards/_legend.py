@@ -1,0 +1,58 @@
+"""Legends of the maps, generated from ``layers.style`` (the one colour table), with counts."""
+
+from __future__ import annotations
+
+from dash import html
+
+from dashboards._i18n import t
+from layers.style import Swatch, legend
+
+
+def legend_panel(
+    swatches: tuple[Swatch, ...],
+    counts: dict[str, int] | None,
+    lang: str,
+    *,
+    markers: tuple[tuple[Swatch, int | None, str], ...] = (),
+    dark: bool = False,
+    component_id: str | None = None,
+    notes: tuple[str, ...] = (),
+    hide_empty: bool = False,
+) -> html.Div:
+    """One row per swatch (colour box, label, count), then markers drawn as dashed outlines."""
+    rows = [
+        html.Li(
+            [
+                html.Span(className="bm-swatch", style=_box(entry.swatch, dark)),
+                html.Span(entry.swatch.label(lang), className="bm-legend-label"),
+                html.Span(f"{entry.count:,}" if entry.count is not None else "", className="bm-legend-count"),
+            ],
+            **{"data-code": entry.swatch.code},
+        )
+        for entry in legend(swatches, counts, hide_empty=hide_empty)
+    ]
+    for swatch, count, kind in markers:
+        box = _box(swatch, dark) | (
+            {"borderStyle": "dashed", "background": "transparent"} if kind == "outline" else {}
+        )
+        rows.append(
+            html.Li(
+                [
+                    html.Span(className="bm-swatch", style=box),
+                    html.Span(swatch.label(lang), className="bm-legend-label"),
+                    html.Span(f"{count:,}" if count is not None else "", className="bm-legend-count"),
+                ],
+                **{"data-code": swatch.code},
+            )
+        )
+    extra = {"id": component_id} if component_id else {}
+    return html.Div(
+        [html.H3(t("legend", lang)), html.Ul(rows), *(html.P(n, className="bm-legend-note") for n in notes)],
+        className="bm-legend",
+        **extra,
+    )
+
+
+def _box(swatch: Swatch, dark: bool) -> dict[str, str]:
+    fill = swatch.dark_fill if dark else swatch.fill
+    return {"background": fill, "borderColor": swatch.outline}

@@ -1,0 +1,135 @@
+"""A reusable MapLibre map for Dash pages: ``map_view(name, spec)`` plus one clientside callback
+(``assets/battlemap_map.js``) registered once per app by ``register_map_callbacks``.
+
+A map is a container and four stores, all keyed ``{"type": ..., "map": name}`` so one
+pattern-matching callback serves every map on every page:
+``spec`` (the MapLibre style built from the tile-layer registry), ``query`` (per source, the
+tile query: date, data version), ``filter`` (attribute -> id), ``fly`` (bounds to fly to),
+``highlight`` (building ids to outline); clicks land in ``click``.
+"""
+
+from __future__ import annotations
+
+import dash
+from dash import MATCH, ClientsideFunction, Input, Output, dcc, html
+
+from geo.crs import from_wgs84_xy, parse_crs
+from geo.settings import MapSettings
+from geo.tiles import BUILDINGS_LAYER
+from layers.style import BASEMAP, CHANGED_SWATCH
+from layers.tiles.registry import TileLayer
+
+SPEC, QUERY, FILTER, FLY = "bm-map-spec", "bm-map-query", "bm-map-filter", "bm-map-fly"
+CLICK, RENDERED, HIGHLIGHT = "bm-map-click", "bm-map-rendered", "bm-map-highlight"
+BASEMAP_SOURCE = "basemap"
+SOURCE_MAXZOOM = 17  # tiles from here on are overzoomed, not fetched
+
+
+DEFAULT_BOUNDS = (121.48, 31.22, 121.52, 31.25)  # Lujiazui, when nothing is loaded
+
+
+def _shifted(map_settings: MapSettings) -> bool:
+    return bool(map_settings.basemap_url) and map_settings.basemap_crs != "wgs84"
+
+
+def display_bounds(
+    bounds: tuple[float, float, float, float], map_settings: MapSettings
+) -> tuple[float, float, float, float]:
+    """WGS84 bounds as the map shows them: moved into the basemap's datum (GCJ-02) when it has one."""
+    if not _shifted(map_settings):
+        return bounds
+    x, y = from_wgs84_xy([bounds[0], bounds[2]], [bounds[1], bounds[3]], parse_crs(map_settings.basemap_crs))
+    return (float(x[0]), float(y[0]), float(x[1]), float(y[1]))
+
+
+def store_id(kind: str, name: str) -> dict[str, str]:
+    return {"type": kind, "map": name}
+
+
+def container_id(name: str) -> str:
+    return f"bm-map-{name}"
+
+
+def map_spec(
+    name: str,
+    *,
+    overlay: TileLayer,
+    basemap: TileLayer,
+    bounds: tuple[float, float, float, float] | None,
+    map_settings: MapSettings,
+    dark: bool = False,
+    interactive: bool = True,
+) -> dict:
+    """The spec the clientside module turns into a map: style, tile templates, what is clickable."""
+    overlay_layers = overlay.style(source=overlay.name, dark=dark)
+    background = BASEMAP["dark_background"] if dark else BASEMAP["background"]
+    layers: list[dict] = [
+        {"id": "background", "type": "background", "paint": {"background-color": background}}
+    ]
+    if not map_settings.basemap_url:
+        layers += basemap.style(source=BASEMAP_SOURCE, dark=dark)
+    layers += overlay_layers
+    highlight = f"{overlay.name}-highlight"
+    changed = CHANGED_SWATCH.dark_fill if dark else CHANGED_SWATCH.fill
+    layers.append(
+        {"id": highlight, "type": "line", "source": overlay.name, "source-layer": BUILDINGS_LAYER,
+         "filter": ["in", ["id"], ["literal", []]], "paint": {"line-color": changed, "line-width": 5}}
+    )  # fmt: skip
+    sources = {
+        name_: {
+            "type": "vector",
+            "tiles": [],
+            "maxzoom": SOURCE_MAXZOOM,
+            "attribution": "© OpenStreetMap contributors",
+        }
+        for name_ in (BASEMAP_SOURCE, overlay.name)
+    }
+    buildings = [layer for layer in overlay_layers if layer.get("source-layer") == "buildings"]
+    clickable = [layer["id"] for layer in buildings if layer["type"] == "fill"]
+    return {
+        "container": container_id(name),
+        "style": {"version": 8, "sources": sources, "layers": layers},
+        "tiles": {
+            s: f"/tiles/{layer}/{{z}}/{{x}}/{{y}}.pbf"
+            for s, layer in ((BASEMAP_SOURCE, basemap.name), (overlay.name, overlay.name))
+        },
+        "raster": map_settings.basemap_url,
+        "bounds": list(display_bounds(bounds or DEFAULT_BOUNDS, map_settings)),
+        "tileParams": {"crs": map_settings.basemap_crs} if _shifted(map_settings) else {},
+        "clickable": clickable,
+        "clickTarget": store_id(CLICK, name) if interactive else None,
+        "filterable": [layer["id"] for layer in buildings],
+        "baseFilters": {layer["id"]: layer["filter"] for layer in overlay_layers if "filter" in layer},
+        "interactive": interactive,
+        "highlightLayer": highlight,
+    }
+
+
+def map_view(name: str, spec: dict | None, query: dict, *, class_name: str = "bm-map") -> html.Div:
+    """The map's container and stores (``spec`` None: drawn once a callback provides one)."""
+    return html.Div(
+        [
+            html.Div(id=container_id(name), className=class_name),
+            dcc.Store(id=store_id(SPEC, name), data=spec),
+            dcc.Store(id=store_id(QUERY, name), data=query),
+            dcc.Store(id=store_id(FILTER, name), data={}),
+            dcc.Store(id=store_id(FLY, name)),
+            dcc.Store(id=store_id(CLICK, name)),
+            dcc.Store(id=store_id(RENDERED, name)),
+            dcc.Store(id=store_id(HIGHLIGHT, name), data=[]),
+        ],
+        className=f"{class_name}-wrap",
+    )
+
+
+def register_map_callbacks(app: dash.Dash) -> None:
+    """The one clientside callback driving every map (per app, so apps never share callbacks)."""
+    app.clientside_callback(
+        ClientsideFunction(namespace="battlemap", function_name="render"),
+        Output(store_id(RENDERED, MATCH), "data"),
+        Input(store_id(SPEC, MATCH), "data"),
+        Input(store_id(QUERY, MATCH), "data"),
+        Input(store_id(FILTER, MATCH), "data"),
+        Input(store_id(FLY, MATCH), "data"),
+        Input(store_id(HIGHLIGHT, MATCH), "data"),
+    )

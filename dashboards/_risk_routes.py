@@ -1,0 +1,106 @@
+"""HTTP routes of the risk overlay: what the house-status map draws over its buildings.
+
+``GET /api/risk/simulate?lon=..&lat=..[&date=YYYY-MM-DD][&crs=wgs84|gcj02|bd09]``: the "what if a case
+were here" zones, computed and not stored: a WGS84 FeatureCollection, one feature per zone with its
+``zone`` and counts as properties (rules per building in ``properties.rules``), plus ``summary``.
+
+``GET /api/risk/areas?date=YYYY-MM-DD[&bbox=minx,miny,maxx,maxy]``: the zones of the risk areas
+active that day (declared and published), each with its SOP clock (``properties.sop``).
+
+Thin: parameters in, ``geo.risk`` / ``geo.risk_areas`` out. Errors are JSON with the status of
+``geo.errors.STATUS_CODES``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from typing import Any
+
+import flask
+from sqlalchemy import Engine
+
+from geo.db import read_connection
+from geo.errors import BattlemapError, InvalidParameter, status_code_for
+from geo.risk import declare_risk_area, default_date
+from geo.risk_areas import zones_geojson
+from geo.settings import Settings
+
+SIMULATE_PATH = "/api/risk/simulate"
+AREAS_PATH = "/api/risk/areas"
+_CRS = ("wgs84", "gcj02", "bd09")
+
+
+def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
+    """Add the risk routes to ``server``."""
+
+    def simulate() -> Any:
+        args = flask.request.args
+        lon, lat = _number(args, "lon"), _number(args, "lat")
+        crs = args.get("crs", "wgs84").lower()
+        if crs not in _CRS:
+            raise InvalidParameter(f"`crs` was {crs!r} but is expected to be one of {', '.join(_CRS)}")
+        day = _date(args.get("date"))
+        with read_connection(engine) as conn:
+            area = declare_risk_area(conn, [(lon, lat)], crs=crs, date=day)
+        collection = area.to_geojson()
+        collection["summary"] = area.summary()
+        return _json(collection)
+
+    def areas() -> Any:
+        args = flask.request.args
+        day = _date(args.get("date"))
+        bbox = _bbox(args.get("bbox"))
+        with read_connection(engine) as conn:
+            return _json(zones_geojson(conn, on=day, bbox=bbox))
+
+    server.add_url_rule(SIMULATE_PATH, "risk_simulate", _errors(simulate), methods=["GET"])
+    server.add_url_rule(AREAS_PATH, "risk_areas", _errors(areas), methods=["GET"])
+
+
+def _errors(view: Callable[[], Any]) -> Callable[[], Any]:
+    def wrapped() -> Any:
+        try:
+            return view()
+        except BattlemapError as error:
+            return flask.jsonify({"status": "error", "error": str(error)}), status_code_for(error)
+
+    wrapped.__name__ = view.__name__
+    return wrapped
+
+
+def _json(body: dict[str, Any]) -> flask.Response:
+    response = flask.jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _number(args: Any, name: str) -> float:
+    raw = args.get(name)
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise InvalidParameter(f"`{name}` was {raw!r} but is expected to be a number of degrees") from None
+    if not math.isfinite(value):
+        raise InvalidParameter(f"`{name}` was {raw!r} but is expected to be a finite number")
+    return value
+
+
+def _date(raw: str | None) -> dt.date:
+    if not raw:
+        return default_date()
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidParameter(f"`date` was {raw!r} but is expected to be YYYY-MM-DD") from None
+
+
+def _bbox(raw: str | None) -> tuple[float, float, float, float] | None:
+    if not raw:
+        return None
+    try:
+        minx, miny, maxx, maxy = (float(v) for v in raw.split(","))
+    except ValueError:
+        raise InvalidParameter(f"`bbox` was {raw!r} but is expected to be minx,miny,maxx,maxy") from None
+    return minx, miny, maxx, maxy

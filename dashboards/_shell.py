@@ -1,0 +1,50 @@
+"""The frame of the map pages: a compact header with the page title, the other maps and the language."""
+
+from __future__ import annotations
+
+import dash
+from dash import dcc, html
+
+from dashboards import _ids as ids
+from dashboards._i18n import LANGUAGE_NAMES, LANGUAGES, TITLE, t
+from layers.tiles.registry import TileLayers
+
+MAP_PAGES: tuple[tuple[str, str], ...] = (
+    ("/house-status", "house-status"),
+    ("/responsibility", "responsibility"),
+)
+
+
+def map_header(path: str, lang: str, layers: TileLayers) -> html.Header:
+    """Title, links to the other pages (the current one in bold) and the language switch."""
+    links: list = [dcc.Link(t("nav_home", lang), href=dash.get_relative_path(f"/?lang={lang}"))]
+    for href, layer in MAP_PAGES:
+        title = layers.get(layer).title(lang)
+        links.append(
+            html.Strong(title)
+            if href == path
+            else dcc.Link(title, href=dash.get_relative_path(f"{href}?lang={lang}"))
+        )
+    links.append(dcc.Link(t("nav_wall", lang), href=dash.get_relative_path(f"/wall?lang={lang}")))
+    switch = [
+        html.Strong(LANGUAGE_NAMES[code])
+        if code == lang
+        else dcc.Link(LANGUAGE_NAMES[code], href=dash.get_relative_path(f"{path}?lang={code}"))
+        for code in LANGUAGES
+    ]
+    return html.Header(
+        [
+            html.Div(TITLE, className="bm-brand"),
+            html.Nav(_joined(links, " · "), className="bm-nav"),
+            html.Nav(_joined(switch, " | "), className="bm-language"),
+        ],
+        id=ids.MAP_HEADER,
+        className="bm-map-header",
+    )
+
+
+def _joined(items: list, separator: str) -> list:
+    out: list = []
+    for item in items:
+        out += [separator, item] if out else [item]
+    return out

@@ -1,0 +1,304 @@
+"""The house-status map (房态图): layout and callbacks (registered per app by ``register_callbacks``).
+
+Buildings coloured by their most severe household status on the chosen date, vulnerable
+households marked, a date slider with a play button, filters, address search, a KPI strip,
+a legend with counts and a building card. What is read comes from ``geo.status``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import dash
+from dash import ClientsideFunction, Input, Output, State, dcc, html
+from dash.exceptions import PreventUpdate
+
+from dashboards import _context, _map
+from dashboards import _ids as ids
+from dashboards._i18n import language, level, t
+from dashboards._legend import legend_panel
+from dashboards._shell import map_header
+from dashboards._tiles_routes import tile_layers
+from geo import queries
+from geo.db import read_connection
+from geo.errors import BattlemapError
+from geo.status import FILTER_COLUMNS, BuildingCard, Kpis, building_card, filter_options, find_buildings, kpis
+from geo.status import status_dates as read_status_dates
+from geo.tiles import data_bounds
+from geo.vocab import CHAIN_LEVELS, term
+from layers.style import STATUS_SWATCHES, VULNERABLE_MARKER, status_swatch
+
+MAP = "hs"
+LAYER = "house-status"
+HS_STATE = "hs-state"
+PLAY_MS = 1500
+
+
+def layout(lang: str | None = None, **_query: object) -> html.Div:
+    context = _context.current()
+    lang = language(lang, context.settings.app.language)
+    layers = tile_layers()
+    header = map_header("/house-status", lang, layers)
+    try:
+        with read_connection(context.engine) as conn:
+            dates = read_status_dates(conn)
+            bounds = data_bounds(conn)
+            options = filter_options(conn)
+            version = queries.data_state(conn).version
+    except BattlemapError as exc:
+        alert = html.Div(
+            [html.Strong(t("unavailable", lang)), html.P(str(exc))], id=ids.HS_ALERT, role="alert"
+        )
+        return html.Div([header, alert], id=ids.HS_PAGE, lang=lang, className="bm-map-page")
+    first, last = dates if dates else (dt.date.today(), dt.date.today())
+    days = (last - first).days
+    spec = _map.map_spec(
+        MAP,
+        overlay=layers.get(LAYER),
+        basemap=layers.get("basemap"),
+        bounds=bounds,
+        map_settings=context.settings.map,
+    )
+    query = _query_for(last, version)
+    marks = {
+        i: (first + dt.timedelta(days=i)).strftime("%m-%d")
+        for i in range(0, days + 1, max(1, days // 6 or 1))
+    }
+    marks[days] = last.strftime("%m-%d")
+    controls = html.Div(
+        [
+            html.Div(
+                [
+                    html.Label(t("date", lang)),
+                    html.Strong(last.isoformat(), id=ids.HS_DATE_LABEL, className="bm-date-label"),
+                    html.Button(t("play", lang), id=ids.HS_PLAY, n_clicks=0, className="bm-button"),
+                ],
+                className="bm-date-row",
+            ),
+            dcc.Slider(
+                0, days, 1, value=days, marks=marks, id=ids.HS_DATE, updatemode="drag", included=False
+            ),
+            html.Div(
+                [_filter(name, options[name], lang) for name in FILTER_COLUMNS],
+                className="bm-filters",
+            ),
+            html.Div(
+                [
+                    dcc.Input(id=ids.HS_SEARCH, type="search", placeholder=t("search", lang), debounce=False),
+                    html.Button(t("search_go", lang), id=ids.HS_SEARCH_GO, n_clicks=0, className="bm-button"),
+                ],
+                className="bm-search",
+            ),
+            html.P(id=ids.HS_SEARCH_MESSAGE, className="bm-note"),
+            html.P(t("no_history", lang), className="bm-note") if dates is None else None,
+        ],
+        className="bm-controls",
+    )
+    side = html.Aside(
+        [
+            controls,
+            html.Div(id=ids.HS_LEGEND),
+            html.Div(html.P(t("card_hint", lang), className="bm-note"), id=ids.HS_CARD, className="bm-card"),
+        ],
+        className="bm-side",
+    )
+    return html.Div(
+        [
+            header,
+            html.Div(id=ids.HS_KPIS, className="bm-kpis"),
+            html.Div([_map.map_view(MAP, spec, query), side], className="bm-map-body"),
+            dcc.Store(
+                id=HS_STATE,
+                data={
+                    "lang": lang,
+                    "first": first.isoformat(),
+                    "days": days,
+                    "play": t("play", lang),
+                    "pause": t("pause", lang),
+                },
+            ),
+            dcc.Interval(id=ids.HS_PLAY_TICK, interval=PLAY_MS, disabled=True),
+            dcc.Interval(id=ids.HS_REFRESH, interval=context.settings.map.refresh_seconds * 1000),
+        ],
+        id=ids.HS_PAGE,
+        lang=lang,
+        className="bm-map-page",
+    )
+
+
+def _filter(name: str, options: list, lang: str) -> dcc.Dropdown:
+    placeholder = level(name, lang) if name in ("district", "subdistrict") else t(f"card_{name}", lang)
+    return dcc.Dropdown(
+        id=f"{ids.HS_FILTER}-{name}",
+        options=[{"label": o.name, "value": o.id} for o in options],
+        placeholder=placeholder,
+        clearable=True,
+        className="bm-filter",
+    )
+
+
+def _query_for(date: dt.date, version: int) -> dict:
+    return {LAYER: {"date": date.isoformat(), "v": version}, _map.BASEMAP_SOURCE: {"v": version}}
+
+
+def _date(state: dict, index: int | None) -> dt.date:
+    first = dt.date.fromisoformat(state["first"])
+    return first + dt.timedelta(days=int(index if index is not None else state["days"]))
+
+
+def kpi_strip(figures: Kpis, lang: str) -> list:
+    """Households by status (non-zero, most severe first), changes since yesterday, buildings with cases."""
+    items = [_kpi(t("kpi_households", lang), figures.total, "total")]
+    for code, n in figures.households.items():
+        if n:
+            swatch = status_swatch(code)
+            items.append(_kpi(swatch.label(lang), n, code, colour=swatch.fill))
+    items.append(_kpi(t("kpi_changed", lang), figures.changed_since_yesterday, "changed"))
+    items.append(_kpi(t("kpi_case_buildings", lang), figures.buildings_with_cases, "case-buildings"))
+    return items
+
+
+def _kpi(label: str, value: int, code: str, *, colour: str | None = None) -> html.Div:
+    style = {"borderTopColor": colour} if colour else None
+    return html.Div(
+        [html.Span(f"{value:,}", className="bm-kpi-value"), html.Span(label, className="bm-kpi-label")],
+        className="bm-kpi",
+        style=style,
+        **{"data-kpi": code},
+    )
+
+
+def card(found: BuildingCard, lang: str) -> list:
+    """The building card: where it is, households by status, the chain by level and role only."""
+
+    def row(key: str, value: object) -> html.Tr:
+        return html.Tr([html.Th(t(key, lang)), html.Td(value if value else "–")])
+
+    statuses = [
+        html.Li(
+            [
+                html.Span(className="bm-swatch", style={"background": status_swatch(c).fill}),
+                status_swatch(c).label(lang),
+                f" {n}",
+            ],
+            **{"data-status": c},
+        )
+        for c, n in found.households.items()
+        if n
+    ]
+    chain = [
+        html.Li(
+            f"{_level(link.level, lang)} · {t('scope_' + link.scope_type, lang)}"
+            + (f" · {link.role}" if link.role and link.role != link.level else ""),
+            **{"data-level": link.level},
+        )
+        for link in found.chain
+    ]
+    missing = [
+        html.Li(f"{t('card_missing', lang)}: {_level(code, lang)}", className="bm-gap")
+        for code in found.missing_levels
+    ]
+    return [
+        html.H3(found.name or found.address or f"#{found.id}"),
+        html.Table(
+            [
+                row("card_address", found.address),
+                row("card_compound", found.compound),
+                row("card_grid", found.grid),
+                row("card_subdistrict", found.subdistrict),
+                row("card_vulnerable", str(found.vulnerable)),
+            ],
+            className="bm-card-table",
+        ),
+        html.H4(t("card_households", lang)),
+        html.Ul(statuses, className="bm-card-statuses"),
+        html.H4(t("card_chain", lang)),
+        html.Ul(chain + missing, className="bm-card-chain"),
+    ]
+
+
+def _level(code: str, lang: str) -> str:
+    found = term(CHAIN_LEVELS, code)
+    return found.zh if lang == "zh" else found.en
+
+
+def register_callbacks(app: dash.Dash) -> None:
+    filters = [Input(f"{ids.HS_FILTER}-{name}", "value") for name in FILTER_COLUMNS]
+
+    @app.callback(
+        Output(_map.store_id(_map.QUERY, MAP), "data"),
+        Output(_map.store_id(_map.FILTER, MAP), "data"),
+        Output(ids.HS_KPIS, "children"),
+        Output(ids.HS_LEGEND, "children"),
+        Output(ids.HS_DATE_LABEL, "children"),
+        Input(ids.HS_DATE, "value"),
+        Input(ids.HS_REFRESH, "n_intervals"),
+        *filters,
+        State(HS_STATE, "data"),
+    )
+    def update(index: int | None, _tick: int | None, *args: object) -> tuple:
+        *values, state = args
+        lang, date = state["lang"], _date(state, index)
+        chosen = {name: int(v) for name, v in zip(FILTER_COLUMNS, values, strict=True) if v is not None}
+        context = _context.current()
+        with read_connection(context.engine) as conn:
+            version = queries.data_state(conn).version
+            figures = kpis(conn, date=date, filters=chosen)
+        vulnerable = (VULNERABLE_MARKER, None, "outline")
+        legend = legend_panel(STATUS_SWATCHES, figures.buildings, lang, markers=(vulnerable,))
+        return _query_for(date, version), chosen, kpi_strip(figures, lang), legend, date.isoformat()
+
+    @app.callback(
+        Output(ids.HS_CARD, "children"),
+        Input(_map.store_id(_map.CLICK, MAP), "data"),
+        Input(ids.HS_DATE, "value"),
+        State(HS_STATE, "data"),
+        prevent_initial_call=True,
+    )
+    def show_card(clicked: dict | None, index: int | None, state: dict) -> list:
+        if not clicked:
+            raise PreventUpdate
+        with read_connection(_context.current().engine) as conn:
+            found = building_card(conn, int(clicked["id"]), date=_date(state, index))
+        return card(found, state["lang"])
+
+    @app.callback(
+        Output(_map.store_id(_map.FLY, MAP), "data"),
+        Output(_map.store_id(_map.CLICK, MAP), "data"),
+        Output(ids.HS_SEARCH_MESSAGE, "children"),
+        Input(ids.HS_SEARCH_GO, "n_clicks"),
+        Input(ids.HS_SEARCH, "n_submit"),
+        State(ids.HS_SEARCH, "value"),
+        State(HS_STATE, "data"),
+        prevent_initial_call=True,
+    )
+    def search(_clicks: int, _submit: int, value: str | None, state: dict) -> tuple:
+        if not value or not value.strip():
+            raise PreventUpdate
+        with read_connection(_context.current().engine) as conn:
+            found = find_buildings(conn, value)
+        if not found:
+            return dash.no_update, dash.no_update, t("search_none", state["lang"], q=value.strip())
+        first = found[0]
+        now = time.time()
+        west, south, east, north = _map.display_bounds(first.bounds, _context.current().settings.map)
+        fly = {"bounds": [[west, south], [east, north]], "at": now}
+        return fly, {"id": first.id, "at": now}, t("search_found", state["lang"], n=len(found))
+
+    app.clientside_callback(
+        ClientsideFunction(namespace="battlemap", function_name="togglePlay"),
+        Output(ids.HS_PLAY_TICK, "disabled"),
+        Output(ids.HS_PLAY, "children"),
+        Input(ids.HS_PLAY, "n_clicks"),
+        State(HS_STATE, "data"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        ClientsideFunction(namespace="battlemap", function_name="step"),
+        Output(ids.HS_DATE, "value"),
+        Input(ids.HS_PLAY_TICK, "n_intervals"),
+        State(ids.HS_DATE, "value"),
+        State(HS_STATE, "data"),
+        prevent_initial_call=True,
+    )

@@ -1,0 +1,100 @@
+"""HTTP routes of the vector tiles: ``/tiles/<layer>/<z>/<x>/<y>.pbf``, ``/tiles/<layer>.json`` and
+``/tiles/version`` (what an open map polls to know the data changed).
+
+Tiles are cached in process per data version (``data_versions``), so a load shows on the next
+request; responses carry an ETag derived from the same key and ``Cache-Control: no-cache``, so
+browsers keep tiles but revalidate them (a 304 costs one tiny query).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import flask
+from sqlalchemy import Engine
+
+from geo import queries
+from geo.db import read_connection
+from geo.settings import Settings
+from geo.tiles import MAX_ZOOM, TileAddress, TileCache, data_bounds
+from layers.tiles.registry import TileLayers, default_layers
+
+MVT_MIME = "application/vnd.mapbox-vector-tile"
+TILE_PATH = "/tiles/{layer}/{{z}}/{{x}}/{{y}}.pbf"
+LAYERS_EXTENSION = "battlemap.tile_layers"
+
+
+def tile_layers() -> TileLayers:
+    """The tile layers of the app serving the current request."""
+    return flask.current_app.extensions[LAYERS_EXTENSION]
+
+
+def register_tile_routes(
+    server: flask.Flask, settings: Settings, engine: Engine, *, layers: TileLayers | None = None
+) -> TileLayers:
+    """Add the tile endpoints to ``server``; returns the layer registry they serve."""
+    layers = layers or default_layers()
+    server.extensions[LAYERS_EXTENSION] = layers
+    cache = TileCache(settings.map.tile_cache_entries)
+
+    def tile(layer: str, z: int, x: int, y: int) -> flask.Response:
+        spec = layers.get(layer)
+        addr = TileAddress(z, x, y)
+        query = flask.request.args.to_dict()
+        with read_connection(engine) as conn:
+            version = queries.data_state(conn).version
+            options = spec.options(conn, query)
+            key = (layer, z, x, y, tuple(sorted(options.items())), version)
+            etag = hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest()
+            if etag in flask.request.if_none_match:
+                return _headers(flask.Response(status=304), etag)
+            body = cache.get(key)
+            if body is None:
+                body = spec.tile(conn, addr, options)
+                cache.put(key, body)
+        return _headers(flask.Response(body, mimetype=MVT_MIME), etag)
+
+    def tilejson(layer: str) -> dict:
+        spec = layers.get(layer)
+        query = flask.request.args.to_dict()
+        with read_connection(engine) as conn:
+            options = spec.options(conn, query)
+            bounds = data_bounds(conn) or (-180.0, -85.0511, 180.0, 85.0511)
+            version = queries.data_state(conn).version
+        params = {k: str(v) for k, v in options.items()} | {"v": str(version)}
+        search = "&".join(f"{k}={v}" for k, v in sorted(params.items()))
+        root = flask.request.host_url.rstrip("/") + flask.request.script_root
+        return {
+            "tilejson": "3.0.0",
+            "name": spec.name,
+            "description": spec.title_en,
+            "version": "1.0.0",
+            "scheme": "xyz",
+            "tiles": [f"{root}{TILE_PATH.format(layer=spec.name)}?{search}"],
+            "minzoom": spec.minzoom,
+            "maxzoom": min(spec.maxzoom, MAX_ZOOM),
+            "bounds": list(bounds),
+            "center": [(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2, 15],
+            "vector_layers": [
+                {"id": name, "fields": dict(fields), "minzoom": spec.minzoom, "maxzoom": spec.maxzoom}
+                for name, fields in spec.fields.items()
+            ],
+            "attribution": "© OpenStreetMap contributors (ODbL)",
+        }
+
+    def version() -> dict:
+        with read_connection(engine) as conn:
+            state = queries.data_state(conn)
+        return {"version": state.version, "as_of": state.as_of.isoformat() if state.as_of else None}
+
+    server.add_url_rule("/tiles/version", "tiles_version", version, methods=["GET"])
+    server.add_url_rule("/tiles/<layer>.json", "tilejson", tilejson, methods=["GET"])
+    server.add_url_rule("/tiles/<layer>/<int:z>/<int:x>/<int:y>.pbf", "tile", tile, methods=["GET"])
+    return layers
+
+
+def _headers(response: flask.Response, etag: str) -> flask.Response:
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response

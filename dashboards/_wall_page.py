@@ -1,0 +1,164 @@
+"""The wall display (/wall): full screen, dark, no controls; rotates through ``MapSettings.wall_playlist``,
+refreshes itself, outlines recent changes and keeps the last good picture (with a "stale since"
+badge) while the database does not answer, recovering by itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dash
+from dash import ClientsideFunction, Input, Output, State, dcc, html
+
+from dashboards import _context, _map
+from dashboards import _ids as ids
+from dashboards._i18n import TITLE, language, t
+from dashboards._legend import legend_panel
+from dashboards._responsibility_page import grid_legend
+from dashboards._status_page import kpi_strip
+from dashboards._tiles_routes import tile_layers
+from geo import queries
+from geo.db import read_connection
+from geo.errors import BattlemapError
+from geo.responsibility import gaps_by_grid, overloaded_people
+from geo.status import area_bounds, changed_buildings, kpis, status_dates
+from geo.tiles import data_bounds
+from layers.style import STATUS_SWATCHES, VULNERABLE_MARKER
+
+MAP = "wall"
+SHANGHAI = dt.timezone(dt.timedelta(hours=8), "UTC+8")
+
+
+def layout(lang: str | None = None, **_query: object) -> html.Div:
+    """The frame only: everything shown comes from the refresh callback, so a wall started while the
+    database is down shows the badge and fills in when it answers."""
+    settings = _context.current().settings
+    lang = language(lang, settings.app.language)
+    return html.Div(
+        [
+            html.Header(
+                [
+                    html.Div(TITLE, className="bm-wall-brand"),
+                    html.H1(id=ids.WALL_TITLE),
+                    html.Div(id=ids.WALL_STALE, className="bm-stale", hidden=True, role="status"),
+                    html.Div(id=ids.WALL_AS_OF, className="bm-wall-as-of"),
+                    html.Div(id=ids.WALL_CLOCK, className="bm-wall-clock"),
+                ],
+                className="bm-wall-header",
+            ),
+            html.Div(
+                [
+                    html.Div(_map.map_view(MAP, None, {}), className="bm-wall-map"),
+                    html.Aside(
+                        [
+                            html.Div(id=ids.WALL_KPIS, className="bm-kpis bm-wall-kpis"),
+                            html.Div(id=ids.WALL_LEGEND),
+                            html.Div(id=ids.WALL_CHANGED, className="bm-wall-changed"),
+                        ],
+                        className="bm-wall-side",
+                    ),
+                ],
+                className="bm-wall-body",
+            ),
+            dcc.Store(id=ids.WALL_STATE, data={"lang": lang}),
+            dcc.Store(id=ids.WALL_LAST_OK),
+            dcc.Interval(id=ids.WALL_REFRESH, interval=settings.map.refresh_seconds * 1000),
+            dcc.Interval(id=ids.WALL_ROTATE, interval=settings.map.wall_rotate_seconds * 1000),
+            dcc.Interval(id=ids.WALL_TICK, interval=1000),
+        ],
+        id=ids.WALL,
+        lang=lang,
+        className="bm-wall",
+    )
+
+
+def _entry(playlist: list[str], rotation: int | None) -> tuple[str, str | None]:
+    layer, _, area = playlist[(rotation or 0) % len(playlist)].partition("@")
+    return layer, area or None
+
+
+def register_callbacks(app: dash.Dash) -> None:
+    @app.callback(
+        Output(_map.store_id(_map.SPEC, MAP), "data"),
+        Output(_map.store_id(_map.QUERY, MAP), "data"),
+        Output(_map.store_id(_map.HIGHLIGHT, MAP), "data"),
+        Output(ids.WALL_TITLE, "children"),
+        Output(ids.WALL_KPIS, "children"),
+        Output(ids.WALL_LEGEND, "children"),
+        Output(ids.WALL_CHANGED, "children"),
+        Output(ids.WALL_AS_OF, "children"),
+        Output(ids.WALL_STALE, "children"),
+        Output(ids.WALL_STALE, "hidden"),
+        Output(ids.WALL_LAST_OK, "data"),
+        Input(ids.WALL_REFRESH, "n_intervals"),
+        Input(ids.WALL_ROTATE, "n_intervals"),
+        State(ids.WALL_STATE, "data"),
+        State(ids.WALL_LAST_OK, "data"),
+    )
+    def refresh(_refresh: int | None, rotation: int | None, state: dict, last_ok: str | None) -> tuple:
+        context = _context.current()
+        lang, settings = state["lang"], context.settings.map
+        layer_name, area = _entry(settings.wall_playlist, rotation)
+        layers = tile_layers()
+        layer = layers.get(layer_name)
+        now = dt.datetime.now(dt.UTC)
+        try:
+            with read_connection(context.engine) as conn:
+                data = queries.data_state(conn)
+                bounds = area_bounds(conn, area) if area else data_bounds(conn)
+                dates = status_dates(conn)
+                date = dates[1] if dates else now.astimezone(SHANGHAI).date()
+                since = now - dt.timedelta(minutes=settings.wall_changed_minutes)
+                changed = changed_buildings(conn, since=since)
+                if layer_name == "house-status":
+                    figures = kpis(conn, date=date)
+                    strip = kpi_strip(figures, lang)
+                    markers = ((VULNERABLE_MARKER, None, "outline"),)
+                    legend = legend_panel(
+                        STATUS_SWATCHES, figures.buildings, lang, markers=markers, dark=True
+                    )
+                else:
+                    grids = gaps_by_grid(conn)
+                    over = overloaded_people(conn, limit=settings.building_limit)
+                    strip = [
+                        _kpi(t("kpi_buildings", lang), sum(g.buildings for g in grids)),
+                        _kpi(t("kpi_gap_buildings", lang), sum(g.gap_buildings for g in grids)),
+                        _kpi(t("kpi_overloaded", lang), len(over)),
+                    ]
+                    legend = grid_legend(grids, lang)
+        except BattlemapError:
+            # Keep the last good picture; say since when it is stale.
+            stamp = dt.datetime.fromisoformat(last_ok).astimezone(SHANGHAI) if last_ok else None
+            badge = t("stale_since", lang, time=f"{stamp:%H:%M:%S}" if stamp else "–")
+            return (*(dash.no_update,) * 8, badge, False, dash.no_update)
+        spec = _map.map_spec(
+            MAP, overlay=layer, basemap=layers.get("basemap"), bounds=bounds, map_settings=settings,
+            dark=True, interactive=False,
+        )  # fmt: skip
+        query = {_map.BASEMAP_SOURCE: {"v": data.version}, layer.name: {"v": data.version}}
+        if layer_name == "house-status":
+            query[layer.name]["date"] = date.isoformat()
+        title = layer.title(lang) + (f" · {area}" if area else "")
+        if layer_name == "house-status":
+            title += f" · {date.isoformat()}"
+        as_of = f"{t('as_of', lang)} {data.as_of.astimezone(SHANGHAI):%Y-%m-%d %H:%M}" if data.as_of else ""
+        changed_panel = [
+            html.H3(
+                t("changed_recently", lang, minutes=settings.wall_changed_minutes) + f" · {len(changed)}"
+            ),
+            html.Ul([html.Li(b.label) for b in changed[:8]]),
+        ]
+        highlight = [b.id for b in changed]
+        return spec, query, highlight, title, strip, legend, changed_panel, as_of, "", True, now.isoformat()
+
+    app.clientside_callback(
+        ClientsideFunction(namespace="battlemap", function_name="clock"),
+        Output(ids.WALL_CLOCK, "children"),
+        Input(ids.WALL_TICK, "n_intervals"),
+    )
+
+
+def _kpi(label: str, value: int) -> html.Div:
+    return html.Div(
+        [html.Span(f"{value:,}", className="bm-kpi-value"), html.Span(label, className="bm-kpi-label")],
+        className="bm-kpi",
+    )

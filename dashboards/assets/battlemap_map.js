@@ -1,0 +1,175 @@
+/* battlemap: a MapLibre GL map as a Dash clientside-callback module (dashboards/_map.py wires it).
+ *
+ * One map per container; the callback is re-run whenever the spec, the tile query (date, data
+ * version), the filters or the fly-to target change, and updates the live map in place.
+ * Clicks on the spec's clickable layers are written to the spec's click store with set_props.
+ * Maps are kept in window.battlemapMaps[containerId] (tests inspect them).
+ */
+(function () {
+  "use strict";
+  var maps = (window.battlemapMaps = window.battlemapMaps || {});
+
+  function noUpdate() {
+    return window.dash_clientside.no_update;
+  }
+
+  function tileUrl(template, params) {
+    var url = new URL(template, window.location.href);
+    Object.keys(params || {}).forEach(function (key) {
+      if (params[key] !== null && params[key] !== undefined) url.searchParams.set(key, params[key]);
+    });
+    // MapLibre fills {z}/{x}/{y}; URL() escapes the braces, so put them back.
+    return url.href.replace(/%7B/g, "{").replace(/%7D/g, "}");
+  }
+
+  function buildStyle(spec, query) {
+    var style = JSON.parse(JSON.stringify(spec.style));
+    Object.keys(spec.tiles).forEach(function (source) {
+      var params = Object.assign({}, spec.tileParams, (query && query[source]) || {});
+      if (style.sources[source]) style.sources[source].tiles = [tileUrl(spec.tiles[source], params)];
+    });
+    if (spec.raster) {
+      style.sources.raster = { type: "raster", tiles: [spec.raster], tileSize: 256 };
+      style.layers.splice(1, 0, { id: "raster", type: "raster", source: "raster" });
+    }
+    return style;
+  }
+
+  function combinedFilter(base, clauses) {
+    var all = ["all"];
+    if (base) all.push(base);
+    return all.concat(clauses);
+  }
+
+  function applyFilter(entry, filter) {
+    var map = entry.map;
+    var clauses = [];
+    Object.keys(filter || {}).forEach(function (key) {
+      var value = filter[key];
+      if (value !== null && value !== undefined && value !== "") clauses.push(["==", ["get", key], Number(value)]);
+    });
+    entry.spec.filterable.forEach(function (layerId) {
+      if (!map.getLayer(layerId)) return;
+      var base = entry.spec.baseFilters[layerId] || null;
+      map.setFilter(layerId, clauses.length ? combinedFilter(base, clauses) : base);
+    });
+  }
+
+  function whenLoaded(map, fn) {
+    if (map._battlemapLoaded) fn();
+    else map.once("load", fn);
+  }
+
+  function create(spec, query) {
+    var container = document.getElementById(spec.container);
+    if (!container || !window.maplibregl) return null;
+    var map = new window.maplibregl.Map({
+      container: container,
+      style: buildStyle(spec, query),
+      bounds: spec.bounds,
+      fitBoundsOptions: { padding: 24 },
+      maxZoom: 20,
+      attributionControl: { compact: true },
+      fadeDuration: 0,
+      canvasContextAttributes: { preserveDrawingBuffer: true },
+      interactive: spec.interactive !== false,
+    });
+    if (spec.interactive !== false) map.addControl(new window.maplibregl.NavigationControl({ showCompass: false }));
+    map.on("load", function () {
+      map._battlemapLoaded = true;
+    });
+    var entry = { map: map, spec: spec, query: JSON.stringify(query || {}), filter: "{}", fly: null };
+    if (spec.clickTarget) {
+      map.on("click", function (event) {
+        var layers = spec.clickable.filter(function (id) {
+          return map.getLayer(id);
+        });
+        var feature = map.queryRenderedFeatures(event.point, { layers: layers })[0];
+        if (feature && feature.id !== undefined) {
+          window.dash_clientside.set_props(spec.clickTarget, {
+            data: { id: feature.id, properties: feature.properties, at: Date.now() },
+          });
+        }
+      });
+      spec.clickable.forEach(function (id) {
+        map.on("mouseenter", id, function () {
+          map.getCanvas().style.cursor = "pointer";
+        });
+        map.on("mouseleave", id, function () {
+          map.getCanvas().style.cursor = "";
+        });
+      });
+    }
+    maps[spec.container] = entry;
+    return entry;
+  }
+
+  function render(spec, query, filter, fly, highlight) {
+    if (!spec) return noUpdate();
+    var entry = maps[spec.container];
+    var specKey = JSON.stringify(spec);
+    if (!entry || entry.specKey !== specKey || entry.map.getContainer() !== document.getElementById(spec.container)) {
+      // A new page, or another map in the same place (the wall's playlist): start afresh.
+      if (entry) entry.map.remove();
+      entry = create(spec, query);
+      if (!entry) return noUpdate();
+      entry.specKey = specKey;
+    }
+    var map = entry.map;
+    var queryKey = JSON.stringify(query || {});
+    if (queryKey !== entry.query) {
+      entry.query = queryKey;
+      whenLoaded(map, function () {
+        Object.keys(query || {}).forEach(function (source) {
+          var src = map.getSource(source);
+          var params = Object.assign({}, spec.tileParams, query[source]);
+          if (src && src.setTiles) src.setTiles([tileUrl(spec.tiles[source], params)]);
+        });
+      });
+    }
+    var filterKey = JSON.stringify(filter || {});
+    if (filterKey !== entry.filter) {
+      entry.filter = filterKey;
+      whenLoaded(map, function () {
+        applyFilter(entry, filter);
+      });
+    }
+    var highlightKey = JSON.stringify(highlight || []);
+    if (spec.highlightLayer && highlightKey !== entry.highlight) {
+      entry.highlight = highlightKey;
+      whenLoaded(map, function () {
+        map.setFilter(spec.highlightLayer, ["in", ["id"], ["literal", highlight || []]]);
+      });
+    }
+    if (fly && fly.bounds && fly.at !== entry.fly) {
+      entry.fly = fly.at;
+      map.fitBounds(fly.bounds, { padding: 80, maxZoom: fly.maxZoom || 18, duration: 600 });
+    }
+    return queryKey;
+  }
+
+  // The play button of a date slider: every other click plays; labels come from the page's state.
+  function togglePlay(clicks, state) {
+    var playing = clicks % 2 === 1;
+    return [!playing, playing ? state.pause : state.play];
+  }
+
+  // One step of a playing date slider, back to the first day after the last.
+  function step(_ticks, value, state) {
+    var next = value === null || value === undefined ? 0 : value + 1;
+    return next > state.days ? 0 : next;
+  }
+
+  // The wall's clock, in Shanghai time whatever the display's own zone.
+  function clock() {
+    return new Date().toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
+  }
+
+  window.dash_clientside = window.dash_clientside || {};
+  window.dash_clientside.battlemap = Object.assign(window.dash_clientside.battlemap || {}, {
+    render: render,
+    togglePlay: togglePlay,
+    step: step,
+    clock: clock,
+  });
+})();

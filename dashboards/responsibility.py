@@ -1,0 +1,13 @@
+"""The building-responsibility map (楼组包干图) at /responsibility (see ``_responsibility_page``)."""
+
+from __future__ import annotations
+
+import dash
+
+from dashboards._responsibility_page import layout
+
+dash.register_page(
+    __name__, path="/responsibility", name="楼组包干图", title="楼组包干图 · 挂图作战", order=2
+)
+
+__all__ = ["layout"]

@@ -1,0 +1,355 @@
+"""What a printed atlas reads: the chosen grids and everything drawn on their sheets, set-based.
+
+A few queries cover any number of sheets (no query per grid or building), with bound
+parameters only. Names and phones are read from ``person_contacts`` here and nowhere else
+on the read side, and leave this module masked (``张*``, ``139****0427``) unless the caller
+asks for internal printing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from sqlalchemy import Connection, text
+
+from geo.crs import WGS84
+from geo.errors import InvalidParameter, NotFound
+from geo.queries import _frame
+from geo.vocab import CHAIN_LEVEL_CODES, SIMULATED_SOURCE, STATUS_CODES
+
+# How far around the chosen grids the sheets may look (neighbouring grids, roads), in degrees.
+_MARGIN_DEG = 0.01
+_VALID_ON = "s.valid_from <= :date AND (s.valid_to IS NULL OR s.valid_to > :date)"
+_SEVERITY = "array_position(CAST(:severity AS text[]), s.status::text), s.valid_from DESC, s.id DESC"
+
+
+@dataclass(frozen=True)
+class AtlasData:
+    """Everything the sheets of one atlas draw, in WGS84; frames keyed by database ids.
+
+    Attributes
+    ----------
+    grids
+        the chosen grids, in sheet order: ``id, code, name, unit_code, unit_name, source``.
+    context_grids
+        every grid meeting the area around them (the chosen ones included), for faded neighbours.
+    buildings
+        buildings in that area: ``id, grid_id, name`` (else the address), ``label_x, label_y, source``.
+    households
+        ``building_id, status, n``: households of the chosen grids by their status on ``date``.
+    building_status
+        ``building_id, status``: whole-building statuses valid on ``date``.
+    chain
+        ``building_id, levels (list), leader_id``: responsibility levels reaching each building.
+    people
+        ``grid_id, person_id, code, level, role, scopes, buildings, name, phone``: the chain of
+        each grid, one row per person; ``name``/``phone`` masked unless ``internal``.
+    basemap
+        ``layer, kind, name``: roads, water and land use in the area.
+    """
+
+    grids: gpd.GeoDataFrame
+    context_grids: gpd.GeoDataFrame
+    buildings: gpd.GeoDataFrame
+    households: pd.DataFrame
+    building_status: pd.DataFrame
+    chain: pd.DataFrame
+    people: pd.DataFrame
+    basemap: gpd.GeoDataFrame
+    date: dt.date
+    as_of: dt.datetime | None
+    title: str
+    internal: bool
+    sources: dict[str, set[str]] = field(default_factory=dict)
+
+    @property
+    def osm(self) -> bool:
+        """Whether anything drawn comes from OpenStreetMap."""
+        return any("osm" in s for s in self.sources.values())
+
+    @property
+    def simulated(self) -> list[str]:
+        """The tables whose drawn rows are (partly) simulated."""
+        return sorted(t for t, s in self.sources.items() if SIMULATED_SOURCE in s)
+
+
+def mask_name(name: str | None) -> str | None:
+    """The first character and one ``*`` per other character: ``张三丰`` -> ``张**``."""
+    if not name:
+        return name
+    name = name.strip()
+    return name[:1] + "*" * max(len(name) - 1, 1)
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """The first three and last four characters: ``13912340427`` -> ``139****0427``; short ones all ``*``."""
+    if not phone:
+        return phone
+    compact = "".join(c for c in phone if not c.isspace() and c != "-")
+    if len(compact) < 8:
+        return "*" * len(compact)
+    return f"{compact[:3]}{'*' * (len(compact) - 7)}{compact[-4:]}"
+
+
+def latest_status_date(conn: Connection) -> dt.date:
+    """The latest day a house status started (the default date of an atlas); today when none."""
+    latest = conn.execute(text("SELECT max(valid_from) FROM house_status")).scalar()
+    return latest or dt.date.today()
+
+
+def select_grids(
+    conn: Connection, *, unit: str | None = None, grids: list[str] | None = None, all_grids: bool = False
+) -> tuple[list[int], str]:
+    """The ids of the grids to print (ordered by code) and a title for them.
+
+    Parameters
+    ----------
+    unit
+        an admin unit's code or name (e.g. ``陆家嘴街道`` or ``310115-033``): its grids and
+        those of the units below it.
+    grids
+        grid codes (or names).
+    all_grids
+        every loaded grid.
+
+    Raises
+    ------
+    InvalidParameter
+        unless exactly one of the three is given, or a unit name is ambiguous.
+    NotFound
+        for an unknown unit or grid, or a unit without grids.
+    """
+    if sum((unit is not None, grids is not None, all_grids)) != 1:
+        raise InvalidParameter("choose the grids with exactly one of unit, grids or all")
+    if all_grids:
+        rows = conn.execute(text("SELECT id FROM grids ORDER BY code")).all()
+        if not rows:
+            raise NotFound("no grids are loaded; load grids first (battlemap load grids FILE)")
+        return [r.id for r in rows], "全部网格"
+    if grids is not None:
+        wanted = [g.strip() for g in grids if g.strip()]
+        if not wanted:
+            raise InvalidParameter("grids was empty: give grid codes such as 310115-033-G001")
+        rows = conn.execute(
+            text("SELECT id, code, name FROM grids WHERE code = ANY(:g) OR name = ANY(:g) ORDER BY code"),
+            {"g": wanted},
+        ).all()
+        known = {r.code for r in rows} | {r.name for r in rows}
+        missing = [g for g in wanted if g not in known]
+        if missing:
+            raise NotFound(f"unknown grid {', '.join(map(repr, missing))}: give loaded grid codes or names")
+        return [r.id for r in rows], "、".join(r.name for r in rows[:3]) + (" 等" if len(rows) > 3 else "")
+    units = conn.execute(
+        text("SELECT id, code, name FROM admin_units WHERE code = :u OR name = :u ORDER BY code"),
+        {"u": unit.strip()},  # type: ignore[union-attr]
+    ).all()
+    if not units:
+        raise NotFound(f"unknown unit {unit!r}: give an admin unit's code or name, e.g. 陆家嘴街道")
+    if len(units) > 1:
+        codes = ", ".join(u.code for u in units)
+        raise InvalidParameter(f"unit {unit!r} names {len(units)} units ({codes}); give one code instead")
+    rows = conn.execute(
+        text("""
+        WITH RECURSIVE tree AS (
+            SELECT id FROM admin_units WHERE id = :u
+            UNION SELECT a.id FROM admin_units a JOIN tree t ON a.parent_id = t.id)
+        SELECT g.id FROM grids g WHERE g.unit_id IN (SELECT id FROM tree) ORDER BY g.code
+    """),
+        {"u": units[0].id},
+    ).all()
+    if not rows:
+        raise NotFound(f"unit {unit!r} ({units[0].code}) has no grids; load its grids first")
+    return [r.id for r in rows], units[0].name
+
+
+def read_atlas(
+    conn: Connection, grid_ids: list[int], *, title: str, date: dt.date | None = None, internal: bool = False
+) -> AtlasData:
+    """Everything the sheets of ``grid_ids`` draw, in ten set-based queries (none per grid or building).
+
+    Parameters
+    ----------
+    date
+        the day house statuses are read for (default: :func:`latest_status_date`).
+    internal
+        read names and phones unmasked (internal printing); masked otherwise.
+    """
+    if not grid_ids:
+        raise InvalidParameter("no grids to print")
+    date = date or latest_status_date(conn)
+    ids = {"ids": list(grid_ids)}
+    grids = _geo(
+        conn,
+        """SELECT g.id, g.code, g.name, u.code AS unit_code, u.name AS unit_name, g.source,
+                  ST_AsBinary(g.geom) AS geometry
+           FROM grids g LEFT JOIN admin_units u ON u.id = g.unit_id WHERE g.id = ANY(:ids) ORDER BY g.code""",
+        ids,
+    )
+    minx, miny, maxx, maxy = grids.total_bounds
+    area = {
+        "minx": minx - _MARGIN_DEG,
+        "miny": miny - _MARGIN_DEG,
+        "maxx": maxx + _MARGIN_DEG,
+        "maxy": maxy + _MARGIN_DEG,
+    }
+    envelope = "ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)"
+    context = _geo(
+        conn,
+        f"SELECT id, code, name, ST_AsBinary(geom) AS geometry FROM grids WHERE geom && {envelope}",
+        area,
+    )
+    buildings = _geo(
+        conn,
+        f"""SELECT id, grid_id, COALESCE(name, address) AS name, ST_X(label_point) AS label_x,
+                   ST_Y(label_point) AS label_y, source,
+                   ST_AsBinary(geom) AS geometry
+            FROM buildings WHERE geom && {envelope} ORDER BY id""",
+        area,
+    )
+    dated = ids | {"date": date, "severity": list(STATUS_CODES)}
+    building_status = _frame(
+        conn.execute(
+            text(f"""
+            SELECT DISTINCT ON (s.building_id) s.building_id, s.status
+            FROM house_status s JOIN buildings b ON b.id = s.building_id
+            WHERE b.grid_id = ANY(:ids) AND {_VALID_ON}
+            ORDER BY s.building_id, {_SEVERITY}"""),
+            dated,
+        )
+    )
+    households = _frame(
+        conn.execute(
+            text(f"""
+            WITH own AS (
+                SELECT DISTINCT ON (s.household_id) s.household_id, s.status
+                FROM house_status s JOIN households h ON h.id = s.household_id
+                JOIN buildings b ON b.id = h.building_id
+                WHERE b.grid_id = ANY(:ids) AND {_VALID_ON}
+                ORDER BY s.household_id, {_SEVERITY}),
+            whole AS (
+                SELECT DISTINCT ON (s.building_id) s.building_id, s.status
+                FROM house_status s JOIN buildings b ON b.id = s.building_id
+                WHERE b.grid_id = ANY(:ids) AND {_VALID_ON}
+                ORDER BY s.building_id, {_SEVERITY})
+            SELECT h.building_id, COALESCE(own.status, whole.status, 'normal') AS status, count(*) AS n
+            FROM households h JOIN buildings b ON b.id = h.building_id
+            LEFT JOIN own ON own.household_id = h.id LEFT JOIN whole ON whole.building_id = h.building_id
+            WHERE b.grid_id = ANY(:ids) GROUP BY 1, 2"""),
+            dated,
+        )
+    )
+    reach = _reach_sql()
+    chain = _frame(
+        conn.execute(
+            text(f"""
+            WITH reach AS ({reach})
+            SELECT building_id, array_agg(DISTINCT level) AS levels,
+                   min(person_id) FILTER (WHERE level = 'building_leader' AND scope_type = 'building')
+                     AS leader_id
+            FROM reach GROUP BY building_id"""),
+            ids,
+        )
+    )
+    people = _frame(
+        conn.execute(
+            text(f"""
+            WITH reach AS ({reach})
+            SELECT r.grid_id, r.person_id, p.code, r.level, min(r.role) AS role,
+                   array_agg(DISTINCT r.scope_type) AS scopes, count(DISTINCT r.building_id) AS buildings,
+                   min(c.name) AS name, min(c.phone) AS phone
+            FROM reach r JOIN people p ON p.id = r.person_id
+            LEFT JOIN person_contacts c ON c.person_id = r.person_id
+            GROUP BY r.grid_id, r.person_id, p.code, r.level
+            ORDER BY r.grid_id, array_position(CAST(:levels AS text[]), r.level::text), p.code"""),
+            ids | {"levels": list(CHAIN_LEVEL_CODES)},
+        )
+    )
+    if not internal and len(people):
+        people["name"] = people["name"].map(mask_name)
+        people["phone"] = people["phone"].map(mask_phone)
+    basemap = _geo(
+        conn,
+        f"""SELECT layer, kind, name, source, ST_AsBinary(geom) AS geometry
+            FROM basemap_features WHERE geom && {envelope}""",
+        area,
+    )
+    sources = _sources(conn, ids)
+    sources["buildings"] = set(buildings["source"].dropna())
+    sources["basemap_features"] = set(basemap["source"].dropna())
+    sources["grids"] = set(grids["source"].dropna())
+    as_of = conn.execute(text("SELECT max(changed_at) FROM data_versions")).scalar()
+    return AtlasData(
+        grids=grids,
+        context_grids=context,
+        buildings=buildings,
+        households=households,
+        building_status=building_status,
+        chain=chain,
+        people=people,
+        basemap=basemap,
+        date=date,
+        as_of=as_of,
+        title=title,
+        internal=internal,
+        sources=sources,
+    )
+
+
+def _reach_sql() -> str:
+    """(building_id, grid_id, person_id, level, role, scope_type) for every responsibility reaching a
+    building of the chosen grids: its own, its compound's, its grid's, and its units'."""
+    return """
+        SELECT b.id AS building_id, b.grid_id, r.person_id, r.level, r.role, r.scope_type
+        FROM buildings b JOIN responsibilities r ON r.scope_type = 'building' AND r.scope_id = b.id
+        WHERE b.grid_id = ANY(:ids)
+        UNION ALL
+        SELECT b.id, b.grid_id, r.person_id, r.level, r.role, r.scope_type
+        FROM buildings b JOIN responsibilities r ON r.scope_type = 'compound' AND r.scope_id = b.compound_id
+        WHERE b.grid_id = ANY(:ids)
+        UNION ALL
+        SELECT b.id, b.grid_id, r.person_id, r.level, r.role, r.scope_type
+        FROM buildings b JOIN responsibilities r ON r.scope_type = 'grid' AND r.scope_id = b.grid_id
+        WHERE b.grid_id = ANY(:ids)
+        UNION ALL
+        SELECT b.id, b.grid_id, r.person_id, r.level, r.role, r.scope_type
+        FROM buildings b JOIN grids g ON g.id = b.grid_id
+        LEFT JOIN admin_units gu ON gu.id = g.unit_id
+        JOIN responsibilities r ON r.scope_type = 'unit'
+             AND r.scope_id IN (b.subdistrict_id, b.district_id, b.committee_id, g.unit_id, gu.parent_id)
+        WHERE b.grid_id = ANY(:ids)"""
+
+
+def _sources(conn: Connection, ids: dict[str, list[int]]) -> dict[str, set[str]]:
+    """The sources of the households, statuses and responsibilities of the chosen grids."""
+    rows = conn.execute(
+        text("""
+        SELECT 'households' AS t, h.source FROM households h JOIN buildings b ON b.id = h.building_id
+        WHERE b.grid_id = ANY(:ids) GROUP BY h.source
+        UNION
+        SELECT 'house_status', s.source FROM house_status s
+        LEFT JOIN households h ON h.id = s.household_id
+        JOIN buildings b ON b.id = COALESCE(s.building_id, h.building_id)
+        WHERE b.grid_id = ANY(:ids) GROUP BY s.source
+        UNION
+        SELECT 'responsibilities', r.source FROM responsibilities r JOIN buildings b
+          ON (r.scope_type = 'building' AND r.scope_id = b.id)
+          OR (r.scope_type = 'grid' AND r.scope_id = b.grid_id)
+        WHERE b.grid_id = ANY(:ids) GROUP BY r.source
+    """),
+        ids,
+    ).all()
+    out: dict[str, set[str]] = {}
+    for table, source in rows:
+        out.setdefault(table, set()).add(source)
+    return out
+
+
+def _geo(conn: Connection, sql: str, params: dict[str, object]) -> gpd.GeoDataFrame:
+    frame = _frame(conn.execute(text(sql), params))
+    wkb = frame.pop("geometry").to_numpy(dtype=object) if "geometry" in frame else []
+    geometry = shapely.from_wkb(wkb) if len(frame) else []
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs=WGS84), crs=WGS84)

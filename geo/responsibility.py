@@ -1,0 +1,60 @@
+"""The responsibility chain (包干) on the map: gaps per grid and people carrying too many buildings.
+
+People come out by their opaque code and chain level only; names and phones stay in
+``person_contacts``, which nothing here reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, text
+
+from geo.tiles import CHAIN_JOIN, chain_params
+
+
+@dataclass(frozen=True)
+class GridGaps:
+    grid_id: int | None
+    code: str | None
+    name: str | None
+    buildings: int
+    gap_buildings: int
+
+
+def gaps_by_grid(conn: Connection) -> list[GridGaps]:
+    """Per grid (and buildings in none), its buildings and how many miss a required chain level,
+    most gaps first."""
+    rows = conn.execute(
+        text(f"""
+        SELECT b.grid_id, g.code, g.name, count(*) AS buildings,
+               count(*) FILTER (WHERE ch.gaps > 0) AS gap_buildings
+        FROM buildings b {CHAIN_JOIN} LEFT JOIN grids g ON g.id = b.grid_id
+        GROUP BY b.grid_id, g.code, g.name
+        ORDER BY gap_buildings DESC, g.code NULLS LAST"""),
+        chain_params(),
+    )
+    return [GridGaps(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in rows]
+
+
+@dataclass(frozen=True)
+class Carrier:
+    """A person and the buildings assigned to them directly (scope ``building``)."""
+
+    code: str
+    levels: tuple[str, ...]
+    buildings: int
+
+
+def overloaded_people(conn: Connection, *, limit: int) -> list[Carrier]:
+    """People assigned directly to more than ``limit`` buildings, most buildings first."""
+    rows = conn.execute(
+        text("""
+        SELECT p.code, array_agg(DISTINCT r.level ORDER BY r.level), count(DISTINCT r.scope_id) AS n
+        FROM responsibilities r JOIN people p ON p.id = r.person_id
+        WHERE r.scope_type = 'building'
+        GROUP BY p.code HAVING count(DISTINCT r.scope_id) > :limit
+        ORDER BY n DESC, p.code"""),
+        {"limit": limit},
+    )
+    return [Carrier(r[0], tuple(r[1]), int(r[2])) for r in rows]

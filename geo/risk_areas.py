@@ -1,0 +1,298 @@
+"""Stored risk areas: declaring (saving a computed ``RiskArea``), SOP steps done, lifting, and reading
+the areas and zones active on any day, with their SOP clocks, for the map's overlay.
+
+Writes run in the caller's transaction. Reads return WGS84. A day means China time (UTC+8): an area
+is shown on day D when it was declared before D ended and not lifted before D began.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from typing import Any
+
+import geopandas as gpd
+import shapely
+from shapely.geometry import mapping
+from sqlalchemy import Connection, text
+
+from geo.crs import WGS84
+from geo.errors import InvalidParameter, NotFound
+from geo.queries import Bbox, _bbox_params, _frame
+from geo.risk import RiskArea
+from geo.risk_rules import Sop, default_sop
+from geo.sop import CHINA_TZ, SopClock, aware, sop_clock
+from geo.vocab import RISK_LEVELS
+
+RISK_LEVEL_CODES: tuple[str, ...] = tuple(t.code for t in RISK_LEVELS)
+DECLARED_SOURCE = "declared"
+
+
+def save_risk_area(
+    conn: Connection,
+    area: RiskArea,
+    *,
+    declared_at: dt.datetime,
+    name: str | None = None,
+    level: str = "medium",
+    source: str = DECLARED_SOURCE,
+    source_id: str | None = None,
+) -> int:
+    """Store a computed risk area: the area, its three zones and every zoned building; returns its id."""
+    if level not in RISK_LEVEL_CODES:
+        raise InvalidParameter(f"`level` was {level!r} but is expected to be one of {RISK_LEVEL_CODES}")
+    declared = aware(declared_at)
+    first = area.cases[0]
+    name = name or f"{first.address or f'{first.lon:.5f},{first.lat:.5f}'} ({declared:%Y-%m-%d %H:%M})"
+    sealed = area.geometries.get("sealed")
+    summary = area.summary()
+    area_id = conn.execute(
+        text("""
+        INSERT INTO risk_areas (name, level, declared_at, last_case_at, match_kind, rules, counts,
+                                point, geom, source, source_id)
+        VALUES (:name, :level, :declared, :declared, 'declared', CAST(:rules AS jsonb),
+                CAST(:counts AS jsonb),
+                ST_SetSRID(ST_MakePoint(:lon, :lat), 4326),
+                ST_Multi(ST_GeomFromWKB(:geom, 4326)), :source, :sid)
+        RETURNING id
+    """),
+        {
+            "name": name,
+            "level": level,
+            "declared": declared,
+            "rules": area.rules.model_dump_json(),
+            "counts": json.dumps(summary["zones"], ensure_ascii=False),
+            "lon": first.lon,
+            "lat": first.lat,
+            "geom": shapely.to_wkb(sealed) if sealed is not None else None,
+            "source": source,
+            "sid": source_id or f"{source}-{uuid.uuid4().hex[:16]}",
+        },
+    ).scalar_one()
+    for zone, geom in area.geometries.items():
+        conn.execute(
+            text("""
+            INSERT INTO risk_area_zones (risk_area_id, zone, counts, geom)
+            VALUES (:a, :z, CAST(:c AS jsonb), ST_Multi(ST_GeomFromWKB(:g, 4326)))
+        """),
+            {
+                "a": area_id,
+                "z": zone,
+                "c": json.dumps(summary["zones"][zone], ensure_ascii=False),
+                "g": shapely.to_wkb(geom) if geom is not None else None,
+            },
+        )
+    buildings = area.buildings()
+    if not buildings.empty:
+        conn.execute(
+            text("""
+            INSERT INTO risk_area_buildings (risk_area_id, building_id, zone, rule)
+            SELECT :a, t.id, t.zone, t.rule
+            FROM unnest(CAST(:ids AS bigint[]), CAST(:zones AS text[]), CAST(:rules AS text[]))
+                 AS t(id, zone, rule)
+        """),
+            {
+                "a": area_id,
+                "ids": buildings["id"].tolist(),
+                "zones": buildings["zone"].tolist(),
+                "rules": buildings["rule"].tolist(),
+            },
+        )
+    return int(area_id)
+
+
+def _area_times(conn: Connection, area_id: int) -> dict[str, Any]:
+    row = (
+        conn.execute(
+            text("SELECT id, declared_at, lifted_at, last_case_at FROM risk_areas WHERE id = :a"),
+            {"a": area_id},
+        )
+        .mappings()
+        .one_or_none()
+    )
+    if row is None:
+        raise NotFound(f"no risk area with id {area_id}")
+    return dict(row)
+
+
+def record_step(
+    conn: Connection,
+    area_id: int,
+    step: str,
+    *,
+    done_at: dt.datetime,
+    note: str | None = None,
+    sop: Sop | None = None,
+) -> None:
+    """Record that an SOP step was done for an area (a recurring step: once per time done)."""
+    sop = sop or default_sop()
+    codes = [s.code for s in sop.steps]
+    if step not in codes:
+        raise InvalidParameter(f"`step` was {step!r} but is expected to be one of {codes}")
+    times = _area_times(conn, area_id)
+    if aware(done_at) < times["declared_at"]:
+        raise InvalidParameter(
+            f"step {step!r} done at {done_at} is before the area was declared ({times['declared_at']})"
+        )
+    conn.execute(
+        text("INSERT INTO risk_area_steps (risk_area_id, step, done_at, note) VALUES (:a, :s, :d, :n)"),
+        {"a": area_id, "s": step, "d": aware(done_at), "n": note},
+    )
+
+
+def record_case(conn: Connection, area_id: int, *, at: dt.datetime) -> None:
+    """A new case in the area: the quiet period before lifting starts again from ``at``."""
+    _area_times(conn, area_id)
+    conn.execute(
+        text("UPDATE risk_areas SET last_case_at = GREATEST(last_case_at, :t) WHERE id = :a"),
+        {"a": area_id, "t": aware(at)},
+    )
+
+
+def lift_risk_area(conn: Connection, area_id: int, *, at: dt.datetime) -> None:
+    """Lift (lower) an area at ``at``."""
+    times = _area_times(conn, area_id)
+    if aware(at) < times["declared_at"]:
+        raise InvalidParameter(f"cannot lift at {at}: the area was declared at {times['declared_at']}")
+    conn.execute(text("UPDATE risk_areas SET lifted_at = :t WHERE id = :a"), {"a": area_id, "t": aware(at)})
+
+
+def area_clock(
+    conn: Connection, area_id: int, *, at: dt.datetime | dt.date, sop: Sop | None = None
+) -> SopClock:
+    """The SOP clock of one stored area at ``at``."""
+    times = _area_times(conn, area_id)
+    done = conn.execute(
+        text("SELECT step, done_at FROM risk_area_steps WHERE risk_area_id = :a ORDER BY done_at"),
+        {"a": area_id},
+    ).all()
+    return sop_clock(
+        declared_at=times["declared_at"],
+        lifted_at=times["lifted_at"],
+        last_case_at=times["last_case_at"],
+        done=[(s, d) for s, d in done],
+        at=at,
+        sop=sop,
+    )
+
+
+def _clocks(
+    conn: Connection, area_ids: list[int], *, at: dt.datetime | dt.date, sop: Sop | None
+) -> dict[int, dict[str, Any]]:
+    """The SOP clocks of many areas in two queries."""
+    if not area_ids:
+        return {}
+    times = conn.execute(
+        text("SELECT id, declared_at, lifted_at, last_case_at FROM risk_areas WHERE id = ANY(:ids)"),
+        {"ids": area_ids},
+    ).all()
+    done: dict[int, list[tuple[str, dt.datetime]]] = {}
+    for area_id, step, done_at in conn.execute(
+        text("SELECT risk_area_id, step, done_at FROM risk_area_steps WHERE risk_area_id = ANY(:ids)"),
+        {"ids": area_ids},
+    ):
+        done.setdefault(area_id, []).append((step, done_at))
+    return {
+        area_id: sop_clock(
+            declared_at=declared,
+            lifted_at=lifted,
+            last_case_at=last_case,
+            done=done.get(area_id, []),
+            at=at,
+            sop=sop,
+        ).to_dict()
+        for area_id, declared, lifted, last_case in times
+    }
+
+
+def _day_bounds(day: dt.date | dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    if isinstance(day, dt.datetime):
+        moment = aware(day)
+        return moment, moment
+    start = dt.datetime.combine(day, dt.time(0, 0), CHINA_TZ)
+    return start, start + dt.timedelta(days=1)
+
+
+_ACTIVE = "r.declared_at < :day_end AND (r.lifted_at IS NULL OR r.lifted_at >= :day_start)"
+
+
+def read_risk_areas(
+    conn: Connection,
+    *,
+    on: dt.date | dt.datetime | None = None,
+    bbox: Bbox | None = None,
+    matched_only: bool = False,
+) -> gpd.GeoDataFrame:
+    """Risk areas (declared and published) active on day ``on`` (all when None), in WGS84.
+
+    The geometry is the area's polygon (the sealed zone, or the matched compound/building), else its
+    point; unmatched published areas have none and are kept (``match_kind`` missing).
+    """
+    where, params = [], {}
+    if on is not None:
+        params["day_start"], params["day_end"] = _day_bounds(on)
+        where.append(_ACTIVE)
+    if bbox is not None:
+        where.append("COALESCE(r.geom, r.point) && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)")
+        params.update(_bbox_params(bbox))
+    if matched_only:
+        where.append("r.match_kind IS NOT NULL")
+    sql = f"""
+        SELECT r.id, r.name, r.level, r.district, r.declared_at, r.lifted_at, r.last_case_at, r.n_snapshots,
+               r.match_kind, r.source, ST_AsBinary(COALESCE(r.geom, r.point)) AS geometry
+        FROM risk_areas r {"WHERE " + " AND ".join(where) if where else ""} ORDER BY r.declared_at, r.id
+    """
+    frame = _frame(conn.execute(text(sql), params))
+    wkb = frame.pop("geometry").to_numpy(dtype=object) if len(frame) else []
+    geometry = [shapely.from_wkb(bytes(w)) if w is not None else None for w in wkb]
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs=WGS84), crs=WGS84)
+
+
+def zones_geojson(
+    conn: Connection, *, on: dt.date | dt.datetime, bbox: Bbox | None = None, sop: Sop | None = None
+) -> dict[str, Any]:
+    """The overlay for day ``on``: a WGS84 FeatureCollection of the zones of the areas active then.
+
+    Declared areas give one feature per zone (``zone``, ``counts``); published areas matched to the
+    map give one feature (``zone`` None). Every feature carries ``risk_area_id``, ``name``, ``level``,
+    ``source`` and ``sop``: the area's SOP clock at the end of that day (or at ``on`` if a time).
+    """
+    start, end = _day_bounds(on)
+    at = on if isinstance(on, dt.datetime) else end - dt.timedelta(seconds=1)
+    params: dict[str, Any] = {"day_start": start, "day_end": end}
+    box = ""
+    if bbox is not None:
+        box = "AND COALESCE(z.geom, r.geom, r.point) && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)"
+        params.update(_bbox_params(bbox))
+    rows = conn.execute(
+        text(f"""
+        SELECT r.id, r.name, r.level, r.source, r.district, z.zone, z.counts,
+               ST_AsBinary(COALESCE(z.geom, r.geom, r.point)) AS g
+        FROM risk_areas r LEFT JOIN risk_area_zones z ON z.risk_area_id = r.id
+        WHERE {_ACTIVE} AND (z.id IS NOT NULL OR r.match_kind IS NOT NULL) {box}
+        ORDER BY r.id, array_position(ARRAY['sealed', 'control', 'prevention'], z.zone)
+    """),
+        params,
+    ).all()
+    clocks = _clocks(conn, sorted({row[0] for row in rows}), at=at, sop=sop)
+    features = []
+    for area_id, name, level, source, district, zone, counts, wkb in rows:
+        geom = shapely.from_wkb(bytes(wkb)) if wkb is not None else None
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {
+                    "risk_area_id": area_id,
+                    "name": name,
+                    "level": level,
+                    "source": source,
+                    "district": district,
+                    "zone": zone,
+                    "counts": counts,
+                    "sop": clocks[area_id],
+                },
+                "geometry": mapping(geom) if geom is not None and not geom.is_empty else None,
+            }
+        )
+    return {"type": "FeatureCollection", "features": features, "date": start.date().isoformat()}

@@ -1,0 +1,213 @@
+"""Vector tiles and TileJSON over HTTP, decoded: features, attribute names, no personal data, caching."""
+
+from __future__ import annotations
+
+import math
+
+import dash
+import mapbox_vector_tile
+import pandas as pd
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from geo.queries import PERSONAL_FIELDS
+from layers.tiles.registry import TileLayers, default_layers
+from tests.fixtures import small_city as city
+
+LAYERS = ("buildings", "house-status", "responsibility")
+BUILDING_FIELDS = {"grid", "subdistrict", "district"}  # compound: only where there is one
+
+
+def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
+    n = 2**z
+    y = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
+    return z, int((lon + 180) / 360 * n), int(y)
+
+
+def _url(layer: str, z: int, *, query: str = "", building: str = "b06") -> str:
+    z, x, y = _tile_of(*city.centre(building), z)
+    return f"/tiles/{layer}/{z}/{x}/{y}.pbf{query}"
+
+
+@pytest.fixture
+def client(city_app: dash.Dash) -> FlaskClient:
+    return city_app.server.test_client()
+
+
+def _decode(client: FlaskClient, url: str) -> dict:
+    response = client.get(url)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == "application/vnd.mapbox-vector-tile"
+    return mapbox_vector_tile.decode(response.data)
+
+
+def _by_id(layer: dict) -> dict[int, dict]:
+    return {f["id"]: f["properties"] for f in layer["features"]}
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_building_zoom_tiles_hold_footprints_with_only_whitelisted_attributes(
+    client: FlaskClient, layer: str
+) -> None:
+    tile = _decode(client, _url(layer, 17))
+    assert set(tile) == {"buildings"}
+    features = tile["buildings"]["features"]
+    assert features and all(f["geometry"]["type"] == "Polygon" for f in features)
+    declared = set(default_layers().get(layer).fields["buildings"])
+    for feature in features:
+        names = set(feature["properties"])
+        assert BUILDING_FIELDS <= names <= declared
+        assert not names & PERSONAL_FIELDS and "name" not in names and "phone" not in names
+    assert city.CONTACT_NAME.encode() not in client.get(_url(layer, 17)).data
+
+
+def test_house_status_colours_buildings_by_the_worst_household_on_the_date(client: FlaskClient) -> None:
+    ids = {b: n for n, b in enumerate(city.BUILDINGS, start=1)}  # loaded in this order
+    on = {}
+    for date in ("2022-04-02", "2022-04-04"):
+        tiles = [
+            _decode(client, _url("house-status", 16, query=f"?date={date}", building=b))
+            for b in ("b01", "b12")
+        ]
+        on[date] = {i: p for t in tiles for i, p in _by_id(t["buildings"]).items()}
+    assert on["2022-04-02"][ids["b01"]]["status"] == "normal"
+    assert on["2022-04-04"][ids["b01"]] | {} == {
+        "grid": 1, "compound": 1, "subdistrict": 2, "district": 1,
+        "status": "confirmed", "households": 3, "cases": 1, "vulnerable": False,
+    }  # fmt: skip
+    assert on["2022-04-04"][ids["b05"]]["status"] == "sealed"
+    assert on["2022-04-04"][ids["b09"]]["status"] == "home_isolation"
+    assert on["2022-04-04"][ids["b02"]]["vulnerable"] is True
+    assert on["2022-04-04"][ids["b12"]]["status"] == "normal"
+
+
+def test_house_status_defaults_to_the_last_day_of_the_history(client: FlaskClient) -> None:
+    assert (
+        client.get(_url("house-status", 16)).data
+        == client.get(_url("house-status", 16, query="?date=2022-04-04")).data
+    )
+    tilejson = client.get("/tiles/house-status.json").json
+    assert "date=2022-04-04" in tilejson["tiles"][0]
+
+
+@pytest.mark.parametrize(
+    ("z", "level", "expected"),
+    [
+        (
+            12,
+            "subdistrict",
+            {"LJZ": {"buildings": 12, "households": 36, "cases": 1, "buildings_with_cases": 1}},
+        ),
+        (
+            14,
+            "grid",
+            {"G1": {"buildings": 6, "households": 18, "cases": 1}, "G2": {"buildings": 6, "cases": 0}},
+        ),
+    ],
+)
+def test_below_building_zoom_tiles_hold_aggregates_per_area(
+    client: FlaskClient, z: int, level: str, expected: dict
+) -> None:
+    tile = _decode(client, _url("house-status", z, query="?date=2022-04-04"))
+    assert set(tile) == {"areas"}
+    areas = {f["properties"]["code"]: f["properties"] for f in tile["areas"]["features"]}
+    assert set(areas) == set(expected)
+    for code, counts in expected.items():
+        assert areas[code]["level"] == level
+        assert {k: areas[code][k] for k in counts} == counts
+
+
+def test_responsibility_tiles_count_gaps_and_name_leaders_by_code_only(client: FlaskClient) -> None:
+    grids = _decode(client, _url("responsibility", 14))["areas"]["features"]
+    assert {f["properties"]["code"]: f["properties"]["gap_buildings"] for f in grids} == {"G1": 0, "G2": 6}
+    features = {}
+    for b in ("b01", "b12"):
+        features |= _by_id(_decode(client, _url("responsibility", 16, building=b))["buildings"])
+    b01, b06, b12 = features[1], features[6], features[12]
+    assert (b01["leader"], b01["gaps"], b01["grid_code"]) == ("sim-L1", 0, "G1")
+    assert (b06["leader"], b06["gaps"]) == ("sim-L2", 0)
+    assert "leader" not in b12 and b12["gaps"] == 2  # no cadre in G2, no building leader
+
+
+def test_the_basemap_is_served_from_our_own_features(client: FlaskClient) -> None:
+    tile = _decode(client, _url("basemap", 14, building="b01"))
+    assert {"water"} <= set(tile)
+    assert tile["water"]["features"][0]["properties"] == {"kind": "river", "name": "黄浦江"}
+
+
+@pytest.mark.parametrize("layer", [*LAYERS, "basemap"])
+def test_tilejson_describes_the_layer(client: FlaskClient, layer: str) -> None:
+    response = client.get(f"/tiles/{layer}.json")
+    assert response.status_code == 200
+    doc = response.json
+    assert doc["tilejson"] == "3.0.0" and doc["name"] == layer
+    assert doc["tiles"][0].startswith(f"http://localhost/tiles/{layer}/{{z}}/{{x}}/{{y}}.pbf?")
+    west, south, *_ = doc["bounds"]
+    assert west == pytest.approx(city.WEST) and south == pytest.approx(city.SOUTH)
+    fields = {v["id"]: v["fields"] for v in doc["vector_layers"]}
+    assert fields == {k: dict(v) for k, v in default_layers().get(layer).fields.items()}
+    assert not PERSONAL_FIELDS & {f for v in fields.values() for f in v}
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "message"),
+    [
+        ("/tiles/nowhere/1/0/0.pbf", 404, "unknown tile layer 'nowhere'"),
+        ("/tiles/nowhere.json", 404, "unknown tile layer"),
+        ("/tiles/buildings/3/8/0.pbf", 400, "tile 3/8/0 does not exist"),
+        ("/tiles/buildings/23/0/0.pbf", 400, "tile zoom 23 is out of range"),
+        ("/tiles/house-status/16/0/0.pbf?date=04/06/2022", 400, "date must be YYYY-MM-DD"),
+        ("/tiles/buildings/16/0/0.pbf?date=2022-04-04", 400, "takes no parameter ['date']"),
+    ],
+)
+def test_bad_requests_get_a_status_and_a_message(
+    client: FlaskClient, url: str, status: int, message: str
+) -> None:
+    response = client.get(url)
+    assert response.status_code == status
+    assert message in response.json["error"]
+
+
+def test_tiles_carry_an_etag_and_revalidate(client: FlaskClient) -> None:
+    first = client.get(_url("house-status", 16))
+    assert first.headers["Cache-Control"] == "no-cache" and first.headers["ETag"]
+    again = client.get(_url("house-status", 16), headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+    other_day = client.get(_url("house-status", 16, query="?date=2022-04-02"))
+    assert other_day.headers["ETag"] != first.headers["ETag"]
+
+
+def test_a_status_update_shows_on_the_next_request(client: FlaskClient, small_city_url: str) -> None:
+    url = _url("house-status", 16, query="?date=2022-04-04", building="b12")
+    before = _by_id(_decode(client, url)["buildings"])
+    etag = client.get(url).headers["ETag"]
+    version = client.get("/tiles/version").json["version"]
+    engine = create_engine(small_city_url)
+    try:
+        city._load(
+            engine,
+            "status",
+            pd.DataFrame([{"household": "h-b12-1", "status": "asymptomatic", "valid_from": "2022-04-04"}]),
+        )
+        after = client.get(url, headers={"If-None-Match": etag})
+        assert after.status_code == 200
+        assert _by_id(mapbox_vector_tile.decode(after.data)["buildings"])[12]["status"] == "asymptomatic"
+        assert before[12]["status"] == "normal"
+        assert client.get("/tiles/version").json["version"] > version
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM house_status WHERE status = 'asymptomatic'"))
+            conn.execute(
+                text("UPDATE data_versions SET version = version + 1 WHERE table_name = 'house_status'")
+            )
+        engine.dispose()
+
+
+def test_the_registry_refuses_to_replace_a_layer_silently() -> None:
+    registry = default_layers()
+    layer = registry.get("buildings")
+    with pytest.raises(Exception, match="already registered"):
+        registry.register(layer)
+    registry.register(layer, overwrite=True)
+    assert TileLayers([layer]).names() == ("buildings",)

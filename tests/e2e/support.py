@@ -1,0 +1,154 @@
+"""What the browser tests share: a TCP proxy to cut the database, the requests the app served, waits,
+console errors and screenshots (artifacts/e2e/, git-ignored)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import socket
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+from PIL import Image
+from selenium import webdriver
+
+from tests.fixtures import small_city as city
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "e2e"
+# Every path (with its query) the app served, in order: MapLibre fetches tiles from a worker,
+# out of the page's performance timeline, so the server is where requests are seen.
+REQUESTS: list[str] = []
+WALL_REFRESH_SECONDS = 5
+WALL_ROTATE_SECONDS = 6
+BUILDING_LIMIT = 4  # sim-L1 and sim-L2 answer for 5 buildings each
+T = TypeVar("T")
+HOUSE_STATUS_MAP = "bm-map-hs"
+
+
+class TcpProxy:
+    """Forwards 127.0.0.1:<port> to ``target``; ``cut()`` drops every connection and refuses new ones
+    until ``restore()``."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self._listener.getsockname()[1]
+        self._open = threading.Event()
+        self._open.set()
+        self._sockets: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self._closed:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            if not self._open.is_set():
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            with self._lock:
+                self._sockets |= {client, upstream}
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (source, sink):
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+                s.close()
+            with self._lock:
+                self._sockets -= {source, sink}
+
+    def cut(self) -> None:
+        self._open.clear()
+        with self._lock:
+            sockets = list(self._sockets)
+        for s in sockets:
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+
+    def restore(self) -> None:
+        self._open.set()
+
+    def close(self) -> None:
+        self._closed = True
+        self.cut()
+        self._listener.close()
+
+
+def console_errors(driver: webdriver.Chrome) -> list[dict]:
+    """The browser's SEVERE log entries since the last call."""
+    return [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def wait_for(
+    predicate: Callable[[], T], *, timeout: float = 15, interval: float = 0.2, message: str = "condition"
+) -> T:
+    """Poll ``predicate`` until it returns something truthy; fail with ``message`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {message}")
+        time.sleep(interval)
+
+
+def screenshot(driver: webdriver.Chrome, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    driver.save_screenshot(str(path))
+    return path
+
+
+def rgb(hex_colour: str) -> tuple[int, int, int]:
+    return tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
+
+
+def map_idle(browser: webdriver.Chrome, container: str = HOUSE_STATUS_MAP) -> bool:
+    return bool(
+        browser.execute_script(
+            "var e = window.battlemapMaps && window.battlemapMaps[arguments[0]];"
+            "return !!e && e.map.loaded() && e.map.areTilesLoaded() && !e.map.isMoving();",
+            container,
+        )
+    )
+
+
+def colour_at(
+    browser: webdriver.Chrome, building: str, container: str = HOUSE_STATUS_MAP
+) -> tuple[int, int, int]:
+    """The screen colour at a fixture building's centre (a screenshot, not the map's own state)."""
+    x, y = browser.execute_script(
+        "var m = window.battlemapMaps[arguments[0]].map, r = m.getCanvas().getBoundingClientRect();"
+        "var p = m.project(arguments[1]); return [r.left + p.x, r.top + p.y];",
+        container,
+        list(city.centre(building)),
+    )
+    image = Image.open(io.BytesIO(browser.get_screenshot_as_png())).convert("RGB")
+    ratio = image.width / browser.execute_script("return window.innerWidth")
+    return image.getpixel((round(x * ratio), round(y * ratio)))
+
+
+def close(actual: tuple[int, int, int], expected: str, tolerance: int = 12) -> bool:
+    return all(abs(a - e) <= tolerance for a, e in zip(actual, rgb(expected), strict=True))
