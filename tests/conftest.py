@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
 
-from etl.schema import upgrade
-from geo.db import ensure_database, make_engine
+from geo.db import make_engine
 from geo.settings import DatabaseSettings, Settings
+from tests.fixtures.databases import throwaway_database
 
 # Fixtures of the risk-area tests (a tiny world laid out in true metres).
 pytest_plugins = ("tests.risk_world",)
@@ -37,16 +37,8 @@ def _test_database_url() -> str:
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     """A fresh database with PostGIS and the schema at head; dropped at the end of the session."""
-    url = _test_database_url()
-    ensure_database(DatabaseSettings(_env_file=None, url=url))
-    engine = create_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    yield url
-    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    admin.dispose()
+    with throwaway_database(_test_database_url()) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

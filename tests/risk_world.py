@@ -17,19 +17,15 @@ Layout (metres from CASE; "edge" = the nearest edge of a 10 m square):
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterator
 
 import pytest
 from pyproj import Geod
 from shapely.geometry import MultiPolygon, Point, Polygon, box
 from sqlalchemy import Connection, create_engine, text
-from sqlalchemy.engine import make_url
 
 from etl.assign import assign_buildings
-from etl.schema import upgrade
-from geo.db import ensure_database
-from geo.settings import DatabaseSettings
+from tests.fixtures.databases import sibling_url, throwaway_database
 
 GEOD = Geod(ellps="WGS84")
 CASE = (121.50, 31.24)
@@ -243,16 +239,9 @@ def case_point() -> Point:
 @pytest.fixture(scope="session")
 def risk_world_url(database_url: str) -> Iterator[str]:
     """A database of its own holding the committed risk world (for subprocesses: CLI, notebooks)."""
-    url = make_url(database_url).set(database=f"battlemap_test_{os.getpid()}_risk")
-    rendered = url.render_as_string(hide_password=False)
-    ensure_database(DatabaseSettings(_env_file=None, url=rendered))
-    engine = create_engine(rendered)
-    upgrade(engine)
-    with engine.begin() as conn:
-        build_world(conn)
-    engine.dispose()
-    yield rendered
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-    admin.dispose()
+    with throwaway_database(sibling_url(database_url, "risk")) as url:
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            build_world(conn)
+        engine.dispose()
+        yield url

@@ -22,11 +22,10 @@ from dashboards import _ids as ids
 from etl import pipeline
 from etl.jobs.base import LoadOptions
 from etl.readers import FrameSource
-from etl.schema import upgrade
-from geo.db import ensure_database
 from geo.models import Base
-from geo.settings import DatabaseSettings, Settings
+from geo.settings import Settings
 from geo.vocab import SIMULATED_SOURCE
+from tests.fixtures.databases import sibling_url, throwaway_database
 
 MakeApp = Callable[..., dash.Dash]
 UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"
@@ -35,17 +34,8 @@ OSM = "© OpenStreetMap contributors (ODbL)"
 
 @pytest.fixture(scope="module")
 def home_url(database_url: str) -> Iterator[str]:
-    url = make_url(database_url)
-    url = url.set(database=f"{url.database}_home").render_as_string(hide_password=False)
-    ensure_database(DatabaseSettings(_env_file=None, url=url))
-    engine = create_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    yield url
-    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    admin.dispose()
+    with throwaway_database(sibling_url(database_url, "home")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -17,17 +17,14 @@ import pytest
 import shapely
 from click.testing import CliRunner, Result
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
 
 from cli import context
 from cli.export import export
 from etl import pipeline
 from etl.jobs.base import LoadOptions
-from etl.schema import upgrade
-from geo.db import ensure_database
 from geo.models import Base
 from geo.queries import FEATURE_COLUMNS
-from geo.settings import DatabaseSettings
+from tests.fixtures.databases import sibling_url, throwaway_database
 
 FORMATS = (".geojson", ".gpkg")
 SECRETS = ("王小明", "赵六", "13812345678", "13987654321", "310115198001011234", "31011519850505432X")
@@ -35,17 +32,8 @@ SECRETS = ("王小明", "赵六", "13812345678", "13987654321", "310115198001011
 
 @pytest.fixture(scope="module")
 def export_url(database_url: str) -> Iterator[str]:
-    url = make_url(database_url)
-    url = url.set(database=f"{url.database}_export").render_as_string(hide_password=False)
-    ensure_database(DatabaseSettings(_env_file=None, url=url))
-    engine = create_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    yield url
-    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    admin.dispose()
+    with throwaway_database(sibling_url(database_url, "export")) as url:
+        yield url
 
 
 @pytest.fixture
