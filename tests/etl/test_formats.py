@@ -26,7 +26,7 @@ PEARL_WGS84 = (121.49500, 31.24170)
 
 FORMATS = [
     pytest.param(
-        "buildings.geojson",
+        "blocks_wgs84.geojson",
         "buildings",
         None,
         {"一号楼": SQUARE[0], "二号楼": SQUARE[1], "三号楼": (121.50275, 31.24025)},
@@ -156,7 +156,7 @@ def test_gbk_csv_reads_chinese_names_and_kinds(conn: Connection, tmp_path: Path)
     ("name", "rows"),
     [
         (
-            "buildings.geojson",
+            "blocks_wgs84.geojson",
             [("g1", "一号楼", 30.0, 10, 1), ("g2", "二号楼", None, 6, 1), ("g3", "三号楼", None, None, 2)],
         ),
         (

@@ -244,7 +244,7 @@ def _rows(conn: Connection, table: str) -> list:
 @pytest.mark.parametrize(
     ("path", "kind"),
     [
-        (FIXTURES / "good" / "buildings.geojson", "buildings"),
+        (FIXTURES / "good" / "blocks_wgs84.geojson", "buildings"),
         (FIXTURES / "good" / "buildings_utm.gpkg", "buildings"),
         (FIXTURES / "good" / "buildings_shp.zip", "buildings"),
         (FIXTURES / "good" / "buildings_wkt.csv", "buildings"),
