@@ -11,9 +11,11 @@ then loads the same file three ways, each as its own process so its peak RSS can
 3. ``battlemap load buildings``: validation, CRS handling, upsert into the real ``buildings``
    table with all its indexes, and grid/compound/admin assignment.
 
-It prints seconds, rows/s, peak RSS and each method's speed relative to ogr2ogr (>1 is faster).
-With ``--repeat R`` every method runs R times, in a rotated order each round, and the median
-is reported. The scratch database is dropped at the end unless ``--keep``.
+It prints seconds, rows/s, peak RSS, the CPU seconds of the client process and of the Postgres
+backends serving it (the machine is shared: CPU tells work from waiting), and each method's
+speed relative to ogr2ogr (>1 is faster). With ``--repeat R`` every method runs R times, in a
+rotated order each round, and the medians are reported. The scratch database is dropped at
+the end unless ``--keep``.
 """
 
 from __future__ import annotations
