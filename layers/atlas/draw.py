@@ -208,16 +208,8 @@ class Page:
         alpha: float = 1.0,
     ) -> None:
         """Polygons (rings in UTM metres) as one even-odd filled path."""
-        p = self.c.beginPath()
-        empty = True
-        for ring in rings:
-            pts = view.points(ring)
-            p.moveTo(float(pts[0, 0]), float(pts[0, 1]))
-            for x, y in pts[1:].tolist():
-                p.lineTo(x, y)
-            p.close()
-            empty = False
-        if empty:
+        p = self._trace(rings, view, close=True)
+        if p is None:
             return
         c = self.c
         c.saveState()
@@ -232,6 +224,20 @@ class Page:
         c.drawPath(p, stroke=1 if edge else 0, fill=1 if fill else 0, fillMode=0)
         c.restoreState()
 
+    def _trace(self, parts: Iterable[np.ndarray], view: MapView, *, close: bool) -> object | None:
+        """One path through all parts (UTM metres), closing each when asked; None when there are none."""
+        p = self.c.beginPath()
+        empty = True
+        for part in parts:
+            pts = view.points(part)
+            p.moveTo(float(pts[0, 0]), float(pts[0, 1]))
+            for x, y in pts[1:].tolist():
+                p.lineTo(x, y)
+            if close:
+                p.close()
+            empty = False
+        return None if empty else p
+
     def lines(
         self,
         lines: Iterable[np.ndarray],
@@ -242,15 +248,8 @@ class Page:
         dash: tuple[float, ...] | None = None,
     ) -> None:
         """Lines (UTM metres) as one stroked path with round caps and joins."""
-        p = self.c.beginPath()
-        empty = True
-        for line in lines:
-            pts = view.points(line)
-            p.moveTo(float(pts[0, 0]), float(pts[0, 1]))
-            for x, y in pts[1:].tolist():
-                p.lineTo(x, y)
-            empty = False
-        if empty:
+        p = self._trace(lines, view, close=False)
+        if p is None:
             return
         c = self.c
         c.saveState()
