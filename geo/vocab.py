@@ -110,6 +110,26 @@ ZONE_KINDS: tuple[Term, ...] = (
     Term("prevention", "防范区", "Prevention zone"),
 )
 
+# A transfer leg's state (闭环转运): open legs are planned or in transit; overdue is flagged by the clock.
+LEG_STATUSES: tuple[Term, ...] = (
+    Term("planned", "待转运", "Planned"),
+    Term("in_transit", "转运中", "In transit"),
+    Term("handed_over", "已交接", "Handed over"),
+    Term("overdue", "超时", "Overdue"),
+    Term("cancelled", "已取消", "Cancelled"),
+)
+LEG_STATUS_CODES: tuple[str, ...] = _codes(LEG_STATUSES)
+
+# What a compound gate counts per hour (动线管理).
+GATE_EVENT_KINDS: tuple[Term, ...] = (
+    Term("registration", "登记", "Registration"),
+    Term("temperature_check", "测温", "Temperature check"),
+    Term("abnormal_temperature", "体温异常", "Abnormal temperature"),
+    Term("delivery", "物资配送", "Delivery"),
+    Term("returnee_arrival", "返沪人员抵达", "Returnee arrival"),
+)
+GATE_EVENT_KIND_CODES: tuple[str, ...] = _codes(GATE_EVENT_KINDS)
+
 # Rows made by the demo generator carry this source, and the UI labels them "simulated".
 SIMULATED_SOURCE = "simulated"
 
