@@ -15,7 +15,10 @@ from typing import TypeVar
 import pytest
 from PIL import Image
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
 
+from tests.auth_support import PASSWORD
 from tests.fixtures import small_city as city
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "e2e"
@@ -103,10 +106,16 @@ def console_errors(driver: webdriver.Chrome) -> list[dict]:
 def wait_for(
     predicate: Callable[[], T], *, timeout: float = 15, interval: float = 0.2, message: str = "condition"
 ) -> T:
-    """Poll ``predicate`` until it returns something truthy; fail with ``message`` after ``timeout``."""
+    """Poll ``predicate`` until it returns something truthy; fail with ``message`` after ``timeout``.
+
+    An element Dash re-rendered between finding and reading it counts as "not yet".
+    """
     deadline = time.monotonic() + timeout
     while True:
-        value = predicate()
+        try:
+            value = predicate()
+        except StaleElementReferenceException:
+            value = None
         if value:
             return value
         if time.monotonic() > deadline:
@@ -150,5 +159,46 @@ def colour_at(
     return image.getpixel((round(x * ratio), round(y * ratio)))
 
 
+def click_building(browser: webdriver.Chrome, building: str, container: str = HOUSE_STATUS_MAP) -> None:
+    """A real mouse click on a fixture building's centre."""
+    canvas = browser.find_element(By.CSS_SELECTOR, f"#{container} canvas")
+    x, y = browser.execute_script(
+        "var p = window.battlemapMaps[arguments[0]].map.project(arguments[1]); return [p.x, p.y];",
+        container,
+        list(city.centre(building)),
+    )
+    rect = canvas.rect
+    webdriver.ActionChains(browser).move_to_element_with_offset(
+        canvas, round(x - rect["width"] / 2), round(y - rect["height"] / 2)
+    ).click().perform()
+
+
+def rendered_ids(browser: webdriver.Chrome, layer: str, container: str = HOUSE_STATUS_MAP) -> set[int]:
+    """Feature ids MapLibre has drawn in one style layer (what is on screen, not what is loaded)."""
+    ids = browser.execute_script(
+        "return window.battlemapMaps[arguments[0]].map.queryRenderedFeatures({layers: [arguments[1]]})"
+        ".map(function (f) { return f.id; });",
+        container,
+        layer,
+    )
+    return {int(i) for i in ids if i is not None}
+
+
 def close(actual: tuple[int, int, int], expected: str, tolerance: int = 12) -> bool:
     return all(abs(a - e) <= tolerance for a, e in zip(actual, rgb(expected), strict=True))
+
+
+E2E_USER = "e2e-commander"
+
+
+def sign_in(driver: webdriver.Chrome, server_url: str, name: str, password: str = PASSWORD) -> None:
+    """Sign ``driver`` in through the sign-in form, as a person would (the session cookie follows)."""
+    driver.get(f"{server_url}/login")
+    driver.find_element(By.ID, "login-name").send_keys(name)
+    driver.find_element(By.ID, "login-password").send_keys(password)
+    driver.find_element(By.ID, "login-submit").click()
+    deadline = time.monotonic() + 20
+    while "/login" in driver.current_url and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if "/login" in driver.current_url:
+        raise AssertionError(f"signing in as {name} failed")

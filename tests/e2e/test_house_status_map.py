@@ -7,8 +7,17 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from layers.style import status_swatch
-from tests.e2e.support import REQUESTS, close, colour_at, console_errors, map_idle, screenshot, wait_for
+from layers.style import BASEMAP, status_swatch
+from tests.e2e.support import (
+    REQUESTS,
+    click_building,
+    close,
+    colour_at,
+    console_errors,
+    map_idle,
+    screenshot,
+    wait_for,
+)
 from tests.fixtures import small_city as city
 
 MAP = "bm-map-hs"
@@ -60,16 +69,7 @@ def test_the_page_draws_every_building_in_its_status_colour(
 
 def test_clicking_a_building_opens_its_card(browser: webdriver.Chrome, server_url: str) -> None:
     _open(browser, f"{server_url}/house-status")
-    canvas = browser.find_element(By.CSS_SELECTOR, f"#{MAP} canvas")
-    x, y = browser.execute_script(
-        "var m = window.battlemapMaps[arguments[0]].map; var p = m.project(arguments[1]); return [p.x, p.y];",
-        MAP,
-        list(city.centre("b01")),
-    )
-    rect = canvas.rect
-    webdriver.ActionChains(browser).move_to_element_with_offset(
-        canvas, round(x - rect["width"] / 2), round(y - rect["height"] / 2)
-    ).click().perform()
+    click_building(browser, "b01")
     card = wait_for(
         lambda: "1号楼" in (text := browser.find_element(By.CLASS_NAME, "bm-card").text) and text,
         message="the card of 1号楼",
@@ -143,4 +143,43 @@ def test_the_play_button_steps_through_the_days(browser: webdriver.Chrome, serve
     assert play.text == "⏸ 暂停"
     play.click()
     wait_for(lambda: play.text == "▶ 播放", message="the pause")
+    assert console_errors(browser) == []
+
+
+def _choose(browser: webdriver.Chrome, dropdown_id: str, label: str) -> None:
+    """Pick ``label`` in a Dash dropdown the way a user does: open it, type, press Enter."""
+    browser.find_element(By.ID, dropdown_id).click()
+    typed = wait_for(
+        lambda: browser.switch_to.active_element.tag_name == "input" and browser.switch_to.active_element,
+        message=f"the search box of {dropdown_id}",
+    )
+    typed.send_keys(label)
+    wait_for(
+        lambda: any(label in o.text for o in browser.find_elements(By.CSS_SELECTOR, "[role=option]")),
+        message=f"{label} among the options",
+    )
+    typed.send_keys(Keys.ENTER)
+
+
+def test_a_grid_filter_narrows_the_map_and_the_kpis(browser: webdriver.Chrome, server_url: str) -> None:
+    _open(browser, f"{server_url}/house-status")
+    _choose(browser, "hs-filter-grid", "二网格")
+
+    def kpi(code: str) -> str:
+        return browser.find_element(By.CSS_SELECTOR, f".bm-kpi[data-kpi='{code}']").text.split("\n")[0]
+
+    # G2 holds six buildings of three households: 18 households, b05's sealed building is in G1.
+    wait_for(lambda: kpi("total") == "18", message="the KPIs of grid G2 only")
+    assert not browser.find_elements(By.CSS_SELECTOR, ".bm-kpi[data-kpi='confirmed']")
+    wait_for(
+        lambda: (
+            map_idle(browser)
+            and close(colour_at(browser, "b01"), BASEMAP["background"], tolerance=20)
+            and close(colour_at(browser, "b12"), status_swatch("normal").fill)
+        ),
+        message="G1's buildings hidden and G2's still drawn",
+    )
+    assert close(colour_at(browser, "b09"), BASEMAP["background"], tolerance=20)  # G1, home isolation
+    assert close(colour_at(browser, "b11"), status_swatch("normal").fill)
+    screenshot(browser, "house-status-grid-G2")
     assert console_errors(browser) == []

@@ -3,9 +3,12 @@ while the database is cut (through the test's TCP proxy), and recovers by itself
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
+from sqlalchemy import create_engine, text
 
 from layers.style import BASEMAP
 from tests.e2e.support import (
@@ -16,6 +19,7 @@ from tests.e2e.support import (
     colour_at,
     console_errors,
     map_idle,
+    rendered_ids,
     screenshot,
     wait_for,
 )
@@ -76,4 +80,48 @@ def test_the_wall_rotates_goes_stale_without_the_database_and_recovers(
     )
     wait_for(lambda: map_idle(browser, MAP), message="the map after recovery")
     screenshot(browser, "wall-recovered")
+    assert console_errors(browser) == []
+
+
+@pytest.fixture
+def fresh_status_change(e2e_database: str) -> Iterator[int]:
+    """A status row loaded just now for a household of b11, the fixture's own rows aged by a day (the
+    city was loaded seconds ago); all undone afterwards. Yields b11's id."""
+    engine = create_engine(e2e_database)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE house_status SET loaded_at = loaded_at - interval '1 day'"))
+            building = conn.execute(text("SELECT id FROM buildings WHERE source_id = 'b11'")).scalar_one()
+            conn.execute(
+                text("""
+                INSERT INTO house_status (household_id, status, valid_from, source, source_id)
+                SELECT id, 'health_monitoring', DATE '2022-04-04', 'e2e', 'e2e-wall-change'
+                FROM households WHERE building_id = :building ORDER BY id LIMIT 1"""),
+                {"building": building},
+            )
+        yield building
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM house_status WHERE source_id = 'e2e-wall-change'"))
+            conn.execute(text("UPDATE house_status SET loaded_at = loaded_at + interval '1 day'"))
+        engine.dispose()
+
+
+def test_the_wall_outlines_what_changed_recently(
+    browser: webdriver.Chrome, server_url: str, fresh_status_change: int
+) -> None:
+    browser.get(f"{server_url}/wall")
+    wait_for(lambda: map_idle(browser, MAP) and _title(browser), timeout=30, message="the wall's first map")
+    panel = wait_for(
+        lambda: (text := browser.find_element(By.ID, "wall-changed").text) and "东方路11号" in text and text,
+        timeout=WALL_REFRESH_SECONDS * 3,
+        message="b11 listed among the recent changes",
+    )
+    assert panel.startswith("近 30 分钟房态变化楼栋 · 1")
+    layer = browser.execute_script("return window.battlemapMaps[arguments[0]].spec.highlightLayer", MAP)
+    wait_for(
+        lambda: map_idle(browser, MAP) and rendered_ids(browser, layer, MAP) == {fresh_status_change},
+        message="b11, and only b11, outlined in the change colour",
+    )
+    screenshot(browser, "wall-changed")
     assert console_errors(browser) == []
