@@ -36,6 +36,7 @@ $(VENDOR)/maplibre-gl.js: package.json package-lock.json
 demo: setup
 	$(BIN)/battlemap db init
 	$(BIN)/battlemap demo load
+	$(BIN)/battlemap demo users
 	$(BIN)/battlemap serve --host $(HOST) --port $(PORT)
 
 serve: python assets

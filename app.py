@@ -12,7 +12,7 @@ import dash
 import flask
 from sqlalchemy import Engine
 
-from dashboards import _print_routes, _risk_routes
+from dashboards import _auth, _auth_routes, _contacts_routes, _print_routes, _public_routes, _risk_routes
 from dashboards._callbacks import register_callbacks
 from dashboards._context import EXTENSION, PageContext
 from dashboards._i18n import TITLE
@@ -28,7 +28,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> dash.Dash
     """The battlemap web app for ``settings`` (an engine on ``settings.database`` unless one is given).
 
     Routes: the Dash pages of ``dashboards/`` (``/`` lists what is loaded) and ``GET /health``
-    (200 with the PostGIS version, 503 when the database does not answer).
+    (200 with the PostGIS version, 503 when the database does not answer). Every route but
+    ``/health``, ``/public``, ``/login`` and static code needs a sign-in (``dashboards._auth``).
     """
     engine = engine or make_engine(settings.database)
     app = dash.Dash(
@@ -49,10 +50,14 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> dash.Dash
     def battlemap_error(error: BattlemapError) -> tuple[dict[str, str], int]:
         return {"status": "error", "error": str(error)}, status_code_for(error)
 
+    _auth.install(server, engine, settings)
     server.add_url_rule("/health", "health", health, methods=["GET"])
+    _auth_routes.register(server, engine, settings)
+    _public_routes.register(server, engine, settings)
     register_tile_routes(server, settings, engine)
     _print_routes.register(server, engine, settings)
     _risk_routes.register(server, engine, settings)
+    _contacts_routes.register(server, engine, settings)
     register_callbacks(app)
     server.register_error_handler(BattlemapError, battlemap_error)
     return app

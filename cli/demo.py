@@ -8,6 +8,7 @@ import click
 
 from cli import context
 from etl.demo.run import address_match_rate, iter_demo, table_counts
+from etl.demo.users import ensure_demo_users
 from etl.schema import upgrade
 
 
@@ -39,3 +40,19 @@ def load() -> None:
         click.echo(f"{table:20} {rows:>10,} {simulated:>10,}")
     rate = f"{matched / addressed:.1%}" if addressed else "n/a"
     click.echo(f"address match rate: {rate} ({matched:,} of {addressed:,} case addresses)")
+
+
+@demo.command("users")
+def users() -> None:
+    """Create one demo user per role (the operator limited to 陆家嘴街道) and print their passwords.
+
+    Running it again keeps the users and prints new passwords.
+    """
+    engine = context.engine()
+    upgrade(engine)
+    with engine.begin() as conn:
+        created = ensure_demo_users(conn, settings=context.settings().auth)
+    click.echo("\ndemo users (sign in at /login; passwords are new on every run):")
+    click.echo(f"{'name':16} {'role':10} {'password':18} area")
+    for user, password in created:
+        click.echo(f"{user.name:16} {user.role:10} {password:18} {', '.join(user.units) or 'all'}")

@@ -9,6 +9,7 @@ import click
 
 from cli import context
 from cli.options import bbox_option
+from geo.audit import cli_actor, record, record_now
 from geo.db import read_connection
 from geo.export import FORMATS, driver_for, export_features
 from geo.queries import DATED_KINDS, FEATURE_KINDS
@@ -64,6 +65,7 @@ def features(
     try:
         with read_connection(engine) as conn:
             count = export_features(conn, kind, output, bbox=bbox, date=date_.date() if date_ else None)
+        record_now(engine, cli_actor(), "export", target=f"features:{kind}", detail={"file": output.name})
     finally:
         engine.dispose()
     click.echo(f"wrote {count:,} {kind} to {output}")
@@ -160,6 +162,12 @@ def atlas(
                 fmt=fmt,
                 options=options,
             )
+        with engine.begin() as conn:
+            what = f"atlas:{unit or ','.join(grids or []) or 'all'}"
+            detail = {"file": output.name, "format": fmt, "pages": len(layouts), "internal": internal}
+            record(conn, cli_actor(), "export", target=what, detail=detail)
+            if internal:
+                record(conn, cli_actor(), "view_personal", target=what)
     finally:
         engine.dispose()
     click.echo(f"wrote {len(layouts)} pages ({len(layouts) - 1} grids + cover, {paper}) to {output}")

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from cli import db, demo, export, load, risk, serve
+from cli import audit, db, demo, export, flows, load, risk, serve, users
 from geo.errors import BattlemapError
 
 
@@ -22,6 +22,9 @@ cli.add_command(demo.demo)
 cli.add_command(serve.serve)
 cli.add_command(export.export)
 cli.add_command(risk.risk)
+cli.add_command(flows.flows)
+cli.add_command(users.users)
+cli.add_command(audit.audit)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,4 +1,11 @@
-"""``battlemap risk declare --at LON,LAT ...``: zones and counts around a case, stored unless --dry-run."""
+"""``battlemap risk declare|list|steps|done|lift``: risk areas from the command line.
+
+``declare --at LON,LAT``: zones and counts around a case, stored unless --dry-run. ``list [--date D]``:
+the areas active on a day with their SOP state. ``steps AREA_ID``: each SOP step done, due or overdue,
+with its clock. ``done AREA_ID STEP``: record a step done. ``lift AREA_ID``: lift an area once its quiet
+period is over (``--force`` before). Every command prints one JSON object (or array) on stdout; times
+without a zone are China time (UTC+8).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +16,10 @@ from pathlib import Path
 import click
 
 from cli import context
+from geo.audit import cli_actor, record
+from geo.db import read_connection
 from geo.risk import CHINA_TZ, declare_risk_area
-from geo.risk_areas import save_risk_area
+from geo.risk_areas import area_clock, lift_risk_area, list_areas, record_step, save_risk_area
 from geo.risk_rules import load_rules
 
 
@@ -83,6 +92,9 @@ def declare(
         with engine.begin() as conn:
             area = declare_risk_area(conn, [at], crs=crs, date=day, rules=zone_rules)
             area_id = None if dry_run else save_risk_area(conn, area, declared_at=declared_at)
+            if area_id is not None:
+                detail = {"lon": at[0], "lat": at[1], "crs": crs, "date": day.isoformat()}
+                record(conn, cli_actor(), "risk_declare", target=f"risk_area:{area_id}", detail=detail)
     finally:
         engine.dispose()
     if output is not None:
@@ -92,3 +104,84 @@ def declare(
     summary["dry_run"] = dry_run
     summary["declared_at"] = None if dry_run else declared_at.isoformat()
     click.echo(json.dumps(summary, ensure_ascii=False))
+
+
+_TIME = click.DateTime(
+    ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"]
+)
+_AT_HELP = "When (YYYY-MM-DDTHH:MM, China time; a bare date is its 00:00); default: now."
+
+
+def _moment(value: dt.datetime | None) -> dt.datetime:
+    return value.replace(tzinfo=CHINA_TZ) if value is not None else dt.datetime.now(CHINA_TZ)
+
+
+def _clock_json(area_id: int, at: dt.datetime) -> str:
+    engine = context.engine(create=False)
+    try:
+        with read_connection(engine) as conn:
+            clock = area_clock(conn, area_id, at=at)
+    finally:
+        engine.dispose()
+    return json.dumps({"risk_area_id": area_id, **clock.to_dict()}, ensure_ascii=False)
+
+
+@risk.command("list")
+@click.option(
+    "--date",
+    "date_",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Only the areas active on this day (declared before it ended, not lifted before it began), "
+    "their clocks at its end; default: every stored area, clocks now.",
+)
+def list_(date_: dt.datetime | None) -> None:
+    """Print the risk areas as a JSON array: id, name, level, state, lift_due_at, due and overdue steps."""
+    engine = context.engine(create=False)
+    try:
+        with read_connection(engine) as conn:
+            areas = list_areas(conn, on=date_.date() if date_ else None)
+    finally:
+        engine.dispose()
+    click.echo(json.dumps(areas, ensure_ascii=False))
+
+
+@risk.command("steps")
+@click.argument("area_id", type=int)
+@click.option("--at", "at", type=_TIME, help=_AT_HELP)
+def steps(area_id: int, at: dt.datetime | None) -> None:
+    """Print the SOP clock of AREA_ID: its state, the countdown to lifting and each step's state."""
+    click.echo(_clock_json(area_id, _moment(at)))
+
+
+@risk.command("done")
+@click.argument("area_id", type=int)
+@click.argument("step")
+@click.option("--at", "at", type=_TIME, help=_AT_HELP)
+@click.option("--note", help="What was done (no names or phone numbers).")
+def done(area_id: int, step: str, at: dt.datetime | None, note: str | None) -> None:
+    """Record that STEP (a code of the SOP, e.g. announce, daily_testing) was done for AREA_ID, then
+    print the area's clock at that moment. A recurring step is recorded once per time done."""
+    moment = _moment(at)
+    engine = context.engine(create=False)
+    try:
+        with engine.begin() as conn:
+            record_step(conn, area_id, step, done_at=moment, note=note)
+    finally:
+        engine.dispose()
+    click.echo(_clock_json(area_id, moment))
+
+
+@risk.command("lift")
+@click.argument("area_id", type=int)
+@click.option("--at", "at", type=_TIME, help=_AT_HELP)
+@click.option("--force", is_flag=True, help="Lift even before the quiet period after the last case is over.")
+def lift(area_id: int, at: dt.datetime | None, force: bool) -> None:
+    """Lift AREA_ID (解除): refused before its quiet period is over unless --force; prints its clock."""
+    moment = _moment(at)
+    engine = context.engine(create=False)
+    try:
+        with engine.begin() as conn:
+            lift_risk_area(conn, area_id, at=moment, early=force)
+    finally:
+        engine.dispose()
+    click.echo(_clock_json(area_id, moment))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from cli import context
-from geo.db import check_connection, make_engine
+from geo.db import check_connection, make_engine, warm_pool
 from geo.errors import DatabaseUnavailable
 
 
@@ -24,14 +24,14 @@ def serve(host: str | None, port: int | None, threads: int | None) -> None:
     settings = context.settings()
     host = host or settings.app.host
     port = port or settings.app.port
+    threads = threads or settings.app.threads
     engine = make_engine(settings.database)
     try:
         click.echo(f"database: postgis {check_connection(engine)}")
+        warm_pool(engine, min(threads, settings.database.pool_size))
     except DatabaseUnavailable as exc:
         # Serve anyway: the pages and /health say what is wrong and recover when the database returns.
         click.echo(f"warning: {exc}", err=True)
     click.echo(f"serving battlemap on http://{host}:{port}/ (Ctrl+C to stop)")
     app = create_app(settings, engine=engine)
-    waitress.serve(
-        app.server, host=host, port=port, threads=threads or settings.app.threads, ident="battlemap"
-    )
+    waitress.serve(app.server, host=host, port=port, threads=threads, ident="battlemap")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dash
 
-from dashboards import _map, _responsibility_page, _status_page, _wall_page
+from dashboards import _contacts_card, _flows_page, _map, _responsibility_page, _status_page, _wall_page
 
 
 def register_callbacks(app: dash.Dash) -> None:
@@ -12,3 +12,5 @@ def register_callbacks(app: dash.Dash) -> None:
     _status_page.register_callbacks(app)
     _responsibility_page.register_callbacks(app)
     _wall_page.register_callbacks(app)
+    _flows_page.register_callbacks(app)
+    _contacts_card.register_callbacks(app)

@@ -5,7 +5,7 @@ A page picks its language from ``?lang=zh|en``, else ``AppSettings.language``.
 
 from __future__ import annotations
 
-from geo.vocab import ADMIN_LEVELS, term
+from geo.vocab import ADMIN_LEVELS, CHAIN_LEVELS, term
 
 # The product's name, the same in every language.
 TITLE = "挂图作战 battlemap"
@@ -72,6 +72,9 @@ _STRINGS: dict[str, dict[str, str]] = {
     "card_vulnerable": {"zh": "独居老人/残障户", "en": "Elderly-alone / disabled households"},
     "card_chain": {"zh": "包干责任链", "en": "Responsibility chain"},
     "card_missing": {"zh": "缺位", "en": "Missing"},
+    "contacts_show": {"zh": "联系人", "en": "Who to call"},
+    "contacts_none": {"zh": "无登记联系人", "en": "Nobody on record"},
+    "contacts_masked": {"zh": "姓名与电话已脱敏", "en": "Names and phones are masked"},
     "scope_building": {"zh": "楼栋", "en": "building"},
     "scope_compound": {"zh": "小区", "en": "compound"},
     "scope_grid": {"zh": "网格", "en": "grid"},
@@ -100,6 +103,82 @@ _STRINGS: dict[str, dict[str, str]] = {
     "kpi_gap_buildings": {"zh": "包干缺位楼栋", "en": "Buildings with a gap"},
     "kpi_overloaded": {"zh": "超量包干人员", "en": "People over the limit"},
     "kpi_buildings": {"zh": "楼栋", "en": "Buildings"},
+    # The movement-flow map (动线管理图, /flows).
+    "flows_view_loops": {"zh": "闭环转运", "en": "Closed-loop transfers"},
+    "flows_view_compound": {"zh": "小区动线", "en": "Compound flows"},
+    "window_end": {"zh": "截至", "en": "Up to"},
+    "window_hours": {"zh": "时间窗", "en": "Window"},
+    "hours_n": {"zh": "{n} 小时", "en": "{n} h"},
+    "kpi_chains": {"zh": "转运链条", "en": "Transfer chains"},
+    "kpi_open_chains": {"zh": "未闭环", "en": "Open"},
+    "kpi_overdue_chains": {"zh": "超时未交接", "en": "Overdue"},
+    "kpi_gap_chains": {"zh": "链条断点", "en": "Chains with a gap"},
+    "kpi_in_transit": {"zh": "在途人数", "en": "People in transit"},
+    "kpi_handed_over": {"zh": "已交接段", "en": "Legs handed over"},
+    "overdue_heading": {
+        "zh": "超时链条（{h} 小时未交接）",
+        "en": "Overdue chains (not handed over in {h} h)",
+    },
+    "none_overdue": {"zh": "无超时链条", "en": "No overdue chain"},
+    "gaps_heading": {"zh": "断点链条（未绘为闭环）", "en": "Chains with a gap (not drawn as closed)"},
+    "chain": {"zh": "链条", "en": "Chain"},
+    "leg": {"zh": "段", "en": "Leg"},
+    "leg_from": {"zh": "起点", "en": "From"},
+    "leg_to": {"zh": "终点", "en": "To"},
+    "leg_planned": {"zh": "计划", "en": "Planned"},
+    "leg_departed": {"zh": "出发", "en": "Departed"},
+    "leg_arrived": {"zh": "交接", "en": "Handed over"},
+    "heads": {"zh": "人数", "en": "People"},
+    "vehicle": {"zh": "车辆", "en": "Vehicle"},
+    "leg_state": {"zh": "状态", "en": "State"},
+    "stuck_at": {"zh": "第 {leg} 段 {origin} → {to}", "en": "leg {leg} {origin} → {to}"},
+    "overdue_by": {"zh": "超时 {h} 小时", "en": "{h} h overdue"},
+    "chain_hint": {
+        "zh": "点击链条或线路查看各段交接时间",
+        "en": "Click a chain or a line for its legs and handover times",
+    },
+    "compound_pick": {"zh": "选择小区", "en": "Choose a compound"},
+    "gate_counts": {"zh": "各门每小时计数", "en": "Hourly counts per gate"},
+    "gate": {"zh": "门", "en": "Gate"},
+    "hour": {"zh": "时段", "en": "Hour"},
+    "no_gate_counts": {"zh": "该时间窗内无门岗计数", "en": "No gate counts in this window"},
+    "no_transfers": {
+        "zh": "尚无转运数据：运行 battlemap load transfers 文件",
+        "en": "No transfers loaded: run battlemap load transfers FILE",
+    },
+    "width_note": {"zh": "线宽表示人数，箭头表示方向", "en": "Line width: people; arrowheads: direction"},
+    "od_note": {
+        "zh": "缩小时按起讫点合计显示",
+        "en": "Zoomed out, legs are summed per origin and destination",
+    },
+    # The risk overlay of the house-status map (dashboards._risk_panel) and the print action.
+    "risk_heading": {"zh": "风险区域", "en": "Risk areas"},
+    "risk_none": {"zh": "当日无生效的风险区域", "en": "No risk area is active on this day"},
+    "risk_simulate": {"zh": "模拟此处病例", "en": "Simulate a case here"},
+    "risk_simulated": {"zh": "模拟病例（未保存）", "en": "Simulated case (not saved)"},
+    "risk_declare": {"zh": "确认发布", "en": "Confirm and declare"},
+    "risk_clear": {"zh": "清除模拟", "en": "Clear"},
+    "risk_declared": {"zh": "已发布风险区域 #{id}", "en": "Risk area #{id} declared"},
+    "risk_zone": {"zh": "区域", "en": "Zone"},
+    "risk_buildings": {"zh": "楼栋", "en": "Bldgs"},
+    "risk_households": {"zh": "户", "en": "Households"},
+    "risk_vulnerable": {"zh": "独居/残障", "en": "Vulnerable"},
+    "risk_places": {"zh": "场所", "en": "Places"},
+    "risk_people": {"zh": "责任人", "en": "People"},
+    "risk_status_unknown": {
+        "zh": "当日无房态数据，户按“未知”计",
+        "en": "No house-status data on this day: households counted as unknown",
+    },
+    "risk_lift_in": {"zh": "距可解封 {days} 天（{hours} 小时）", "en": "Lift due in {days} d ({hours} h)"},
+    "risk_lift_due": {"zh": "已满足解封条件，待解除", "en": "Quiet period over: due to lift"},
+    "risk_lifted": {"zh": "已解除", "en": "Lifted"},
+    "risk_steps": {"zh": "处置流程", "en": "SOP steps"},
+    "step_done": {"zh": "已完成", "en": "done"},
+    "step_due": {"zh": "待办", "en": "due"},
+    "step_overdue": {"zh": "超时", "en": "overdue"},
+    "step_by": {"zh": "时限 {at}", "en": "by {at}"},
+    "print": {"zh": "打印 PDF", "en": "Print PDF"},
+    "print_title": {"zh": "下载当前范围的地图集 PDF", "en": "Download the atlas PDF of this selection"},
 }
 
 
@@ -119,4 +198,10 @@ def t(key: str, lang: str, **values: object) -> str:
 def level(code: str, lang: str) -> str:
     """An administrative level's name (区, 街镇…) from the shared vocabulary."""
     found = term(ADMIN_LEVELS, code)
+    return found.zh if lang == "zh" else found.en
+
+
+def chain_level(code: str, lang: str) -> str:
+    """A responsibility-chain level's name (指挥部, 楼组长…) from the shared vocabulary."""
+    found = term(CHAIN_LEVELS, code)
     return found.zh if lang == "zh" else found.en

@@ -5,13 +5,17 @@ A map is a container and four stores, all keyed ``{"type": ..., "map": name}`` s
 pattern-matching callback serves every map on every page:
 ``spec`` (the MapLibre style built from the tile-layer registry), ``query`` (per source, the
 tile query: date, data version), ``filter`` (attribute -> id), ``fly`` (bounds to fly to),
-``highlight`` (building ids to outline); clicks land in ``click``.
+``highlight`` (building ids to outline), ``overlay`` (per GeoJSON source of the spec, a WGS84
+FeatureCollection: the risk zones); clicks land in ``click``.
 """
 
 from __future__ import annotations
 
 import dash
+import numpy as np
+import shapely
 from dash import MATCH, ClientsideFunction, Input, Output, dcc, html
+from shapely.geometry import mapping, shape
 
 from geo.crs import from_wgs84_xy, parse_crs
 from geo.settings import MapSettings
@@ -21,6 +25,8 @@ from layers.tiles.registry import TileLayer
 
 SPEC, QUERY, FILTER, FLY = "bm-map-spec", "bm-map-query", "bm-map-filter", "bm-map-fly"
 CLICK, RENDERED, HIGHLIGHT = "bm-map-click", "bm-map-rendered", "bm-map-highlight"
+OVERLAY = "bm-map-overlay"
+EMPTY = {"type": "FeatureCollection", "features": []}
 BASEMAP_SOURCE = "basemap"
 SOURCE_MAXZOOM = 17  # tiles from here on are overzoomed, not fetched
 
@@ -46,6 +52,26 @@ def store_id(kind: str, name: str) -> dict[str, str]:
     return {"type": kind, "map": name}
 
 
+def display_geojson(collection: dict, map_settings: MapSettings) -> dict:
+    """A WGS84 FeatureCollection as the map shows it: moved into the basemap's datum when it has one
+    (the tiles are shifted server-side; a GeoJSON overlay must follow them)."""
+    if not _shifted(map_settings):
+        return collection
+    system = parse_crs(map_settings.basemap_crs)
+
+    def shift(xy: np.ndarray) -> np.ndarray:
+        x, y = from_wgs84_xy(xy[:, 0], xy[:, 1], system)
+        return np.column_stack([x, y])
+
+    features = []
+    for feature in collection.get("features", []):
+        geometry = feature.get("geometry")
+        if geometry is not None:
+            geometry = mapping(shapely.transform(shape(geometry), shift))
+        features.append({**feature, "geometry": geometry})
+    return {**collection, "features": features}
+
+
 def container_id(name: str) -> str:
     return f"bm-map-{name}"
 
@@ -59,8 +85,13 @@ def map_spec(
     map_settings: MapSettings,
     dark: bool = False,
     interactive: bool = True,
+    geojson: dict[str, list[dict]] | None = None,
 ) -> dict:
-    """The spec the clientside module turns into a map: style, tile templates, what is clickable."""
+    """The spec the clientside module turns into a map: style, tile templates, what is clickable.
+
+    ``geojson`` maps a GeoJSON source name to its style layers (drawn above the buildings, below the
+    highlight); the ``overlay`` store fills those sources.
+    """
     overlay_layers = overlay.style(source=overlay.name, dark=dark)
     background = BASEMAP["dark_background"] if dark else BASEMAP["background"]
     layers: list[dict] = [
@@ -69,6 +100,8 @@ def map_spec(
     if not map_settings.basemap_url:
         layers += basemap.style(source=BASEMAP_SOURCE, dark=dark)
     layers += overlay_layers
+    for source_layers in (geojson or {}).values():
+        layers += source_layers
     highlight = f"{overlay.name}-highlight"
     changed = CHANGED_SWATCH.dark_fill if dark else CHANGED_SWATCH.fill
     layers.append(
@@ -84,6 +117,7 @@ def map_spec(
         }
         for name_ in (BASEMAP_SOURCE, overlay.name)
     }
+    sources.update({name_: {"type": "geojson", "data": EMPTY} for name_ in geojson or {}})
     buildings = [layer for layer in overlay_layers if layer.get("source-layer") == "buildings"]
     clickable = [layer["id"] for layer in buildings if layer["type"] == "fill"]
     return {
@@ -117,6 +151,7 @@ def map_view(name: str, spec: dict | None, query: dict, *, class_name: str = "bm
             dcc.Store(id=store_id(CLICK, name)),
             dcc.Store(id=store_id(RENDERED, name)),
             dcc.Store(id=store_id(HIGHLIGHT, name), data=[]),
+            dcc.Store(id=store_id(OVERLAY, name), data={}),
         ],
         className=f"{class_name}-wrap",
     )
@@ -132,4 +167,5 @@ def register_map_callbacks(app: dash.Dash) -> None:
         Input(store_id(FILTER, MATCH), "data"),
         Input(store_id(FLY, MATCH), "data"),
         Input(store_id(HIGHLIGHT, MATCH), "data"),
+        Input(store_id(OVERLAY, MATCH), "data"),
     )

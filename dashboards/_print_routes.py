@@ -1,8 +1,10 @@
 """HTTP route of the printed atlas: ``GET /print/atlas.pdf?unit=..|grids=..|all=1&layer=..&date=..&paper=..``.
 
 The same sheets as ``battlemap export atlas``: a cover and one page per grid, as a PDF
-download. Names and phones are always masked here; internal (unmasked) printing is only
-offered by the command line, to people with access to the database itself.
+download, of the signed-in user's area only (an operator's ``all=1`` is all of *their* grids).
+Names and phones are masked unless ``internal=1`` is asked by a role allowed to see them
+(commander, operator); every print is audited (``export``), an internal one also as
+``view_personal``. The wall display may not print.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from pathlib import Path
 import flask
 from sqlalchemy import Engine
 
+from dashboards._auth import client_ip, current_principal
+from geo.audit import record
 from geo.db import read_connection
-from geo.errors import InvalidParameter
+from geo.errors import Forbidden, InvalidParameter
 from geo.settings import Settings
 from layers.atlas import AtlasOptions, export_atlas
 
@@ -29,6 +33,11 @@ def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
 
     def atlas() -> flask.Response:
         args = flask.request.args
+        found = current_principal()
+        found.require_exports()
+        internal = _flag(args.get("internal"))
+        if internal and found.policy.personal != "full":
+            raise Forbidden(f"role {found.role!r} may not print names and phones (internal printing)")
         unit, grids, all_grids = _selection(args)
         options = AtlasOptions(
             layer=args.get("layer", "house-status"),
@@ -40,8 +49,22 @@ def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
             path = Path(tmp) / "atlas.pdf"
             with read_connection(engine) as conn:
                 layouts = export_atlas(
-                    conn, path, unit=unit, grids=grids, all_grids=all_grids, date=date, options=options
+                    conn,
+                    path,
+                    unit=unit,
+                    grids=grids,
+                    all_grids=all_grids,
+                    date=date,
+                    options=options,
+                    internal=internal,
+                    scope=found.scope,
                 )
+            what = unit or (",".join(grids) if grids else "all")
+            detail = {"format": "pdf", "layer": options.layer, "pages": len(layouts), "internal": internal}
+            with engine.begin() as conn:
+                record(conn, found.actor(client_ip()), "export", target=f"atlas:{what}", detail=detail)
+                if internal:
+                    record(conn, found.actor(client_ip()), "view_personal", target=f"atlas:{what}")
             body = path.read_bytes()
         name = _filename(unit or (grids[0] if grids else "all"), options.layer, date)
         response = flask.Response(body, mimetype="application/pdf")
@@ -53,10 +76,14 @@ def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
     server.add_url_rule(ATLAS_PATH, "print_atlas", atlas, methods=["GET"])
 
 
+def _flag(value: str | None) -> bool:
+    return (value or "").lower() in ("1", "true", "yes")
+
+
 def _selection(args: Mapping[str, str]) -> tuple[str | None, list[str] | None, bool]:
     unit = args.get("unit") or None
     grids = [g for g in (args.get("grids") or "").split(",") if g.strip()] or None
-    all_grids = args.get("all", "").lower() in ("1", "true", "yes")
+    all_grids = _flag(args.get("all"))
     if sum((unit is not None, grids is not None, all_grids)) != 1:
         raise InvalidParameter(
             "choose the grids with exactly one of unit=NAME|CODE, grids=CODE,CODE or all=1"

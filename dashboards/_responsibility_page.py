@@ -3,6 +3,7 @@
 Buildings filled by grid and outlined by building leader; buildings missing a required chain
 level filled in the gap colour, counted per grid; people carrying more buildings than
 ``MapSettings.building_limit`` listed by code and level. Reads come from ``geo.responsibility``.
+The print action downloads the atlas of the clicked building's grid (every grid before a click).
 """
 
 from __future__ import annotations
@@ -15,18 +16,21 @@ from dash.exceptions import PreventUpdate
 
 from dashboards import _context, _map
 from dashboards import _ids as ids
-from dashboards._i18n import language, t
+from dashboards._auth import current_scope
+from dashboards._contacts_card import contacts_action
+from dashboards._i18n import chain_level, language, t
 from dashboards._legend import legend_panel
+from dashboards._print_link import atlas_href, print_link
 from dashboards._shell import map_header
 from dashboards._status_page import card
 from dashboards._tiles_routes import tile_layers
 from geo import queries
 from geo.db import read_connection
 from geo.errors import BattlemapError
+from geo.print_queries import atlas_selection
 from geo.responsibility import Carrier, GridGaps, gaps_by_grid, overloaded_people
 from geo.status import building_card, status_dates
 from geo.tiles import data_bounds
-from geo.vocab import CHAIN_LEVELS, term
 from layers.style import GAP_SWATCH, Swatch, categorical
 
 MAP = "rs"
@@ -41,7 +45,7 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
     header = map_header("/responsibility", lang, layers)
     try:
         with read_connection(context.engine) as conn:
-            bounds = data_bounds(conn)
+            bounds = data_bounds(conn, scope=current_scope())
             version = queries.data_state(conn).version
     except BattlemapError as exc:
         alert = html.Div(
@@ -57,6 +61,7 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
     )
     side = html.Aside(
         [
+            print_link(ids.RS_PRINT, atlas_href({"all": "1"}, layer=LAYER), lang),
             html.Div(id=ids.RS_LEGEND),
             html.H3(t("gaps_by_grid", lang)),
             html.Div(id=ids.RS_GAPS),
@@ -130,17 +135,16 @@ def overloaded_table(people: list[Carrier], lang: str) -> html.Table | html.P:
     )
     rows = [
         html.Tr(
-            [html.Td(p.code), html.Td(", ".join(_level(v, lang) for v in p.levels)), html.Td(p.buildings)],
+            [
+                html.Td(p.code),
+                html.Td(", ".join(chain_level(v, lang) for v in p.levels)),
+                html.Td(p.buildings),
+            ],
             **{"data-person": p.code},
         )
         for p in people
     ]
     return html.Table([html.Thead(head), html.Tbody(rows)], className="bm-table-compact")
-
-
-def _level(code: str, lang: str) -> str:
-    found = term(CHAIN_LEVELS, code)
-    return found.zh if lang == "zh" else found.en
 
 
 def register_callbacks(app: dash.Dash) -> None:
@@ -157,8 +161,8 @@ def register_callbacks(app: dash.Dash) -> None:
         lang = state["lang"]
         with read_connection(context.engine) as conn:
             version = queries.data_state(conn).version
-            grids = gaps_by_grid(conn)
-            people = overloaded_people(conn, limit=context.settings.map.building_limit)
+            grids = gaps_by_grid(conn, scope=current_scope())
+            people = overloaded_people(conn, limit=context.settings.map.building_limit, scope=current_scope())
         return (
             _query_for(version),
             grid_legend(grids, lang),
@@ -168,14 +172,18 @@ def register_callbacks(app: dash.Dash) -> None:
 
     @app.callback(
         Output(ids.RS_CARD, "children"),
+        Output(ids.RS_PRINT, "href"),
         Input(_map.store_id(_map.CLICK, MAP), "data"),
         State(RS_STATE, "data"),
         prevent_initial_call=True,
     )
-    def show_card(clicked: dict | None, state: dict) -> list:
+    def show_card(clicked: dict | None, state: dict) -> tuple:
         if not clicked:
             raise PreventUpdate
         with read_connection(_context.current().engine) as conn:
             dates = status_dates(conn)
-            found = building_card(conn, int(clicked["id"]), date=dates[1] if dates else dt.date.today())
-        return card(found, state["lang"])
+            day = dates[1] if dates else dt.date.today()
+            found = building_card(conn, int(clicked["id"]), date=day, scope=current_scope())
+            selection = atlas_selection(conn, building_id=int(clicked["id"]))
+        actions = tuple(contacts_action(found.id, state["lang"]))
+        return card(found, state["lang"], actions=actions), atlas_href(selection, layer=LAYER)

@@ -7,6 +7,14 @@ were here" zones, computed and not stored: a WGS84 FeatureCollection, one featur
 ``GET /api/risk/areas?date=YYYY-MM-DD[&bbox=minx,miny,maxx,maxy]``: the zones of the risk areas
 active that day (declared and published), each with its SOP clock (``properties.sop``).
 
+``POST /api/risk/areas`` with ``lon``, ``lat`` (and optionally ``date``, ``crs``, ``level``, ``name``)
+as form fields or JSON: the simulation confirmed; the zones are computed again and stored in one
+transaction (201 with ``risk_area_id`` and the summary).
+
+Signed-in users only (``dashboards._auth``): an area-limited user simulates and declares only at
+points of their area and sees only risk areas meeting it; analyst and wall accounts may not
+declare. Every declaration is audited (``risk_declare``).
+
 Thin: parameters in, ``geo.risk`` / ``geo.risk_areas`` out. Errors are JSON with the status of
 ``geo.errors.STATUS_CODES``.
 """
@@ -21,10 +29,15 @@ from typing import Any
 import flask
 from sqlalchemy import Engine
 
+from dashboards._auth import client_ip, current_principal
+from geo.audit import record
+from geo.crs import parse_crs, to_wgs84_xy
 from geo.db import read_connection
-from geo.errors import BattlemapError, InvalidParameter, status_code_for
+from geo.errors import BattlemapError, Forbidden, InvalidParameter, status_code_for
 from geo.risk import declare_risk_area, default_date
 from geo.risk_areas import zones_geojson
+from geo.risk_whatif import declare_case
+from geo.scope import covers_point
 from geo.settings import Settings
 
 SIMULATE_PATH = "/api/risk/simulate"
@@ -42,7 +55,10 @@ def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
         if crs not in _CRS:
             raise InvalidParameter(f"`crs` was {crs!r} but is expected to be one of {', '.join(_CRS)}")
         day = _date(args.get("date"))
+        found = current_principal()
         with read_connection(engine) as conn:
+            if not covers_point(conn, found.scope, *_wgs84(lon, lat, crs)):
+                raise Forbidden("that place lies outside your area")
             area = declare_risk_area(conn, [(lon, lat)], crs=crs, date=day)
         collection = area.to_geojson()
         collection["summary"] = area.summary()
@@ -53,10 +69,36 @@ def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
         day = _date(args.get("date"))
         bbox = _bbox(args.get("bbox"))
         with read_connection(engine) as conn:
-            return _json(zones_geojson(conn, on=day, bbox=bbox))
+            return _json(zones_geojson(conn, on=day, bbox=bbox, scope=current_principal().scope))
+
+    def declare() -> Any:
+        args = flask.request.get_json(silent=True) or flask.request.form
+        lon, lat = _number(args, "lon"), _number(args, "lat")
+        crs = str(args.get("crs", "wgs84")).lower()
+        if crs not in _CRS:
+            raise InvalidParameter(f"`crs` was {crs!r} but is expected to be one of {', '.join(_CRS)}")
+        day = _date(args.get("date"))
+        found = current_principal()
+        with engine.begin() as conn:
+            found.require_write_at(conn, *_wgs84(lon, lat, crs))
+            level, name = args.get("level", "medium"), args.get("name")
+            area_id, area = declare_case(conn, [(lon, lat)], crs=crs, date=day, level=level, name=name)
+            detail = {"lon": lon, "lat": lat, "crs": crs, "date": day.isoformat(), "level": level}
+            record(
+                conn, found.actor(client_ip()), "risk_declare", target=f"risk_area:{area_id}", detail=detail
+            )
+        response = _json({"risk_area_id": area_id, **area.summary()})
+        response.status_code = 201
+        return response
 
     server.add_url_rule(SIMULATE_PATH, "risk_simulate", _errors(simulate), methods=["GET"])
     server.add_url_rule(AREAS_PATH, "risk_areas", _errors(areas), methods=["GET"])
+    server.add_url_rule(AREAS_PATH, "risk_declare", _errors(declare), methods=["POST"])
+
+
+def _wgs84(lon: float, lat: float, crs: str) -> tuple[float, float]:
+    x, y = to_wgs84_xy([lon], [lat], parse_crs(crs))
+    return float(x[0]), float(y[0])
 
 
 def _errors(view: Callable[[], Any]) -> Callable[[], Any]:

@@ -6,12 +6,14 @@ import dash
 from dash import dcc, html
 
 from dashboards import _ids as ids
+from dashboards._auth_ui import user_badge
 from dashboards._i18n import LANGUAGE_NAMES, LANGUAGES, TITLE, t
 from layers.tiles.registry import TileLayers
 
 MAP_PAGES: tuple[tuple[str, str], ...] = (
     ("/house-status", "house-status"),
     ("/responsibility", "responsibility"),
+    ("/flows", "flows"),
 )
 
 
@@ -37,6 +39,7 @@ def map_header(path: str, lang: str, layers: TileLayers) -> html.Header:
             html.Div(TITLE, className="bm-brand"),
             html.Nav(_joined(links, " · "), className="bm-nav"),
             html.Nav(_joined(switch, " | "), className="bm-language"),
+            user_badge(lang),
         ],
         id=ids.MAP_HEADER,
         className="bm-map-header",

@@ -2,7 +2,9 @@
 
 Buildings coloured by their most severe household status on the chosen date, vulnerable
 households marked, a date slider with a play button, filters, address search, a KPI strip,
-a legend with counts and a building card. What is read comes from ``geo.status``.
+a legend with counts and a building card. What is read comes from ``geo.status``. The risk overlay
+(stored zones, the SOP panel and "simulate a case here") is ``dashboards._risk_panel``; the print
+action downloads the atlas of the current grid or unit (``dashboards._print_link``).
 """
 
 from __future__ import annotations
@@ -11,22 +13,35 @@ import datetime as dt
 import time
 
 import dash
-from dash import ClientsideFunction, Input, Output, State, dcc, html
+from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
-from dashboards import _context, _map
+from dashboards import _context, _map, _risk_panel
 from dashboards import _ids as ids
-from dashboards._i18n import language, level, t
+from dashboards._auth import current_scope
+from dashboards._contacts_card import contacts_action
+from dashboards._i18n import chain_level, language, level, t
 from dashboards._legend import legend_panel
+from dashboards._play import register_play, slider_marks
+from dashboards._print_link import atlas_href, print_link
 from dashboards._shell import map_header
 from dashboards._tiles_routes import tile_layers
 from geo import queries
 from geo.db import read_connection
 from geo.errors import BattlemapError
-from geo.status import FILTER_COLUMNS, BuildingCard, Kpis, building_card, filter_options, find_buildings, kpis
+from geo.print_queries import atlas_selection
+from geo.status import (
+    FILTER_COLUMNS,
+    BuildingCard,
+    Kpis,
+    building_card,
+    filter_options,
+    filtered_bounds,
+    find_buildings,
+    kpis,
+)
 from geo.status import status_dates as read_status_dates
 from geo.tiles import data_bounds
-from geo.vocab import CHAIN_LEVELS, term
 from layers.style import STATUS_SWATCHES, VULNERABLE_MARKER, status_swatch
 
 MAP = "hs"
@@ -43,8 +58,8 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
     try:
         with read_connection(context.engine) as conn:
             dates = read_status_dates(conn)
-            bounds = data_bounds(conn)
-            options = filter_options(conn)
+            bounds = data_bounds(conn, scope=current_scope())
+            options = filter_options(conn, scope=current_scope())
             version = queries.data_state(conn).version
     except BattlemapError as exc:
         alert = html.Div(
@@ -59,13 +74,10 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
         basemap=layers.get("basemap"),
         bounds=bounds,
         map_settings=context.settings.map,
+        geojson=_risk_panel.geojson_layers(),
     )
     query = _query_for(last, version)
-    marks = {
-        i: (first + dt.timedelta(days=i)).strftime("%m-%d")
-        for i in range(0, days + 1, max(1, days // 6 or 1))
-    }
-    marks[days] = last.strftime("%m-%d")
+    marks = slider_marks(days, lambda i: (first + dt.timedelta(days=i)).strftime("%m-%d"))
     controls = html.Div(
         [
             html.Div(
@@ -73,6 +85,7 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
                     html.Label(t("date", lang)),
                     html.Strong(last.isoformat(), id=ids.HS_DATE_LABEL, className="bm-date-label"),
                     html.Button(t("play", lang), id=ids.HS_PLAY, n_clicks=0, className="bm-button"),
+                    print_link(ids.HS_PRINT, atlas_href({"all": "1"}, layer=LAYER, date=last), lang),
                 ],
                 className="bm-date-row",
             ),
@@ -99,6 +112,7 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
         [
             controls,
             html.Div(id=ids.HS_LEGEND),
+            _risk_panel.panel(),
             html.Div(html.P(t("card_hint", lang), className="bm-note"), id=ids.HS_CARD, className="bm-card"),
         ],
         className="bm-side",
@@ -169,8 +183,9 @@ def _kpi(label: str, value: int, code: str, *, colour: str | None = None) -> htm
     )
 
 
-def card(found: BuildingCard, lang: str) -> list:
-    """The building card: where it is, households by status, the chain by level and role only."""
+def card(found: BuildingCard, lang: str, *, actions: tuple = ()) -> list:
+    """The building card: where it is, households by status, the chain by level and role only; then
+    the page's ``actions`` (the house-status map's "simulate a case here")."""
 
     def row(key: str, value: object) -> html.Tr:
         return html.Tr([html.Th(t(key, lang)), html.Td(value if value else "–")])
@@ -189,14 +204,14 @@ def card(found: BuildingCard, lang: str) -> list:
     ]
     chain = [
         html.Li(
-            f"{_level(link.level, lang)} · {t('scope_' + link.scope_type, lang)}"
+            f"{chain_level(link.level, lang)} · {t('scope_' + link.scope_type, lang)}"
             + (f" · {link.role}" if link.role and link.role != link.level else ""),
             **{"data-level": link.level},
         )
         for link in found.chain
     ]
     missing = [
-        html.Li(f"{t('card_missing', lang)}: {_level(code, lang)}", className="bm-gap")
+        html.Li(f"{t('card_missing', lang)}: {chain_level(code, lang)}", className="bm-gap")
         for code in found.missing_levels
     ]
     return [
@@ -215,12 +230,13 @@ def card(found: BuildingCard, lang: str) -> list:
         html.Ul(statuses, className="bm-card-statuses"),
         html.H4(t("card_chain", lang)),
         html.Ul(chain + missing, className="bm-card-chain"),
+        *actions,
     ]
 
 
-def _level(code: str, lang: str) -> str:
-    found = term(CHAIN_LEVELS, code)
-    return found.zh if lang == "zh" else found.en
+def _chosen(values: tuple | list) -> dict[str, int]:
+    """The filter dropdowns' values by filter name, the cleared ones left out."""
+    return {name: int(v) for name, v in zip(FILTER_COLUMNS, values, strict=True) if v is not None}
 
 
 def register_callbacks(app: dash.Dash) -> None:
@@ -232,6 +248,7 @@ def register_callbacks(app: dash.Dash) -> None:
         Output(ids.HS_KPIS, "children"),
         Output(ids.HS_LEGEND, "children"),
         Output(ids.HS_DATE_LABEL, "children"),
+        Output(ids.HS_PRINT, "href"),
         Input(ids.HS_DATE, "value"),
         Input(ids.HS_REFRESH, "n_intervals"),
         *filters,
@@ -240,14 +257,17 @@ def register_callbacks(app: dash.Dash) -> None:
     def update(index: int | None, _tick: int | None, *args: object) -> tuple:
         *values, state = args
         lang, date = state["lang"], _date(state, index)
-        chosen = {name: int(v) for name, v in zip(FILTER_COLUMNS, values, strict=True) if v is not None}
+        chosen = _chosen(values)
         context = _context.current()
         with read_connection(context.engine) as conn:
             version = queries.data_state(conn).version
-            figures = kpis(conn, date=date, filters=chosen)
+            figures = kpis(conn, date=date, filters=chosen, scope=current_scope())
+            unit = chosen.get("subdistrict", chosen.get("district"))
+            selection = atlas_selection(conn, grid_id=chosen.get("grid"), unit_id=unit)
         vulnerable = (VULNERABLE_MARKER, None, "outline")
         legend = legend_panel(STATUS_SWATCHES, figures.buildings, lang, markers=(vulnerable,))
-        return _query_for(date, version), chosen, kpi_strip(figures, lang), legend, date.isoformat()
+        href = atlas_href(selection, layer=LAYER, date=date)
+        return _query_for(date, version), chosen, kpi_strip(figures, lang), legend, date.isoformat(), href
 
     @app.callback(
         Output(ids.HS_CARD, "children"),
@@ -260,8 +280,10 @@ def register_callbacks(app: dash.Dash) -> None:
         if not clicked:
             raise PreventUpdate
         with read_connection(_context.current().engine) as conn:
-            found = building_card(conn, int(clicked["id"]), date=_date(state, index))
-        return card(found, state["lang"])
+            found = building_card(conn, int(clicked["id"]), date=_date(state, index), scope=current_scope())
+        lang = state["lang"]
+        actions = (*contacts_action(found.id, lang), _risk_panel.simulate_button(found.id, lang))
+        return card(found, lang, actions=actions)
 
     @app.callback(
         Output(_map.store_id(_map.FLY, MAP), "data"),
@@ -277,7 +299,7 @@ def register_callbacks(app: dash.Dash) -> None:
         if not value or not value.strip():
             raise PreventUpdate
         with read_connection(_context.current().engine) as conn:
-            found = find_buildings(conn, value)
+            found = find_buildings(conn, value, scope=current_scope())
         if not found:
             return dash.no_update, dash.no_update, t("search_none", state["lang"], q=value.strip())
         first = found[0]
@@ -286,19 +308,24 @@ def register_callbacks(app: dash.Dash) -> None:
         fly = {"bounds": [[west, south], [east, north]], "at": now}
         return fly, {"id": first.id, "at": now}, t("search_found", state["lang"], n=len(found))
 
-    app.clientside_callback(
-        ClientsideFunction(namespace="battlemap", function_name="togglePlay"),
-        Output(ids.HS_PLAY_TICK, "disabled"),
-        Output(ids.HS_PLAY, "children"),
-        Input(ids.HS_PLAY, "n_clicks"),
-        State(HS_STATE, "data"),
+    @app.callback(
+        Output(_map.store_id(_map.FLY, MAP), "data", allow_duplicate=True),
+        *filters,
         prevent_initial_call=True,
     )
-    app.clientside_callback(
-        ClientsideFunction(namespace="battlemap", function_name="step"),
-        Output(ids.HS_DATE, "value"),
-        Input(ids.HS_PLAY_TICK, "n_intervals"),
-        State(ids.HS_DATE, "value"),
-        State(HS_STATE, "data"),
-        prevent_initial_call=True,
-    )
+    def fly_to_filter(*values: object) -> dict:
+        """Choosing a grid, compound or unit also brings it into view."""
+        chosen = _chosen(values)
+        if not chosen:
+            raise PreventUpdate
+        context = _context.current()
+        with read_connection(context.engine) as conn:
+            bounds = filtered_bounds(conn, chosen, scope=current_scope())
+        if bounds is None:
+            raise PreventUpdate
+        west, south, east, north = _map.display_bounds(bounds, context.settings.map)
+        return {"bounds": [[west, south], [east, north]], "at": time.time()}
+
+    _risk_panel.register_callbacks(app, map_name=MAP, state_id=HS_STATE, day=_date)
+
+    register_play(app, button=ids.HS_PLAY, tick=ids.HS_PLAY_TICK, slider=ids.HS_DATE, state=HS_STATE)

@@ -1,7 +1,9 @@
 """HTTP routes of the vector tiles: ``/tiles/<layer>/<z>/<x>/<y>.pbf``, ``/tiles/<layer>.json`` and
 ``/tiles/version`` (what an open map polls to know the data changed).
 
-Tiles are cached in process per data version (``data_versions``), so a load shows on the next
+Every tile keeps to the signed-in user's area (``geo.scope``): the scope is part of the cache key
+and of the ETag, so one user's tile is never served to another whose area differs. Tiles are
+cached in process per data version (``data_versions``), so a load shows on the next
 request; responses carry an ETag derived from the same key and ``Cache-Control: no-cache``, so
 browsers keep tiles but revalidate them (a 304 costs one tiny query).
 """
@@ -13,8 +15,10 @@ import hashlib
 import flask
 from sqlalchemy import Engine
 
+from dashboards._auth import current_scope
 from geo import queries
 from geo.db import read_connection
+from geo.errors import NotFound
 from geo.settings import Settings
 from geo.tiles import MAX_ZOOM, TileAddress, TileCache, data_bounds
 from layers.tiles.registry import TileLayers, default_layers
@@ -41,16 +45,17 @@ def register_tile_routes(
         spec = layers.get(layer)
         addr = TileAddress(z, x, y)
         query = flask.request.args.to_dict()
+        scope = current_scope()
         with read_connection(engine) as conn:
             version = queries.data_state(conn).version
             options = spec.options(conn, query)
-            key = (layer, z, x, y, tuple(sorted(options.items())), version)
+            key = (layer, z, x, y, tuple(sorted(options.items())), version, scope.key)
             etag = hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest()
             if etag in flask.request.if_none_match:
                 return _headers(flask.Response(status=304), etag)
             body = cache.get(key)
             if body is None:
-                body = spec.tile(conn, addr, options)
+                body = spec.tile(conn, addr, options, scope=scope)
                 cache.put(key, body)
         return _headers(flask.Response(body, mimetype=MVT_MIME), etag)
 
@@ -59,7 +64,7 @@ def register_tile_routes(
         query = flask.request.args.to_dict()
         with read_connection(engine) as conn:
             options = spec.options(conn, query)
-            bounds = data_bounds(conn) or (-180.0, -85.0511, 180.0, 85.0511)
+            bounds = data_bounds(conn, scope=current_scope()) or (-180.0, -85.0511, 180.0, 85.0511)
             version = queries.data_state(conn).version
         params = {k: str(v) for k, v in options.items()} | {"v": str(version)}
         search = "&".join(f"{k}={v}" for k, v in sorted(params.items()))
@@ -89,8 +94,18 @@ def register_tile_routes(
 
     server.add_url_rule("/tiles/version", "tiles_version", version, methods=["GET"])
     server.add_url_rule("/tiles/<layer>.json", "tilejson", tilejson, methods=["GET"])
-    server.add_url_rule("/tiles/<layer>/<int:z>/<int:x>/<int:y>.pbf", "tile", tile, methods=["GET"])
+    # Signed, so that -1 reaches TileAddress and gets its clear 400 rather than falling through.
+    address = "<int(signed=True):z>/<int(signed=True):x>/<int(signed=True):y>"
+    server.add_url_rule(f"/tiles/<layer>/{address}.pbf", "tile", tile, methods=["GET"])
+    server.add_url_rule("/tiles/<path:rest>", "tile_not_found", _not_a_tile, methods=["GET"])
     return layers
+
+
+def _not_a_tile(rest: str) -> None:
+    """Anything else under /tiles/ is a malformed address, not a page of the app."""
+    raise NotFound(
+        "not a tile address: expected /tiles/<layer>/<z>/<x>/<y>.pbf (integers) or /tiles/<layer>.json"
+    )
 
 
 def _headers(response: flask.Response, etag: str) -> flask.Response:

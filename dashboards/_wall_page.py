@@ -11,6 +11,7 @@ from dash import ClientsideFunction, Input, Output, State, dcc, html
 
 from dashboards import _context, _map
 from dashboards import _ids as ids
+from dashboards._auth import current_scope
 from dashboards._i18n import TITLE, language, t
 from dashboards._legend import legend_panel
 from dashboards._responsibility_page import grid_legend
@@ -102,23 +103,24 @@ def register_callbacks(app: dash.Dash) -> None:
         layer = layers.get(layer_name)
         now = dt.datetime.now(dt.UTC)
         try:
+            scope = current_scope()
             with read_connection(context.engine) as conn:
                 data = queries.data_state(conn)
-                bounds = area_bounds(conn, area) if area else data_bounds(conn)
+                bounds = area_bounds(conn, area) if area else data_bounds(conn, scope=scope)
                 dates = status_dates(conn)
                 date = dates[1] if dates else now.astimezone(SHANGHAI).date()
                 since = now - dt.timedelta(minutes=settings.wall_changed_minutes)
-                changed = changed_buildings(conn, since=since)
+                changed = changed_buildings(conn, since=since, scope=scope)
                 if layer_name == "house-status":
-                    figures = kpis(conn, date=date)
+                    figures = kpis(conn, date=date, scope=scope)
                     strip = kpi_strip(figures, lang)
                     markers = ((VULNERABLE_MARKER, None, "outline"),)
                     legend = legend_panel(
                         STATUS_SWATCHES, figures.buildings, lang, markers=markers, dark=True
                     )
                 else:
-                    grids = gaps_by_grid(conn)
-                    over = overloaded_people(conn, limit=settings.building_limit)
+                    grids = gaps_by_grid(conn, scope=scope)
+                    over = overloaded_people(conn, limit=settings.building_limit, scope=scope)
                     strip = [
                         _kpi(t("kpi_buildings", lang), sum(g.buildings for g in grids)),
                         _kpi(t("kpi_gap_buildings", lang), sum(g.gap_buildings for g in grids)),

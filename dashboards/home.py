@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import dash
@@ -10,6 +11,8 @@ from dash import dcc, html
 
 from dashboards import _context
 from dashboards import _ids as ids
+from dashboards._auth import current_scope
+from dashboards._auth_ui import user_badge
 from dashboards._i18n import LANGUAGE_NAMES, LANGUAGES, TITLE, language, level, t
 from geo.errors import BattlemapError
 from geo.queries import COUNTED_KINDS
@@ -26,7 +29,7 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
     context = _context.current()
     lang = language(lang, context.settings.app.language)
     try:
-        summary = context.loaded_summary()
+        summary = _in_scope(context.loaded_summary())
     except BattlemapError as exc:
         alert = [html.Strong(t("unavailable", lang)), html.P(str(exc))]
         body: list = [html.Div(alert, id=ids.HOME_ALERT, className="bm-alert", role="alert")]
@@ -38,6 +41,16 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
         lang=lang,
         className="bm-page",
     )
+
+
+def _in_scope(summary: _context.LoadedSummary) -> _context.LoadedSummary:
+    """The counts of the signed-in user's sub-districts only; whole-table totals only for users
+    who see everything (they count rows of every area)."""
+    scope = current_scope()
+    if not scope.restricted:
+        return summary
+    counts = summary.counts[summary.counts["subdistrict_id"].isin(scope.unit_ids)].reset_index(drop=True)
+    return dataclasses.replace(summary, counts=counts, totals=summary.totals.iloc[0:0])
 
 
 def _header(lang: str) -> html.Header:
@@ -55,6 +68,7 @@ def _header(lang: str) -> html.Header:
                 id=ids.HOME_LANGUAGE,
                 className="bm-language",
             ),
+            user_badge(lang),
         ],
         className="bm-header",
     )

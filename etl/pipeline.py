@@ -98,6 +98,7 @@ def load(
             f"wins: {shown}{' …' if len(duplicates) > 5 else ''}"
         )
     job.resolve(conn, stage, report, options)
+    _raise_if_all_rejected(report, table, options)
     _raise_if_strict(report, table, options)
     staged = staging.stage_count(conn, stage)
     # Buildings get their grid and units here, so that the upsert writes each row once.
@@ -423,11 +424,16 @@ def _raise_if_unloadable(
             field=lon,
             fix=fix,
         )
-    if report.rejected >= report.rows_read:
+    _raise_if_all_rejected(report, table, options)
+
+
+def _raise_if_all_rejected(report: LoadReport, table: SourceTable, options: LoadOptions) -> None:
+    """A file none of whose rows survive (reading, or resolving references) is an error, not a no-op."""
+    if report.rows_read and report.rejected >= report.rows_read:
         first = min(report.rejects, key=lambda r: (r.row, r.field))
         _write_rejects(report, table, options)
         raise InputError(
-            path,
+            table.path,
             f"none of the {report.rows_read} rows can be loaded; first problem: {first.reason}",
             row=first.row,
             field=first.field,

@@ -33,6 +33,31 @@ def make_engine(settings: DatabaseSettings, **kwargs: object) -> Engine:
     return create_engine(settings.sqlalchemy_url, **options)
 
 
+# The first ST_Transform in a backend loads PostGIS's projection data (PROJ: tens of ms); both
+# directions the tiles use (tile envelopes to WGS84, footprints to Web Mercator).
+_PROJ_WARM_UP = text("SELECT ST_Transform(ST_Transform(ST_TileEnvelope(0, 0, 0), 4326), 3857)")
+
+
+def warm_pool(engine: Engine, connections: int) -> int:
+    """Open up to ``connections`` pooled connections at once and load PROJ in each; returns how many.
+
+    A map view asks for some twenty tiles at once. On a fresh server every worker thread would
+    otherwise pay connection setup and PROJ's start-up inside the first viewer's tile requests;
+    ``battlemap serve`` pays it before it listens. Connections beyond the pool's size are not kept.
+    """
+    held: list[Connection] = []
+    try:
+        for _ in range(connections):
+            conn = engine.connect()
+            held.append(conn)
+            conn.execute(_PROJ_WARM_UP)
+            conn.rollback()
+    finally:
+        for conn in held:
+            conn.close()
+    return len(held)
+
+
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Connection]:
     """One unit of work: commits on success, rolls back on any error."""

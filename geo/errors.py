@@ -98,6 +98,28 @@ class RejectLimitExceeded(InputError):
     """``--strict`` was asked and some rows were rejected: nothing is written."""
 
 
+class Unauthorized(BattlemapError):
+    """No valid sign-in (session or bearer token) came with a request that needs one."""
+
+    exit_code = 5
+
+
+class Forbidden(BattlemapError):
+    """The signed-in user's role or area does not allow what was asked."""
+
+    exit_code = 5
+
+
+class TooManyAttempts(BattlemapError):
+    """Sign-in is slowed down after repeated failures; ``retry_after`` seconds until the next try."""
+
+    exit_code = 5
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
 def _short(value: object, limit: int = 80) -> str:
     text = str(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -110,6 +132,9 @@ STATUS_CODES: dict[type[BattlemapError], int] = {
     UnknownCRSError: 400,
     InvalidParameter: 400,
     NotFound: 404,
+    Unauthorized: 401,
+    Forbidden: 403,
+    TooManyAttempts: 429,
     InputError: 400,
     BattlemapError: 500,
 }

@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -394,6 +395,15 @@ class Transfer(SourcedMixin, Base):
         ),
         CheckConstraint("from_place_id <> to_place_id", name="distinct_places"),
         Index("ix_transfers_chain", "chain_id", "leg_no"),
+        # When a leg is active (geo.flows.ACTIVE_SQL): the flow map reads legs by time window.
+        Index(
+            "ix_transfers_active",
+            text(
+                "tstzrange(coalesce(departed_at, planned_at), greatest(coalesce(departed_at, planned_at), "
+                "coalesce(arrived_at, 'infinity'::timestamptz)), '[]')"
+            ),
+            postgresql_using="gist",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -426,10 +436,71 @@ class GateEvent(SourcedMixin, Base):
     count: Mapped[int] = mapped_column(Integer)
 
 
+# --- who may see what (migration 0004) --------------------------------------------------------------
+
+USER_ROLES: tuple[str, ...] = ("commander", "operator", "analyst", "wall")
+USER_SCOPE_TYPES: tuple[str, ...] = ("unit", "grid")
+
+
+class User(Base):
+    """A person or display that signs in; the password is kept only as an argon2 hash."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_in("role", USER_ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    disabled: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class UserScope(Base):
+    """An admin unit (with everything below it) or a grid a user may see; none = everything."""
+
+    __tablename__ = "user_scopes"
+    __table_args__ = (CheckConstraint(_in("scope_type", USER_SCOPE_TYPES), name="scope_type"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    scope_type: Mapped[str] = mapped_column(String(10), primary_key=True)
+    scope_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class ApiToken(Base):
+    """A bearer token of a machine client; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEntry(Base):
+    """One audited action; a trigger makes the table append-only (UPDATE and DELETE fail)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_action_target_at", "action", "target", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
+    user_name: Mapped[str | None] = mapped_column(String(100))
+    role: Mapped[str | None] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str | None] = mapped_column(String(300))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict | None] = mapped_column(JSONB)
+
+
 __all__ = [
     "SRID",
     "Address",
     "AdminUnit",
+    "ApiToken",
+    "AuditEntry",
     "Base",
     "BasemapFeature",
     "Building",
@@ -450,4 +521,6 @@ __all__ = [
     "RiskAreaZone",
     "Transfer",
     "UniqueConstraint",
+    "User",
+    "UserScope",
 ]

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, text
 from geo.crs import WGS84
 from geo.errors import InvalidParameter, NotFound
 from geo.queries import _frame
+from geo.scope import UNRESTRICTED, Scope
 from geo.vocab import CHAIN_LEVEL_CODES, SIMULATED_SOURCE, STATUS_CODES
 
 # How far around the chosen grids the sheets may look (neighbouring grids, roads), in degrees.
@@ -50,6 +51,9 @@ class AtlasData:
         each grid, one row per person; ``name``/``phone`` masked unless ``internal``.
     basemap
         ``layer, kind, name``: roads, water and land use in the area.
+    risk_zones, risk_outlines
+        only for the ``risk`` layer (``geo.risk_areas.zoned_buildings`` / ``zone_outlines``): the zone
+        of each zoned building and the zones' footprints, of the declared areas active on ``date``.
     """
 
     grids: gpd.GeoDataFrame
@@ -65,6 +69,8 @@ class AtlasData:
     title: str
     internal: bool
     sources: dict[str, set[str]] = field(default_factory=dict)
+    risk_zones: pd.DataFrame | None = None
+    risk_outlines: gpd.GeoDataFrame | None = None
 
     @property
     def osm(self) -> bool:
@@ -102,7 +108,12 @@ def latest_status_date(conn: Connection) -> dt.date:
 
 
 def select_grids(
-    conn: Connection, *, unit: str | None = None, grids: list[str] | None = None, all_grids: bool = False
+    conn: Connection,
+    *,
+    unit: str | None = None,
+    grids: list[str] | None = None,
+    all_grids: bool = False,
+    scope: Scope = UNRESTRICTED,
 ) -> tuple[list[int], str]:
     """The ids of the grids to print (ordered by code) and a title for them.
 
@@ -115,6 +126,8 @@ def select_grids(
         grid codes (or names).
     all_grids
         every loaded grid.
+    scope
+        only grids of this area (``geo.scope``): a grid outside it is as unknown as a missing one.
 
     Raises
     ------
@@ -126,7 +139,9 @@ def select_grids(
     if sum((unit is not None, grids is not None, all_grids)) != 1:
         raise InvalidParameter("choose the grids with exactly one of unit, grids or all")
     if all_grids:
-        rows = conn.execute(text("SELECT id FROM grids ORDER BY code")).all()
+        rows = conn.execute(
+            text(f"SELECT g.id FROM grids g WHERE {scope.grids('g')} ORDER BY g.code"), scope.params
+        ).all()
         if not rows:
             raise NotFound("no grids are loaded; load grids first (battlemap load grids FILE)")
         return [r.id for r in rows], "全部网格"
@@ -135,8 +150,11 @@ def select_grids(
         if not wanted:
             raise InvalidParameter("grids was empty: give grid codes such as 310115-033-G001")
         rows = conn.execute(
-            text("SELECT id, code, name FROM grids WHERE code = ANY(:g) OR name = ANY(:g) ORDER BY code"),
-            {"g": wanted},
+            text(
+                "SELECT g.id, g.code, g.name FROM grids g WHERE (g.code = ANY(:g) OR g.name = ANY(:g)) "
+                f"AND {scope.grids('g')} ORDER BY g.code"
+            ),
+            {"g": wanted} | scope.params,
         ).all()
         known = {r.code for r in rows} | {r.name for r in rows}
         missing = [g for g in wanted if g not in known]
@@ -153,21 +171,58 @@ def select_grids(
         codes = ", ".join(u.code for u in units)
         raise InvalidParameter(f"unit {unit!r} names {len(units)} units ({codes}); give one code instead")
     rows = conn.execute(
-        text("""
+        text(f"""
         WITH RECURSIVE tree AS (
             SELECT id FROM admin_units WHERE id = :u
             UNION SELECT a.id FROM admin_units a JOIN tree t ON a.parent_id = t.id)
-        SELECT g.id FROM grids g WHERE g.unit_id IN (SELECT id FROM tree) ORDER BY g.code
+        SELECT g.id FROM grids g WHERE g.unit_id IN (SELECT id FROM tree) AND {scope.grids("g")}
+        ORDER BY g.code
     """),
-        {"u": units[0].id},
+        {"u": units[0].id} | scope.params,
     ).all()
     if not rows:
-        raise NotFound(f"unit {unit!r} ({units[0].code}) has no grids; load its grids first")
+        where = " in your area" if scope.restricted else ""
+        raise NotFound(f"unit {unit!r} ({units[0].code}) has no grids{where}; load its grids first")
     return [r.id for r in rows], units[0].name
 
 
+def atlas_selection(
+    conn: Connection,
+    *,
+    grid_id: int | None = None,
+    unit_id: int | None = None,
+    building_id: int | None = None,
+) -> dict[str, str]:
+    """The grids a map's print action covers, as ``select_grids`` arguments (``/print/atlas.pdf`` query).
+
+    The chosen grid, else the grid of the chosen building, else the chosen admin unit (by its code,
+    which is unique where names may not be), else every grid. Ids that no longer exist fall through.
+    """
+    if building_id is not None and grid_id is None:
+        grid_id = conn.execute(
+            text("SELECT grid_id FROM buildings WHERE id = :b"), {"b": building_id}
+        ).scalar_one_or_none()
+    if grid_id is not None:
+        code = conn.execute(text("SELECT code FROM grids WHERE id = :g"), {"g": grid_id}).scalar_one_or_none()
+        if code:
+            return {"grids": code}
+    if unit_id is not None:
+        code = conn.execute(
+            text("SELECT code FROM admin_units WHERE id = :u"), {"u": unit_id}
+        ).scalar_one_or_none()
+        if code:
+            return {"unit": code}
+    return {"all": "1"}
+
+
 def read_atlas(
-    conn: Connection, grid_ids: list[int], *, title: str, date: dt.date | None = None, internal: bool = False
+    conn: Connection,
+    grid_ids: list[int],
+    *,
+    title: str,
+    date: dt.date | None = None,
+    internal: bool = False,
+    scope: Scope = UNRESTRICTED,
 ) -> AtlasData:
     """Everything the sheets of ``grid_ids`` draw, in ten set-based queries (none per grid or building).
 
@@ -177,6 +232,8 @@ def read_atlas(
         the day house statuses are read for (default: :func:`latest_status_date`).
     internal
         read names and phones unmasked (internal printing); masked otherwise.
+    scope
+        the neighbouring grids and buildings drawn around each sheet are only those of this area.
     """
     if not grid_ids:
         raise InvalidParameter("no grids to print")
@@ -199,16 +256,17 @@ def read_atlas(
     envelope = "ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)"
     context = _geo(
         conn,
-        f"SELECT id, code, name, ST_AsBinary(geom) AS geometry FROM grids WHERE geom && {envelope}",
-        area,
+        f"SELECT g.id, g.code, g.name, ST_AsBinary(g.geom) AS geometry FROM grids g "
+        f"WHERE g.geom && {envelope} AND {scope.grids('g')}",
+        area | scope.params,
     )
     buildings = _geo(
         conn,
         f"""SELECT id, grid_id, COALESCE(name, address) AS name, ST_X(label_point) AS label_x,
                    ST_Y(label_point) AS label_y, source,
                    ST_AsBinary(geom) AS geometry
-            FROM buildings WHERE geom && {envelope} ORDER BY id""",
-        area,
+            FROM buildings b WHERE geom && {envelope} AND {scope.buildings("b")} ORDER BY id""",
+        area | scope.params,
     )
     dated = ids | {"date": date, "severity": list(STATUS_CODES)}
     building_status = _frame(

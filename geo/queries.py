@@ -9,6 +9,7 @@ from ``person_contacts``. Geometries come back in WGS84 (EPSG:4326), as stored.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -20,6 +21,7 @@ from sqlalchemy import Connection, CursorResult, text
 
 from geo.crs import WGS84
 from geo.errors import InvalidParameter, NotFound
+from geo.scope import UNRESTRICTED, Scope
 from geo.vocab import SIMULATED_SOURCE, STATUS_CODES
 
 Bbox = tuple[float, float, float, float]
@@ -49,6 +51,8 @@ class _KindSQL:
     date_filter: str | None = None
     # Extra (name, expression) pairs read only when a date is given.
     dated_columns: tuple[tuple[str, str], ...] = ()
+    # The rows a scope may see (``geo.scope``); None = rows of no area (the OSM basemap).
+    in_scope: Callable[[Scope], str] | None = lambda scope: "false"
 
 
 def _household_status(h: str) -> str:
@@ -75,14 +79,23 @@ _KINDS: dict[str, _KindSQL] = {
         _columns("u", "code name name_en level", parent="p.code"),
         "admin_units u LEFT JOIN admin_units p ON p.id = u.parent_id",
         "u.geom",
+        in_scope=lambda scope: scope.units("u"),
     ),
     "grids": _KindSQL(
         _columns("g", "code name", unit="u.code"),
         "grids g LEFT JOIN admin_units u ON u.id = g.unit_id",
         "g.geom",
+        in_scope=lambda scope: scope.grids("g"),
     ),
-    "compounds": _KindSQL(_columns("c", "name address"), "compounds c", "c.geom"),
-    "buildings": _KindSQL(_columns("b", "name address height_m floors kind"), "buildings b", "b.geom"),
+    "compounds": _KindSQL(
+        _columns("c", "name address"), "compounds c", "c.geom", in_scope=lambda scope: scope.compounds("c")
+    ),
+    "buildings": _KindSQL(
+        _columns("b", "name address height_m floors kind"),
+        "buildings b",
+        "b.geom",
+        in_scope=lambda scope: scope.buildings("b"),
+    ),
     # Households have no geometry of their own: they are placed at their building's label point.
     # They are dated (date_filter true: every row) because a date adds their status on it.
     "households": _KindSQL(
@@ -91,12 +104,14 @@ _KINDS: dict[str, _KindSQL] = {
         "b.label_point",
         date_filter="true",
         dated_columns=(("status", _household_status("h")),),
+        in_scope=lambda scope: scope.buildings("b"),
     ),
     "cases": _KindSQL(
         _columns("c", "reported_on kind address district"),
         "cases c",
         "c.geom",
         date_filter="c.reported_on = :date",
+        in_scope=lambda scope: f"(c.building_id IN {scope.building_ids()} OR {scope.covers('c.geom')})",
     ),
     # Who answers for what, by role and opaque person code; placed at a point of the scope.
     "responsibility": _KindSQL(
@@ -113,8 +128,14 @@ _KINDS: dict[str, _KindSQL] = {
         "LEFT JOIN admin_units ru ON r.scope_type = 'unit' AND ru.id = r.scope_id",
         "COALESCE(rb.label_point, ST_PointOnSurface(rc.geom), ST_PointOnSurface(rg.geom), "
         "ST_PointOnSurface(ru.geom))",
+        in_scope=lambda scope: (
+            f"({scope.buildings('rb')} AND rb.id IS NOT NULL OR {scope.compounds('rc')} AND rc.id IS NOT NULL"
+            f" OR {scope.grids('rg')} AND rg.id IS NOT NULL OR {scope.units('ru')} AND ru.id IS NOT NULL)"
+        ),
     ),
-    "places": _KindSQL(_columns("p", "kind name"), "places p", "p.geom"),
+    "places": _KindSQL(
+        _columns("p", "kind name"), "places p", "p.geom", in_scope=lambda scope: scope.covers("p.geom")
+    ),
     "status": _KindSQL(
         _columns(
             "s",
@@ -126,14 +147,40 @@ _KINDS: dict[str, _KindSQL] = {
         "LEFT JOIN buildings b ON b.id = COALESCE(s.building_id, h.building_id)",
         "b.label_point",
         date_filter=_VALID_ON.format(s="s"),
+        in_scope=lambda scope: scope.buildings("b"),
     ),
-    "addresses": _KindSQL(_columns("a", "district address township"), "addresses a", "a.geom"),
-    "basemap": _KindSQL(_columns("f", "layer kind name"), "basemap_features f", "f.geom"),
+    "addresses": _KindSQL(
+        _columns("a", "district address township"),
+        "addresses a",
+        "a.geom",
+        in_scope=lambda scope: scope.covers("a.geom"),
+    ),
+    "basemap": _KindSQL(_columns("f", "layer kind name"), "basemap_features f", "f.geom", in_scope=None),
     # Risk areas (declared and published); unmatched published ones have no geometry.
     "risk-areas": _KindSQL(
         _columns("r", "name level district declared_at lifted_at n_snapshots"),
         "risk_areas r",
         "COALESCE(r.geom, r.point)",
+        in_scope=lambda scope: scope.covers("COALESCE(r.geom, r.point)"),
+    ),
+    # Transfer legs (闭环转运) as a line from place to place; places go out as their source ids.
+    "transfers": _KindSQL(
+        _columns(
+            "t",
+            "chain_id leg_no planned_at departed_at arrived_at head_count vehicle status",
+            from_place="fp.source_id",
+            to_place="tp.source_id",
+        ),
+        "transfers t JOIN places fp ON fp.id = t.from_place_id JOIN places tp ON tp.id = t.to_place_id",
+        "ST_MakeLine(fp.geom, tp.geom)",
+        in_scope=lambda scope: f"({scope.covers('fp.geom')} OR {scope.covers('tp.geom')})",
+    ),
+    # Hourly gate counts (动线), at their gate.
+    "gate-events": _KindSQL(
+        _columns("e", "hour kind count", gate="g.source_id"),
+        "gate_events e JOIN places g ON g.id = e.place_id",
+        "g.geom",
+        in_scope=lambda scope: scope.covers("g.geom"),
     ),
 }
 
@@ -150,7 +197,12 @@ _DTYPES = {"floors": "Int64", "size": "Int64", "height_m": "float64"} | dict.fro
 
 
 def read_features(
-    conn: Connection, kind: str, *, bbox: Bbox | None = None, date: dt.date | None = None
+    conn: Connection,
+    kind: str,
+    *,
+    bbox: Bbox | None = None,
+    date: dt.date | None = None,
+    scope: Scope = UNRESTRICTED,
 ) -> gpd.GeoDataFrame:
     """The loaded rows of ``kind`` with their whitelisted properties, in WGS84.
 
@@ -163,6 +215,8 @@ def read_features(
     date
         for ``DATED_KINDS`` only: households get their ``status`` on that date, statuses
         are those valid on it, cases those reported on it.
+    scope
+        only the rows of that area (``geo.scope``), in the SQL; unrestricted by default.
 
     Raises
     ------
@@ -179,6 +233,9 @@ def read_features(
     if leaked:  # a guard against a future edit of the whitelist above
         raise RuntimeError(f"the {kind} whitelist names personal fields {sorted(leaked)}")
     where, params = [], {}
+    if scope.restricted and spec.in_scope is not None:
+        where.append(spec.in_scope(scope))
+        params.update(scope.params)
     if bbox is not None:
         where.append(f"{spec.geometry} && {_ENVELOPE}")
         params.update(_bbox_params(bbox))
@@ -202,38 +259,54 @@ def read_features(
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs=WGS84), crs=WGS84)
 
 
-def read_buildings(conn: Connection, *, bbox: Bbox | None = None) -> gpd.GeoDataFrame:
+def read_buildings(
+    conn: Connection, *, bbox: Bbox | None = None, scope: Scope = UNRESTRICTED
+) -> gpd.GeoDataFrame:
     """Building footprints (楼栋)."""
-    return read_features(conn, "buildings", bbox=bbox)
+    return read_features(conn, "buildings", bbox=bbox, scope=scope)
 
 
-def read_grids(conn: Connection, *, bbox: Bbox | None = None) -> gpd.GeoDataFrame:
+def read_grids(
+    conn: Connection, *, bbox: Bbox | None = None, scope: Scope = UNRESTRICTED
+) -> gpd.GeoDataFrame:
     """Grid polygons (网格)."""
-    return read_features(conn, "grids", bbox=bbox)
+    return read_features(conn, "grids", bbox=bbox, scope=scope)
 
 
-def read_compounds(conn: Connection, *, bbox: Bbox | None = None) -> gpd.GeoDataFrame:
+def read_compounds(
+    conn: Connection, *, bbox: Bbox | None = None, scope: Scope = UNRESTRICTED
+) -> gpd.GeoDataFrame:
     """Compound polygons (小区)."""
-    return read_features(conn, "compounds", bbox=bbox)
+    return read_features(conn, "compounds", bbox=bbox, scope=scope)
 
 
 def read_households(
-    conn: Connection, *, bbox: Bbox | None = None, date: dt.date | None = None
+    conn: Connection,
+    *,
+    bbox: Bbox | None = None,
+    date: dt.date | None = None,
+    scope: Scope = UNRESTRICTED,
 ) -> gpd.GeoDataFrame:
     """Households (户) at their building's label point; with ``date``, their ``status`` on it."""
-    return read_features(conn, "households", bbox=bbox, date=date)
+    return read_features(conn, "households", bbox=bbox, date=date, scope=scope)
 
 
 def read_cases(
-    conn: Connection, *, bbox: Bbox | None = None, date: dt.date | None = None
+    conn: Connection,
+    *,
+    bbox: Bbox | None = None,
+    date: dt.date | None = None,
+    scope: Scope = UNRESTRICTED,
 ) -> gpd.GeoDataFrame:
     """Case locations, optionally those reported on ``date``; unlocated cases have no geometry."""
-    return read_features(conn, "cases", bbox=bbox, date=date)
+    return read_features(conn, "cases", bbox=bbox, date=date, scope=scope)
 
 
-def read_places(conn: Connection, *, bbox: Bbox | None = None) -> gpd.GeoDataFrame:
+def read_places(
+    conn: Connection, *, bbox: Bbox | None = None, scope: Scope = UNRESTRICTED
+) -> gpd.GeoDataFrame:
     """Places of operations (gates, sampling sites, hospitals…)."""
-    return read_features(conn, "places", bbox=bbox)
+    return read_features(conn, "places", bbox=bbox, scope=scope)
 
 
 @cache

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
+from geo.scope import UNRESTRICTED, Scope
 from geo.tiles import CHAIN_JOIN, chain_params
 
 
@@ -22,17 +23,18 @@ class GridGaps:
     gap_buildings: int
 
 
-def gaps_by_grid(conn: Connection) -> list[GridGaps]:
-    """Per grid (and buildings in none), its buildings and how many miss a required chain level,
-    most gaps first."""
+def gaps_by_grid(conn: Connection, *, scope: Scope = UNRESTRICTED) -> list[GridGaps]:
+    """Per grid (and buildings in none), its buildings (of ``scope``) and how many miss a required
+    chain level, most gaps first."""
     rows = conn.execute(
         text(f"""
         SELECT b.grid_id, g.code, g.name, count(*) AS buildings,
                count(*) FILTER (WHERE ch.gaps > 0) AS gap_buildings
         FROM buildings b {CHAIN_JOIN} LEFT JOIN grids g ON g.id = b.grid_id
+        WHERE {scope.buildings("b")}
         GROUP BY b.grid_id, g.code, g.name
         ORDER BY gap_buildings DESC, g.code NULLS LAST"""),
-        chain_params(),
+        chain_params() | scope.params,
     )
     return [GridGaps(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in rows]
 
@@ -46,15 +48,17 @@ class Carrier:
     buildings: int
 
 
-def overloaded_people(conn: Connection, *, limit: int) -> list[Carrier]:
-    """People assigned directly to more than ``limit`` buildings, most buildings first."""
+def overloaded_people(conn: Connection, *, limit: int, scope: Scope = UNRESTRICTED) -> list[Carrier]:
+    """People assigned directly to more than ``limit`` buildings, most buildings first; for a
+    restricted ``scope``, people with a building in it (their count is of all their buildings)."""
+    in_scope = f"AND bool_or(r.scope_id IN {scope.building_ids()})" if scope.restricted else ""
     rows = conn.execute(
-        text("""
+        text(f"""
         SELECT p.code, array_agg(DISTINCT r.level ORDER BY r.level), count(DISTINCT r.scope_id) AS n
         FROM responsibilities r JOIN people p ON p.id = r.person_id
         WHERE r.scope_type = 'building'
-        GROUP BY p.code HAVING count(DISTINCT r.scope_id) > :limit
+        GROUP BY p.code HAVING count(DISTINCT r.scope_id) > :limit {in_scope}
         ORDER BY n DESC, p.code"""),
-        {"limit": limit},
+        {"limit": limit} | scope.params,
     )
     return [Carrier(r[0], tuple(r[1]), int(r[2])) for r in rows]

@@ -6,7 +6,7 @@ then counts per zone: buildings, households by status on the date, vulnerable ho
 by kind and the responsible people (codes and chain levels only). Distances are true metres on the
 WGS84 ellipsoid: each footprint is measured around the case with the ellipsoid's radii of curvature at
 the mean latitude (within 2e-6 of ``pyproj.Geod`` up to 50 km), places with PostGIS geography; the
-SQL is in ``geo/sql/risk_*.sql``.
+SQL is in ``geo/sql/risk_*.sql``, the counting in ``geo.risk_counts``.
 """
 
 from __future__ import annotations
@@ -29,9 +29,10 @@ from sqlalchemy import Connection, text
 from geo.address import match_key
 from geo.crs import WGS84, CoordSystem, parse_crs, to_wgs84_xy
 from geo.errors import InvalidParameter, OutsideLoadedArea
-from geo.queries import _SEVERITY_ORDER, _VALID_ON, _sql
+from geo.queries import _sql
+from geo.risk_counts import ZoneCounts, count_zoned, packed, session_for
 from geo.risk_rules import RiskRules, default_rules
-from geo.vocab import STATUS_CODES, ZONE_KINDS
+from geo.vocab import ZONE_KINDS
 
 ZONES: tuple[str, ...] = tuple(z.code for z in ZONE_KINDS)
 _RANK_ZONE = dict(enumerate(ZONES, start=1))
@@ -48,6 +49,19 @@ RULE_TEXT: dict[str, str] = {
     "prevention:radius": "within the prevention radius of a case (in its sub-district when clipped)",
 }
 _LANE = re.compile(r"^(.+?\d+弄)")
+# The rows of geo/sql/risk_zones.sql, packed by the server: target and rule are positions in these.
+_TARGETS = ("building", "place")
+_RULES = ("case_building", "in_building", "compound", "named_compound", "lane", "radius", "grid")
+_ASSIGNED = np.dtype(
+    [
+        ("target", ">i4"),
+        ("id", ">i8"),
+        ("rank", ">i4"),
+        ("rule", ">i4"),
+        ("case", ">i4"),
+        ("distance_m", ">f8"),
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -63,28 +77,6 @@ class CaseLocation:
         """The lane key of the address (``张东路2281弄``), or '' when it names none."""
         found = _LANE.match(match_key(self.address)) if self.address else None
         return found.group(1) if found else ""
-
-
-@dataclass
-class ZoneCounts:
-    """What one zone holds; every building, household, place and person in one zone only."""
-
-    zone: str
-    buildings: int = 0
-    households: int = 0
-    households_by_status: dict[str, int] = field(default_factory=dict)
-    elderly_alone: int = 0
-    disabled: int = 0
-    vulnerable: int = 0
-    places: int = 0
-    places_by_kind: dict[str, int] = field(default_factory=dict)
-    people: int = 0
-    people_by_level: dict[str, int] = field(default_factory=dict)
-    responsible: list[dict[str, str]] = field(default_factory=list)
-    rules: dict[str, int] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "zone"}
 
 
 @dataclass
@@ -322,16 +314,17 @@ def declare_risk_area(
     date = date or default_date()
     if not isinstance(date, dt.date):
         raise InvalidParameter(f"date must be a date, got {date!r}")
-    check_loaded_area(conn, located, reach_m=rules.reach_m)
-    frame = _assign(conn, located, rules)
-    first, last = status_coverage(conn)
-    status_known = first is not None and first <= date <= last
+    with session_for(conn):
+        check_loaded_area(conn, located, reach_m=rules.reach_m)
+        frame = _assign(conn, located, rules)
+        first, last = status_coverage(conn)
+        status_known = first is not None and first <= date <= last
+        counts = count_zoned(conn, frame, date=date, status_known=status_known)
+        geometries = _geometries(conn, frame) if geometry else dict.fromkeys(ZONES)
     notes = []
     if not status_known:
         span = f"{first}..{last}" if first else "none is loaded"
         notes.append(f"no house-status data on {date} ({span}): households are counted as 'unknown'")
-    counts = count_zoned(conn, frame, date=date, status_known=status_known)
-    geometries = _geometries(conn, frame) if geometry else dict.fromkeys(ZONES)
     return RiskArea(located, date, rules, frame, counts, geometries, status_known, notes)
 
 
@@ -350,83 +343,21 @@ def _assign(conn: Connection, cases: Sequence[CaseLocation], rules: RiskRules) -
         "clip": rules.prevention.clip_to_subdistrict,
         "reach_m": max(rules.prevention.radius_m, rules.control.radius_m or 0.0, rules.sealed.snap_m),
     }
-    rows = conn.execute(text(_sql("risk_zones")), params).all()
+    blob = conn.execute(text(_sql("risk_zones")), {**params, "rule_names": list(_RULES)}).scalar()
+    rows = np.frombuffer(bytes(blob or b""), dtype=_ASSIGNED)
+    zone = np.array(ZONES, dtype=object)[rows["rank"] - 1]
     frame = pd.DataFrame(
-        [tuple(r) for r in rows], columns=["target", "id", "rank", "rule", "case", "distance_m"]
-    ).astype({"id": "int64", "rank": "int64", "case": "int64", "distance_m": "float64"})
-    frame["zone"] = frame["rank"].map(_RANK_ZONE)
-    frame["rule"] = frame["zone"] + ":" + frame["rule"]
-    frame["case"] = frame["case"] - 1
+        {
+            "target": np.array(_TARGETS, dtype=object)[rows["target"]],
+            "id": rows["id"].astype("int64"),
+            "rank": rows["rank"].astype("int64"),
+            "rule": zone + ":" + np.array(("", *_RULES), dtype=object)[rows["rule"]],
+            "case": rows["case"].astype("int64") - 1,
+            "distance_m": rows["distance_m"].astype("float64"),
+            "zone": zone,
+        }
+    ).astype({"rule": "str", "zone": "str"})  # as pandas infers them, also when no row came back
     return frame.sort_values(["target", "rank", "id"], kind="stable").reset_index(drop=True)
-
-
-def count_zoned(
-    conn: Connection,
-    frame: pd.DataFrame,
-    *,
-    date: dt.date,
-    status_known: bool,
-    labels: dict[int, str] = _RANK_ZONE,
-) -> dict[str, ZoneCounts]:
-    """Counts per label of zoned buildings and places.
-
-    ``frame`` has one row per building or place (``target``, ``id``, ``rank``, ``zone``), each in one
-    zone only; ``labels`` names the ranks (1 = the strictest). Households are counted by their
-    status on ``date`` (``unknown`` unless ``status_known``).
-    """
-    counts = {label: ZoneCounts(label) for label in labels.values()}
-    buildings = frame[frame["target"] == "building"]
-    places = frame[frame["target"] == "place"]
-    for zone, group in buildings.groupby("zone"):
-        counts[str(zone)].buildings = len(group)
-        if "rule" in group.columns:
-            counts[str(zone)].rules = {
-                str(k): int(v) for k, v in group["rule"].value_counts().sort_index().items()
-            }
-    if not buildings.empty:
-        params = {"ids": buildings["id"].tolist(), "ranks": buildings["rank"].tolist()}
-        sql = (
-            _sql("risk_counts")
-            .replace("{valid}", _VALID_ON.format(s="s"))
-            .replace("{order}", _SEVERITY_ORDER.format(s="s"))
-            .replace(
-                "{status}", "COALESCE(own.status, bld.status, 'normal')" if status_known else "'unknown'"
-            )
-        )
-        dated = {"date": date, "severity": list(STATUS_CODES)}
-        for rank, status, n, elderly, disabled, vulnerable in conn.execute(text(sql), {**params, **dated}):
-            c = counts[labels[rank]]
-            c.households += n
-            c.households_by_status[status] = n
-            c.elderly_alone += elderly
-            c.disabled += disabled
-            c.vulnerable += vulnerable
-        for c in counts.values():
-            order = {s: i for i, s in enumerate(STATUS_CODES)}
-            c.households_by_status = dict(
-                sorted(c.households_by_status.items(), key=lambda kv: order.get(kv[0], len(order)))
-            )
-        people: dict[str, tuple[int, str]] = {}
-        for rank, code, level in conn.execute(text(_sql("risk_people")), params):
-            people.setdefault(code, (rank, level))  # ordered by rank: the strictest zone first
-        for code, (rank, level) in sorted(people.items(), key=lambda kv: (kv[1][0], kv[1][1], kv[0])):
-            c = counts[labels[rank]]
-            c.responsible.append({"code": code, "level": level})
-            c.people_by_level[level] = c.people_by_level.get(level, 0) + 1
-            c.people += 1
-    if not places.empty:
-        kinds = dict(
-            conn.execute(
-                text("SELECT id, kind FROM places WHERE id = ANY(:ids)"), {"ids": places["id"].tolist()}
-            ).all()
-        )
-        for zone, group in places.groupby("zone"):
-            c = counts[str(zone)]
-            c.places = len(group)
-            c.places_by_kind = {
-                str(k): int(v) for k, v in group["id"].map(kinds).value_counts().sort_index().items()
-            }
-    return counts
 
 
 def _geometries(conn: Connection, frame: pd.DataFrame) -> dict[str, shapely.Geometry | None]:
@@ -434,13 +365,16 @@ def _geometries(conn: Connection, frame: pd.DataFrame) -> dict[str, shapely.Geom
     out: dict[str, shapely.Geometry | None] = dict.fromkeys(ZONES)
     if buildings.empty:
         return out
+    # Collect the footprints, then keep their polygons as one MultiPolygon (cheaper than ST_Dump). Each
+    # footprint is an index lookup: joined, the planner would read the ids' whole span of the table.
     rows = conn.execute(
         text("""
-        SELECT t.rank, ST_AsBinary(ST_Multi(ST_Collect(d.geom ORDER BY b.id, d.path)))
-        FROM unnest(CAST(:ids AS bigint[]), CAST(:ranks AS int[])) AS t(id, rank)
-        JOIN buildings b ON b.id = t.id CROSS JOIN LATERAL ST_Dump(b.geom) AS d GROUP BY t.rank
+        SELECT t.rank, ST_AsBinary(ST_Multi(ST_CollectionExtract(ST_Collect(b.geom ORDER BY t.id), 3)))
+        FROM unnest(string_to_array(:ids, ',')::bigint[], string_to_array(:ranks, ',')::int[]) AS t(id, rank)
+        CROSS JOIN LATERAL (SELECT b.geom FROM buildings b WHERE b.id = t.id OFFSET 0) b
+        GROUP BY t.rank
     """),
-        {"ids": buildings["id"].tolist(), "ranks": buildings["rank"].tolist()},
+        {"ids": packed(buildings["id"]), "ranks": packed(buildings["rank"])},
     )
     for rank, wkb in rows:
         out[_RANK_ZONE[rank]] = shapely.from_wkb(bytes(wkb))

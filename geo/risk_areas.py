@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 import shapely
 from shapely.geometry import mapping
 from sqlalchemy import Connection, text
@@ -22,6 +23,7 @@ from geo.errors import InvalidParameter, NotFound
 from geo.queries import Bbox, _bbox_params, _frame
 from geo.risk import RiskArea
 from geo.risk_rules import Sop, default_sop
+from geo.scope import UNRESTRICTED, Scope
 from geo.sop import CHINA_TZ, SopClock, aware, sop_clock
 from geo.vocab import RISK_LEVELS
 
@@ -150,11 +152,26 @@ def record_case(conn: Connection, area_id: int, *, at: dt.datetime) -> None:
     )
 
 
-def lift_risk_area(conn: Connection, area_id: int, *, at: dt.datetime) -> None:
-    """Lift (lower) an area at ``at``."""
+def lift_risk_area(
+    conn: Connection, area_id: int, *, at: dt.datetime, early: bool = True, sop: Sop | None = None
+) -> None:
+    """Lift (lower) an area at ``at``.
+
+    With ``early=False`` an area whose quiet period (``Sop.lift.quiet_days`` after its last case) has
+    not run out by ``at`` is refused, as is one already lifted: the command line asks for ``--force``.
+    """
     times = _area_times(conn, area_id)
     if aware(at) < times["declared_at"]:
         raise InvalidParameter(f"cannot lift at {at}: the area was declared at {times['declared_at']}")
+    if not early:
+        clock = area_clock(conn, area_id, at=aware(at), sop=sop)
+        if times["lifted_at"] is not None:
+            raise InvalidParameter(f"risk area {area_id} was already lifted at {times['lifted_at']}")
+        if clock.state == "active":
+            raise InvalidParameter(
+                f"risk area {area_id} is not due to lift before {clock.lift_due_at.isoformat()} "
+                f"(the quiet period after its last case); lifting at {aware(at).isoformat()} is early"
+            )
     conn.execute(text("UPDATE risk_areas SET lifted_at = :t WHERE id = :a"), {"a": area_id, "t": aware(at)})
 
 
@@ -206,6 +223,41 @@ def _clocks(
     }
 
 
+def list_areas(
+    conn: Connection, *, on: dt.date | dt.datetime | None = None, sop: Sop | None = None
+) -> list[dict[str, Any]]:
+    """The areas active on day ``on`` (every stored area when None), each with its SOP clock then.
+
+    The clock is read at ``on`` (a date: the end of that day in China), or now when ``on`` is None.
+    """
+    frame = read_risk_areas(conn, on=on)
+    ids = [int(i) for i in frame["id"]] if len(frame) else []
+    if on is None:
+        at: dt.date | dt.datetime = dt.datetime.now(CHINA_TZ)
+    else:
+        at = on if isinstance(on, dt.datetime) else _day_bounds(on)[1] - dt.timedelta(seconds=1)
+    clocks = _clocks(conn, ids, at=at, sop=sop)
+    out = []
+    for row in frame.drop(columns="geometry").itertuples(index=False):
+        clock = clocks[int(row.id)]
+        out.append(
+            {
+                "id": int(row.id),
+                "name": row.name,
+                "level": row.level,
+                "source": row.source,
+                "declared_at": aware(row.declared_at).isoformat(),
+                "lifted_at": None if pd.isna(row.lifted_at) else aware(row.lifted_at).isoformat(),
+                "state": clock["state"],
+                "lift_due_at": clock["lift_due_at"],
+                "hours_to_lift": clock["hours_to_lift"],
+                "due": clock["due"],
+                "overdue": clock["overdue"],
+            }
+        )
+    return out
+
+
 def _day_bounds(day: dt.date | dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     if isinstance(day, dt.datetime):
         moment = aware(day)
@@ -250,20 +302,26 @@ def read_risk_areas(
 
 
 def zones_geojson(
-    conn: Connection, *, on: dt.date | dt.datetime, bbox: Bbox | None = None, sop: Sop | None = None
+    conn: Connection,
+    *,
+    on: dt.date | dt.datetime,
+    bbox: Bbox | None = None,
+    sop: Sop | None = None,
+    scope: Scope = UNRESTRICTED,
 ) -> dict[str, Any]:
     """The overlay for day ``on``: a WGS84 FeatureCollection of the zones of the areas active then.
 
     Declared areas give one feature per zone (``zone``, ``counts``); published areas matched to the
     map give one feature (``zone`` None). Every feature carries ``risk_area_id``, ``name``, ``level``,
     ``source`` and ``sop``: the area's SOP clock at the end of that day (or at ``on`` if a time).
+    Only zones meeting ``scope`` (``geo.scope``) come out.
     """
     start, end = _day_bounds(on)
     at = on if isinstance(on, dt.datetime) else end - dt.timedelta(seconds=1)
-    params: dict[str, Any] = {"day_start": start, "day_end": end}
-    box = ""
+    params: dict[str, Any] = {"day_start": start, "day_end": end} | scope.params
+    box = f"AND {scope.covers('COALESCE(z.geom, r.geom, r.point)')}" if scope.restricted else ""
     if bbox is not None:
-        box = "AND COALESCE(z.geom, r.geom, r.point) && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)"
+        box += " AND COALESCE(z.geom, r.geom, r.point) && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)"
         params.update(_bbox_params(bbox))
     rows = conn.execute(
         text(f"""
@@ -296,3 +354,46 @@ def zones_geojson(
             }
         )
     return {"type": "FeatureCollection", "features": features, "date": start.date().isoformat()}
+
+
+def zoned_buildings(conn: Connection, building_ids: list[int], *, on: dt.date) -> pd.DataFrame:
+    """``building_id, zone, risk_area_id``: each of ``building_ids`` that a declared area active on day
+    ``on`` zones, in the strictest zone any of them gives it (the latest declared area on a tie)."""
+    start, end = _day_bounds(on)
+    rows = conn.execute(
+        text(f"""
+        SELECT DISTINCT ON (rb.building_id) rb.building_id, rb.zone, rb.risk_area_id
+        FROM risk_area_buildings rb JOIN risk_areas r ON r.id = rb.risk_area_id
+        WHERE rb.building_id = ANY(:ids) AND {_ACTIVE}
+        ORDER BY rb.building_id, array_position(ARRAY['sealed', 'control', 'prevention'], rb.zone::text),
+                 r.declared_at DESC, r.id DESC
+    """),
+        {"ids": [int(i) for i in building_ids], "day_start": start, "day_end": end},
+    ).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=["building_id", "zone", "risk_area_id"]).astype(
+        {"building_id": "int64", "risk_area_id": "int64"}
+    )
+
+
+def zone_outlines(conn: Connection, *, on: dt.date, bbox: Bbox | None = None) -> gpd.GeoDataFrame:
+    """``risk_area_id, zone, geometry``: the zones of the declared areas active on day ``on`` (WGS84),
+    strictest first, for maps and printed sheets that outline them."""
+    params: dict[str, Any] = dict(zip(("day_start", "day_end"), _day_bounds(on), strict=True))
+    box = ""
+    if bbox is not None:
+        box = "AND z.geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)"
+        params.update(_bbox_params(bbox))
+    rows = conn.execute(
+        text(f"""
+        SELECT r.id, z.zone, ST_AsBinary(z.geom)
+        FROM risk_areas r JOIN risk_area_zones z ON z.risk_area_id = r.id
+        WHERE {_ACTIVE} AND z.geom IS NOT NULL {box}
+        ORDER BY array_position(ARRAY['sealed', 'control', 'prevention'], z.zone::text), r.id
+    """),
+        params,
+    ).all()
+    return gpd.GeoDataFrame(
+        {"risk_area_id": [int(r[0]) for r in rows], "zone": [r[1] for r in rows]},
+        geometry=gpd.GeoSeries([shapely.from_wkb(bytes(r[2])) for r in rows], crs=WGS84),
+        crs=WGS84,
+    )

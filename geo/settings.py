@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 
@@ -132,6 +132,50 @@ class MapSettings(BaseSettings):
     )
 
 
+class AuthSettings(BaseSettings):
+    """Sign-in: sessions, cookies, tokens and how failed sign-ins are slowed down."""
+
+    model_config = SettingsConfigDict(env_prefix="BATTLEMAP_AUTH_", env_file=".env", extra="ignore")
+
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Signs session cookies; without it a random key per process (sessions end on restart).",
+    )
+    session_minutes: int = Field(
+        default=8 * 60, ge=1, description="A browser session expires this long after sign-in."
+    )
+    cookie_secure: bool | None = Field(
+        default=None,
+        description="Send the session cookie over HTTPS only; unset = when the request came over HTTPS.",
+    )
+    token_days: int = Field(default=90, ge=1, description="Bearer tokens of `users token` expire after this.")
+    max_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Failed sign-ins of one name (or 4x this from one address) before a pause.",
+    )
+    lockout_minutes: int = Field(
+        default=15, ge=1, description="Failures are counted over, and a paused name waits, this long."
+    )
+    min_password_length: int = Field(default=10, ge=8, description="Shortest password `users add` accepts.")
+
+
+class FlowSettings(BaseSettings):
+    """The movement-flow map (动线管理图) and closed-loop transfer tracking (闭环转运)."""
+
+    model_config = SettingsConfigDict(env_prefix="BATTLEMAP_FLOWS_", env_file=".env", extra="ignore")
+
+    deadline_hours: float = Field(
+        default=6.0,
+        gt=0,
+        description="A transfer leg not handed over this many hours after it departed (or was due to) "
+        "makes its chain overdue.",
+    )
+    window_hours: int = Field(
+        default=24, ge=1, le=24 * 14, description="The flow map's default time window, ending at its clock."
+    )
+
+
 class Settings:
     """All settings of one process, built once at the edge."""
 
@@ -142,5 +186,7 @@ class Settings:
         self.demo = DemoSettings(_env_file=env_file, **overrides.pop("demo", {}))  # type: ignore[arg-type]
         self.app = AppSettings(_env_file=env_file, **overrides.pop("app", {}))  # type: ignore[arg-type]
         self.map = MapSettings(_env_file=env_file, **overrides.pop("map", {}))  # type: ignore[arg-type]
+        self.flows = FlowSettings(_env_file=env_file, **overrides.pop("flows", {}))  # type: ignore[arg-type]
+        self.auth = AuthSettings(_env_file=env_file, **overrides.pop("auth", {}))  # type: ignore[arg-type]
         if overrides:
             raise TypeError(f"unknown settings groups: {sorted(overrides)}")

@@ -21,10 +21,11 @@ AREA_STATES: tuple[str, ...] = ("not_declared", "active", "lift_due", "lifted")
 
 
 def aware(moment: dt.datetime | dt.date) -> dt.datetime:
-    """A timezone-aware datetime; a date is its end of day in China, a naive time is China time."""
+    """A datetime in China time (UTC+8): a date is its end of day there, a naive time is read as China
+    time, an aware one (the database gives UTC) is converted, so clocks print as the field reads them."""
     if not isinstance(moment, dt.datetime):
         return dt.datetime.combine(moment, dt.time(23, 59, 59), CHINA_TZ)
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=CHINA_TZ)
+    return moment.astimezone(CHINA_TZ) if moment.tzinfo is not None else moment.replace(tzinfo=CHINA_TZ)
 
 
 @dataclass(frozen=True)

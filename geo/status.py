@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, text
 
 from geo.errors import InvalidParameter, NotFound
+from geo.scope import UNRESTRICTED, Scope
 from geo.vocab import CASE_STATUSES, CHAIN_LEVEL_CODES, REQUIRED_CHAIN_LEVELS, STATUS_CODES
 
 FILTER_COLUMNS: dict[str, str] = {
@@ -48,8 +49,9 @@ def household_statuses(date_param: str, where: str) -> str:
     WHERE {where}"""
 
 
-def _where(filters: Filters | None) -> tuple[str, dict[str, int]]:
-    clauses, params = ["true"], {}
+def _where(filters: Filters | None, scope: Scope = UNRESTRICTED) -> tuple[str, dict[str, object]]:
+    clauses = [scope.buildings("b")]
+    params: dict[str, object] = dict(scope.params)
     for name, value in (filters or {}).items():
         column = FILTER_COLUMNS.get(name)
         if column is None:
@@ -91,17 +93,27 @@ class Kpis:
         return sum(self.households.values())
 
 
-def kpis(conn: Connection, *, date: dt.date, filters: Filters | None = None) -> Kpis:
+def kpis(
+    conn: Connection, *, date: dt.date, filters: Filters | None = None, scope: Scope = UNRESTRICTED
+) -> Kpis:
     """Households by status on ``date`` (every status, zeros included, in severity order), how many
-    households' status differs from the day before, and buildings with a case status."""
+    households' status differs from the day before, and buildings with a case status; of ``scope``."""
+    # The scope filters the households counted, not those whose status is computed: inside
+    # ``household_statuses`` its predicate makes the planner expect a handful of rows and loop.
     where, params = _where(filters)
+    params |= scope.params
+    ids = scope.building_ids()
+
+    def mine(alias: str) -> str:
+        return f"{alias}.building_id IN {ids}" if scope.restricted else "true"
+
     sql = f"""
     WITH today AS ({household_statuses("date", where)}),
     yesterday AS ({household_statuses("yesterday", where)})
     SELECT t.status, count(*) AS n,
            count(*) FILTER (WHERE t.status <> y.status) AS changed,
            count(DISTINCT t.building_id) FILTER (WHERE t.status = ANY(CAST(:cases AS text[]))) AS with_cases
-    FROM today t JOIN yesterday y USING (household_id)
+    FROM today t JOIN yesterday y USING (household_id) WHERE {mine("t")}
     GROUP BY ROLLUP (t.status)"""
     params |= {
         "date": date,
@@ -120,7 +132,7 @@ def kpis(conn: Connection, *, date: dt.date, filters: Filters | None = None) -> 
     worst = f"""
     SELECT (CAST(:severity AS text[]))[rank], count(*) FROM (
         SELECT building_id, min(array_position(CAST(:severity AS text[]), status::text)) AS rank
-        FROM ({household_statuses("date", where)}) x GROUP BY building_id) w
+        FROM ({household_statuses("date", where)}) x WHERE {mine("x")} GROUP BY building_id) w
     GROUP BY 1"""
     buildings = dict.fromkeys(STATUS_CODES, 0)
     for status, n in conn.execute(text(worst), params):
@@ -155,22 +167,25 @@ class BuildingCard:
     missing_levels: tuple[str, ...] = field(default=())
 
 
-def building_card(conn: Connection, building_id: int, *, date: dt.date) -> BuildingCard:
+def building_card(
+    conn: Connection, building_id: int, *, date: dt.date, scope: Scope = UNRESTRICTED
+) -> BuildingCard:
     """The card of building ``building_id`` (its internal id, as in the tiles) on ``date``.
 
     Raises
     ------
     NotFound
-        when no building has that id.
+        when no building has that id, or it lies outside ``scope`` (the same answer: a scoped
+        user learns nothing of buildings beyond their area).
     """
     row = conn.execute(
-        text("""
+        text(f"""
         SELECT b.id, b.name, b.address, c.name AS compound, g.name AS grid, u.name AS subdistrict,
                (SELECT count(*) FROM households h WHERE h.building_id = b.id
                 AND (h.elderly_alone OR h.disabled)) AS vulnerable
         FROM buildings b LEFT JOIN compounds c ON c.id = b.compound_id LEFT JOIN grids g ON g.id = b.grid_id
-        LEFT JOIN admin_units u ON u.id = b.subdistrict_id WHERE b.id = :id"""),
-        {"id": int(building_id)},
+        LEFT JOIN admin_units u ON u.id = b.subdistrict_id WHERE b.id = :id AND {scope.buildings("b")}"""),
+        {"id": int(building_id)} | scope.params,
     ).one_or_none()
     if row is None:
         raise NotFound(f"no building has id {building_id}")
@@ -218,23 +233,26 @@ class FilterOption:
     parent: int | None
 
 
-def filter_options(conn: Connection) -> dict[str, list[FilterOption]]:
-    """Districts, sub-districts, grids and compounds that hold buildings, with their parent filter's id
-    (sub-district -> district, grid and compound -> sub-district), for the maps' dropdowns."""
-    sql = """
+def filter_options(conn: Connection, *, scope: Scope = UNRESTRICTED) -> dict[str, list[FilterOption]]:
+    """Districts, sub-districts, grids and compounds that hold buildings (of ``scope``), with their
+    parent filter's id (sub-district -> district, grid and compound -> sub-district), for the maps'
+    dropdowns."""
+    sql = f"""
+    WITH sb AS MATERIALIZED (SELECT district_id, subdistrict_id, grid_id, compound_id
+                             FROM buildings b WHERE {scope.buildings("b")})
     SELECT 'district' AS kind, u.id, u.name, NULL::int AS parent FROM admin_units u
-     WHERE u.id IN (SELECT district_id FROM buildings)
+     WHERE u.id IN (SELECT district_id FROM sb)
     UNION ALL
     SELECT 'subdistrict', u.id, u.name, u.parent_id FROM admin_units u
-     WHERE u.id IN (SELECT subdistrict_id FROM buildings)
+     WHERE u.id IN (SELECT subdistrict_id FROM sb)
     UNION ALL
-    SELECT 'grid', g.id, g.name, g.unit_id FROM grids g WHERE g.id IN (SELECT grid_id FROM buildings)
+    SELECT 'grid', g.id, g.name, g.unit_id FROM grids g WHERE g.id IN (SELECT grid_id FROM sb)
     UNION ALL
     SELECT 'compound', c.id, coalesce(c.name, c.address, '#' || c.id), c.unit_id FROM compounds c
-     WHERE c.id IN (SELECT compound_id FROM buildings)
+     WHERE c.id IN (SELECT compound_id FROM sb)
     ORDER BY 1, 3"""
     options: dict[str, list[FilterOption]] = {name: [] for name in FILTER_COLUMNS}
-    for kind, id_, name, parent in conn.execute(text(sql)):
+    for kind, id_, name, parent in conn.execute(text(sql), scope.params):
         options[kind].append(FilterOption(int(id_), name, parent))
     return options
 
@@ -246,19 +264,22 @@ class FoundBuilding:
     bounds: tuple[float, float, float, float]
 
 
-def find_buildings(conn: Connection, query: str, *, limit: int = 10) -> list[FoundBuilding]:
-    """Buildings whose address or name contains ``query`` (case-insensitive), with their bounds."""
+def find_buildings(
+    conn: Connection, query: str, *, limit: int = 10, scope: Scope = UNRESTRICTED
+) -> list[FoundBuilding]:
+    """Buildings (of ``scope``) whose address or name contains ``query`` (case-insensitive), with
+    their bounds."""
     query = query.strip()
     if not query:
         return []
     rows = conn.execute(
-        text("""
+        text(f"""
         SELECT b.id, coalesce(b.address, b.name) AS label,
                ST_XMin(b.geom), ST_YMin(b.geom), ST_XMax(b.geom), ST_YMax(b.geom)
         FROM buildings b
-        WHERE b.address ILIKE :pattern OR b.name ILIKE :pattern
+        WHERE (b.address ILIKE :pattern OR b.name ILIKE :pattern) AND {scope.buildings("b")}
         ORDER BY length(coalesce(b.address, b.name)), b.id LIMIT :limit"""),
-        {"pattern": f"%{_escape_like(query)}%", "limit": limit},
+        {"pattern": f"%{_escape_like(query)}%", "limit": limit} | scope.params,
     )
     return [FoundBuilding(int(r[0]), r[1], (r[2], r[3], r[4], r[5])) for r in rows]
 
@@ -267,18 +288,35 @@ def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def changed_buildings(conn: Connection, *, since: dt.datetime, limit: int = 500) -> list[FoundBuilding]:
-    """Buildings with a status row (their own or a household's) loaded at or after ``since``."""
+def changed_buildings(
+    conn: Connection, *, since: dt.datetime, limit: int = 500, scope: Scope = UNRESTRICTED
+) -> list[FoundBuilding]:
+    """Buildings (of ``scope``) with a status row (their own or a household's) loaded at or after
+    ``since``."""
     rows = conn.execute(
-        text("""
+        text(f"""
         SELECT DISTINCT b.id, coalesce(b.address, b.name, '#' || b.id) AS label,
                ST_XMin(b.geom), ST_YMin(b.geom), ST_XMax(b.geom), ST_YMax(b.geom)
         FROM house_status s LEFT JOIN households h ON h.id = s.household_id
         JOIN buildings b ON b.id = coalesce(s.building_id, h.building_id)
-        WHERE s.loaded_at >= :since ORDER BY 1 LIMIT :limit"""),
-        {"since": since, "limit": limit},
+        WHERE s.loaded_at >= :since AND {scope.buildings("b")} ORDER BY 1 LIMIT :limit"""),
+        {"since": since, "limit": limit} | scope.params,
     )
     return [FoundBuilding(int(r[0]), r[1], (r[2], r[3], r[4], r[5])) for r in rows]
+
+
+def filtered_bounds(
+    conn: Connection, filters: Filters, *, scope: Scope = UNRESTRICTED
+) -> tuple[float, float, float, float] | None:
+    """(west, south, east, north) of the buildings matching ``filters`` in ``scope``; None for none."""
+    where, params = _where(filters, scope)
+    row = conn.execute(
+        text(f"""
+        SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
+        FROM (SELECT ST_Extent(b.geom) AS e FROM buildings b WHERE {where}) x"""),
+        params,
+    ).one()
+    return None if row[0] is None else (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
 
 
 def area_bounds(conn: Connection, code: str) -> tuple[float, float, float, float]:

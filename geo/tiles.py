@@ -19,6 +19,7 @@ from sqlalchemy import Connection, text
 
 from geo.crs import CoordSystem, to_wgs84_xy
 from geo.errors import InvalidParameter
+from geo.scope import UNRESTRICTED, Scope
 from geo.status import household_statuses
 from geo.vocab import CASE_STATUSES, REQUIRED_CHAIN_LEVELS, STATUS_CODES
 
@@ -159,23 +160,32 @@ def chain_params() -> dict[str, object]:
     return {"required": list(REQUIRED_CHAIN_LEVELS)}
 
 
-def _areas_sql(addr: TileAddress, joins: str, columns: dict[str, str], *, status: bool = False) -> str:
+def _areas_sql(
+    addr: TileAddress, joins: str, columns: dict[str, str], *, scope: Scope, status: bool = False
+) -> str:
     """One aggregate polygon per grid (or sub-district) meeting the tile, over all its buildings
     (not only those in the tile, so that neighbouring tiles agree); ``columns`` name aggregate
-    expressions over buildings ``b`` with ``joins``."""
+    expressions over buildings ``b`` with ``joins``. A restricted ``scope`` keeps only areas holding
+    one of its buildings, and aggregates over its buildings only."""
     if addr.z >= GRID_ZOOM:
         areas, key = "SELECT g.id, g.code, g.name, 'grid' AS level, g.geom FROM grids g WHERE true", "grid_id"
     else:
         areas = "SELECT u.id, u.code, u.name, 'subdistrict' AS level, u.geom FROM admin_units u "
         areas, key = areas + "WHERE u.level = 'subdistrict'", "subdistrict_id"
+    if scope.restricted:
+        areas += f" AND id IN (SELECT b.{key} FROM buildings b WHERE {scope.buildings('b')})"
     aggregates = "".join(f", {sql} AS {name}" for name, sql in columns.items())
     selected = "".join(f", agg.{name}" for name in columns)
+    # Statuses are computed for every building of the areas (as for an unrestricted user: the scope
+    # predicate there would make the planner expect one row and nest loops over thousands); the scope
+    # applies where buildings are aggregated, so nothing outside it is counted.
     ctes = _status_ctes(f"b.{key} IN (SELECT id FROM a)") + "," if status else ""
+    in_areas = f"b.{key} IN (SELECT id FROM a) AND {scope.buildings('b')}"
     return f"""
     WITH a AS MATERIALIZED ({areas} AND {_IN_TILE.format(g="geom")}),{ctes}
     agg AS MATERIALIZED (
         SELECT b.{key} AS area_id, count(*)::int AS buildings{aggregates}
-        FROM buildings b {joins} WHERE b.{key} IN (SELECT id FROM a) GROUP BY b.{key}
+        FROM buildings b {joins} WHERE {in_areas} GROUP BY b.{key}
     )
     SELECT ST_AsMVT(t, '{AREAS_LAYER}', :extent, 'geom', 'id') FROM (
         SELECT a.id, a.code, a.name, a.level, coalesce(agg.buildings, 0) AS buildings{selected},
@@ -184,19 +194,28 @@ def _areas_sql(addr: TileAddress, joins: str, columns: dict[str, str], *, status
     ) t WHERE geom IS NOT NULL"""
 
 
-def _buildings_sql(joins: str, columns: str, *, status: bool = False) -> str:
+def _buildings_sql(joins: str, columns: str, *, scope: Scope, status: bool = False) -> str:
+    """Footprints meeting the tile, of the buildings in ``scope`` only (a border tile holds no others)."""
     ctes = f"WITH {_status_ctes(_IN_TILE.format(g='b.geom'))}" if status else ""
+    in_tile = f"{_IN_TILE.format(g='b.geom')} AND {scope.buildings('b')}"
     return f"""{ctes}
     SELECT ST_AsMVT(t, '{BUILDINGS_LAYER}', :extent, 'geom', 'id') FROM (
         SELECT b.id, b.grid_id AS grid, b.compound_id AS compound, b.subdistrict_id AS subdistrict,
                b.district_id AS district{columns}, {_MVT_GEOM.format(g="b.geom")} AS geom
-        FROM buildings b {joins} WHERE {_IN_TILE.format(g="b.geom")}
+        FROM buildings b {joins} WHERE {in_tile}
+        OFFSET 0  -- keeps ST_AsMVTGeom in the select list: pushed into the filter it runs twice a row
     ) t WHERE geom IS NOT NULL"""
 
 
+_TILE_SESSION = (
+    "SELECT set_config('jit', 'off', true), set_config('max_parallel_workers_per_gather', '0', true)"
+)
+
+
 def _tile(conn: Connection, sql: str, params: dict[str, object]) -> bytes:
-    # A tile must come back in milliseconds; JIT compilation alone would cost tens of them.
-    conn.execute(text("SET LOCAL jit = off"))
+    # A tile must come back in milliseconds: JIT compilation alone would cost tens of them, and the
+    # server answers a map's tiles concurrently, so parallel workers only add their start-up cost.
+    conn.execute(text(_TILE_SESSION))
     value = conn.execute(text(sql), params).scalar()
     return bytes(value) if value is not None else b""
 
@@ -204,19 +223,23 @@ def _tile(conn: Connection, sql: str, params: dict[str, object]) -> bytes:
 # --- the tiled sources --------------------------------------------------------------------------------
 
 
-def buildings_tile(conn: Connection, addr: TileAddress) -> bytes:
-    """Footprints with their grid, compound, admin units and floors, or counts per area."""
+def buildings_tile(conn: Connection, addr: TileAddress, *, scope: Scope = UNRESTRICTED) -> bytes:
+    """Footprints with their grid, compound, admin units and floors, or counts per area; only those
+    of ``scope``."""
+    params = addr.params | scope.params
     if addr.z < BUILDING_ZOOM:
-        return _tile(conn, _areas_sql(addr, "", {}), addr.params)
-    return _tile(conn, _buildings_sql("", ", b.floors"), addr.params)
+        return _tile(conn, _areas_sql(addr, "", {}, scope=scope), params)
+    return _tile(conn, _buildings_sql("", ", b.floors", scope=scope), params)
 
 
-def house_status_tile(conn: Connection, addr: TileAddress, *, date: dt.date) -> bytes:
+def house_status_tile(
+    conn: Connection, addr: TileAddress, *, date: dt.date, scope: Scope = UNRESTRICTED
+) -> bytes:
     """Each building's most severe status on ``date`` (``status``, missing when it has neither
     households nor a building status), ``households``, ``cases`` (households with a case status)
     and ``vulnerable``; below ``BUILDING_ZOOM`` per area the worst ``status``, ``households``,
     ``cases``, ``buildings_with_cases`` and ``vulnerable_buildings``."""
-    params = addr.params | status_params(date)
+    params = addr.params | status_params(date) | scope.params
     if addr.z < BUILDING_ZOOM:
         columns = {
             "households": "sum(st.households)::int",
@@ -225,22 +248,22 @@ def house_status_tile(conn: Connection, addr: TileAddress, *, date: dt.date) -> 
             "vulnerable_buildings": "(count(*) FILTER (WHERE st.vulnerable))::int",
             "status": "(CAST(:severity AS text[]))[min(st.rank)]",
         }
-        return _tile(conn, _areas_sql(addr, STATUS_JOIN, columns, status=True), params)
+        return _tile(conn, _areas_sql(addr, STATUS_JOIN, columns, scope=scope, status=True), params)
     columns = (
         ", (CAST(:severity AS text[]))[st.rank] AS status, st.households::int AS households, "
         "st.cases::int AS cases, st.vulnerable"
     )
-    return _tile(conn, _buildings_sql(STATUS_JOIN, columns, status=True), params)
+    return _tile(conn, _buildings_sql(STATUS_JOIN, columns, scope=scope, status=True), params)
 
 
-def responsibility_tile(conn: Connection, addr: TileAddress) -> bytes:
+def responsibility_tile(conn: Connection, addr: TileAddress, *, scope: Scope = UNRESTRICTED) -> bytes:
     """Each building's grid code, building leader (person code only, never a name) and number
     of missing chain levels (``gaps``); below ``BUILDING_ZOOM`` per area the buildings with a
     gap (``gap_buildings``)."""
-    params = addr.params | chain_params()
+    params = addr.params | chain_params() | scope.params
     if addr.z < BUILDING_ZOOM:
         columns = {"gap_buildings": "(count(*) FILTER (WHERE ch.gaps > 0))::int"}
-        return _tile(conn, _areas_sql(addr, CHAIN_JOIN, columns), params)
+        return _tile(conn, _areas_sql(addr, CHAIN_JOIN, columns, scope=scope), params)
     joins = CHAIN_JOIN + " LEFT JOIN grids g ON g.id = b.grid_id"
     return _tile(
         conn,
@@ -248,6 +271,7 @@ def responsibility_tile(conn: Connection, addr: TileAddress) -> bytes:
             joins,
             ", g.code AS grid_code, ch.leader, abs(hashtext(ch.leader)) % 64 AS leader_index, "
             "ch.gaps::int AS gaps",
+            scope=scope,
         ),
         params,
     )
@@ -266,13 +290,14 @@ def basemap_tile(conn: Connection, addr: TileAddress) -> bytes:
     return _tile(conn, f"SELECT {' || '.join(parts)}", addr.params)
 
 
-def data_bounds(conn: Connection) -> tuple[float, float, float, float] | None:
-    """(west, south, east, north) of the loaded buildings, or None when there are none."""
+def data_bounds(conn: Connection, *, scope: Scope = UNRESTRICTED) -> tuple[float, float, float, float] | None:
+    """(west, south, east, north) of the loaded buildings (of ``scope``), or None when there are none."""
     row = conn.execute(
         text(
             "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
-            "FROM (SELECT ST_Extent(geom) AS e FROM buildings) x"
-        )
+            f"FROM (SELECT ST_Extent(b.geom) AS e FROM buildings b WHERE {scope.buildings('b')}) x"
+        ),
+        scope.params,
     ).one()
     return None if row[0] is None else tuple(float(v) for v in row)  # type: ignore[return-value]
 

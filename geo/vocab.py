@@ -86,6 +86,9 @@ PLACE_KINDS: tuple[Term, ...] = (
     Term("airport", "机场", "Airport"),
     Term("railway_station", "火车站", "Railway station"),
     Term("delivery_point", "物资投放点", "Delivery drop point"),
+    # Stations of a compound's inside path (动线): gate -> registration -> temperature check -> drop point.
+    Term("registration_point", "登记点", "Registration point"),
+    Term("temperature_point", "测温点", "Temperature check point"),
     Term("school", "学校", "School"),
     Term("shop", "商店", "Shop"),
     Term("other", "其他", "Other"),
@@ -129,6 +132,18 @@ GATE_EVENT_KINDS: tuple[Term, ...] = (
     Term("returnee_arrival", "返沪人员抵达", "Returnee arrival"),
 )
 GATE_EVENT_KIND_CODES: tuple[str, ...] = _codes(GATE_EVENT_KINDS)
+# The inside path of a compound (动线), in walking order, and which gate counts each step carries.
+COMPOUND_PATH_KINDS: tuple[str, ...] = (
+    "compound_gate",
+    "registration_point",
+    "temperature_point",
+    "delivery_point",
+)
+COMPOUND_PATH_COUNTS: dict[str, tuple[str, ...]] = {
+    "registration_point": ("registration", "returnee_arrival"),
+    "temperature_point": ("temperature_check",),
+    "delivery_point": ("delivery",),
+}
 
 # Rows made by the demo generator carry this source, and the UI labels them "simulated".
 SIMULATED_SOURCE = "simulated"

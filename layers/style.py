@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from geo.vocab import HOUSE_STATUSES, STATUS_CODES, ZONE_KINDS, Term
+from geo.vocab import (
+    HOUSE_STATUSES,
+    LEG_STATUS_CODES,
+    LEG_STATUSES,
+    PLACE_KINDS,
+    STATUS_CODES,
+    ZONE_KINDS,
+    Term,
+)
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,47 @@ _ZONE_COLOURS: dict[str, tuple[str, str, str]] = {
 }
 ZONE_SWATCHES: tuple[Swatch, ...] = tuple(
     Swatch(z.code, z.zh, z.en, *_ZONE_COLOURS[z.code]) for z in ZONE_KINDS
+)
+# A building in no zone of an active risk area (the printed risk sheets).
+NO_ZONE_SWATCH = Swatch("none", "区域外", "Outside the zones", "#e8eef2", "#9aa9b4", "#37474f")
+
+# Transfer legs (闭环转运) by their state at the clock: overdue stands out in red, done recedes.
+_LEG_COLOURS: dict[str, tuple[str, str, str]] = {
+    "overdue": ("#d7191c", "#7f0000", "#ff4d4d"),
+    "in_transit": ("#2c7bb6", "#08306b", "#5cb8ff"),
+    "planned": ("#8073ac", "#3f007d", "#b3a6ff"),
+    "handed_over": ("#1a9641", "#00441b", "#4caf50"),
+    "cancelled": ("#9e9e9e", "#616161", "#757575"),
+}
+LEG_SWATCHES: tuple[Swatch, ...] = tuple(
+    Swatch(t.code, t.zh, t.en, *_LEG_COLOURS[t.code]) for t in LEG_STATUSES
+)
+assert tuple(s.code for s in LEG_SWATCHES) == LEG_STATUS_CODES, "every leg status needs a colour"
+
+# A chain whose legs do not connect (flagged, never drawn as a closed loop).
+CHAIN_GAP_SWATCH = Swatch("chain_gap", "链条断点", "Chain with a gap", "#ff00ff", "#8b008b", "#ff4dff")
+
+# A compound's inside path (动线): gate -> registration -> temperature check -> delivery drop.
+PATH_SWATCH = Swatch("path", "小区动线", "Compound inside path", "#f28e2b", "#a0522d", "#ffb05c")
+
+# Abnormal temperatures counted at a temperature check point.
+ABNORMAL_SWATCH = Swatch("abnormal", "体温异常", "Abnormal temperature", "#e31a1c", "#800026", "#ff5252")
+
+# The places of the flow map, by kind (kinds not listed are drawn in the "other" colour).
+_PLACE_COLOURS: dict[str, tuple[str, str, str]] = {
+    "airport": ("#1f78b4", "#08306b", "#5cb8ff"),
+    "railway_station": ("#33a02c", "#00441b", "#66d966"),
+    "quarantine_site": ("#6a3d9a", "#3f007d", "#b58cff"),
+    "hospital": ("#e31a1c", "#800026", "#ff5252"),
+    "compound_gate": ("#ff7f00", "#a0522d", "#ffb05c"),
+    "checkpoint": ("#b15928", "#5c2d0e", "#e0915c"),
+    "registration_point": ("#fdbf6f", "#b35806", "#ffd699"),
+    "temperature_point": ("#fb9a99", "#b2182b", "#ffb3b3"),
+    "delivery_point": ("#cab2d6", "#54278f", "#e0ccff"),
+    "other": ("#737373", "#252525", "#bdbdbd"),
+}
+FLOW_PLACE_SWATCHES: tuple[Swatch, ...] = tuple(
+    Swatch(t.code, t.zh, t.en, *_PLACE_COLOURS[t.code]) for t in PLACE_KINDS if t.code in _PLACE_COLOURS
 )
 
 # A qualitative palette for grids and responsible people (12 colours that stay apart).

@@ -2,7 +2,8 @@
  *
  * One map per container; the callback is re-run whenever the spec, the tile query (date, data
  * version), the filters or the fly-to target change, and updates the live map in place.
- * Clicks on the spec's clickable layers are written to the spec's click store with set_props.
+ * Clicks on the spec's clickable layers are written to the spec's click store with set_props;
+ * the overlay store's FeatureCollections are set on the spec's GeoJSON sources (risk zones).
  * Maps are kept in window.battlemapMaps[containerId] (tests inspect them).
  */
 (function () {
@@ -104,7 +105,15 @@
     return entry;
   }
 
-  function render(spec, query, filter, fly, highlight) {
+  // GeoJSON overlays (the risk zones): {source: FeatureCollection} for sources the spec declares.
+  function applyOverlay(map, overlay) {
+    Object.keys(overlay || {}).forEach(function (source) {
+      var src = map.getSource(source);
+      if (src && src.setData) src.setData(overlay[source] || { type: "FeatureCollection", features: [] });
+    });
+  }
+
+  function render(spec, query, filter, fly, highlight, overlay) {
     if (!spec) return noUpdate();
     var entry = maps[spec.container];
     var specKey = JSON.stringify(spec);
@@ -139,6 +148,13 @@
       entry.highlight = highlightKey;
       whenLoaded(map, function () {
         map.setFilter(spec.highlightLayer, ["in", ["id"], ["literal", highlight || []]]);
+      });
+    }
+    var overlayKey = JSON.stringify(overlay || {});
+    if (overlayKey !== entry.overlay) {
+      entry.overlay = overlayKey;
+      whenLoaded(map, function () {
+        applyOverlay(map, overlay);
       });
     }
     if (fly && fly.bounds && fly.at !== entry.fly) {

@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from etl import pipeline
-from etl.demo import generator
+from etl.demo import flows, generator
 from etl.demo.sample import load_sample
 from etl.jobs.base import LoadOptions
 from etl.readers import FrameSource
@@ -37,6 +37,8 @@ DEMO_TABLES: tuple[str, ...] = (
     "people",
     "responsibilities",
     "risk_areas",
+    "transfers",
+    "gate_events",
 )
 
 
@@ -52,7 +54,8 @@ def iter_demo(conn: Connection, *, settings: Settings) -> Iterator[LoadReport]:
 
 
 def load_simulated(conn: Connection, *, settings: Settings) -> Iterator[LoadReport]:
-    """Generate and load grids, households, house status and responsibility, in that order.
+    """Generate and load grids, households, house status, responsibility, then the movement flows
+    (simulated places, transfer legs, gate counts: ``etl.demo.flows``), in that order.
 
     Each step reads what the previous ones loaded (households need the buildings' grids, statuses
     the households), so the frames are built one at a time. Generated rows must load without a
@@ -71,6 +74,14 @@ def load_simulated(conn: Connection, *, settings: Settings) -> Iterator[LoadRepo
         ("households", lambda: generator.households_frame(conn, seed=seed)),
         ("status", statuses),
         ("responsibility", lambda: generator.responsibility_frame(conn, seed=seed)),
+        # Movement flows: simulated places first (the legs and counts name them), then the legs,
+        # then the gate counts (whose returnee arrivals agree with the legs).
+        ("places", lambda: flows.places_frame(conn, sample_dir=settings.demo.sample_dir)),
+        (
+            "transfers",
+            lambda: flows.transfers_frame(conn, seed=seed, deadline_hours=settings.flows.deadline_hours),
+        ),
+        ("gate-events", lambda: flows.gate_events_frame(conn, seed=seed)),
     )
     for kind, build in steps:
         frame = build()
@@ -111,6 +122,15 @@ def _describe(kind: str, frame: pd.DataFrame, events: pd.DataFrame | None) -> st
     if kind == "responsibility":
         levels = frame.groupby("level")["person"].nunique()
         return f"{frame['person'].nunique():,} people: " + ", ".join(f"{k} {v:,}" for k, v in levels.items())
+    if kind == "places":
+        return ", ".join(f"{k} {n:,}" for k, n in frame["kind"].value_counts().sort_index().items())
+    if kind == "transfers":
+        return (
+            f"{len(frame):,} legs in {frame['chain_id'].nunique():,} chains (inbound loops, returnees, "
+            "hospital transfers; a few overdue and one chain with a deliberate gap)"
+        )
+    if kind == "gate-events":
+        return f"{len(frame):,} hourly counts at {frame['gate'].nunique():,} gates"
     return f"{len(frame):,} rows"
 
 

@@ -9,12 +9,14 @@ from etl.jobs import (
     buildings,
     cases,
     compounds,
+    gate_events,
     grids,
     households,
     places,
     responsibility,
     risk_areas,
     status,
+    transfers,
 )
 from etl.jobs.base import Job
 
@@ -33,6 +35,8 @@ REGISTRY: dict[str, Job] = {
         addresses,
         basemap,
         risk_areas,
+        transfers,
+        gate_events,
     )
 }
 

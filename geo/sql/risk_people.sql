@@ -1,16 +1,16 @@
 -- Responsible people (codes and chain levels only, never names) of zoned buildings, each (person,
 -- level) in the strictest zone whose buildings it answers for: by building, compound, grid or unit.
--- Read by geo.risk; ids/ranks are the zoned buildings (rank 1 sealed, 2 control, 3 prevention).
+-- Read by geo.risk_counts; the zoned fragment gives each zoned building's id, rank (1 sealed, 2 control,
+-- 3 prevention) and units: from the listed ids, or from the rank lookup (see geo.risk_counts).
 WITH zb AS (
-    SELECT t.id, t.rank FROM unnest(CAST(:ids AS bigint[]), CAST(:ranks AS int[])) AS t(id, rank)
+    {zoned}
 ), scopes AS (
     SELECT 'building' AS scope_type, zb.id AS scope_id, zb.rank FROM zb
     UNION ALL
     SELECT s.scope_type, s.scope_id, zb.rank
-    FROM zb JOIN buildings b ON b.id = zb.id
-    CROSS JOIN LATERAL (VALUES ('compound', b.compound_id), ('grid', b.grid_id),
-                               ('unit', b.committee_id), ('unit', b.subdistrict_id),
-                               ('unit', b.district_id)) AS s(scope_type, scope_id)
+    FROM zb CROSS JOIN LATERAL (VALUES ('compound', zb.compound_id), ('grid', zb.grid_id),
+                                       ('unit', zb.committee_id), ('unit', zb.subdistrict_id),
+                                       ('unit', zb.district_id)) AS s(scope_type, scope_id)
     WHERE s.scope_id IS NOT NULL
 ), strictest AS (
     SELECT scope_type, scope_id, min(rank) AS rank FROM scopes GROUP BY 1, 2

@@ -8,12 +8,15 @@ tests can check each sheet's scale.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy import Connection
 
 from geo.errors import InvalidParameter
 from geo.print_queries import read_atlas, select_grids
+from geo.risk_areas import zone_outlines, zoned_buildings
+from geo.scope import UNRESTRICTED, Scope
 from layers.atlas.layout import ORIENTATIONS, PAPERS, SheetLayout
 from layers.atlas.render import AtlasOptions, write_pdf, write_png
 from layers.atlas.themes import THEMES
@@ -34,6 +37,7 @@ def export_atlas(
     internal: bool = False,
     fmt: str = "pdf",
     options: AtlasOptions | None = None,
+    scope: Scope = UNRESTRICTED,
 ) -> list[SheetLayout]:
     """Print the atlas of a unit's grids (or of named grids, or of all) to ``output``.
 
@@ -44,9 +48,12 @@ def export_atlas(
     unit, grids, all_grids
         exactly one: an admin unit's code or name, grid codes, or every grid.
     date
-        the house-status day (default: the latest day a status started).
+        the house-status day (default: the latest day a status started); for ``layer="risk"`` also
+        the day whose active risk areas are drawn.
     internal
         print names and phones unmasked (internal printing); masked otherwise.
+    scope
+        print only grids and buildings of this area (``geo.scope``; the web route passes the user's).
 
     Returns
     -------
@@ -60,8 +67,15 @@ def export_atlas(
     """
     options = options or AtlasOptions()
     _check(options, fmt)
-    ids, title = select_grids(conn, unit=unit, grids=grids, all_grids=all_grids)
-    data = read_atlas(conn, ids, title=title, date=date, internal=internal)
+    ids, title = select_grids(conn, unit=unit, grids=grids, all_grids=all_grids, scope=scope)
+    data = read_atlas(conn, ids, title=title, date=date, internal=internal, scope=scope)
+    if options.layer == "risk":  # the zones of the areas active on the sheets' day
+        bbox = tuple(float(v) for v in data.buildings.total_bounds) if len(data.buildings) else None
+        data = replace(
+            data,
+            risk_zones=zoned_buildings(conn, data.buildings["id"].astype(int).tolist(), on=data.date),
+            risk_outlines=zone_outlines(conn, on=data.date, bbox=bbox),  # type: ignore[arg-type]
+        )
     if fmt == "png":
         return [layout for _, layout in write_png(data, Path(output), options=options)]
     return write_pdf(data, Path(output), options=options)

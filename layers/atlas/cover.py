@@ -13,6 +13,7 @@ from layers.atlas.mapframe import (
     PaperOptions,
     Prepared,
     draw_buildings,
+    draw_outlines,
     frame_for,
     furniture,
     map_end,
@@ -44,6 +45,7 @@ def draw_cover(
     draw_basemap(page, view, prepared.basemap_in(extent), k * 0.6)
     chosen = set(data.buildings.loc[data.buildings["grid_id"].isin(data.grids["id"]), "id"].astype(int))
     draw_buildings(page, view, prepared, prepared.building_tree.query(extent), classified, chosen, k * 0.5)
+    draw_outlines(page, view, prepared, classified, k * 0.6)
     page.lines(
         (line for g in prepared.grids for line in line_strings(g)),
         view,
@@ -83,6 +85,9 @@ def _index(page: Page, box: Box, k: float, data: AtlasData, classified: Classifi
     if theme.code == "house-status":
         head = "异常户"
         flagged = hh[~hh["status"].isin(("normal", "vacant"))].groupby("grid_id")["n"].sum()
+    elif theme.code == "risk":
+        head = "区内楼"
+        flagged = mine[mine["id"].astype(int).isin(classified.flagged)].groupby("grid_id")["id"].count()
     else:
         head = "缺位楼"
         gap = mine["id"].map(lambda i: classified.fill.get(int(i)) == GAP_SWATCH.fill)

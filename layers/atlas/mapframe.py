@@ -182,6 +182,23 @@ def draw_buildings(
         page.areas(rings, view, fill=fill, edge=outline, lw=0.45 * k)
 
 
+def draw_outlines(page: Page, view: MapView, prepared: Prepared, classified: Classified, k: float) -> None:
+    """The theme's areas (risk zones) as bold outlines over the buildings, strictest last (on top).
+
+    A zone is its buildings' footprints; it is outlined as one shape by closing the gaps between
+    neighbouring buildings (a 20 m buffer out, 14 m back, in the sheet's UTM metres) and drawn with a
+    white halo so it reads over any building colour.
+    """
+    if not classified.outlines:
+        return
+    areas = prepared.projection.geometries(np.array([g for g, _ in classified.outlines], dtype=object))
+    hulls = shapely.buffer(shapely.buffer(areas, 20.0), -14.0)
+    for hull, (_, colour) in reversed(list(zip(hulls, classified.outlines, strict=True))):
+        lines = line_strings(shapely.boundary(hull))
+        page.lines(lines, view, color=PRINT["halo"], lw=3.2 * k)
+        page.lines(lines, view, color=colour, lw=1.6 * k)
+
+
 def map_start(page: Page, view: MapView) -> None:
     page.c.saveState()
     page.clip(view.frame)

@@ -32,7 +32,16 @@ from layers.atlas.draw import (
 )
 from layers.atlas.fonts import cjk_font
 from layers.atlas.layout import Box, PageFrame, SheetLayout
-from layers.atlas.mapframe import Prepared, draw_buildings, frame_for, furniture, map_end, map_start, map_view
+from layers.atlas.mapframe import (
+    Prepared,
+    draw_buildings,
+    draw_outlines,
+    frame_for,
+    furniture,
+    map_end,
+    map_start,
+    map_view,
+)
 from layers.atlas.sheet import draw_footer, draw_legend, draw_responsibility, draw_title, subtitle
 from layers.atlas.themes import THEMES, Classified, Theme
 from layers.style import PRINT
@@ -45,7 +54,7 @@ class AtlasOptions:
     Attributes
     ----------
     layer
-        a ``layers.atlas.themes.THEMES`` code: ``house-status`` or ``responsibility``.
+        a ``layers.atlas.themes.THEMES`` code: ``house-status``, ``responsibility`` or ``risk``.
     paper, orientation
         ``A4``/``A3``; ``auto`` (landscape for wide areas), ``portrait`` or ``landscape``.
     dpi
@@ -150,6 +159,7 @@ def _grid_sheet(
     draw_buildings(
         page, view, prepared, prepared.building_tree.query(extent), classified, {int(b) for b in mine}, k
     )
+    draw_outlines(page, view, prepared, classified, k)
     # Fade everything outside the grid, dash the neighbours' edges, then the grid itself, bold.
     veil = shapely.difference(extent.buffer(layout.extent_w_m * 0.05), geom)
     page.areas(polygon_rings(veil), view, fill=PRINT["neighbour_veil"], alpha=0.55)
@@ -220,9 +230,10 @@ def _panel(
 ) -> None:
     panel = frame.panel
     rows = classified.legend(building_ids)
-    households = theme.code == "house-status"
+    households = theme.code in ("house-status", "risk")
     people = data.people[data.people["grid_id"] == grid_id]
-    title = f"图例 · {theme.label_zh}" + ("（楼栋按最严重户状态着色）" if households else "")
+    note = {"house-status": "（楼栋按最严重户状态着色）", "risk": "（按生效风险区域着色）"}
+    title = f"图例 · {theme.label_zh}" + note.get(theme.code, "")
     if frame.landscape:
         legend_h = min(panel.h * 0.55, (len(rows) + 4) * 10.5 * k + 14 * k)
         draw_legend(

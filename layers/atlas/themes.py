@@ -1,7 +1,8 @@
 """What an atlas sheet colours buildings by: one theme per ``--layer``, registered in ``THEMES``.
 
 A theme turns the atlas data into a fill colour per building of the chosen grids and the
-legend of one sheet (entries with counts). Colours come from ``layers.style`` only.
+legend of one sheet (entries with counts), and may outline areas over the buildings (the risk
+theme's zones). Colours come from ``layers.style`` only.
 """
 
 from __future__ import annotations
@@ -11,10 +12,20 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo.print_queries import AtlasData
 from geo.vocab import CHAIN_LEVELS, REQUIRED_CHAIN_LEVELS, STATUS_SEVERITY, term
-from layers.style import GAP_SWATCH, PRINT, STATUS_SWATCHES, categorical, legend, status_swatch
+from layers.style import (
+    GAP_SWATCH,
+    NO_ZONE_SWATCH,
+    PRINT,
+    STATUS_SWATCHES,
+    ZONE_SWATCHES,
+    categorical,
+    legend,
+    status_swatch,
+)
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,8 @@ class Classified:
     fill: dict[int, str]
     outline: dict[int, str]
     legend: Callable[[np.ndarray], list[LegendRow]]
+    outlines: tuple[tuple[shapely.Geometry, str], ...] = ()  # (WGS84 area, colour) drawn over buildings
+    flagged: frozenset[int] = frozenset()  # buildings the cover's index counts (e.g. zoned ones)
 
 
 @dataclass(frozen=True)
@@ -135,6 +148,45 @@ def _responsibility(data: AtlasData) -> Classified:
     return Classified(fill, outline, legend_for)
 
 
+def building_zone(data: AtlasData) -> pd.Series:
+    """Each building's risk zone on the date (``sealed``/``control``/``prevention``, else ``none``)."""
+    ids = data.buildings.loc[data.buildings["grid_id"].isin(data.grids["id"]), "id"]
+    zone = pd.Series(NO_ZONE_SWATCH.code, index=pd.Index(ids, name="building_id"), dtype=object)
+    if data.risk_zones is not None and len(data.risk_zones):
+        zoned = data.risk_zones.set_index("building_id")["zone"]
+        zone.loc[zone.index.intersection(zoned.index)] = zoned
+    return zone
+
+
+def _risk(data: AtlasData) -> Classified:
+    zone = building_zone(data)
+    swatches = {s.code: s for s in (*ZONE_SWATCHES, NO_ZONE_SWATCH)}
+    fill = {int(b): swatches[z].fill for b, z in zone.items()}
+    outline = {int(b): swatches[z].outline for b, z in zone.items()}
+    households = data.households
+
+    def legend_for(building_ids: np.ndarray) -> list[LegendRow]:
+        mine = zone.reindex(building_ids).dropna()
+        b_counts = mine.value_counts().to_dict()
+        h = households[households["building_id"].isin(mine.index)] if len(households) else households
+        h_counts = h.groupby(h["building_id"].map(mine))["n"].sum().to_dict() if len(h) else {}
+        return [
+            LegendRow(
+                s.fill, s.outline, s.label_zh, int(b_counts.get(s.code, 0)), int(h_counts.get(s.code, 0))
+            )
+            for s in swatches.values()
+        ]
+
+    areas = data.risk_outlines
+    outlines = (
+        tuple((g, swatches[z].outline) for z, g in zip(areas["zone"], areas.geometry, strict=True))
+        if areas is not None
+        else ()
+    )
+    flagged = frozenset(int(b) for b, z in zone.items() if z != NO_ZONE_SWATCH.code)
+    return Classified(fill, outline, legend_for, outlines, flagged)
+
+
 THEMES: dict[str, Theme] = {}
 
 
@@ -147,3 +199,4 @@ def register(theme: Theme, *, overwrite: bool = False) -> None:
 
 register(Theme("house-status", "房态图", "House status", _house_status))
 register(Theme("responsibility", "楼组包干图", "Building responsibility", _responsibility))
+register(Theme("risk", "风险区域图", "Risk zones", _risk))

@@ -39,4 +39,5 @@ LAYER = TileLayer(
     render=basemap_tile,
     fields={"landuse": FIELDS, "water": FIELDS, "roads": FIELDS},
     style=style,
+    public=True,
 )

@@ -41,4 +41,5 @@ LAYER = TileLayer(
     render=buildings_tile,
     fields={BUILDINGS_LAYER: BUILDING_FIELDS | {"floors": "floors above ground"}, AREAS_LAYER: AREA_FIELDS},
     style=style,
+    scoped=True,
 )

@@ -73,4 +73,5 @@ LAYER = TileLayer(
         },
     },
     style=style,
+    scoped=True,
 )

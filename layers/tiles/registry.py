@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection
 
 from geo.crs import parse_crs
-from geo.errors import ConfigError, InvalidParameter, NotFound
+from geo.errors import ConfigError, Forbidden, InvalidParameter, NotFound
+from geo.scope import UNRESTRICTED, Scope
 from geo.tiles import MAX_ZOOM, TileAddress, display_shift
 
 Options = dict[str, object]
@@ -43,15 +44,33 @@ class TileLayer:
     style: Callable[..., list[dict]] = field(default=lambda **_: [])
     """``style(source=, dark=False) -> MapLibre style layers`` for this layer's source."""
     query_params: tuple[str, ...] = ()
+    scoped: bool = False
+    """``render`` takes ``scope=`` and keeps to it (``geo.scope``): area-scoped users may see this layer."""
+    public: bool = False
+    """The layer holds nothing of any area (the OSM basemap): served whole to every signed-in user."""
     minzoom: int = 0
     maxzoom: int = MAX_ZOOM
 
     def title(self, language: str) -> str:
         return self.title_zh if language == "zh" else self.title_en
 
-    def tile(self, conn: Connection, addr: TileAddress, options: Options) -> bytes:
-        """The tile at ``addr``; ``options["crs"]`` (``gcj02``) shifts it onto a basemap in that datum."""
+    def tile(
+        self, conn: Connection, addr: TileAddress, options: Options, *, scope: Scope = UNRESTRICTED
+    ) -> bytes:
+        """The tile at ``addr`` holding only what ``scope`` may see; ``options["crs"]`` (``gcj02``)
+        shifts it onto a basemap in that datum.
+
+        Raises
+        ------
+        Forbidden
+            for a restricted scope on a layer that is neither ``scoped`` nor ``public``: a layer
+            that cannot keep to an area is never served to someone limited to one.
+        """
         options = dict(options)
+        if self.scoped:
+            options["scope"] = scope
+        elif scope.restricted and not self.public:
+            raise Forbidden(f"layer {self.name!r} is not available to accounts limited to an area")
         crs = options.pop("crs", None)
         if crs is not None:
             addr = TileAddress(addr.z, addr.x, addr.y, shift=display_shift(addr, parse_crs(str(crs))))
@@ -66,6 +85,9 @@ class TileLayer:
             raise InvalidParameter(
                 f"layer {self.name!r} takes no parameter {sorted(unknown)}; it accepts: {accepted}"
             )
+        version = query.get("v", "0")
+        if not (version.isascii() and version.isdigit() and len(version) <= 19):
+            raise InvalidParameter(f"v was {version[:40]!r} but is expected to be a data version (digits)")
         own = {k: v for k, v in query.items() if k in self.query_params}
         options = self.resolve(conn, own)
         crs = query.get("crs", "wgs84").lower()
@@ -106,6 +128,6 @@ class TileLayers:
 
 def default_layers() -> TileLayers:
     """The layers battlemap serves."""
-    from layers.tiles import basemap, buildings, house_status, responsibility
+    from layers.tiles import basemap, buildings, flows, house_status, responsibility
 
-    return TileLayers(m.LAYER for m in (basemap, buildings, house_status, responsibility))
+    return TileLayers(m.LAYER for m in (basemap, buildings, house_status, responsibility, flows))

@@ -47,4 +47,5 @@ LAYER = TileLayer(
         AREAS_LAYER: AREA_FIELDS | {"gap_buildings": "buildings with a responsibility gap"},
     },
     style=style,
+    scoped=True,
 )

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from app import create_app
 from geo.settings import Settings
+from tests.auth_support import sign_in_clients, token_on
 from tests.fixtures.small_city import small_city_database
 
 BUILDING_LIMIT = 4  # sim-L1 and sim-L2 answer for 5 buildings each: both are over it
@@ -30,6 +31,7 @@ def city_settings(small_city_url: str) -> Settings:
 @pytest.fixture(scope="session")
 def city_app(city_settings: Settings) -> Iterator[dash.Dash]:
     app = create_app(city_settings)
+    sign_in_clients(app.server, token_on(city_settings.database.url))
     yield app
     engine: Engine = app.server.extensions["battlemap"].engine
     engine.dispose()

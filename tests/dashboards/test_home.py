@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import dash
+import flask
 import geopandas as gpd
 import pandas as pd
 import pytest
@@ -22,9 +23,11 @@ from dashboards import _ids as ids
 from etl import pipeline
 from etl.jobs.base import LoadOptions
 from etl.readers import FrameSource
+from geo.auth import Principal
 from geo.models import Base
 from geo.settings import Settings
 from geo.vocab import SIMULATED_SOURCE
+from tests.auth_support import sign_in_clients, token_on
 from tests.fixtures.databases import sibling_url, throwaway_database
 
 MakeApp = Callable[..., dash.Dash]
@@ -116,6 +119,8 @@ def make_app() -> Iterator[MakeApp]:
 
     def make(url: str, **app: object) -> dash.Dash:
         created = create_app(_settings(url, **app))
+        if make_url(url).database not in ("postgres", "nowhere"):  # those have no users table
+            sign_in_clients(created.server, token_on(url))
         engines.append(created.server.extensions["battlemap"].engine)
         return created
 
@@ -127,6 +132,7 @@ def make_app() -> Iterator[MakeApp]:
 def _page(app: dash.Dash, **query: str) -> Component:
     """The home page's layout as Dash's router renders it for ``/?query``."""
     with app.server.test_request_context("/"):
+        flask.g.principal = Principal(0, "test-commander", "commander")  # what the guard puts there
         return dash.page_registry["dashboards.home"]["layout"](**query)
 
 

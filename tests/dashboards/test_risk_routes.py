@@ -8,13 +8,14 @@ from collections.abc import Iterator
 
 import flask
 import pytest
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, text
 
 from dashboards import _risk_routes
 from geo.risk import declare_risk_area
 from geo.risk_areas import record_step, save_risk_area
 from geo.settings import Settings
 from geo.sop import CHINA_TZ
+from tests.auth_support import guard_bare_server, token_for
 from tests.risk_world import CASE, DATE
 
 
@@ -28,7 +29,9 @@ def world_engine(risk_world_url: str) -> Iterator[Engine]:
 @pytest.fixture(scope="module")
 def client(world_engine: Engine, risk_world_url: str) -> flask.testing.FlaskClient:
     server = flask.Flask(__name__)
-    _risk_routes.register(server, world_engine, Settings(_env_file=None, database={"url": risk_world_url}))
+    settings = Settings(_env_file=None, database={"url": risk_world_url})
+    _risk_routes.register(server, world_engine, settings)
+    guard_bare_server(server, world_engine, settings, token_for(world_engine, "test-commander"))
     return server.test_client()
 
 
@@ -80,3 +83,24 @@ def test_bad_requests_are_json_errors(
     response = client.get(query)
     assert response.status_code == status
     assert words in response.get_json()["error"]
+
+
+def test_post_declares_the_simulated_area(client: flask.testing.FlaskClient, world_engine: Engine) -> None:
+    """The map's "confirm and declare": the zones are computed again and stored, active from that day."""
+    response = client.post("/api/risk/areas", json={"lon": CASE[0], "lat": CASE[1], "date": "2022-04-20"})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    body = response.get_json()
+    area_id = body["risk_area_id"]
+    assert [body["zones"][z]["buildings"] for z in ("sealed", "control", "prevention")] == [2, 4, 5]
+    with world_engine.connect() as conn:
+        declared = conn.execute(
+            text("SELECT declared_at FROM risk_areas WHERE id = :a"), {"a": area_id}
+        ).scalar_one()
+        zoned = conn.execute(
+            text("SELECT count(*) FROM risk_area_buildings WHERE risk_area_id = :a"), {"a": area_id}
+        ).scalar_one()
+    assert declared == dt.datetime(2022, 4, 20, tzinfo=CHINA_TZ) and zoned == 11
+    on_day = client.get("/api/risk/areas?date=2022-04-20").get_json()["features"]
+    assert area_id in {f["properties"]["risk_area_id"] for f in on_day}
+    bad = client.post("/api/risk/areas", data={"lon": "east", "lat": str(CASE[1])})
+    assert bad.status_code == 400 and "`lon` was 'east'" in bad.get_json()["error"]

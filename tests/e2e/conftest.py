@@ -6,18 +6,15 @@ Screenshots go to artifacts/e2e/ (git-ignored).
 
 from __future__ import annotations
 
-import tempfile
-import threading
 from collections.abc import Iterator
 
 import pytest
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from sqlalchemy.engine import make_url
-from werkzeug.serving import make_server
 
 from app import create_app
 from geo.settings import Settings
+from tests.e2e.harness import chromium, serving
 from tests.e2e.support import (
     BUILDING_LIMIT,
     REQUESTS,
@@ -26,20 +23,6 @@ from tests.e2e.support import (
     TcpProxy,
 )
 from tests.fixtures.small_city import small_city_database
-
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-CHROMIUM_FLAGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--enable-unsafe-swiftshader",  # WebGL in software: MapLibre needs it without a GPU
-    "--window-size=1400,900",
-)
 
 
 @pytest.fixture(scope="session")
@@ -70,31 +53,12 @@ def server_url(e2e_database: str, db_proxy: TcpProxy) -> Iterator[str]:
             "building_limit": BUILDING_LIMIT,
         },
     )
-    app = create_app(settings)
-    wsgi = app.server.wsgi_app
-
-    def recording(environ: dict, start_response: object) -> object:
-        query = environ.get("QUERY_STRING")
-        REQUESTS.append(environ["PATH_INFO"] + (f"?{query}" if query else ""))
-        return wsgi(environ, start_response)
-
-    app.server.wsgi_app = recording  # type: ignore[method-assign]
-    server = make_server("127.0.0.1", 0, app.server, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    app.server.extensions["battlemap"].engine.dispose()
+    with serving(create_app(settings), REQUESTS) as served:
+        yield served
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[webdriver.Chrome]:
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={tempfile.mkdtemp(prefix='battlemap-chromium-')}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
-    yield driver
-    driver.quit()
+def browser(server_url: str) -> Iterator[webdriver.Chrome]:
+    """One headless Chromium for the session, signed in as a commander through the sign-in form."""
+    with chromium(server_url) as driver:
+        yield driver

@@ -6,8 +6,9 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from sqlalchemy import create_engine, text
 
-from layers.style import BASEMAP, status_swatch
+from layers.style import status_swatch
 from tests.e2e.support import (
     REQUESTS,
     click_building,
@@ -15,6 +16,7 @@ from tests.e2e.support import (
     colour_at,
     console_errors,
     map_idle,
+    rendered_ids,
     screenshot,
     wait_for,
 )
@@ -161,7 +163,9 @@ def _choose(browser: webdriver.Chrome, dropdown_id: str, label: str) -> None:
     typed.send_keys(Keys.ENTER)
 
 
-def test_a_grid_filter_narrows_the_map_and_the_kpis(browser: webdriver.Chrome, server_url: str) -> None:
+def test_a_grid_filter_narrows_the_map_and_the_kpis_and_flies_there(
+    browser: webdriver.Chrome, server_url: str, e2e_database: str
+) -> None:
     _open(browser, f"{server_url}/house-status")
     _choose(browser, "hs-filter-grid", "二网格")
 
@@ -171,15 +175,60 @@ def test_a_grid_filter_narrows_the_map_and_the_kpis(browser: webdriver.Chrome, s
     # G2 holds six buildings of three households: 18 households, b05's sealed building is in G1.
     wait_for(lambda: kpi("total") == "18", message="the KPIs of grid G2 only")
     assert not browser.find_elements(By.CSS_SELECTOR, ".bm-kpi[data-kpi='confirmed']")
+    g2 = _building_ids(e2e_database, city.G2)
     wait_for(
-        lambda: (
-            map_idle(browser)
-            and close(colour_at(browser, "b01"), BASEMAP["background"], tolerance=20)
-            and close(colour_at(browser, "b12"), status_swatch("normal").fill)
-        ),
-        message="G1's buildings hidden and G2's still drawn",
+        lambda: map_idle(browser) and rendered_ids(browser, "house-status-fill") == g2,
+        message="G2's buildings drawn and none of G1's",
     )
-    assert close(colour_at(browser, "b09"), BASEMAP["background"], tolerance=20)  # G1, home isolation
-    assert close(colour_at(browser, "b11"), status_swatch("normal").fill)
+    west, south, east, north = browser.execute_script(
+        "var b = window.battlemapMaps[arguments[0]].map.getBounds();"
+        "return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];",
+        MAP,
+    )
+    for building in city.G2:  # flown to the grid: all of it in view
+        lon, lat = city.centre(building)
+        assert west < lon < east and south < lat < north
+    assert close(colour_at(browser, "b12"), status_swatch("normal").fill)
     screenshot(browser, "house-status-grid-G2")
     assert console_errors(browser) == []
+
+
+def _building_ids(database: str, source_ids: list[str]) -> set[int]:
+    engine = create_engine(database)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT id FROM buildings WHERE source_id = ANY(:s)"), {"s": source_ids})
+            return {int(r[0]) for r in rows}
+    finally:
+        engine.dispose()
+
+
+def test_the_card_shows_who_to_call_only_when_asked_and_audits_it(
+    browser: webdriver.Chrome, server_url: str, e2e_database: str
+) -> None:
+    _open(browser, f"{server_url}/house-status")
+    click_building(browser, "b01")
+    button = wait_for(
+        lambda: browser.find_elements(By.CSS_SELECTOR, ".bm-card button[id*='bm-contacts-button']"),
+        message="the card's contacts button",
+    )[0]
+    assert city.CONTACT_NAME not in browser.page_source  # opening a card reads no contacts
+    before = _personal_views(e2e_database)
+    button.click()
+    table = wait_for(
+        lambda: (found := browser.find_elements(By.CSS_SELECTOR, ".bm-contacts-table")) and found[0].text,
+        message="the contacts of 1号楼",
+    )
+    assert city.CONTACT_NAME in table and city.CONTACT_PHONE in table  # the e2e user is a commander
+    assert _personal_views(e2e_database) == before + 1
+    assert console_errors(browser) == []
+
+
+def _personal_views(database: str) -> int:
+    engine = create_engine(database)
+    try:
+        with engine.connect() as conn:
+            views = "SELECT count(*) FROM audit_log WHERE action = 'view_personal'"
+            return conn.execute(text(views)).scalar_one()
+    finally:
+        engine.dispose()

@@ -29,6 +29,7 @@ from layers.atlas import AtlasOptions, SheetLayout, export_atlas
 from layers.atlas.layout import METRES_PER_POINT, PAPERS
 from layers.atlas.themes import building_status, chain_gaps
 from layers.style import STATUS_SWATCHES, status_swatch
+from tests.auth_support import guard_bare_server, token_for
 from tests.fixtures.small_city import (
     BUILDINGS,
     CONTACT_NAME,
@@ -244,7 +245,7 @@ def test_responsibility_gaps_name_the_missing_levels(atlas_engine: Engine, tmp_p
         ({"unit": "LJZ", "all_grids": True}, InvalidParameter),
         ({"unit": "不存在街道"}, NotFound),
         ({"grids": ["G1", "G9"]}, NotFound),
-        ({"unit": "LJZ", "options": AtlasOptions(layer="risk")}, InvalidParameter),
+        ({"unit": "LJZ", "options": AtlasOptions(layer="flows")}, InvalidParameter),
         ({"unit": "LJZ", "options": AtlasOptions(paper="A5")}, InvalidParameter),
     ],
 )
@@ -318,6 +319,7 @@ def client(atlas_url: str) -> Iterator[flask.testing.FlaskClient]:
     engine = make_engine(settings.database)
     server = flask.Flask(__name__)
     _print_routes.register(server, engine, settings)
+    guard_bare_server(server, engine, settings, token_for(engine, "test-commander"))
     server.register_error_handler(
         BattlemapError, lambda error: ({"status": "error", "error": str(error)}, status_code_for(error))
     )

@@ -15,9 +15,11 @@ from shapely.geometry import Polygon
 from sqlalchemy import Connection, Engine, text
 
 from etl.assign import qa_summary
+from etl.demo import flows as flows_demo
 from etl.demo import generator
 from etl.demo.run import iter_demo
 from etl.report import LoadReport
+from geo import flows
 from geo.crs import SHANGHAI_UTM, geometries_from_wgs84, geometries_to_wgs84, parse_crs
 from geo.settings import Settings
 from geo.vocab import REQUIRED_CHAIN_LEVELS, SIMULATED_SOURCE
@@ -51,7 +53,9 @@ def _scalar(conn: Connection, sql: str, **params: object) -> int:
 def test_every_step_loads_without_rejects(demo: tuple[Connection, list[LoadReport]]) -> None:
     _, reports = demo
     simulated = [r for r in reports if r.path.startswith(SIMULATED_SOURCE)]
-    assert [r.kind for r in simulated] == ["grids", "households", "status", "responsibility"]
+    assert [r.kind for r in simulated] == [
+        "grids", "households", "status", "responsibility", "places", "transfers", "gate-events"
+    ]  # fmt: skip
     for report in simulated:
         assert report.rejected == 0 and report.inserted > 0, report.summary()
         assert "simulated" in report.notes
@@ -260,3 +264,65 @@ def test_second_run_changes_nothing(demo: tuple[Connection, list[LoadReport]], s
     for report in second:
         assert (report.inserted, report.updated) == (0, 0), report.summary()
         assert report.unchanged == next(r for r in first if r.path == report.path).loaded
+
+
+# --- movement flows (etl/demo/flows.py) -------------------------------------------------------------
+
+
+def test_flows_are_simulated_between_real_places(db: Connection, settings: Settings) -> None:
+    for table in ("transfers", "gate_events"):
+        total, simulated = db.execute(
+            text(f"SELECT count(*), count(*) FILTER (WHERE source = :s) FROM {table}"),
+            {"s": SIMULATED_SOURCE},
+        ).one()
+        assert total > 0 and simulated == total, table
+    ends = dict(
+        db.execute(
+            text("""
+            SELECT p.kind, count(DISTINCT t.id) FROM transfers t
+            JOIN places p ON p.id IN (t.from_place_id, t.to_place_id) GROUP BY p.kind
+        """)
+        ).all()
+    )
+    assert {"airport", "railway_station", "quarantine_site", "compound_gate"} <= set(ends)
+    airport = db.execute(
+        text("SELECT ST_X(geom), ST_Y(geom), name FROM places WHERE source_id = 'sim-place-pvg'")
+    ).one()
+    assert airport == (121.8053, 31.1443, "浦东国际机场")
+    hotels = _scalar(
+        db, "SELECT count(*) FROM places WHERE kind = 'quarantine_site' AND source_id LIKE 'sim-quarantine-%'"
+    )
+    assert hotels == flows_demo.QUARANTINE_SITES
+
+
+def test_flows_demo_has_overdue_chains_a_gap_and_gates_that_agree_with_the_legs(
+    db: Connection, settings: Settings
+) -> None:
+    clock = flows.latest_time(db)
+    assert clock == flows_demo.demo_clock(db)  # the data's latest time is the demo clock
+    overdue = flows.overdue_chains(db, at=clock, deadline_hours=settings.flows.deadline_hours)
+    assert len(overdue) == flows_demo.OVERDUE + 1  # in transit too long, and one never left
+    assert [g.chain_id for g in flows.chain_gaps(db)] == [flows_demo.GAP_CHAIN]
+    arrivals = dict(
+        db.execute(
+            text("""
+            SELECT place_id || '@' || hour, count FROM gate_events WHERE kind = 'returnee_arrival'
+        """)
+        ).all()
+    )
+    legs = dict(
+        db.execute(
+            text("""
+            SELECT to_place_id || '@' || date_trunc('hour', arrived_at), sum(head_count) FROM transfers
+            WHERE chain_id LIKE 'SIM-RT-%' AND arrived_at >= :since AND arrived_at < :clock GROUP BY 1
+        """),
+            {"clock": clock, "since": clock - dt.timedelta(days=flows_demo.DAYS)},
+        ).all()
+    )
+    assert arrivals == legs and arrivals
+    paths = _scalar(
+        db,
+        "SELECT count(DISTINCT compound_id) FROM places "
+        "WHERE kind = 'temperature_point' AND compound_id IS NOT NULL",
+    )
+    assert paths >= 3

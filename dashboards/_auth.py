@@ -1,0 +1,272 @@
+"""The sign-in guard of every HTTP route: sessions, bearer tokens, CSRF, role-limited pages.
+
+``install(server, engine, settings)`` adds one ``before_request`` hook that runs before every
+view (Dash pages and callbacks, tiles, TileJSON, prints, APIs). Only ``PUBLIC_ENDPOINTS`` answer
+without a signed-in user: the health check, the public aggregate view, the sign-in page and
+static code (Dash's JavaScript and our CSS, no data). Every other request needs a session
+cookie or ``Authorization: Bearer <token>`` (``battlemap users token``); browsers asking for a
+page are sent to ``/login``, everything else gets 401.
+
+State-changing requests (POST, PUT, PATCH, DELETE) made with the session cookie must come from
+this origin (``Origin``, else ``Referer``): the cookie is also ``SameSite=Lax`` and
+``HttpOnly``. Bearer requests carry no ambient credential, so they need no such check.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+import flask
+from flask.sessions import SecureCookieSessionInterface
+from sqlalchemy import Engine
+
+from geo.auth import Principal, principal, principal_for_token, require_secret
+from geo.db import read_connection
+from geo.errors import BattlemapError, DatabaseUnavailable, Forbidden, Unauthorized, status_code_for
+from geo.scope import NOTHING, Scope
+from geo.settings import AuthSettings, Settings
+
+AUTH_EXTENSION = "battlemap.auth"
+PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
+    {
+        "health",
+        "public",
+        "login",
+        "static",
+        "_dash_assets.static",
+        "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>",
+        "/_favicon.ico",
+    }
+)
+"""Endpoints that answer without a sign-in; a test fails when a new route is neither here nor guarded."""
+PAGE_ENDPOINTS: frozenset[str] = frozenset({"/", "/<path:path>"})
+"""Dash's page routes: a browser without a session is redirected to the sign-in page."""
+DASH_CALLBACK = "/_dash-update-component"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+SESSION_USER, SESSION_ISSUED, SESSION_CSRF = "uid", "iat", "csrf"
+_PRINCIPAL_CACHE_SECONDS = 5.0
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie; ``Secure`` when configured, else whenever the request came over HTTPS."""
+
+    def __init__(self, secure: bool | None) -> None:
+        self._secure = secure
+
+    def get_cookie_secure(self, app: flask.Flask) -> bool:
+        if self._secure is not None:
+            return self._secure
+        return flask.has_request_context() and flask.request.is_secure
+
+
+class _PrincipalCache:
+    """Principals for a few seconds, so the 20 tiles of one map view cost one user lookup, while a
+    disabled user or a changed scope still takes effect within ``_PRINCIPAL_CACHE_SECONDS``."""
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, object], tuple[float, Principal | None]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, object], load: Callable[[], Principal | None]) -> Principal | None:
+        """The cached principal, else ``load()``; while the database does not answer, the last one
+        known (the credential was checked then; no data can be read meanwhile anyway), so that
+        pages can say the data is stale instead of failing at the door."""
+        now = time.monotonic()
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None and now - hit[0] < _PRINCIPAL_CACHE_SECONDS:
+                return hit[1]
+        try:
+            found = load()
+        except DatabaseUnavailable:
+            if hit is None or hit[1] is None:
+                raise
+            return hit[1]
+        with self._lock:
+            if len(self._entries) > 1000:
+                self._entries.clear()
+            self._entries[key] = (now, found)
+        return found
+
+
+def install(server: flask.Flask, engine: Engine, settings: Settings) -> None:
+    """Guard every route of ``server``: sessions signed with the auth secret, the hook, the headers."""
+    auth = settings.auth
+    server.secret_key = require_secret(auth)
+    server.session_interface = _SessionInterface(auth.cookie_secure)
+    server.config.update(
+        SESSION_COOKIE_NAME="battlemap_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=auth.session_minutes),
+    )
+    server.extensions[AUTH_EXTENSION] = auth
+    cache = _PrincipalCache()
+
+    def guard() -> flask.Response | tuple | None:
+        request = flask.request
+        if request.method == "OPTIONS":
+            return None  # Flask's automatic answer: the allowed methods, no data
+        try:
+            found = _identify(engine, auth, cache)
+        except Unauthorized as error:
+            return None if request.endpoint in PUBLIC_ENDPOINTS else _denied(error)
+        if found is None:
+            if request.endpoint in PUBLIC_ENDPOINTS:
+                return None
+            if request.endpoint in PAGE_ENDPOINTS and request.method in ("GET", "HEAD"):
+                return flask.redirect(_login_url(request.full_path if request.query_string else request.path))
+            return _denied(Unauthorized("sign in first, or send Authorization: Bearer <token>"))
+        flask.g.principal = found
+        if request.endpoint in PAGE_ENDPOINTS and not found.may_open(request.path):
+            return flask.redirect(found.policy.pages[0] if found.policy.pages else "/")
+        try:
+            if request.method in UNSAFE_METHODS and not _bearer(request):
+                _check_origin(request)
+            _check_page(found, request)
+        except BattlemapError as error:
+            return _denied(error)
+        return None
+
+    def headers(response: flask.Response) -> flask.Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if flask.g.get("principal") is not None and "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+    server.before_request(guard)
+    server.after_request(headers)
+
+
+def current_principal() -> Principal:
+    """The signed-in user of the current request.
+
+    Raises
+    ------
+    Unauthorized
+        when the request carries none (a route reached without the guard fails closed).
+    """
+    found = flask.g.get("principal") if flask.has_request_context() else None
+    if found is None:
+        raise Unauthorized("sign in first, or send Authorization: Bearer <token>")
+    return found
+
+
+def current_scope() -> Scope:
+    """The area the signed-in user may see (``geo.scope``); without one, nothing (``NOTHING``).
+
+    Failing closed rather than raising lets Dash build its validation layout (every page's layout,
+    called once outside any user's request, and sent to every browser) with all component ids and
+    no data at all.
+    """
+    found = flask.g.get("principal") if flask.has_request_context() else None
+    return NOTHING if found is None else found.scope
+
+
+def client_ip() -> str | None:
+    """The caller's address as the WSGI server saw it (put a ProxyFix in front behind a proxy)."""
+    return flask.request.remote_addr if flask.has_request_context() else None
+
+
+def sign_in(found: Principal) -> None:
+    """Start a fresh session for ``found`` (a new cookie: no session fixation)."""
+    flask.session.clear()
+    flask.session.permanent = True
+    flask.session[SESSION_USER] = found.user_id
+    flask.session[SESSION_ISSUED] = int(time.time())
+
+
+def _identify(engine: Engine, auth: AuthSettings, cache: _PrincipalCache) -> Principal | None:
+    """The principal of the current request, None when it carries no credential at all.
+
+    Raises Unauthorized for a credential that is present but bad (unknown token, expired session,
+    disabled user), so that a stale browser is sent to sign in again.
+    """
+    token = _bearer(flask.request)
+    if token is not None:
+        found = cache.get(("token", token), lambda: _load(engine, lambda c: principal_for_token(c, token)))
+        if found is None:
+            raise Unauthorized("the bearer token is unknown, expired or its user disabled")
+        return found
+    user_id = flask.session.get(SESSION_USER)
+    if user_id is None:
+        return None
+    issued = flask.session.get(SESSION_ISSUED, 0)
+    if not isinstance(issued, int) or time.time() - issued > auth.session_minutes * 60:
+        flask.session.clear()
+        return None
+    found = cache.get(("user", user_id), lambda: _load(engine, lambda c: principal(c, int(user_id))))
+    if found is None:
+        flask.session.clear()
+    return found
+
+
+def _load(engine: Engine, read: Callable) -> Principal | None:
+    with read_connection(engine) as conn:
+        return read(conn)
+
+
+def _bearer(request: flask.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return value.strip() or None
+
+
+def _check_origin(request: flask.Request) -> None:
+    """Cross-site request forgery: a cookie-authenticated write must come from our own origin."""
+    expected = urlsplit(request.host_url)
+    source = request.headers.get("Origin") or request.headers.get("Referer")
+    if not source:
+        raise Forbidden("a state-changing request must carry an Origin or Referer header of this site")
+    seen = urlsplit(source)
+    if (seen.scheme, seen.netloc) != (expected.scheme, expected.netloc):
+        raise Forbidden("cross-site request refused: Origin does not match this site")
+
+
+def _check_page(found: Principal, request: flask.Request) -> None:
+    """Roles limited to some pages (the wall) may open and route only to those."""
+    if found.policy.pages is None:
+        return
+    if request.path == DASH_CALLBACK:
+        for path in _routed_paths(request):
+            if not found.may_open(path):
+                raise Forbidden(f"role {found.role!r} may open {', '.join(found.policy.pages)} only")
+
+
+def _routed_paths(request: flask.Request) -> list[str]:
+    """The page paths a Dash callback carries (the page router's ``_pages_location.pathname``)."""
+    try:
+        body = json.loads(request.get_data(cache=True) or b"{}")
+    except ValueError:
+        return []
+    inputs = body.get("inputs", []) if isinstance(body, dict) else []
+    return [
+        str(item.get("value") or "/")
+        for item in inputs
+        if isinstance(item, dict)
+        and item.get("id") == "_pages_location"
+        and item.get("property") == "pathname"
+    ]
+
+
+def _login_url(next_path: str) -> str:
+    return flask.url_for("login", next=next_path)
+
+
+def _denied(error: BattlemapError) -> flask.Response:
+    response = flask.jsonify({"status": "error", "error": str(error)})
+    response.status_code = status_code_for(error)
+    if response.status_code == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="battlemap"'
+        flask.session.pop(SESSION_USER, None)
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,79 @@
+"""``GET /public[?date=YYYY-MM-DD][&format=json]``: the aggregate view anyone may open without signing in.
+
+Counts per sub-district and grid only, with small counts suppressed (``geo.public``): plain
+server-rendered HTML (no Dash, so no callback is reachable without a sign-in), or JSON.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import flask
+from markupsafe import escape
+from sqlalchemy import Engine
+
+from geo.db import read_connection
+from geo.errors import InvalidParameter
+from geo.public import MEASURES, MIN_COUNT, public_counts
+from geo.settings import Settings
+from geo.status import parse_date, status_dates
+
+PUBLIC_PATH = "/public"
+_HEADINGS = {
+    "households": "户数 Households",
+    "case_households": "病例户 Households with a case",
+    "controlled_households": "管控户 Households under control",
+}
+
+
+def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
+    """Add ``GET /public`` to ``server`` (listed as public in ``dashboards._auth``)."""
+
+    def public() -> flask.Response | tuple[str, int, dict[str, str]]:
+        args = flask.request.args
+        unknown = set(args) - {"date", "format"}
+        if unknown:
+            raise InvalidParameter(f"/public takes no parameter {sorted(unknown)}; it accepts: date, format")
+        fmt = args.get("format", "html")
+        if fmt not in ("html", "json"):
+            raise InvalidParameter(f"format was {fmt!r} but is expected to be html or json")
+        with read_connection(engine) as conn:
+            if args.get("date"):
+                date = parse_date(args["date"])
+            else:
+                dates = status_dates(conn)
+                date = dates[1] if dates else dt.date.today()
+            rows = public_counts(conn, date=date)
+        if fmt == "json":
+            body = {
+                "date": date.isoformat(),
+                "min_count": MIN_COUNT,
+                "rows": [{"subdistrict": r.subdistrict, "grid": r.grid, **r.counts} for r in rows],
+            }
+            response = flask.jsonify(body)
+            response.headers["Cache-Control"] = "public, max-age=60"
+            return response
+        return _html(date, rows), 200, {"Content-Type": "text/html; charset=utf-8"}
+
+    server.add_url_rule(PUBLIC_PATH, "public", public, methods=["GET"])
+
+
+def _html(date: dt.date, rows: list) -> str:
+    head = "".join(f"<th>{escape(_HEADINGS[m])}</th>" for m in MEASURES)
+    body = []
+    for row in rows:
+        name = escape(row.subdistrict) if row.grid is None else f"&nbsp;&nbsp;{escape(row.grid)}"
+        cells = "".join(f"<td>{escape(str(row.counts[m]))}</td>" for m in MEASURES)
+        kind = "bm-public-subdistrict" if row.grid is None else "bm-public-grid"
+        body.append(f'<tr class="{kind}"><th scope="row">{name}</th>{cells}</tr>')
+    return f"""<!doctype html>
+<html lang="zh"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>公开统计 Public figures · battlemap</title><link rel="stylesheet" href="/assets/battlemap.css"></head>
+<body class="bm-public"><main>
+<h1>公开统计 Public figures</h1>
+<p>{escape(date.isoformat())} · 按街镇与网格 by sub-district and grid ·
+少于 {MIN_COUNT} 户显示为 “&lt;{MIN_COUNT}” (fewer than {MIN_COUNT} households shown as “&lt;{MIN_COUNT}”)</p>
+<table id="public-counts" class="bm-table"><thead><tr><th>街镇 / 网格</th>{head}</tr></thead>
+<tbody>{"".join(body)}</tbody></table>
+<p><a href="/login">登录 Sign in</a></p>
+</main></body></html>"""

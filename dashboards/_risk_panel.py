@@ -1,0 +1,285 @@
+"""The risk overlay of the house-status map: stored zones drawn over the buildings, a side panel with
+their counts and SOP clocks, and the "what if" of the building card (simulate, then confirm).
+
+What is read and computed comes from ``geo.risk_areas`` (stored areas and clocks) and
+``geo.risk_whatif`` (a simulated case at a building, and its declaration); the zones' colours from
+``layers.risk_overlay``. A simulation is drawn with dashed outlines and is not stored until the
+"confirm and declare" button, which stores the zones computed again in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import dash
+from dash import ALL, Input, Output, State, dcc, html
+from dash.exceptions import PreventUpdate
+
+from dashboards import _context, _map
+from dashboards import _ids as ids
+from dashboards._auth import client_ip, current_principal, current_scope
+from dashboards._i18n import t
+from geo.audit import record
+from geo.db import read_connection
+from geo.errors import BattlemapError
+from geo.risk import ZONES
+from geo.risk_areas import zones_geojson
+from geo.risk_whatif import case_at_building, declare_case, simulate_at_building
+from geo.status import building_card
+from geo.vocab import RISK_LEVELS, term
+from layers.risk_overlay import AREAS_SOURCE, SIMULATED_SOURCE, overlay_layers
+from layers.style import ZONE_SWATCHES, Swatch
+
+_SWATCH: dict[str, Swatch] = {s.code: s for s in ZONE_SWATCHES}
+_COUNTS = ("buildings", "households", "vulnerable")
+
+
+def geojson_layers() -> dict[str, list[dict]]:
+    """The GeoJSON sources and style layers the house-status map's spec carries."""
+    return overlay_layers()
+
+
+def panel() -> html.Div:
+    """The side panel's place (filled by the callbacks) and the stores behind the overlay."""
+    return html.Div(
+        [
+            html.Div(id=ids.HS_RISK_SIM, className="bm-risk-sim"),
+            html.Div(id=ids.HS_RISK_AREAS, className="bm-risk-areas"),
+            dcc.Store(id=ids.HS_RISK_AREAS_DATA, data={}),
+            dcc.Store(id=ids.HS_RISK_SIM_DATA, data=None),
+            dcc.Store(id=ids.HS_RISK_DECLARED, data=None),
+        ],
+        id=ids.HS_RISK,
+        className="bm-risk",
+    )
+
+
+def button_id(kind: str, key: int) -> dict[str, object]:
+    """A pattern-matching id: the buttons come and go with the card and the simulation, so their
+    callbacks listen to ``ALL`` of a kind (a plain id missing from the layout is an error in Dash)."""
+    return {"type": kind, "key": key}
+
+
+def simulate_button(building_id: int, lang: str) -> html.Button:
+    """The building card's "simulate a case here" action."""
+    return _button(ids.HS_SIMULATE, building_id, t("risk_simulate", lang))
+
+
+def _button(kind: str, key: int, label: str) -> html.Button:
+    return html.Button(label, id=button_id(kind, key), n_clicks=0, className="bm-button")
+
+
+# --- rendering
+
+
+def zone_table(zones: dict[str, dict[str, Any]], lang: str) -> html.Table:
+    """Per zone: a swatch, its name, buildings, households and vulnerable households."""
+    head = html.Tr([html.Th(t("risk_zone", lang))] + [html.Th(t(f"risk_{c}", lang)) for c in _COUNTS])
+    rows = []
+    for zone in ZONES:
+        counts = zones.get(zone) or {}
+        swatch = _SWATCH[zone]
+        box = {"background": swatch.fill, "borderColor": swatch.outline}
+        rows.append(
+            html.Tr(
+                [html.Td([html.Span(className="bm-swatch", style=box), swatch.label(lang)])]
+                + [html.Td(f"{int(counts.get(c, 0)):,}", **{"data-count": c}) for c in _COUNTS],
+                **{"data-zone": zone},
+            )
+        )
+    return html.Table([html.Thead(head), html.Tbody(rows)], className="bm-table-compact bm-risk-table")
+
+
+def _lift(sop: dict[str, Any], lang: str) -> str:
+    if sop["state"] == "lifted":
+        return t("risk_lifted", lang)
+    if sop["state"] == "lift_due":
+        return t("risk_lift_due", lang)
+    return t("risk_lift_in", lang, days=sop["days_to_lift"], hours=f"{sop['hours_to_lift']:.0f}")
+
+
+def sop_list(sop: dict[str, Any], lang: str) -> html.Div:
+    """The lifting countdown, then each SOP step with its state and deadline (overdue first)."""
+    order = {"overdue": 0, "due": 1, "done": 2}
+    steps = sorted(sop.get("steps", []), key=lambda s: order.get(s["state"], 3))
+    items = [
+        html.Li(
+            [
+                html.Span(t(f"step_{s['state']}", lang), className=f"bm-step bm-step-{s['state']}"),
+                " ",
+                s["zh"] if lang == "zh" else s["en"],
+                html.Span(
+                    " · " + t("step_by", lang, at=s["due_at"][5:16].replace("T", " ")), className="bm-note"
+                ),
+            ],
+            **{"data-step": s["code"], "data-state": s["state"]},
+        )
+        for s in steps
+    ]
+    return html.Div(
+        [
+            html.P(_lift(sop, lang), className="bm-risk-lift", **{"data-state": sop["state"]}),
+            html.H4(t("risk_steps", lang)),
+            html.Ul(items, className="bm-risk-steps"),
+        ]
+    )
+
+
+def areas_panel(collection: dict[str, Any], lang: str) -> list:
+    """The stored areas active on the day: name, level, counts per zone and SOP clock, one block each."""
+    areas: dict[int, dict[str, Any]] = {}
+    for feature in collection.get("features", []):
+        props = feature["properties"]
+        area = areas.setdefault(props["risk_area_id"], {"props": props, "zones": {}})
+        if props.get("zone"):
+            area["zones"][props["zone"]] = props.get("counts") or {}
+    heading = html.H3(t("risk_heading", lang))
+    if not areas:
+        return [heading, html.P(t("risk_none", lang), className="bm-note")]
+    blocks = []
+    for area_id, area in areas.items():
+        props = area["props"]
+        level = term(RISK_LEVELS, props["level"])
+        title = f"#{area_id} {props.get('name') or ''} · {level.zh if lang == 'zh' else level.en}"
+        body: list = [html.H4(title)]
+        if area["zones"]:
+            body.append(zone_table(area["zones"], lang))
+        body.append(sop_list(props["sop"], lang))
+        blocks.append(html.Div(body, className="bm-risk-area", **{"data-area": str(area_id)}))
+    return [heading, *blocks]
+
+
+def simulation_panel(summary: dict[str, Any], lang: str) -> list:
+    """The simulated case's counts per zone and the buttons to declare or drop it."""
+    notes = [] if summary.get("status_known", True) else [html.P(t("risk_status_unknown", lang))]
+    return [
+        html.H3(t("risk_simulated", lang)),
+        zone_table(summary["zones"], lang),
+        *notes,
+        html.Div(
+            [
+                _button(ids.HS_DECLARE, 0, t("risk_declare", lang)),
+                _button(ids.HS_SIM_CLEAR, 0, t("risk_clear", lang)),
+            ],
+            className="bm-risk-actions",
+        ),
+    ]
+
+
+def _alert(error: BattlemapError) -> html.Div:
+    return html.Div(str(error), className="bm-alert", role="alert")
+
+
+# --- callbacks
+
+
+def register_callbacks(app: dash.Dash, *, map_name: str, state_id: str, day: Any) -> None:
+    """The overlay's callbacks on the map ``map_name``.
+
+    ``state_id`` is the page's state store (``lang``) and ``day(state, index)`` turns it and the date
+    slider's value into the chosen date.
+    """
+
+    @app.callback(
+        Output(ids.HS_RISK_AREAS_DATA, "data"),
+        Output(ids.HS_RISK_AREAS, "children"),
+        Input(ids.HS_DATE, "value"),
+        Input(ids.HS_REFRESH, "n_intervals"),
+        Input(ids.HS_RISK_DECLARED, "data"),
+        State(state_id, "data"),
+    )
+    def stored(index: int | None, _tick: int | None, _declared: object, state: dict) -> tuple:
+        context = _context.current()
+        try:
+            with read_connection(context.engine) as conn:
+                collection = zones_geojson(conn, on=day(state, index), scope=current_scope())
+        except BattlemapError as error:
+            return dash.no_update, [_alert(error)]
+        shown = _map.display_geojson(collection, context.settings.map)
+        return {AREAS_SOURCE: shown}, areas_panel(collection, state["lang"])
+
+    @app.callback(
+        Output(ids.HS_RISK_SIM_DATA, "data"),
+        Input(button_id(ids.HS_SIMULATE, ALL), "n_clicks"),
+        State(ids.HS_DATE, "value"),
+        State(state_id, "data"),
+        prevent_initial_call=True,
+    )
+    def simulate(clicks: list[int | None], index: int | None, state: dict) -> dict:
+        if not any(clicks) or not isinstance(dash.ctx.triggered_id, dict):
+            raise PreventUpdate
+        building_id = int(dash.ctx.triggered_id["key"])
+        date = day(state, index)
+        try:
+            with read_connection(_context.current().engine) as conn:
+                building_card(conn, building_id, date=date, scope=current_scope())  # 404 outside
+                area = simulate_at_building(conn, building_id, date=date)
+        except BattlemapError as error:
+            return {"error": str(error)}
+        case = area.cases[0]
+        return {
+            "case": {"lon": case.lon, "lat": case.lat, "building_id": building_id},
+            "date": date.isoformat(),
+            "summary": area.summary(),
+            "zones": area.to_geojson(),
+        }
+
+    @app.callback(
+        Output(ids.HS_RISK_SIM_DATA, "data", allow_duplicate=True),
+        Output(ids.HS_RISK_DECLARED, "data"),
+        Input(button_id(ids.HS_DECLARE, ALL), "n_clicks"),
+        State(ids.HS_RISK_SIM_DATA, "data"),
+        prevent_initial_call=True,
+    )
+    def declare(clicks: list[int | None], simulated: dict | None) -> tuple:
+        if not any(clicks) or not simulated or "case" not in simulated:
+            raise PreventUpdate
+        case = simulated["case"]
+        try:
+            found = current_principal()
+            with _context.current().engine.begin() as conn:
+                # The building again (its point and address, so the lane and compound rules apply
+                # as they did in the simulation), not coordinates sent back by the browser.
+                at = case_at_building(conn, int(case["building_id"]))
+                found.require_write_at(conn, at.lon, at.lat)
+                area_id, _ = declare_case(conn, [at], date=dt.date.fromisoformat(simulated["date"]))
+                detail = {"lon": case["lon"], "lat": case["lat"], "date": simulated["date"]}
+                actor, target = found.actor(client_ip()), f"risk_area:{area_id}"
+                record(conn, actor, "risk_declare", target=target, detail=detail)
+        except BattlemapError as error:
+            return {**simulated, "error": str(error)}, dash.no_update
+        return {"declared": area_id}, {"id": area_id}
+
+    @app.callback(
+        Output(ids.HS_RISK_SIM_DATA, "data", allow_duplicate=True),
+        Input(button_id(ids.HS_SIM_CLEAR, ALL), "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def clear(clicks: list[int | None]) -> None:
+        if not any(clicks):
+            raise PreventUpdate
+        return None
+
+    @app.callback(
+        Output(ids.HS_RISK_SIM, "children"),
+        Output(_map.store_id(_map.OVERLAY, map_name), "data"),
+        Input(ids.HS_RISK_SIM_DATA, "data"),
+        Input(ids.HS_RISK_AREAS_DATA, "data"),
+        State(state_id, "data"),
+    )
+    def overlay(simulated: dict | None, stored_zones: dict | None, state: dict) -> tuple:
+        lang = state["lang"]
+        zones = _map.EMPTY
+        if simulated and "zones" in simulated:
+            zones = _map.display_geojson(simulated["zones"], _context.current().settings.map)
+            children = simulation_panel(simulated["summary"], lang)
+            if simulated.get("error"):
+                children.append(html.Div(simulated["error"], className="bm-alert", role="alert"))
+        elif simulated and "declared" in simulated:
+            children = [html.P(t("risk_declared", lang, id=simulated["declared"]), className="bm-note")]
+        elif simulated and "error" in simulated:
+            children = [html.Div(simulated["error"], className="bm-alert", role="alert")]
+        else:
+            children = []
+        return children, {**(stored_zones or {}), SIMULATED_SOURCE: zones}
