@@ -10,7 +10,7 @@ import click
 from cli import context
 from geo.errors import InvalidParameter
 from geo.flows import latest_time, overdue_chains, parse_clock
-from geo.sop import CHINA_TZ
+from geo.vocab import CHINA_TZ
 
 
 @click.group("flows")

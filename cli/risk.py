@@ -18,9 +18,10 @@ import click
 from cli import context
 from geo.audit import cli_actor, record
 from geo.db import read_connection
-from geo.risk import CHINA_TZ, declare_risk_area
+from geo.risk import declare_risk_area
 from geo.risk_areas import area_clock, lift_risk_area, list_areas, record_step, save_risk_area
 from geo.risk_rules import load_rules
+from geo.vocab import CHINA_TZ
 
 
 @click.group("risk")

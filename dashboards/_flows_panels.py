@@ -12,8 +12,7 @@ from dashboards import _ids as ids
 from dashboards._i18n import t
 from dashboards._legend import legend_panel
 from geo.flows import ChainGap, FlowKpis, Leg, OverdueChain
-from geo.sop import CHINA_TZ
-from geo.vocab import GATE_EVENT_KINDS
+from geo.vocab import CHINA_TZ, GATE_EVENT_KINDS
 from layers.style import CHAIN_GAP_SWATCH, LEG_SWATCHES, PATH_SWATCH, Swatch
 
 _LEG_SWATCH = {s.code: s for s in LEG_SWATCHES}

@@ -21,8 +21,7 @@ from sqlalchemy import Connection, text
 
 from geo.errors import InvalidParameter, NotFound
 from geo.scope import UNRESTRICTED, Scope
-from geo.sop import CHINA_TZ
-from geo.vocab import GATE_EVENT_KIND_CODES
+from geo.vocab import CHINA_TZ, GATE_EVENT_KIND_CODES
 
 LEG_STATE_SQL = """CASE
     WHEN {t}.status = 'cancelled' THEN 'cancelled'

@@ -24,8 +24,8 @@ from geo.queries import Bbox, _bbox_params, _frame
 from geo.risk import RiskArea
 from geo.risk_rules import Sop, default_sop
 from geo.scope import UNRESTRICTED, Scope
-from geo.sop import CHINA_TZ, SopClock, aware, sop_clock
-from geo.vocab import RISK_LEVELS
+from geo.sop import SopClock, aware, sop_clock
+from geo.vocab import CHINA_TZ, RISK_LEVELS
 
 RISK_LEVEL_CODES: tuple[str, ...] = tuple(t.code for t in RISK_LEVELS)
 DECLARED_SOURCE = "declared"

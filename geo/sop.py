@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from geo.risk_rules import Sop, SopStep, default_sop
-
-CHINA_TZ = dt.timezone(dt.timedelta(hours=8))
+from geo.vocab import CHINA_TZ
 
 STEP_STATES: tuple[str, ...] = ("done", "due", "overdue")
 AREA_STATES: tuple[str, ...] = ("not_declared", "active", "lift_due", "lifted")

@@ -6,6 +6,7 @@ which order, and what each code is called in Chinese and English.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 
@@ -144,6 +145,10 @@ COMPOUND_PATH_COUNTS: dict[str, tuple[str, ...]] = {
     "temperature_point": ("temperature_check",),
     "delivery_point": ("delivery",),
 }
+
+# China Standard Time: the field's days and clocks (status dates, declarations, transfer times) are
+# local; a time without a zone is read in it.
+CHINA_TZ = dt.timezone(dt.timedelta(hours=8))
 
 # Rows made by the demo generator carry this source, and the UI labels them "simulated".
 SIMULATED_SOURCE = "simulated"

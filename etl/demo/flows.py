@@ -39,7 +39,7 @@ from shapely.geometry import Point
 from sqlalchemy import Connection, text
 
 from etl.demo.generator import rng_for
-from geo.sop import CHINA_TZ
+from geo.vocab import CHINA_TZ
 
 PUDONG_AIRPORT = ("sim-place-pvg", "airport", "浦东国际机场", 121.8053, 31.1443)
 HONGQIAO_STATION = ("sim-place-hongqiao", "railway_station", "上海虹桥站", 121.3204, 31.1940)

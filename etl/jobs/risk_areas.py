@@ -22,11 +22,10 @@ from etl.jobs.base import Field, Job, LoadOptions
 from etl.report import LoadReport
 from etl.staging import StageColumn, quote
 from geo.address import match_key, split_district
-from geo.vocab import RISK_LEVELS
+from geo.vocab import CHINA_TZ, RISK_LEVELS
 
 BUILDING_SNAP_M = 30.0
 UNNAMED = "（未列明地区）"
-CHINA_TZ = dt.timezone(dt.timedelta(hours=8))
 RISK_LEVEL_CODES = tuple(t.code for t in RISK_LEVELS)
 LEVEL_ALIASES = {t.zh: t.code for t in RISK_LEVELS} | {"高": "high", "中": "medium", "低": "low"}
 

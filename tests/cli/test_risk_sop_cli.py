@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from geo.sop import CHINA_TZ
+from geo.vocab import CHINA_TZ
 from tests.risk_world import CASE
 
 BATTLEMAP = str(Path(sys.executable).with_name("battlemap"))

@@ -14,7 +14,7 @@ from dashboards import _risk_routes
 from geo.risk import declare_risk_area
 from geo.risk_areas import record_step, save_risk_area
 from geo.settings import Settings
-from geo.sop import CHINA_TZ
+from geo.vocab import CHINA_TZ
 from tests.auth_support import guard_bare_server, token_for
 from tests.risk_world import CASE, DATE
 

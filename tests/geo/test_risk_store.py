@@ -18,7 +18,7 @@ from geo.risk_areas import (
     save_risk_area,
     zones_geojson,
 )
-from geo.sop import CHINA_TZ
+from geo.vocab import CHINA_TZ
 from tests.risk_world import CASE, DATE, build_world
 
 DECLARED = dt.datetime(2022, 4, 10, 9, 0, tzinfo=CHINA_TZ)
