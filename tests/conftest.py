@@ -18,8 +18,8 @@ from geo.db import make_engine
 from geo.settings import DatabaseSettings, Settings
 from tests.fixtures.databases import throwaway_database
 
-# Fixtures of the risk-area tests (a tiny world laid out in true metres).
-pytest_plugins = ("tests.risk_world",)
+# Fixtures of the risk-area tests (a tiny world laid out in true metres) and of the flow tests.
+pytest_plugins = ("tests.risk_world", "tests.flows_world")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"

@@ -24,24 +24,11 @@ from geo.scope import NOTHING, Scope
 from geo.tiles import TileAddress
 from layers.tiles.registry import default_layers
 
-FLOWS = Path(__file__).resolve().parents[1] / "fixtures" / "flows"
 GATE_1 = (121.5185, 31.2400)
 HOTEL_A = (121.4930, 31.2415)
 LAYER = default_layers().get("flows")
 # At 16:30 China time, deadline 6 h: C2 overdue, C3 planned, C5 in transit, C6 cancelled, the rest done.
 CLOCK = {"at": "2022-04-10T16:30:00+08:00"}
-
-
-@pytest.fixture
-def loaded(conn: Connection, tmp_path: Path) -> Connection:
-    for kind, name in (
-        ("places", "places.csv"),
-        ("transfers", "transfers.csv"),
-        ("gate-events", "gate_events.csv"),
-    ):
-        options = LoadOptions(progress=False, rejects_path=tmp_path / f"{name}.rejects.csv")
-        pipeline.load(conn, kind, FLOWS / name, options=options)
-    return conn
 
 
 def _address(lon: float, lat: float, z: int) -> TileAddress:
@@ -64,8 +51,8 @@ def _bend(feature: dict) -> float:
     return max(chord.distance(shapely.Point(c)) for c in line.coords)
 
 
-def test_legs_carry_their_state_at_the_clock_and_no_vehicle(loaded: Connection) -> None:
-    tile = _tile(loaded, 13)
+def test_legs_carry_their_state_at_the_clock_and_no_vehicle(flows_db: Connection) -> None:
+    tile = _tile(flows_db, 13)
     assert {"legs", "arrows", "places"} <= set(tile) and "od" not in tile
     legs = {
         (f["properties"]["chain_id"], f["properties"]["leg_no"]): f["properties"]
@@ -78,7 +65,7 @@ def test_legs_carry_their_state_at_the_clock_and_no_vehicle(loaded: Connection) 
     assert legs[("C4", 2)]["gap"] is True and legs[("C1", 1)]["gap"] is False
     assert legs[("C2", 1)]["head_count"] == 2
     assert set().union(*(set(p) for p in legs.values())) <= set(LAYER.fields["legs"])
-    raw = LAYER.tile(loaded, _address(*GATE_1, 13), LAYER.options(loaded, CLOCK))
+    raw = LAYER.tile(flows_db, _address(*GATE_1, 13), LAYER.options(flows_db, CLOCK))
     assert "沪B-001".encode() not in raw, "vehicles stay out of tiles"
     places = {f["properties"]["name"]: f["properties"] for f in tile["places"]["features"]}
     assert places["梅一小区北门"] == {"kind": "compound_gate", "name": "梅一小区北门", "events": 52}
@@ -92,15 +79,15 @@ def _side(feature: dict, start: tuple[float, float], end: tuple[float, float]) -
     return ((bx - ax) * (my - ay) - (by - ay) * (mx - ax)) / math.hypot(bx - ax, by - ay)
 
 
-def test_legs_of_one_pair_bend_apart_and_a_lone_leg_is_straight(loaded: Connection, tmp_path: Path) -> None:
+def test_legs_of_one_pair_bend_apart_and_a_lone_leg_is_straight(flows_db: Connection, tmp_path: Path) -> None:
     frame = pd.DataFrame(
         {"chain_id": ["X1", "X2", "X3"], "from_place": ["P-HOTEL-A", "P-HOTEL-A", "P-HOTEL-B"],
          "to_place": ["P-HOTEL-B", "P-HOTEL-B", "P-HOTEL-A"], "departed_at": ["2022-04-10 14:00"] * 3,
          "arrived_at": ["2022-04-10 14:30"] * 3, "head_count": ["1"] * 3}
     )  # fmt: skip
     options = LoadOptions(progress=False, rejects_path=tmp_path / "x.rejects.csv")
-    pipeline.load(loaded, "transfers", FrameSource(frame, name="x.csv"), options=options)
-    features = _tile(loaded, 13, at=HOTEL_A)["legs"]["features"]
+    pipeline.load(flows_db, "transfers", FrameSource(frame, name="x.csv"), options=options)
+    features = _tile(flows_db, 13, at=HOTEL_A)["legs"]["features"]
     by_chain = {(f["properties"]["chain_id"], f["properties"]["leg_no"]): f for f in features}
     ends = [by_chain[("X1", 1)]["geometry"]["coordinates"][i] for i in (0, -1)]
     start, end = (tuple(ends[0]), tuple(ends[1]))
@@ -111,8 +98,8 @@ def test_legs_of_one_pair_bend_apart_and_a_lone_leg_is_straight(loaded: Connecti
     assert _bend(by_chain[("C1", 2)]) < 1, "a pair with one leg (hotel A -> gate 1) is straight"
 
 
-def test_low_zoom_tiles_hold_origin_destination_totals(loaded: Connection) -> None:
-    tile = _tile(loaded, OD_ZOOM - 2)
+def test_low_zoom_tiles_hold_origin_destination_totals(flows_db: Connection) -> None:
+    tile = _tile(flows_db, OD_ZOOM - 2)
     assert "legs" not in tile
     pairs = {
         (f["properties"]["legs"], f["properties"]["head_count"], f["properties"]["status"])
@@ -129,19 +116,19 @@ def test_low_zoom_tiles_hold_origin_destination_totals(loaded: Connection) -> No
     assert {f["geometry"]["type"] for f in tile["arrows"]["features"]} == {"Polygon"}
 
 
-def test_the_window_and_the_clock_choose_the_legs(loaded: Connection) -> None:
-    early = _tile(loaded, 11, {"at": "2022-04-10T09:15:00+08:00", "hours": "1"})
+def test_the_window_and_the_clock_choose_the_legs(flows_db: Connection) -> None:
+    early = _tile(flows_db, 11, {"at": "2022-04-10T09:15:00+08:00", "hours": "1"})
     assert {(f["properties"]["chain_id"], f["properties"]["status"]) for f in early["legs"]["features"]} == {
         ("C1", "in_transit"),
         ("C4", "in_transit"),
     }
-    later = _tile(loaded, 11, {"hours": "1", "deadline": "12"})
+    later = _tile(flows_db, 11, {"hours": "1", "deadline": "12"})
     statuses = {f["properties"]["chain_id"]: f["properties"]["status"] for f in later["legs"]["features"]}
     assert statuses == {"C2": "in_transit", "C3": "planned", "C5": "in_transit", "C6": "cancelled"}
 
 
-def test_compound_paths_run_gate_registration_temperature_delivery_with_counts(loaded: Connection) -> None:
-    loaded.execute(
+def test_compound_paths_run_gate_registration_temperature_delivery_with_counts(flows_db: Connection) -> None:
+    flows_db.execute(
         text("""
         INSERT INTO compounds (name, geom, source, source_id)
         VALUES ('梅一小区', ST_Multi(ST_Buffer(ST_SetSRID(ST_MakePoint(121.5185, 31.2405), 4326), 0.0008)),
@@ -155,7 +142,7 @@ def test_compound_paths_run_gate_registration_temperature_delivery_with_counts(l
         WHERE source_id = 'P-GATE-1';
     """)
     )
-    tile = _tile(loaded, PATH_ZOOM + 1)
+    tile = _tile(flows_db, PATH_ZOOM + 1)
     steps = {
         (f["properties"]["from_kind"], f["properties"]["to_kind"]): f["properties"]
         for f in tile["paths"]["features"]
@@ -167,23 +154,23 @@ def test_compound_paths_run_gate_registration_temperature_delivery_with_counts(l
     }
     kinds = {f["properties"]["kind"] for f in tile["places"]["features"]}
     assert {"compound_gate", "registration_point", "temperature_point", "delivery_point"} <= kinds
-    assert "paths" not in _tile(loaded, PATH_ZOOM - 1)
+    assert "paths" not in _tile(flows_db, PATH_ZOOM - 1)
 
 
-def test_the_default_clock_is_the_latest_time_and_bad_options_are_refused(loaded: Connection) -> None:
-    assert LAYER.options(loaded, {}) == {"at": "2022-04-10T09:00:00Z", "hours": 24.0, "deadline": 6.0}
+def test_the_default_clock_is_the_latest_time_and_bad_options_are_refused(flows_db: Connection) -> None:
+    assert LAYER.options(flows_db, {}) == {"at": "2022-04-10T09:00:00Z", "hours": 24.0, "deadline": 6.0}
     with pytest.raises(InvalidParameter, match="hours was 'x' but must be a number"):
-        LAYER.options(loaded, {"hours": "x"})
+        LAYER.options(flows_db, {"hours": "x"})
     with pytest.raises(InvalidParameter, match=r"deadline was -1\.0 but must be more than 0"):
-        LAYER.options(loaded, {"deadline": "-1"})
+        LAYER.options(flows_db, {"deadline": "-1"})
     with pytest.raises(InvalidParameter, match="at was 'noon'"):
-        LAYER.options(loaded, {"at": "noon"})
+        LAYER.options(flows_db, {"at": "noon"})
     with pytest.raises(InvalidParameter, match="takes no parameter"):
-        LAYER.options(loaded, {"date": "2022-04-10"})
+        LAYER.options(flows_db, {"date": "2022-04-10"})
 
 
-def test_a_restricted_scope_gets_only_its_legs(loaded: Connection) -> None:
-    unit = loaded.execute(
+def test_a_restricted_scope_gets_only_its_legs(flows_db: Connection) -> None:
+    unit = flows_db.execute(
         text("""
         INSERT INTO admin_units (code, name, level, geom, source, source_id)
         VALUES ('t-ljz', '陆家嘴', 'subdistrict',
@@ -192,8 +179,8 @@ def test_a_restricted_scope_gets_only_its_legs(loaded: Connection) -> None:
     """)
     ).scalar_one()
     lujiazui = Scope(unit_ids=frozenset({unit}), restricted=True)
-    options = LAYER.options(loaded, CLOCK)
-    tile = mapbox_vector_tile.decode(LAYER.tile(loaded, _address(*GATE_1, 11), options, scope=lujiazui))
+    options = LAYER.options(flows_db, CLOCK)
+    tile = mapbox_vector_tile.decode(LAYER.tile(flows_db, _address(*GATE_1, 11), options, scope=lujiazui))
     assert {f["properties"]["chain_id"] for f in tile["legs"]["features"]} == {"C1", "C2", "C3", "C4", "C5"}
-    nothing = mapbox_vector_tile.decode(LAYER.tile(loaded, _address(*GATE_1, 11), options, scope=NOTHING))
+    nothing = mapbox_vector_tile.decode(LAYER.tile(flows_db, _address(*GATE_1, 11), options, scope=NOTHING))
     assert "legs" not in nothing and "places" not in nothing
