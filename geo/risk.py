@@ -32,11 +32,10 @@ from geo.errors import InvalidParameter, OutsideLoadedArea
 from geo.queries import _sql
 from geo.risk_counts import ZoneCounts, count_zoned, packed, session_for
 from geo.risk_rules import RiskRules, default_rules
-from geo.vocab import ZONE_KINDS
+from geo.vocab import CHINA_TZ, ZONE_KINDS
 
 ZONES: tuple[str, ...] = tuple(z.code for z in ZONE_KINDS)
 _RANK_ZONE = dict(enumerate(ZONES, start=1))
-CHINA_TZ = dt.timezone(dt.timedelta(hours=8))
 
 # What each rule means, for the map's tooltips and the report (zone:rule).
 RULE_TEXT: dict[str, str] = {

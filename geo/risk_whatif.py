@@ -14,9 +14,10 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from geo.errors import NotFound
-from geo.risk import CHINA_TZ, CaseLocation, RiskArea, declare_risk_area
+from geo.risk import CaseLocation, RiskArea, declare_risk_area
 from geo.risk_areas import save_risk_area
 from geo.risk_rules import RiskRules
+from geo.vocab import CHINA_TZ
 
 
 def case_at_building(conn: Connection, building_id: int) -> CaseLocation:
