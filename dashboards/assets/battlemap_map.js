@@ -79,7 +79,8 @@
     map.on("load", function () {
       map._battlemapLoaded = true;
     });
-    var entry = { map: map, spec: spec, query: JSON.stringify(query || {}), filter: "{}", fly: null };
+    // What the style starts with: no filter, no highlighted building, empty overlays.
+    var entry = { map: map, spec: spec, query: JSON.stringify(query || {}), filter: "{}", highlight: "[]", overlay: "{}", fly: null };
     if (spec.clickTarget) {
       map.on("click", function (event) {
         var layers = spec.clickable.filter(function (id) {
@@ -106,10 +107,18 @@
   }
 
   // GeoJSON overlays (the risk zones): {source: FeatureCollection} for sources the spec declares.
-  function applyOverlay(map, overlay) {
+  // Sources start empty; only a collection that differs from the one shown is set, since each
+  // setData costs a re-tiling and a repaint (in software WebGL, a noticeable one).
+  var EMPTY_COLLECTION = { type: "FeatureCollection", features: [] };
+  function applyOverlay(entry, overlay) {
+    entry.overlaid = entry.overlaid || {};
     Object.keys(overlay || {}).forEach(function (source) {
-      var src = map.getSource(source);
-      if (src && src.setData) src.setData(overlay[source] || { type: "FeatureCollection", features: [] });
+      var data = overlay[source] || EMPTY_COLLECTION;
+      var key = JSON.stringify(data);
+      if ((entry.overlaid[source] || JSON.stringify(EMPTY_COLLECTION)) === key) return;
+      entry.overlaid[source] = key;
+      var src = entry.map.getSource(source);
+      if (src && src.setData) src.setData(data);
     });
   }
 
@@ -154,7 +163,7 @@
     if (overlayKey !== entry.overlay) {
       entry.overlay = overlayKey;
       whenLoaded(map, function () {
-        applyOverlay(map, overlay);
+        applyOverlay(entry, overlay);
       });
     }
     if (fly && fly.bounds && fly.at !== entry.fly) {
