@@ -23,7 +23,7 @@ from dashboards import _ids as ids
 from dashboards._auth import current_scope
 from dashboards._i18n import language, t
 from dashboards._play import register_play, slider_marks
-from dashboards._shell import map_header
+from dashboards._shell import map_header, unavailable_page
 from dashboards._tiles_routes import tile_layers
 from geo import flows, queries
 from geo.db import read_connection
@@ -54,10 +54,7 @@ def layout(lang: str | None = None, view: str | None = None, **_query: object) -
             compounds = flows.compounds_with_gates(conn, scope=scope)
             version = queries.data_state(conn).version
     except BattlemapError as exc:
-        alert = html.Div(
-            [html.Strong(t("unavailable", lang)), html.P(str(exc))], id=ids.FL_ALERT, role="alert"
-        )
-        return html.Div([header, alert], id=ids.FL_PAGE, lang=lang, className="bm-map-page")
+        return unavailable_page(header, exc, lang, page_id=ids.FL_PAGE)
     settings = context.settings.flows
     last = last or dt.datetime.now(dt.UTC)
     steps = max(1, int((last - span[0]).total_seconds() // 3600) + 1) if span else 1

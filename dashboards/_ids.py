@@ -27,7 +27,6 @@ HS_FILTER = "hs-filter"  # + "-district", "-subdistrict", "-grid", "-compound"
 HS_SEARCH = "hs-search"
 HS_SEARCH_GO = "hs-search-go"
 HS_SEARCH_MESSAGE = "hs-search-message"
-HS_ALERT = "hs-alert"
 HS_PRINT = "hs-print"
 # The risk overlay of the house-status map (dashboards._risk_panel).
 HS_RISK = "hs-risk"  # the side panel: stored areas, then the simulation
@@ -78,4 +77,3 @@ FL_COMPOUND = "fl-compound"
 FL_COMPOUND_PANEL = "fl-compound-panel"
 FL_LOOPS_PANEL = "fl-loops-panel"
 FL_CHAIN = "fl-chain"  # pattern-matching {"type": FL_CHAIN, "chain": <chain id>}: a chain's button
-FL_ALERT = "fl-alert"

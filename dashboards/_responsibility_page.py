@@ -21,7 +21,7 @@ from dashboards._contacts_card import contacts_action
 from dashboards._i18n import chain_level, language, t
 from dashboards._legend import legend_panel
 from dashboards._print_link import atlas_href, print_link
-from dashboards._shell import map_header
+from dashboards._shell import map_header, unavailable_page
 from dashboards._status_page import card
 from dashboards._tiles_routes import tile_layers
 from geo import queries
@@ -48,10 +48,7 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
             bounds = data_bounds(conn, scope=current_scope())
             version = queries.data_state(conn).version
     except BattlemapError as exc:
-        alert = html.Div(
-            [html.Strong(t("unavailable", lang)), html.P(str(exc))], className="bm-alert", role="alert"
-        )
-        return html.Div([header, alert], id=ids.RS_PAGE, lang=lang, className="bm-map-page")
+        return unavailable_page(header, exc, lang, page_id=ids.RS_PAGE)
     spec = _map.map_spec(
         MAP,
         overlay=layers.get(LAYER),

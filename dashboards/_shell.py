@@ -46,6 +46,14 @@ def map_header(path: str, lang: str, layers: TileLayers) -> html.Header:
     )
 
 
+def unavailable_page(header: html.Header, error: Exception, lang: str, *, page_id: str) -> html.Div:
+    """A map page whose data could not be read (the database is down): its header and the reason."""
+    alert = html.Div(
+        [html.Strong(t("unavailable", lang)), html.P(str(error))], className="bm-alert", role="alert"
+    )
+    return html.Div([header, alert], id=page_id, lang=lang, className="bm-map-page")
+
+
 def _joined(items: list, separator: str) -> list:
     out: list = []
     for item in items:

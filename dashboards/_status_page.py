@@ -24,7 +24,7 @@ from dashboards._i18n import chain_level, language, level, t
 from dashboards._legend import legend_panel
 from dashboards._play import register_play, slider_marks
 from dashboards._print_link import atlas_href, print_link
-from dashboards._shell import map_header
+from dashboards._shell import map_header, unavailable_page
 from dashboards._tiles_routes import tile_layers
 from geo import queries
 from geo.db import read_connection
@@ -62,10 +62,7 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
             options = filter_options(conn, scope=current_scope())
             version = queries.data_state(conn).version
     except BattlemapError as exc:
-        alert = html.Div(
-            [html.Strong(t("unavailable", lang)), html.P(str(exc))], id=ids.HS_ALERT, role="alert"
-        )
-        return html.Div([header, alert], id=ids.HS_PAGE, lang=lang, className="bm-map-page")
+        return unavailable_page(header, exc, lang, page_id=ids.HS_PAGE)
     first, last = dates if dates else (dt.date.today(), dt.date.today())
     days = (last - first).days
     spec = _map.map_spec(
