@@ -103,6 +103,18 @@ def test_transfers_load_with_statuses_leg_numbers_and_places_resolved(
     assert report.rejects_path is None
 
 
+def test_transfers_load_from_xlsx_as_from_csv(
+    conn: Connection, places: dict[str, int], tmp_path: Path
+) -> None:
+    sheet = tmp_path / "transfers.xlsx"
+    pd.read_csv(FLOWS / "transfers.csv", dtype=str, keep_default_na=False).to_excel(sheet, index=False)
+    report = _load(conn, "transfers", sheet, tmp_path)
+    assert (report.rows_read, report.inserted, report.rejected) == (8, 8, 0)
+    legs = _legs(conn)
+    assert legs[("C1", 1)]["departed_at"] == dt.datetime(2022, 4, 10, 8, 0, tzinfo=CHINA)
+    assert {k: v["status"] for k, v in legs.items()}[("C6", 1)] == "cancelled"
+
+
 def test_loading_the_same_legs_again_changes_nothing_and_later_times_update_in_place(
     conn: Connection, places: dict[str, int], tmp_path: Path
 ) -> None:
