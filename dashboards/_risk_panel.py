@@ -214,7 +214,7 @@ def register_callbacks(app: dash.Dash, *, map_name: str, state_id: str, day: Any
         try:
             with read_connection(_context.current().engine) as conn:
                 building_card(conn, building_id, date=date, scope=current_scope())  # 404 outside
-                area = simulate_at_building(conn, building_id, date=date)
+                area = simulate_at_building(conn, building_id, date=date, scope=current_scope())
         except BattlemapError as error:
             return {"error": str(error)}
         case = area.cases[0]

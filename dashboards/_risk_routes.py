@@ -59,7 +59,7 @@ def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
         with read_connection(engine) as conn:
             if not covers_point(conn, found.scope, *_wgs84(lon, lat, crs)):
                 raise Forbidden("that place lies outside your area")
-            area = declare_risk_area(conn, [(lon, lat)], crs=crs, date=day)
+            area = declare_risk_area(conn, [(lon, lat)], crs=crs, date=day, scope=found.scope)
         collection = area.to_geojson()
         collection["summary"] = area.summary()
         return _json(collection)

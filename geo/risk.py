@@ -32,6 +32,7 @@ from geo.errors import InvalidParameter, OutsideLoadedArea
 from geo.queries import _sql
 from geo.risk_counts import ZoneCounts, count_zoned, packed, session_for
 from geo.risk_rules import RiskRules, default_rules
+from geo.scope import UNRESTRICTED, Scope
 from geo.vocab import CHINA_TZ, ZONE_KINDS
 
 ZONES: tuple[str, ...] = tuple(z.code for z in ZONE_KINDS)
@@ -281,6 +282,7 @@ def declare_risk_area(
     date: dt.date | None = None,
     crs: str | CoordSystem | None = None,
     geometry: bool = True,
+    scope: Scope = UNRESTRICTED,
 ) -> RiskArea:
     """Build the sealed, control and prevention zones around one or more cases and count them.
 
@@ -296,6 +298,10 @@ def declare_risk_area(
         The day statuses are counted on; today in China when None.
     geometry
         Also collect each zone's footprints (for GeoJSON); off for counts only.
+    scope
+        Keep only the buildings and places of this area (``geo.scope``): an operator's what-if
+        shows and counts nothing outside theirs. Zones are still drawn by the rules over every
+        building, so the ones kept are the same as a commander sees.
 
     Returns
     -------
@@ -315,7 +321,7 @@ def declare_risk_area(
         raise InvalidParameter(f"date must be a date, got {date!r}")
     with session_for(conn):
         check_loaded_area(conn, located, reach_m=rules.reach_m)
-        frame = _assign(conn, located, rules)
+        frame = _within(conn, _assign(conn, located, rules), scope)
         first, last = status_coverage(conn)
         status_known = first is not None and first <= date <= last
         counts = count_zoned(conn, frame, date=date, status_known=status_known)
@@ -357,6 +363,22 @@ def _assign(conn: Connection, cases: Sequence[CaseLocation], rules: RiskRules) -
         }
     ).astype({"rule": "str", "zone": "str"})  # as pandas infers them, also when no row came back
     return frame.sort_values(["target", "rank", "id"], kind="stable").reset_index(drop=True)
+
+
+def _within(conn: Connection, frame: pd.DataFrame, scope: Scope) -> pd.DataFrame:
+    """The rows of ``frame`` whose building or place lies in ``scope`` (all when unrestricted)."""
+    if not scope.restricted or frame.empty:
+        return frame
+    params = {"ids": [int(i) for i in frame["id"]]} | scope.params
+    buildings = conn.execute(
+        text(f"SELECT b.id FROM buildings b WHERE b.id = ANY(:ids) AND {scope.buildings('b')}"), params
+    ).scalars()
+    places = conn.execute(
+        text(f"SELECT p.id FROM places p WHERE p.id = ANY(:ids) AND {scope.covers('p.geom')}"), params
+    ).scalars()
+    kept = {("building", int(i)) for i in buildings} | {("place", int(i)) for i in places}
+    inside = [(t, int(i)) in kept for t, i in zip(frame["target"], frame["id"], strict=True)]
+    return frame[inside].reset_index(drop=True)
 
 
 def _geometries(conn: Connection, frame: pd.DataFrame) -> dict[str, shapely.Geometry | None]:

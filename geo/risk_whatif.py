@@ -17,6 +17,7 @@ from geo.errors import NotFound
 from geo.risk import CaseLocation, RiskArea, declare_risk_area
 from geo.risk_areas import save_risk_area
 from geo.risk_rules import RiskRules
+from geo.scope import UNRESTRICTED, Scope
 from geo.vocab import CHINA_TZ
 
 
@@ -38,10 +39,17 @@ def case_at_building(conn: Connection, building_id: int) -> CaseLocation:
 
 
 def simulate_at_building(
-    conn: Connection, building_id: int, *, date: dt.date, rules: RiskRules | None = None
+    conn: Connection,
+    building_id: int,
+    *,
+    date: dt.date,
+    rules: RiskRules | None = None,
+    scope: Scope = UNRESTRICTED,
 ) -> RiskArea:
-    """The zones and counts a case at ``building_id`` would give on ``date`` (nothing is written)."""
-    return declare_risk_area(conn, [case_at_building(conn, building_id)], date=date, rules=rules)
+    """The zones and counts a case at ``building_id`` would give on ``date`` (nothing is written),
+    over the buildings of ``scope`` only."""
+    cases = [case_at_building(conn, building_id)]
+    return declare_risk_area(conn, cases, date=date, rules=rules, scope=scope)
 
 
 def declared_at_for(day: dt.date, *, now: dt.datetime | None = None) -> dt.datetime:

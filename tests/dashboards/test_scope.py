@@ -194,6 +194,20 @@ def test_risk_requests_outside_the_area_are_refused(operator: FlaskClient) -> No
     assert declared.status_code == 403
 
 
+def test_an_operators_what_if_counts_only_their_buildings(
+    operator: FlaskClient, commander: FlaskClient
+) -> None:
+    lon, lat = city.centre("b02")  # in G1, 150 m from G2: the control zone reaches both grids
+
+    def zoned(client: FlaskClient) -> int:
+        answer = client.get(f"/api/risk/simulate?lon={lon}&lat={lat}&date=2022-04-04")
+        assert answer.status_code == 200
+        return sum(zone["buildings"] for zone in answer.get_json()["summary"]["zones"].values())
+
+    assert zoned(commander) == len(city.BUILDINGS)
+    assert zoned(operator) == len(city.G1)
+
+
 # --- personal fields never in a tile or GeoJSON -------------------------------------------------------
 
 
