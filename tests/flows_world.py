@@ -6,10 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from etl import pipeline
 from etl.jobs.base import LoadOptions
+from geo.scope import Scope
 
 FLOWS = Path(__file__).resolve().parent / "fixtures" / "flows"
 
@@ -25,3 +26,18 @@ def flows_db(conn: Connection, tmp_path: Path) -> Connection:
         options = LoadOptions(progress=False, rejects_path=tmp_path / f"{name}.rejects.csv")
         pipeline.load(conn, kind, FLOWS / name, options=options)
     return conn
+
+
+@pytest.fixture
+def lujiazui(flows_db: Connection) -> Scope:
+    """The scope of a sub-district around the fixtures' gates and hotels (not the airport, the
+    station or the hospital)."""
+    unit = flows_db.execute(
+        text("""
+        INSERT INTO admin_units (code, name, level, geom, source, source_id)
+        VALUES ('t-ljz', '陆家嘴', 'subdistrict',
+                ST_Multi(ST_MakeEnvelope(121.49, 31.235, 121.52, 31.25, 4326)), 't', 't-ljz')
+        RETURNING id
+    """)
+    ).scalar_one()
+    return Scope(unit_ids=frozenset({unit}), restricted=True)

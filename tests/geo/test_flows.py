@@ -158,16 +158,9 @@ def test_a_clock_without_a_zone_or_a_bad_deadline_is_refused(flows_db: Connectio
         flows.overdue_chains(flows_db, at=at(12), deadline_hours=0)
 
 
-def test_a_user_limited_to_an_area_sees_the_legs_with_an_end_in_it(flows_db: Connection) -> None:
-    unit = flows_db.execute(
-        text("""
-        INSERT INTO admin_units (code, name, level, geom, source, source_id)
-        VALUES ('t-ljz', '陆家嘴', 'subdistrict',
-                ST_Multi(ST_MakeEnvelope(121.49, 31.235, 121.52, 31.25, 4326)), 't', 't-ljz')
-        RETURNING id
-    """)
-    ).scalar_one()
-    lujiazui = Scope(unit_ids=frozenset({unit}), restricted=True)
+def test_a_user_limited_to_an_area_sees_the_legs_with_an_end_in_it(
+    flows_db: Connection, lujiazui: Scope
+) -> None:
     # C6 runs from the airport to the hospital, both outside: the only chain it cannot see.
     figures = flows.flow_kpis(
         flows_db, at=at(16, 30), deadline_hours=DEADLINE, window_hours=24, scope=lujiazui

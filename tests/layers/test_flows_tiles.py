@@ -169,16 +169,7 @@ def test_the_default_clock_is_the_latest_time_and_bad_options_are_refused(flows_
         LAYER.options(flows_db, {"date": "2022-04-10"})
 
 
-def test_a_restricted_scope_gets_only_its_legs(flows_db: Connection) -> None:
-    unit = flows_db.execute(
-        text("""
-        INSERT INTO admin_units (code, name, level, geom, source, source_id)
-        VALUES ('t-ljz', '陆家嘴', 'subdistrict',
-                ST_Multi(ST_MakeEnvelope(121.49, 31.235, 121.52, 31.25, 4326)), 't', 't-ljz')
-        RETURNING id
-    """)
-    ).scalar_one()
-    lujiazui = Scope(unit_ids=frozenset({unit}), restricted=True)
+def test_a_restricted_scope_gets_only_its_legs(flows_db: Connection, lujiazui: Scope) -> None:
     options = LAYER.options(flows_db, CLOCK)
     tile = mapbox_vector_tile.decode(LAYER.tile(flows_db, _address(*GATE_1, 11), options, scope=lujiazui))
     assert {f["properties"]["chain_id"] for f in tile["legs"]["features"]} == {"C1", "C2", "C3", "C4", "C5"}
