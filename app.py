@@ -31,7 +31,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> dash.Dash
     (200 with the PostGIS version, 503 when the database does not answer). Every route but
     ``/health``, ``/public``, ``/login`` and static code needs a sign-in (``dashboards._auth``).
     """
-    engine = engine or make_engine(settings.database)
+    engine = engine or make_engine(settings.database, serving=True)
     app = dash.Dash(
         __name__,
         use_pages=True,

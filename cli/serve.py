@@ -25,7 +25,7 @@ def serve(host: str | None, port: int | None, threads: int | None) -> None:
     host = host or settings.app.host
     port = port or settings.app.port
     threads = threads or settings.app.threads
-    engine = make_engine(settings.database)
+    engine = make_engine(settings.database, serving=True)
     try:
         click.echo(f"database: postgis {check_connection(engine)}")
         warm_pool(engine, min(threads, settings.database.pool_size))

@@ -37,7 +37,26 @@ class DatabaseSettings(BaseSettings):
     )
     pool_size: int = Field(default=5, ge=1, description="Connections kept open by the app.")
     statement_timeout_ms: int = Field(
-        default=0, ge=0, description="Per-statement timeout for app queries (0 = none)."
+        default=15_000,
+        ge=0,
+        description="The web app's statements are cancelled by the server after this (0 = none); "
+        "command-line loads and exports are not limited.",
+    )
+    connect_timeout_s: int = Field(
+        default=5,
+        ge=2,
+        description="A new connection that is not established within this gives up (libpq's minimum is 2).",
+    )
+    pool_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="A request waiting this long for a free pooled connection gets 503.",
+    )
+    retry_after_s: float = Field(
+        default=3.0,
+        ge=0,
+        description="After a connection attempt failed, new ones fail at once for this long "
+        "(so that a hung server costs one timeout, not one per request).",
     )
 
     @field_validator("url")
