@@ -24,9 +24,19 @@ from urllib.parse import urlsplit
 import flask
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from geo.auth import Principal, principal, principal_for_token, require_secret
-from geo.db import read_connection
+from geo.audit import record
+from geo.auth import (
+    Principal,
+    end_session,
+    principal_for_session,
+    principal_for_token,
+    require_secret,
+    start_session,
+)
+from geo.db import read_connection, unavailable_reason
 from geo.errors import BattlemapError, DatabaseUnavailable, Forbidden, Unauthorized, status_code_for
 from geo.scope import NOTHING, Scope
 from geo.settings import AuthSettings, Settings
@@ -48,7 +58,8 @@ PAGE_ENDPOINTS: frozenset[str] = frozenset({"/", "/<path:path>"})
 """Dash's page routes: a browser without a session is redirected to the sign-in page."""
 DASH_CALLBACK = "/_dash-update-component"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-SESSION_USER, SESSION_ISSUED, SESSION_CSRF = "uid", "iat", "csrf"
+SESSION_ID, SESSION_ISSUED, SESSION_CSRF = "sid", "iat", "csrf"
+CACHE_EXTENSION = "battlemap.auth_cache"
 _PRINCIPAL_CACHE_SECONDS = 5.0
 
 
@@ -71,6 +82,10 @@ class _PrincipalCache:
     def __init__(self) -> None:
         self._entries: dict[tuple[str, object], tuple[float, Principal | None]] = {}
         self._lock = threading.Lock()
+
+    def forget(self, key: tuple[str, object]) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
 
     def get(self, key: tuple[str, object], load: Callable[[], Principal | None]) -> Principal | None:
         """The cached principal, else ``load()``; while the database does not answer, the last one
@@ -106,7 +121,7 @@ def install(server: flask.Flask, engine: Engine, settings: Settings) -> None:
         PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=auth.session_minutes),
     )
     server.extensions[AUTH_EXTENSION] = auth
-    cache = _PrincipalCache()
+    cache = server.extensions[CACHE_EXTENSION] = _PrincipalCache()
 
     def guard() -> flask.Response | tuple | None:
         request = flask.request
@@ -175,42 +190,70 @@ def client_ip() -> str | None:
     return flask.request.remote_addr if flask.has_request_context() else None
 
 
-def sign_in(found: Principal) -> None:
-    """Start a fresh session for ``found`` (a new cookie: no session fixation)."""
+def sign_in(engine: Engine, found: Principal, settings: AuthSettings) -> None:
+    """Start a fresh session for ``found``: a new server-side session (``geo.auth.start_session``)
+    and a new cookie holding its id (no session fixation)."""
+    with engine.begin() as conn:
+        session_id = start_session(conn, found, ip=client_ip(), settings=settings)
     flask.session.clear()
     flask.session.permanent = True
-    flask.session[SESSION_USER] = found.user_id
+    flask.session[SESSION_ID] = session_id
     flask.session[SESSION_ISSUED] = int(time.time())
+
+
+def sign_out(engine: Engine, found: Principal) -> None:
+    """End the current session in the database (a copy of the cookie stops working too) and audit it."""
+    session_id = flask.session.get(SESSION_ID)
+    with engine.begin() as conn:
+        if isinstance(session_id, str):
+            end_session(conn, session_id)
+        record(conn, found.actor(client_ip()), "logout", target=found.name)
+    flask.current_app.extensions[CACHE_EXTENSION].forget(("session", session_id))
+    flask.session.clear()
 
 
 def _identify(engine: Engine, auth: AuthSettings, cache: _PrincipalCache) -> Principal | None:
     """The principal of the current request, None when it carries no credential at all.
 
-    Raises Unauthorized for a credential that is present but bad (unknown token, expired session,
-    disabled user), so that a stale browser is sent to sign in again.
+    Raises Unauthorized for a credential that is present but bad (unknown or revoked token, ended
+    or expired session, disabled user), so that a stale browser is sent to sign in again. Sessions
+    and tokens are checked in the database (cached for ``_PRINCIPAL_CACHE_SECONDS``), so ending
+    one takes effect in every process of the app.
     """
     token = _bearer(flask.request)
     if token is not None:
-        found = cache.get(("token", token), lambda: _load(engine, lambda c: principal_for_token(c, token)))
+        found = cache.get(
+            ("token", token), lambda: _load(engine, lambda c: principal_for_token(c, token), write=True)
+        )
         if found is None:
-            raise Unauthorized("the bearer token is unknown, expired or its user disabled")
+            raise Unauthorized("the bearer token is unknown, expired, revoked or its user disabled")
         return found
-    user_id = flask.session.get(SESSION_USER)
-    if user_id is None:
+    session_id = flask.session.get(SESSION_ID)
+    if session_id is None:
         return None
     issued = flask.session.get(SESSION_ISSUED, 0)
-    if not isinstance(issued, int) or time.time() - issued > auth.session_minutes * 60:
+    expired = not isinstance(issued, int) or time.time() - issued > auth.session_minutes * 60
+    if expired or not isinstance(session_id, str):
         flask.session.clear()
         return None
-    found = cache.get(("user", user_id), lambda: _load(engine, lambda c: principal(c, int(user_id))))
+    found = cache.get(
+        ("session", session_id), lambda: _load(engine, lambda c: principal_for_session(c, session_id))
+    )
     if found is None:
         flask.session.clear()
     return found
 
 
-def _load(engine: Engine, read: Callable) -> Principal | None:
-    with read_connection(engine) as conn:
-        return read(conn)
+def _load(engine: Engine, read: Callable, *, write: bool = False) -> Principal | None:
+    """``read(conn)`` on a read-only connection, or (``write``) in a transaction of its own."""
+    if not write:
+        with read_connection(engine) as conn:
+            return read(conn)
+    try:
+        with engine.begin() as conn:
+            return read(conn)
+    except (OperationalError, PoolTimeout) as exc:
+        raise DatabaseUnavailable(f"the database does not answer: {unavailable_reason(exc)}") from exc
 
 
 def _bearer(request: flask.Request) -> str | None:
@@ -267,6 +310,6 @@ def _denied(error: BattlemapError) -> flask.Response:
     response.status_code = status_code_for(error)
     if response.status_code == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="battlemap"'
-        flask.session.pop(SESSION_USER, None)
+        flask.session.pop(SESSION_ID, None)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import secrets
 import string
 from dataclasses import dataclass
@@ -228,14 +229,17 @@ def list_users(conn: Connection) -> list[UserInfo]:
 
 
 def disable_user(conn: Connection, name: str) -> None:
-    """Disable ``name``: their sessions and tokens stop working on the next request."""
+    """Disable ``name`` and end all their sessions and tokens (enabling them again revives none)."""
     done = conn.execute(text("UPDATE users SET disabled = true WHERE name = :n RETURNING id"), {"n": name})
-    if done.first() is None:
+    row = done.first()
+    if row is None:
         raise NotFound(f"no user is named {name!r}; `battlemap users list` shows them")
+    revoke_credentials(conn, int(row.id))
 
 
 def set_password(conn: Connection, name: str, password: str, *, settings: AuthSettings) -> None:
-    """Replace ``name``'s password (``make demo`` uses it to keep demo users idempotent)."""
+    """Replace ``name``'s password and enable them; every session and token they had ends (whoever
+    knew the old password, or held what it opened, is out). ``make demo`` uses it too."""
     if len(password) < settings.min_password_length:
         raise InvalidParameter(
             f"the password is too short: use at least {settings.min_password_length} characters"
@@ -244,8 +248,10 @@ def set_password(conn: Connection, name: str, password: str, *, settings: AuthSe
         text("UPDATE users SET password_hash = :h, disabled = false WHERE name = :n RETURNING id"),
         {"n": name, "h": hash_password(password)},
     )
-    if done.first() is None:
+    row = done.first()
+    if row is None:
         raise NotFound(f"no user is named {name!r}; `battlemap users list` shows them")
+    revoke_credentials(conn, int(row.id))
 
 
 def issue_token(conn: Connection, name: str, *, settings: AuthSettings) -> str:
@@ -279,16 +285,128 @@ def principal(conn: Connection, user_id: int) -> Principal | None:
 
 
 def principal_for_token(conn: Connection, token: str) -> Principal | None:
-    """The user a bearer token belongs to, unless it is unknown, expired, or its user disabled."""
+    """The user a bearer token belongs to, unless it is unknown, expired, revoked or its user
+    disabled. Notes when the token was used (at most once a minute), so ``conn`` must be writable."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    row = conn.execute(
+        text("""
+        SELECT t.id, t.user_id FROM api_tokens t
+        WHERE t.token_hash = :h AND t.revoked_at IS NULL
+          AND (t.expires_at IS NULL OR t.expires_at > now())"""),
+        {"h": _token_hash(token)},
+    ).one_or_none()
+    if row is None:
+        return None
+    conn.execute(
+        text("""
+        UPDATE api_tokens SET last_used_at = now()
+        WHERE id = :id AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')"""),
+        {"id": row.id},
+    )
+    return principal(conn, int(row.user_id))
+
+
+# --- browser sessions ---------------------------------------------------------------------------------
+
+
+def start_session(conn: Connection, found: Principal, *, ip: str | None, settings: AuthSettings) -> str:
+    """A new server-side session of ``found``: its random id (for the cookie; only a hash is kept),
+    valid ``session_minutes`` unless ended sooner (sign-out, new password, disabled user)."""
+    session_id = secrets.token_urlsafe(32)
+    conn.execute(
+        text("""
+        INSERT INTO user_sessions (user_id, session_hash, expires_at, ip)
+        VALUES (:u, :h, now() + make_interval(mins => :mins), :ip)"""),
+        {"u": found.user_id, "h": _token_hash(session_id), "mins": settings.session_minutes, "ip": ip},
+    )
+    return session_id
+
+
+def principal_for_session(conn: Connection, session_id: str) -> Principal | None:
+    """The user of a live session: None once it expired, was ended or its user was disabled."""
+    if not session_id or len(session_id) > 200:
         return None
     user_id = conn.execute(
         text("""
-        SELECT t.user_id FROM api_tokens t
-        WHERE t.token_hash = :h AND (t.expires_at IS NULL OR t.expires_at > now())"""),
-        {"h": _token_hash(token)},
+        SELECT user_id FROM user_sessions
+        WHERE session_hash = :h AND revoked_at IS NULL AND expires_at > now()"""),
+        {"h": _token_hash(session_id)},
     ).scalar()
     return None if user_id is None else principal(conn, int(user_id))
+
+
+def end_session(conn: Connection, session_id: str) -> None:
+    """End one session (sign-out): its cookie, wherever it was copied to, no longer signs anyone in."""
+    conn.execute(
+        text("UPDATE user_sessions SET revoked_at = now() WHERE session_hash = :h AND revoked_at IS NULL"),
+        {"h": _token_hash(session_id)},
+    )
+
+
+def revoke_credentials(conn: Connection, user_id: int) -> None:
+    """End every session and token of ``user_id`` (new password, reset, disabled)."""
+    for table in ("user_sessions", "api_tokens"):
+        conn.execute(
+            text(f"UPDATE {table} SET revoked_at = now() WHERE user_id = :u AND revoked_at IS NULL"),
+            {"u": user_id},
+        )
+
+
+# --- tokens of a user -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """A bearer token as ``battlemap users tokens`` lists it: never the token itself."""
+
+    id: int
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+
+def list_tokens(conn: Connection, name: str) -> list[TokenInfo]:
+    """Every token of user ``name``, oldest first (revoked and expired ones too, marked so)."""
+    user_id = _user_id(conn, name)
+    rows = conn.execute(
+        text("""
+        SELECT id, created_at, expires_at, last_used_at, revoked_at FROM api_tokens
+        WHERE user_id = :u ORDER BY created_at, id"""),
+        {"u": user_id},
+    )
+    return [TokenInfo(*row) for row in rows]
+
+
+def revoke_tokens(conn: Connection, name: str, *, token_id: int | None = None) -> list[int]:
+    """Revoke token ``token_id`` of ``name``, or (None) all their live tokens; the ids revoked.
+
+    Raises
+    ------
+    NotFound
+        for an unknown user, or a token id that is not one of theirs.
+    """
+    user_id = _user_id(conn, name)
+    done = conn.execute(
+        text("""
+        UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now())
+        WHERE user_id = :u AND (CAST(:t AS integer) IS NULL OR id = :t)
+          AND (CAST(:t AS integer) IS NOT NULL OR revoked_at IS NULL)
+        RETURNING id"""),
+        {"u": user_id, "t": token_id},
+    )
+    ids = sorted(int(r.id) for r in done)
+    if token_id is not None and not ids:
+        raise NotFound(f"user {name!r} has no token {token_id}; `battlemap users tokens {name}` lists them")
+    return ids
+
+
+def _user_id(conn: Connection, name: str) -> int:
+    user_id = conn.execute(text("SELECT id FROM users WHERE name = :n"), {"n": name}).scalar()
+    if user_id is None:
+        raise NotFound(f"no user is named {name!r}; `battlemap users list` shows them")
+    return int(user_id)
 
 
 def authenticate(
@@ -309,42 +427,59 @@ def authenticate(
     row = conn.execute(
         text("SELECT id, name, role, password_hash, disabled FROM users WHERE name = :n"), {"n": name}
     ).one_or_none()
-    target = name if row is not None else None
-    wait = _throttled(conn, target, ip, settings)
+    key = _name_key(name, settings)
+    wait = _throttled(conn, name, key, ip, settings)
     if wait:
         raise TooManyAttempts(f"too many failed sign-ins: try again in {wait} s", retry_after=wait)
     ok = verify_password(row.password_hash if row else _DUMMY_HASH, password) and row is not None
     if not ok or row.disabled:
-        # An unknown name is not stored: people type passwords into the name field.
-        record(conn, Actor(name=target, ip=ip), "login_failed", target=target or "(unknown name)")
+        # An unknown name is not stored (people type passwords into the name field), only its keyed
+        # digest, so that it is throttled exactly like a known one and the two cannot be told apart.
+        target = name if row is not None else "(unknown name)"
+        actor = Actor(name=name if row is not None else None, ip=ip)
+        record(conn, actor, "login_failed", target=target, detail={"name_key": key})
         return None
     found = Principal(int(row.id), row.name, row.role, load_scope(conn, row.id))
     record(conn, found.actor(ip), "login", target=row.name)
     return found
 
 
-def _throttled(conn: Connection, name: str | None, ip: str | None, settings: AuthSettings) -> int:
-    """Seconds to wait before ``name`` (or ``ip``) may try again; 0 when they may now."""
+def _name_key(name: str, settings: AuthSettings) -> str:
+    """A keyed digest of a sign-in name (HMAC-SHA256 with the session secret, else a per-process key):
+    counts failures per name without storing names that may be mistyped passwords."""
+    secret = settings.secret_key.get_secret_value().encode() if settings.secret_key else _PROCESS_KEY
+    return hmac.new(secret, name.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+
+_PROCESS_KEY = secrets.token_bytes(32)
+
+
+def _throttled(conn: Connection, name: str, key: str, ip: str | None, settings: AuthSettings) -> int:
+    """Seconds to wait before ``name`` (or ``ip``) may try again; 0 when they may now.
+
+    Failures are counted per name digest, known or unknown name alike, since the name's last
+    successful sign-in; so after ``max_failures`` an unknown name gets the same answer as a known one.
+    """
     row = conn.execute(
         text("""
         WITH last_login AS (
             SELECT coalesce(max(at), '-infinity') AS at FROM audit_log
             WHERE action = 'login' AND target = :name),
         recent AS (
-            SELECT f.at, f.target = :name AND f.at > (SELECT at FROM last_login) AS by_name,
+            SELECT f.at, f.detail ->> 'name_key' = :key AND f.at > (SELECT at FROM last_login) AS by_name,
                    f.ip = :ip AS by_ip
             FROM audit_log f
             WHERE f.action = 'login_failed' AND f.at > clock_timestamp() - make_interval(mins => :window)
-              AND (f.target = :name OR f.ip = :ip))
+              AND (f.detail ->> 'name_key' = :key OR f.ip = :ip))
         SELECT count(*) FILTER (WHERE by_name), max(at) FILTER (WHERE by_name),
                count(*) FILTER (WHERE by_ip), max(at) FILTER (WHERE by_ip), clock_timestamp()
         FROM recent"""),
-        {"window": settings.lockout_minutes, "name": name, "ip": ip},
+        {"window": settings.lockout_minutes, "name": name, "key": key, "ip": ip},
     ).one()
     by_name, last_name, by_ip, last_ip, now = row
     window = dt.timedelta(minutes=settings.lockout_minutes)
     waits = []
-    if name is not None and by_name >= settings.max_failures:
+    if by_name >= settings.max_failures:
         waits.append(last_name + window - now)
     if ip is not None and by_ip >= 4 * settings.max_failures:
         waits.append(last_ip + window - now)

@@ -112,6 +112,17 @@ class AppSettings(BaseSettings):
     port: int = Field(default=8050, ge=1, le=65535, description="Port `battlemap serve` listens on.")
     threads: int = Field(default=8, ge=1, description="Worker threads of the WSGI server.")
     language: str = Field(default="zh", pattern="^(zh|en)$", description="Default UI language.")
+    public_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$",
+        description="The app's address as clients reach it (e.g. https://map.example.org): TileJSON "
+        "tile URLs start with it. Unset: the request's host, if it is one of allowed_hosts.",
+    )
+    allowed_hosts: list[str] = Field(
+        default=["localhost", "127.0.0.1", "::1"],
+        description="Host names a request's Host header may carry when public_url is unset (JSON list; "
+        "the bind host is added); others get 400 where a URL would be built from them.",
+    )
 
 
 class MapSettings(BaseSettings):
