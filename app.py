@@ -12,7 +12,15 @@ import dash
 import flask
 from sqlalchemy import Engine
 
-from dashboards import _auth, _auth_routes, _contacts_routes, _print_routes, _public_routes, _risk_routes
+from dashboards import (
+    _auth,
+    _auth_callbacks,
+    _auth_routes,
+    _contacts_routes,
+    _print_routes,
+    _public_routes,
+    _risk_routes,
+)
 from dashboards._callbacks import register_callbacks
 from dashboards._context import EXTENSION, PageContext
 from dashboards._i18n import TITLE
@@ -59,5 +67,6 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> dash.Dash
     _risk_routes.register(server, engine, settings)
     _contacts_routes.register(server, engine, settings)
     register_callbacks(app)
+    _auth_callbacks.install(app)
     server.register_error_handler(BattlemapError, battlemap_error)
     return app

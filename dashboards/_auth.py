@@ -22,11 +22,13 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import flask
+from dash.exceptions import DependencyException
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from dashboards import _auth_callbacks
 from geo.audit import record
 from geo.auth import (
     Principal,
@@ -37,7 +39,15 @@ from geo.auth import (
     start_session,
 )
 from geo.db import read_connection, unavailable_reason
-from geo.errors import BattlemapError, DatabaseUnavailable, Forbidden, Unauthorized, status_code_for
+from geo.errors import (
+    BattlemapError,
+    DatabaseUnavailable,
+    Forbidden,
+    InvalidParameter,
+    NotFound,
+    Unauthorized,
+    status_code_for,
+)
 from geo.scope import NOTHING, Scope
 from geo.settings import AuthSettings, Settings
 
@@ -49,7 +59,7 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
         "login",
         "static",
         "_dash_assets.static",
-        "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>",
+        "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>",  # = COMPONENT_SUITES
         "/_favicon.ico",
     }
 )
@@ -57,6 +67,14 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
 PAGE_ENDPOINTS: frozenset[str] = frozenset({"/", "/<path:path>"})
 """Dash's page routes: a browser without a session is redirected to the sign-in page."""
 DASH_CALLBACK = "/_dash-update-component"
+PAGE_LIMITED_ENDPOINTS: frozenset[str] = (
+    PUBLIC_ENDPOINTS
+    | PAGE_ENDPOINTS
+    | {"logout", "tile", "tilejson", "tiles_version", "tile_not_found"}
+    | {"/_dash-layout", "/_dash-dependencies", "/_dash-update-component", "/_reload-hash"}
+)
+"""What a role limited to some pages (the wall) may reach: its pages, the map tiles they draw (kept
+to its area, no personal data), Dash's own endpoints (callbacks checked one by one), signing out."""
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SESSION_ID, SESSION_ISSUED, SESSION_CSRF = "sid", "iat", "csrf"
 CACHE_EXTENSION = "battlemap.auth_cache"
@@ -158,6 +176,26 @@ def install(server: flask.Flask, engine: Engine, settings: Settings) -> None:
 
     server.before_request(guard)
     server.after_request(headers)
+    _quiet_component_suites(server)
+
+
+COMPONENT_SUITES = "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>"
+
+
+def _quiet_component_suites(server: flask.Flask) -> None:
+    """Dash answers a path under its component suites that names no file it serves with an
+    exception (a 500 and a traceback in the log); anyone may ask, so it is a plain 404 here."""
+    view = server.view_functions.get(COMPONENT_SUITES)
+    if view is None:
+        return
+
+    def component_suites(**kwargs: str) -> flask.Response:
+        try:
+            return view(**kwargs)
+        except (DependencyException, OSError) as exc:
+            raise NotFound("no such file among the app's scripts") from exc
+
+    server.view_functions[COMPONENT_SUITES] = component_suites
 
 
 def current_principal() -> Principal:
@@ -276,25 +314,30 @@ def _check_origin(request: flask.Request) -> None:
 
 
 def _check_page(found: Principal, request: flask.Request) -> None:
-    """Roles limited to some pages (the wall) may open and route only to those."""
-    if found.policy.pages is None:
+    """Roles limited to some pages (the wall) reach only those pages, the endpoints they need
+    (tiles, Dash's own) and those pages' callbacks; every callback request's inputs are typed."""
+    pages = found.policy.pages
+    if pages is not None and request.endpoint not in PAGE_LIMITED_ENDPOINTS:
+        raise Forbidden(f"role {found.role!r} may open {', '.join(pages)} only")
+    if request.path != DASH_CALLBACK:
         return
-    if request.path == DASH_CALLBACK:
-        for path in _routed_paths(request):
-            if not found.may_open(path):
-                raise Forbidden(f"role {found.role!r} may open {', '.join(found.policy.pages)} only")
-
-
-def _routed_paths(request: flask.Request) -> list[str]:
-    """The page paths a Dash callback carries (the page router's ``_pages_location.pathname``)."""
     try:
         body = json.loads(request.get_data(cache=True) or b"{}")
-    except ValueError:
-        return []
+    except ValueError as exc:
+        raise InvalidParameter("a callback request needs a JSON body") from exc
+    if pages is not None:
+        for path in _routed_paths(body):
+            if not found.may_open(path):
+                raise Forbidden(f"role {found.role!r} may open {', '.join(pages)} only")
+    _auth_callbacks.check(body, pages=pages)
+
+
+def _routed_paths(body: object) -> list[str]:
+    """The page paths a Dash callback carries (the page router's ``_pages_location.pathname``)."""
     inputs = body.get("inputs", []) if isinstance(body, dict) else []
     return [
         str(item.get("value") or "/")
-        for item in inputs
+        for item in (inputs if isinstance(inputs, list) else [])
         if isinstance(item, dict)
         and item.get("id") == "_pages_location"
         and item.get("property") == "pathname"
