@@ -7,6 +7,7 @@ say exactly what to do when that is impossible.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 import weakref
@@ -20,7 +21,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import NullPool
 
-from geo.errors import DatabaseUnavailable
+from geo.errors import DatabaseUnavailable, InvalidParameter
 from geo.settings import DatabaseSettings
 
 _INSTALL_HINT = (
@@ -252,3 +253,60 @@ def _identifier(name: str) -> str:
 
 def _first_line(exc: Exception) -> str:
     return str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+
+
+_ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+READ_ONLY_TABLES = ("alembic_version", "spatial_ref_sys")
+APPEND_ONLY_TABLES = ("audit_log",)
+
+
+def grant_app_role(conn: Connection, name: str, *, password: str | None) -> bool:
+    """Create (or bring up to date) ``name``, the login role the web app should connect as; True if new.
+
+    Least privilege for the app: it is no superuser, owns nothing and may run no DDL; it may read
+    every table, write the data tables (risk areas declared on the map, sessions, token use), only
+    append to ``audit_log`` (no UPDATE, DELETE nor TRUNCATE: the triggers of migrations 0004/0005
+    refuse them too, even to the owner) and only read the schema's own tables. Tables that later
+    migrations create get the same rights (default privileges of the role running this, which
+    should be the one that runs ``battlemap db init``); run it again after an upgrade anyway, it
+    is idempotent. ``password`` None keeps an existing role's password.
+
+    Raises
+    ------
+    InvalidParameter
+        for a name that is not a plain lower-case identifier, or a password with a NUL byte.
+    """
+    if not _ROLE_NAME.match(name):
+        raise InvalidParameter(f"role name {name!r} must be lower-case letters, digits and '_' (max 63)")
+    if password is not None and "\x00" in password:
+        raise InvalidParameter("the role's password may not contain a NUL byte")
+    exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :n"), {"n": name}).scalar()
+    options = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
+    if password is not None:
+        # Utility statements take no bound parameters: a standard string literal, quotes doubled.
+        options += " PASSWORD '" + password.replace("'", "''") + "'"
+    conn.execute(text(f'{"ALTER" if exists else "CREATE"} ROLE "{name}" {options}'))
+    database = conn.execute(text("SELECT current_database()")).scalar_one()
+    tables = conn.execute(
+        text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
+    ).scalars()
+    statements = [
+        f'GRANT CONNECT ON DATABASE "{_identifier(database)}" TO "{name}"',
+        f'GRANT USAGE ON SCHEMA public TO "{name}"',
+        f'REVOKE ALL ON ALL TABLES IN SCHEMA public FROM "{name}"',
+        f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{name}"',
+        "ALTER DEFAULT PRIVILEGES IN SCHEMA public"
+        f' GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "{name}"',
+        f'ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO "{name}"',
+    ]
+    for table in tables:
+        if table in READ_ONLY_TABLES:
+            rights = "SELECT"
+        elif table in APPEND_ONLY_TABLES:
+            rights = "SELECT, INSERT"
+        else:
+            rights = "SELECT, INSERT, UPDATE, DELETE"
+        statements.append(f'GRANT {rights} ON TABLE public."{table}" TO "{name}"')
+    for statement in statements:
+        conn.execute(text(statement))
+    return not exists
