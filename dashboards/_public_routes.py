@@ -64,7 +64,9 @@ def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
 
 
 class _SuppressionCache:
-    """The last ``Suppression`` worked out, with the data version it was worked out on."""
+    """The last ``Suppression`` worked out, with the data version it was worked out on. Working it
+    out reads every day of the history (seconds on the demo), so one request does it at a time and
+    the others wait for its answer."""
 
     def __init__(self) -> None:
         self._entry: tuple[int, Suppression] | None = None
@@ -73,12 +75,9 @@ class _SuppressionCache:
     def get(self, conn: Connection) -> Suppression:
         version = queries.data_state(conn).version
         with self._lock:
-            if self._entry is not None and self._entry[0] == version:
-                return self._entry[1]
-        found = history_suppression(conn)
-        with self._lock:
-            self._entry = (version, found)
-        return found
+            if self._entry is None or self._entry[0] != version:
+                self._entry = (version, history_suppression(conn))
+            return self._entry[1]
 
 
 def _html(date: dt.date, rows: list) -> str:

@@ -7,9 +7,10 @@ What anyone may see without signing in, so that nobody can single out a househol
 - the same cells are hidden on every date. A reader may ask for any day of the history, and
   per-day suppression hid different cells on different days (a grid hidden on Monday, shown on
   Tuesday): comparing dates then gave hidden counts away by subtraction (47 cells over the 66
-  days of the demo). So a cell (sub-district or grid, measure) is hidden on every day if it is
-  below ``MIN_COUNT`` on any day of the history; what one date shows, no other date hides, and
-  cross-date arithmetic only ever sees the sum of the same hidden cells;
+  days of the demo, as reported; in a later demo build 72 of 198 cells over 71 days were hidden on
+  some days and shown on others, now 0). So a cell (sub-district or grid, measure) is hidden on
+  every day if it is below ``MIN_COUNT`` on any day of the history; what one date shows, no other
+  date hides, and cross-date arithmetic only ever sees the sum of the same hidden cells;
 - secondary suppression: when, on some day, exactly one part of a sub-district's total is unknown
   (one hidden grid, or only the households in no grid, fewer than ``MIN_COUNT``), it could be
   worked out as the total minus the shown parts; so the shown grid with the smallest largest
