@@ -13,7 +13,7 @@ import click
 
 from cli import context
 from etl.schema import upgrade
-from geo import auth
+from geo import auth, credentials
 from geo.audit import cli_actor, record
 
 
@@ -117,7 +117,7 @@ def token(name: str) -> None:
     upgrade(engine)
     settings = context.settings().auth
     with engine.begin() as conn:
-        issued = auth.issue_token(conn, name, settings=settings)
+        issued = credentials.issue_token(conn, name, settings=settings)
         record(conn, cli_actor(), "user_change", target=name, detail={"op": "token"})
     click.echo(f"token for {name}, valid {settings.token_days} days; send as Authorization: Bearer <token>")
     click.echo(issued)
@@ -130,7 +130,7 @@ def tokens(name: str) -> None:
     engine = context.engine()
     upgrade(engine)
     with engine.connect() as conn:
-        found = auth.list_tokens(conn, name)
+        found = credentials.list_tokens(conn, name)
     click.echo(f"{'id':>6} {'created':16} {'expires':16} {'last used':16} state")
     for item in found:
         state = "revoked" if item.revoked_at else "active"
@@ -151,7 +151,7 @@ def revoke(name: str, token_id: int | None, all_: bool) -> None:
     engine = context.engine()
     upgrade(engine)
     with engine.begin() as conn:
-        revoked = auth.revoke_tokens(conn, name, token_id=token_id)
+        revoked = credentials.revoke_tokens(conn, name, token_id=token_id)
         record(conn, cli_actor(), "user_change", target=name, detail={"op": "revoke", "tokens": revoked})
     click.echo(f"revoked {len(revoked)} token(s) of {name}" + (f": {revoked}" if revoked else ""))
 

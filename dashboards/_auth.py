@@ -30,14 +30,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from dashboards import _auth_callbacks
 from geo.audit import record
-from geo.auth import (
-    Principal,
-    end_session,
-    principal_for_session,
-    principal_for_token,
-    require_secret,
-    start_session,
-)
+from geo.auth import Principal, principal_for_session, principal_for_token, require_secret
+from geo.credentials import end_session, start_session
 from geo.db import read_connection, unavailable_reason
 from geo.errors import (
     BattlemapError,
@@ -229,10 +223,10 @@ def client_ip() -> str | None:
 
 
 def sign_in(engine: Engine, found: Principal, settings: AuthSettings) -> None:
-    """Start a fresh session for ``found``: a new server-side session (``geo.auth.start_session``)
+    """Start a fresh session for ``found``: a new server-side session (``geo.credentials.start_session``)
     and a new cookie holding its id (no session fixation)."""
     with engine.begin() as conn:
-        session_id = start_session(conn, found, ip=client_ip(), settings=settings)
+        session_id = start_session(conn, found.user_id, ip=client_ip(), settings=settings)
     flask.session.clear()
     flask.session.permanent = True
     flask.session[SESSION_ID] = session_id

@@ -1,7 +1,7 @@
 """Users, roles, passwords and bearer tokens: who is asking, and what their role lets them see.
 
-Passwords are kept as argon2id hashes (argon2-cffi), tokens as SHA-256 digests (a token is
-random, so a fast hash suffices and a leaked table gives nothing away). Roles:
+Passwords are kept as argon2id hashes (argon2-cffi); bearer tokens and browser sessions are
+``geo.credentials``'s. Roles:
 
 - ``commander``: everything, personal data included.
 - ``operator``: only the admin units / grids assigned (``geo.scope``), personal data in them.
@@ -27,12 +27,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, text
 
 from geo.audit import Actor, record
+from geo.credentials import TOKEN_PREFIX as TOKEN_PREFIX
+from geo.credentials import issue_token as issue_token  # its home until 0005; kept for callers
+from geo.credentials import revoke_credentials, session_user, token_user
 from geo.errors import ConfigError, Forbidden, InvalidParameter, NotFound, TooManyAttempts
 from geo.models import USER_ROLES
 from geo.scope import UNRESTRICTED, Scope, covers_point, load_scope
 from geo.settings import AuthSettings
 
-TOKEN_PREFIX = "bm_"
 _HASHER = PasswordHasher()
 # Verified against when the name is unknown, so that a wrong name takes as long as a wrong password.
 _DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
@@ -104,7 +106,7 @@ class UserInfo:
     """The assigned units and grids, as ``unit:CODE name`` / ``grid:CODE``."""
 
 
-# --- passwords and tokens ----------------------------------------------------------------------------
+# --- passwords ----------------------------------------------------------------------------
 
 
 def hash_password(password: str) -> str:
@@ -124,10 +126,6 @@ _PASSWORD_ALPHABET = string.ascii_letters + string.digits
 def new_password() -> str:
     """A random password of 16 letters and digits (about 95 bits; nothing a shell or a form mangles)."""
     return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(16))
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 # --- users --------------------------------------------------------------------------------------------
@@ -254,23 +252,6 @@ def set_password(conn: Connection, name: str, password: str, *, settings: AuthSe
     revoke_credentials(conn, int(row.id))
 
 
-def issue_token(conn: Connection, name: str, *, settings: AuthSettings) -> str:
-    """A new bearer token for ``name`` (shown once; only its hash is kept), valid ``token_days``."""
-    row = conn.execute(text("SELECT id, disabled FROM users WHERE name = :n"), {"n": name}).one_or_none()
-    if row is None:
-        raise NotFound(f"no user is named {name!r}; `battlemap users list` shows them")
-    if row.disabled:
-        raise InvalidParameter(f"user {name!r} is disabled: no token is issued")
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    conn.execute(
-        text("""
-        INSERT INTO api_tokens (user_id, token_hash, expires_at)
-        VALUES (:u, :h, now() + make_interval(days => :days))"""),
-        {"u": row.id, "h": _token_hash(token), "days": settings.token_days},
-    )
-    return token
-
-
 # --- who is asking ------------------------------------------------------------------------------------
 
 
@@ -286,127 +267,15 @@ def principal(conn: Connection, user_id: int) -> Principal | None:
 
 def principal_for_token(conn: Connection, token: str) -> Principal | None:
     """The user a bearer token belongs to, unless it is unknown, expired, revoked or its user
-    disabled. Notes when the token was used (at most once a minute), so ``conn`` must be writable."""
-    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
-        return None
-    row = conn.execute(
-        text("""
-        SELECT t.id, t.user_id FROM api_tokens t
-        WHERE t.token_hash = :h AND t.revoked_at IS NULL
-          AND (t.expires_at IS NULL OR t.expires_at > now())"""),
-        {"h": _token_hash(token)},
-    ).one_or_none()
-    if row is None:
-        return None
-    conn.execute(
-        text("""
-        UPDATE api_tokens SET last_used_at = now()
-        WHERE id = :id AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')"""),
-        {"id": row.id},
-    )
-    return principal(conn, int(row.user_id))
-
-
-# --- browser sessions ---------------------------------------------------------------------------------
-
-
-def start_session(conn: Connection, found: Principal, *, ip: str | None, settings: AuthSettings) -> str:
-    """A new server-side session of ``found``: its random id (for the cookie; only a hash is kept),
-    valid ``session_minutes`` unless ended sooner (sign-out, new password, disabled user)."""
-    session_id = secrets.token_urlsafe(32)
-    conn.execute(
-        text("""
-        INSERT INTO user_sessions (user_id, session_hash, expires_at, ip)
-        VALUES (:u, :h, now() + make_interval(mins => :mins), :ip)"""),
-        {"u": found.user_id, "h": _token_hash(session_id), "mins": settings.session_minutes, "ip": ip},
-    )
-    return session_id
+    disabled; notes the token's use (``conn`` must be writable)."""
+    user_id = token_user(conn, token)
+    return None if user_id is None else principal(conn, user_id)
 
 
 def principal_for_session(conn: Connection, session_id: str) -> Principal | None:
     """The user of a live session: None once it expired, was ended or its user was disabled."""
-    if not session_id or len(session_id) > 200:
-        return None
-    user_id = conn.execute(
-        text("""
-        SELECT user_id FROM user_sessions
-        WHERE session_hash = :h AND revoked_at IS NULL AND expires_at > now()"""),
-        {"h": _token_hash(session_id)},
-    ).scalar()
-    return None if user_id is None else principal(conn, int(user_id))
-
-
-def end_session(conn: Connection, session_id: str) -> None:
-    """End one session (sign-out): its cookie, wherever it was copied to, no longer signs anyone in."""
-    conn.execute(
-        text("UPDATE user_sessions SET revoked_at = now() WHERE session_hash = :h AND revoked_at IS NULL"),
-        {"h": _token_hash(session_id)},
-    )
-
-
-def revoke_credentials(conn: Connection, user_id: int) -> None:
-    """End every session and token of ``user_id`` (new password, reset, disabled)."""
-    for table in ("user_sessions", "api_tokens"):
-        conn.execute(
-            text(f"UPDATE {table} SET revoked_at = now() WHERE user_id = :u AND revoked_at IS NULL"),
-            {"u": user_id},
-        )
-
-
-# --- tokens of a user -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TokenInfo:
-    """A bearer token as ``battlemap users tokens`` lists it: never the token itself."""
-
-    id: int
-    created_at: dt.datetime
-    expires_at: dt.datetime | None
-    last_used_at: dt.datetime | None
-    revoked_at: dt.datetime | None
-
-
-def list_tokens(conn: Connection, name: str) -> list[TokenInfo]:
-    """Every token of user ``name``, oldest first (revoked and expired ones too, marked so)."""
-    user_id = _user_id(conn, name)
-    rows = conn.execute(
-        text("""
-        SELECT id, created_at, expires_at, last_used_at, revoked_at FROM api_tokens
-        WHERE user_id = :u ORDER BY created_at, id"""),
-        {"u": user_id},
-    )
-    return [TokenInfo(*row) for row in rows]
-
-
-def revoke_tokens(conn: Connection, name: str, *, token_id: int | None = None) -> list[int]:
-    """Revoke token ``token_id`` of ``name``, or (None) all their live tokens; the ids revoked.
-
-    Raises
-    ------
-    NotFound
-        for an unknown user, or a token id that is not one of theirs.
-    """
-    user_id = _user_id(conn, name)
-    done = conn.execute(
-        text("""
-        UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now())
-        WHERE user_id = :u AND (CAST(:t AS integer) IS NULL OR id = :t)
-          AND (CAST(:t AS integer) IS NOT NULL OR revoked_at IS NULL)
-        RETURNING id"""),
-        {"u": user_id, "t": token_id},
-    )
-    ids = sorted(int(r.id) for r in done)
-    if token_id is not None and not ids:
-        raise NotFound(f"user {name!r} has no token {token_id}; `battlemap users tokens {name}` lists them")
-    return ids
-
-
-def _user_id(conn: Connection, name: str) -> int:
-    user_id = conn.execute(text("SELECT id FROM users WHERE name = :n"), {"n": name}).scalar()
-    if user_id is None:
-        raise NotFound(f"no user is named {name!r}; `battlemap users list` shows them")
-    return int(user_id)
+    user_id = session_user(conn, session_id)
+    return None if user_id is None else principal(conn, user_id)
 
 
 def authenticate(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Connection
 
-from geo import auth
+from geo import auth, credentials
 from geo.errors import NotFound
 from geo.settings import AuthSettings
 
@@ -24,10 +24,10 @@ def _user(conn: Connection, name: str) -> auth.Principal:
 
 def test_a_session_lives_until_it_is_ended(conn: Connection) -> None:
     found = _user(conn, "sess-a")
-    first = auth.start_session(conn, found, ip="10.9.0.1", settings=SETTINGS)
-    second = auth.start_session(conn, found, ip="10.9.0.2", settings=SETTINGS)
+    first = credentials.start_session(conn, found.user_id, ip="10.9.0.1", settings=SETTINGS)
+    second = credentials.start_session(conn, found.user_id, ip="10.9.0.2", settings=SETTINGS)
     assert auth.principal_for_session(conn, first) == found
-    auth.end_session(conn, first)
+    credentials.end_session(conn, first)
     assert auth.principal_for_session(conn, first) is None
     assert auth.principal_for_session(conn, second) == found  # another browser stays signed in
     assert auth.principal_for_session(conn, "made-up") is None
@@ -38,8 +38,8 @@ def test_a_new_password_or_disabling_ends_every_session_and_token_for_good(
     conn: Connection, change: str
 ) -> None:
     found = _user(conn, f"sess-{change}")
-    session = auth.start_session(conn, found, ip=None, settings=SETTINGS)
-    token = auth.issue_token(conn, found.name, settings=SETTINGS)
+    session = credentials.start_session(conn, found.user_id, ip=None, settings=SETTINGS)
+    token = credentials.issue_token(conn, found.name, settings=SETTINGS)
     assert auth.principal_for_token(conn, token) == found
     if change == "disable":
         auth.disable_user(conn, found.name)
@@ -51,17 +51,17 @@ def test_a_new_password_or_disabling_ends_every_session_and_token_for_good(
 
 def test_tokens_are_listed_without_the_token_and_revoked_one_or_all(conn: Connection) -> None:
     found = _user(conn, "tok-user")
-    tokens = [auth.issue_token(conn, found.name, settings=SETTINGS) for _ in range(3)]
+    tokens = [credentials.issue_token(conn, found.name, settings=SETTINGS) for _ in range(3)]
     assert auth.principal_for_token(conn, tokens[0]) == found
-    listed = auth.list_tokens(conn, found.name)
+    listed = credentials.list_tokens(conn, found.name)
     assert len(listed) == 3 and listed[0].last_used_at is not None and listed[1].last_used_at is None
     assert all(t.revoked_at is None and t.expires_at is not None for t in listed)
-    assert auth.revoke_tokens(conn, found.name, token_id=listed[1].id) == [listed[1].id]
+    assert credentials.revoke_tokens(conn, found.name, token_id=listed[1].id) == [listed[1].id]
     assert auth.principal_for_token(conn, tokens[1]) is None
     assert auth.principal_for_token(conn, tokens[2]) == found
-    assert auth.revoke_tokens(conn, found.name) == [listed[0].id, listed[2].id]
+    assert credentials.revoke_tokens(conn, found.name) == [listed[0].id, listed[2].id]
     assert all(auth.principal_for_token(conn, t) is None for t in tokens)
     with pytest.raises(NotFound, match="no token"):
-        auth.revoke_tokens(conn, found.name, token_id=listed[0].id + 1000)
+        credentials.revoke_tokens(conn, found.name, token_id=listed[0].id + 1000)
     with pytest.raises(NotFound, match="no user"):
-        auth.list_tokens(conn, "nobody-here")
+        credentials.list_tokens(conn, "nobody-here")
