@@ -48,6 +48,7 @@ test: setup
 lint: python
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: python
 	$(BIN)/ruff format .
