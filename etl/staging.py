@@ -106,7 +106,7 @@ def _arrow_column(values: pd.Series) -> pa.Array:
     kind = array.type
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         # pandas writes "" unquoted, which COPY reads as NULL; Arrow would quote it.
-        return pc.if_else(pc.equal(array, ""), pa.scalar(None, kind), array)
+        return pc.if_else(pc.equal(array, pa.scalar("", kind)), pa.scalar(None, kind), array)
     if pa.types.is_boolean(kind):
         return pc.if_else(array, "True", "False")
     if any(check(kind) for check in _ARROW_AS_IS):
@@ -188,10 +188,10 @@ def drop_duplicates(conn: Connection, stage: str, *, may_repeat: bool = True) ->
     return sorted((int(row), str(source_id)) for row, source_id in result)
 
 
-def take_unresolved(conn: Connection, stage: str, condition: str) -> list[tuple[int, object]]:
+def take_unresolved(conn: Connection, stage: str, condition: str) -> list[int]:
     """Delete the staged rows matching ``condition`` (e.g. an unknown reference); return their rows."""
     result = conn.execute(text(f"DELETE FROM {quote(stage)} WHERE {condition} RETURNING row_no"))
-    return sorted(int(row) for (row,) in result)  # type: ignore[misc]
+    return sorted(int(row) for (row,) in result)
 
 
 def upsert(

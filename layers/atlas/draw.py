@@ -13,11 +13,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 from pyproj import Geod
 from reportlab.lib.colors import HexColor
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas as RLCanvas
+from shapely.geometry.base import BaseGeometry
 
 from geo.crs import from_wgs84_xy, geometries_from_wgs84, parse_crs, to_wgs84_xy, utm_crs_for
 from layers.atlas.layout import Box
@@ -46,7 +48,7 @@ class Projection:
         self.crs = utm_crs_for(lon, lat)
         self.system = parse_crs(self.crs)
 
-    def geometries(self, geoms: np.ndarray) -> np.ndarray:
+    def geometries(self, geoms: npt.ArrayLike) -> np.ndarray:
         return geometries_from_wgs84(geoms, self.system)
 
     def xy(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -67,7 +69,7 @@ class Projection:
         return step_m / ground, north
 
 
-def polygon_rings(geom: shapely.Geometry) -> Rings:
+def polygon_rings(geom: BaseGeometry) -> Rings:
     """The rings (exterior and holes) of every polygon of a geometry, as vertex arrays."""
     rings = []
     for part in shapely.get_parts(geom):
@@ -80,7 +82,7 @@ def polygon_rings(geom: shapely.Geometry) -> Rings:
     return rings
 
 
-def line_strings(geom: shapely.Geometry) -> Rings:
+def line_strings(geom: BaseGeometry) -> Rings:
     """Every line of a geometry (polygons give their rings) as vertex arrays."""
     if shapely.get_dimensions(geom) == 2:
         return polygon_rings(geom)
