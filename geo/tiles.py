@@ -12,7 +12,7 @@ import datetime as dt
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
@@ -73,7 +73,7 @@ class TileAddress:
         return (lon(self.x), lat(self.y + 1), lon(self.x + 1), lat(self.y))
 
     @property
-    def params(self) -> dict[str, int]:
+    def params(self) -> dict[str, object]:
         dx, dy = self.shift
         return {"z": self.z, "x": self.x, "y": self.y, "extent": EXTENT, "buffer": BUFFER, "dx": dx, "dy": dy}
 
@@ -212,7 +212,7 @@ _TILE_SESSION = (
 )
 
 
-def _tile(conn: Connection, sql: str, params: dict[str, object]) -> bytes:
+def _tile(conn: Connection, sql: str, params: Mapping[str, object]) -> bytes:
     # A tile must come back in milliseconds: JIT compilation alone would cost tens of them, and the
     # server answers a map's tiles concurrently, so parallel workers only add their start-up cost.
     conn.execute(text(_TILE_SESSION))
@@ -249,11 +249,11 @@ def house_status_tile(
             "status": "(CAST(:severity AS text[]))[min(st.rank)]",
         }
         return _tile(conn, _areas_sql(addr, STATUS_JOIN, columns, scope=scope, status=True), params)
-    columns = (
+    selected = (
         ", (CAST(:severity AS text[]))[st.rank] AS status, st.households::int AS households, "
         "st.cases::int AS cases, st.vulnerable"
     )
-    return _tile(conn, _buildings_sql(STATUS_JOIN, columns, scope=scope, status=True), params)
+    return _tile(conn, _buildings_sql(STATUS_JOIN, selected, scope=scope, status=True), params)
 
 
 def responsibility_tile(conn: Connection, addr: TileAddress, *, scope: Scope = UNRESTRICTED) -> bytes:
