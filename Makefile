@@ -58,4 +58,4 @@ bench: setup
 	$(BIN)/python -m bench.etl
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache .mypy_cache
