@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,9 @@ import shapely
 from sqlalchemy import Connection, text
 
 from geo.models import SRID
+
+if TYPE_CHECKING:
+    import psycopg
 
 
 @dataclass(frozen=True)
@@ -63,11 +67,12 @@ def copy_into_stage(conn: Connection, stage: str, frame: pd.DataFrame, geometry:
         columns.append("geom")
         data.append(pd.Series(_hex_ewkb(geometry), index=frame.index, dtype=object))
     body = _csv(columns, data)
-    driver = conn.connection.driver_connection
-    with driver.cursor() as cursor:  # type: ignore[union-attr]
+    # psycopg's own connection (SQLAlchemy types driver_connection as any DB-API connection, or None)
+    driver = cast("psycopg.Connection[Any]", conn.connection.driver_connection)
+    with driver.cursor() as cursor:
         sql = f"COPY {quote(stage)} ({', '.join(quote(c) for c in columns)}) FROM STDIN (FORMAT csv)"
         with cursor.copy(sql) as copy:
-            copy.write(body if driver.info.encoding == "utf-8" else body.decode())  # type: ignore[union-attr]
+            copy.write(body if driver.info.encoding == "utf-8" else body.decode())
 
 
 def _hex_ewkb(geometry: np.ndarray) -> np.ndarray:

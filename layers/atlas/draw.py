@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypedDict
 
 import numpy as np
 import numpy.typing as npt
@@ -39,6 +40,16 @@ GREEN_KINDS = frozenset({"park", "grass", "garden", "forest", "natural_wood", "r
 GREEN = "#d4e6c3"
 
 Rings = list[np.ndarray]
+
+
+class BasemapLayers(TypedDict):
+    """The basemap features of one view, grouped as ``draw_basemap`` draws them."""
+
+    landuse: list[tuple[Rings, bool]]  # (rings, green) per area
+    water_areas: Rings
+    water_lines: list[tuple[float, Rings]]  # (width, lines), thinnest first
+    roads: dict[str, Rings]  # by road kind
+    rail: Rings
 
 
 class Projection:
@@ -270,15 +281,15 @@ class Page:
         self.c.clipPath(p, stroke=0, fill=0)
 
 
-def draw_basemap(page: Page, view: MapView, layers: dict[str, object], k: float) -> None:
+def draw_basemap(page: Page, view: MapView, layers: BasemapLayers, k: float) -> None:
     """Land use, water and roads (as ``render.Prepared.basemap_in`` groups them); widths scale by ``k``."""
-    landuse: list[tuple[Rings, bool]] = layers["landuse"]  # type: ignore[assignment]
+    landuse = layers["landuse"]
     page.areas((r for rings, green in landuse if not green for r in rings), view, fill=BASEMAP["landuse"])
     page.areas((r for rings, green in landuse if green for r in rings), view, fill=GREEN)
-    page.areas(layers["water_areas"], view, fill=BASEMAP["water"])  # type: ignore[arg-type]
-    for width, lines in layers["water_lines"]:  # type: ignore[attr-defined]
+    page.areas(layers["water_areas"], view, fill=BASEMAP["water"])
+    for width, lines in layers["water_lines"]:
         page.lines(lines, view, color=BASEMAP["water"], lw=width * k)
-    roads: dict[str, Rings] = layers["roads"]  # type: ignore[assignment]
+    roads = layers["roads"]
     order = ("path", "pedestrian", "minor_road", "major_road")
     for kind in order:
         casing, _ = ROAD_WIDTHS[kind]
@@ -295,7 +306,7 @@ def draw_basemap(page: Page, view: MapView, layers: dict[str, object], k: float)
                 lw=fill * k,
                 dash=(2 * k, 1.5 * k) if kind == "path" else None,
             )
-    page.lines(layers["rail"], view, color="#9e9e9e", lw=0.9 * k, dash=(4 * k, 2 * k))  # type: ignore[arg-type]
+    page.lines(layers["rail"], view, color="#9e9e9e", lw=0.9 * k, dash=(4 * k, 2 * k))
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from layers.atlas.draw import (
     GREEN_KINDS,
     ROAD_WIDTHS,
     WATER_LINE_WIDTHS,
+    BasemapLayers,
     MapView,
     Page,
     Projection,
@@ -81,7 +82,7 @@ class Prepared:
         ]
         self.base_lines = [line_strings(g) for g in self.base]
 
-    def basemap_in(self, extent: BaseGeometry) -> dict[str, object]:
+    def basemap_in(self, extent: BaseGeometry) -> BasemapLayers:
         """The basemap features meeting ``extent``, grouped the way ``draw_basemap`` draws them."""
         landuse: list = []
         water_areas: list = []
