@@ -52,6 +52,7 @@ test: setup
 lint: python
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: python
 	$(BIN)/ruff format .
@@ -61,4 +62,4 @@ bench: setup
 	$(BIN)/python -m bench.etl
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache .mypy_cache

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from cli import context
@@ -61,7 +63,7 @@ def role_create(name: str, password_stdin: bool, generate_password: bool) -> Non
     if generate_password:
         password = new_password()
     elif password_stdin:
-        password = click.get_text_stream("stdin").readline().rstrip("\r\n")
+        password = sys.stdin.readline().rstrip("\r\n")  # not click.get_text_stream: see cli/users.py
     engine = context.engine()
     schema.upgrade(engine)
     with engine.begin() as conn:

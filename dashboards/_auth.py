@@ -19,11 +19,13 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
 from urllib.parse import urlsplit
 
 import flask
 from dash.exceptions import DependencyException
 from flask.sessions import SecureCookieSessionInterface
+from flask.typing import ResponseReturnValue
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -44,6 +46,9 @@ from geo.errors import (
 )
 from geo.scope import NOTHING, Scope
 from geo.settings import AuthSettings, Settings
+
+if TYPE_CHECKING:
+    from werkzeug.wrappers import Response as BaseResponse  # what flask.redirect returns
 
 AUTH_EXTENSION = "battlemap.auth"
 PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
@@ -135,7 +140,7 @@ def install(server: flask.Flask, engine: Engine, settings: Settings) -> None:
     server.extensions[AUTH_EXTENSION] = auth
     cache = server.extensions[CACHE_EXTENSION] = _PrincipalCache()
 
-    def guard() -> flask.Response | tuple | None:
+    def guard() -> BaseResponse | tuple | None:
         request = flask.request
         if request.method == "OPTIONS":
             return None  # Flask's automatic answer: the allowed methods, no data
@@ -179,11 +184,12 @@ COMPONENT_SUITES = "/_dash-component-suites/<string:package_name>/<path:fingerpr
 def _quiet_component_suites(server: flask.Flask) -> None:
     """Dash answers a path under its component suites that names no file it serves with an
     exception (a 500 and a traceback in the log); anyone may ask, so it is a plain 404 here."""
-    view = server.view_functions.get(COMPONENT_SUITES)
-    if view is None:
+    found = server.view_functions.get(COMPONENT_SUITES)
+    if found is None:
         return
+    view = cast(Callable[..., ResponseReturnValue], found)  # Dash's view is synchronous
 
-    def component_suites(**kwargs: str) -> flask.Response:
+    def component_suites(**kwargs: str) -> ResponseReturnValue:
         try:
             return view(**kwargs)
         except (DependencyException, OSError) as exc:

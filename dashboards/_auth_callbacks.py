@@ -65,7 +65,7 @@ class CallbackLimits:
             return self._integer_ids
         layout = self._app.validation_layout  # set by Dash on its first request
         found = frozenset(
-            stringify_id(c.id)
+            stringify_id(getattr(c, "id"))  # noqa: B009 (Dash components declare ids dynamically)
             for c in _components(layout)
             if isinstance(c, _INTEGER_COMPONENTS) and _has_id(c)
         )

@@ -14,12 +14,12 @@ import flask
 from markupsafe import escape
 from sqlalchemy import Connection, Engine
 
-from geo import queries
+from geo import loaded
 from geo.db import read_connection
 from geo.errors import InvalidParameter
 from geo.public import MEASURES, MIN_COUNT, Suppression, history_suppression, public_counts
 from geo.settings import Settings
-from geo.status import parse_date, status_dates
+from geo.status.read import parse_date, status_dates
 
 PUBLIC_PATH = "/public"
 _HEADINGS = {
@@ -73,7 +73,7 @@ class _SuppressionCache:
         self._lock = threading.Lock()
 
     def get(self, conn: Connection) -> Suppression:
-        version = queries.data_state(conn).version
+        version = loaded.data_state(conn).version
         with self._lock:
             if self._entry is None or self._entry[0] != version:
                 self._entry = (version, history_suppression(conn))

@@ -18,19 +18,21 @@ from dashboards import _context, _map
 from dashboards import _ids as ids
 from dashboards._auth import current_scope
 from dashboards._contacts_card import contacts_action
+from dashboards._html import data_attributes
 from dashboards._i18n import chain_level, language, t
 from dashboards._legend import legend_panel
 from dashboards._print_link import atlas_href, print_link
 from dashboards._shell import map_header, unavailable_page
 from dashboards._status_page import card
 from dashboards._tiles_routes import tile_layers
-from geo import queries
+from geo import loaded
+from geo.areas import data_bounds
+from geo.card import building_card
 from geo.db import read_connection
 from geo.errors import BattlemapError
 from geo.print_queries import atlas_selection
-from geo.responsibility import Carrier, GridGaps, gaps_by_grid, overloaded_people
-from geo.status import building_card, status_dates
-from geo.tiles import data_bounds
+from geo.responsibility.gaps import Carrier, GridGaps, gaps_by_grid, overloaded_people
+from geo.status.read import status_dates
 from layers.style import GAP_SWATCH, Swatch, categorical
 
 MAP = "rs"
@@ -46,7 +48,7 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
     try:
         with read_connection(context.engine) as conn:
             bounds = data_bounds(conn, scope=current_scope())
-            version = queries.data_state(conn).version
+            version = loaded.data_state(conn).version
     except BattlemapError as exc:
         return unavailable_page(header, exc, lang, page_id=ids.RS_PAGE)
     spec = _map.map_spec(
@@ -114,7 +116,7 @@ def gaps_table(grids: list[GridGaps], lang: str) -> html.Table:
                 html.Td(g.gap_buildings),
             ],
             className="bm-gap" if g.gap_buildings else None,
-            **{"data-grid": g.code or ""},
+            **data_attributes(grid=g.code or ""),
         )
         for g in grids
     ]
@@ -137,7 +139,7 @@ def overloaded_table(people: list[Carrier], lang: str) -> html.Table | html.P:
                 html.Td(", ".join(chain_level(v, lang) for v in p.levels)),
                 html.Td(p.buildings),
             ],
-            **{"data-person": p.code},
+            **data_attributes(person=p.code),
         )
         for p in people
     ]
@@ -157,7 +159,7 @@ def register_callbacks(app: dash.Dash) -> None:
         context = _context.current()
         lang = state["lang"]
         with read_connection(context.engine) as conn:
-            version = queries.data_state(conn).version
+            version = loaded.data_state(conn).version
             grids = gaps_by_grid(conn, scope=current_scope())
             people = overloaded_people(conn, limit=context.settings.map.building_limit, scope=current_scope())
         return (

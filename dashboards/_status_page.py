@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from typing import Any
 
 import dash
 from dash import Input, Output, State, dcc, html
@@ -20,28 +21,22 @@ from dashboards import _context, _map, _risk_panel
 from dashboards import _ids as ids
 from dashboards._auth import current_scope
 from dashboards._contacts_card import contacts_action
+from dashboards._html import data_attributes
 from dashboards._i18n import chain_level, language, level, t
 from dashboards._legend import legend_panel
 from dashboards._play import register_play, slider_marks
 from dashboards._print_link import atlas_href, print_link
 from dashboards._shell import map_header, unavailable_page
 from dashboards._tiles_routes import tile_layers
-from geo import queries
+from geo import loaded
+from geo.areas import FILTER_COLUMNS, data_bounds, filter_options, filtered_bounds
+from geo.card import BuildingCard, building_card
 from geo.db import read_connection
 from geo.errors import BattlemapError
 from geo.print_queries import atlas_selection
-from geo.status import (
-    FILTER_COLUMNS,
-    BuildingCard,
-    Kpis,
-    building_card,
-    filter_options,
-    filtered_bounds,
-    find_buildings,
-    kpis,
-)
-from geo.status import status_dates as read_status_dates
-from geo.tiles import data_bounds
+from geo.status.kpis import Kpis, kpis
+from geo.status.read import find_buildings
+from geo.status.read import status_dates as read_status_dates
 from layers.style import STATUS_SWATCHES, VULNERABLE_MARKER, status_swatch
 
 MAP = "hs"
@@ -60,7 +55,7 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
             dates = read_status_dates(conn)
             bounds = data_bounds(conn, scope=current_scope())
             options = filter_options(conn, scope=current_scope())
-            version = queries.data_state(conn).version
+            version = loaded.data_state(conn).version
     except BattlemapError as exc:
         return unavailable_page(header, exc, lang, page_id=ids.HS_PAGE)
     first, last = dates if dates else (dt.date.today(), dt.date.today())
@@ -176,7 +171,7 @@ def _kpi(label: str, value: int, code: str, *, colour: str | None = None) -> htm
         [html.Span(f"{value:,}", className="bm-kpi-value"), html.Span(label, className="bm-kpi-label")],
         className="bm-kpi",
         style=style,
-        **{"data-kpi": code},
+        **data_attributes(kpi=code),
     )
 
 
@@ -184,7 +179,7 @@ def card(found: BuildingCard, lang: str, *, actions: tuple = ()) -> list:
     """The building card: where it is, households by status, the chain by level and role only; then
     the page's ``actions`` (the house-status map's "simulate a case here")."""
 
-    def row(key: str, value: object) -> html.Tr:
+    def row(key: str, value: str | None) -> html.Tr:
         return html.Tr([html.Th(t(key, lang)), html.Td(value if value else "–")])
 
     statuses = [
@@ -194,7 +189,7 @@ def card(found: BuildingCard, lang: str, *, actions: tuple = ()) -> list:
                 status_swatch(c).label(lang),
                 f" {n}",
             ],
-            **{"data-status": c},
+            **data_attributes(status=c),
         )
         for c, n in found.households.items()
         if n
@@ -203,7 +198,7 @@ def card(found: BuildingCard, lang: str, *, actions: tuple = ()) -> list:
         html.Li(
             f"{chain_level(link.level, lang)} · {t('scope_' + link.scope_type, lang)}"
             + (f" · {link.role}" if link.role and link.role != link.level else ""),
-            **{"data-level": link.level},
+            **data_attributes(level=link.level),
         )
         for link in found.chain
     ]
@@ -251,13 +246,14 @@ def register_callbacks(app: dash.Dash) -> None:
         *filters,
         State(HS_STATE, "data"),
     )
-    def update(index: int | None, _tick: int | None, *args: object) -> tuple:
+    def update(index: int | None, _tick: int | None, *args: Any) -> tuple:
+        # args: the filter dropdowns' values, then the page's state store (JSON from the browser)
         *values, state = args
         lang, date = state["lang"], _date(state, index)
         chosen = _chosen(values)
         context = _context.current()
         with read_connection(context.engine) as conn:
-            version = queries.data_state(conn).version
+            version = loaded.data_state(conn).version
             figures = kpis(conn, date=date, filters=chosen, scope=current_scope())
             unit = chosen.get("subdistrict", chosen.get("district"))
             selection = atlas_selection(conn, grid_id=chosen.get("grid"), unit_id=unit)

@@ -1,7 +1,7 @@
 """Read functions for analysts (the notebook API, layers/notebook.py): units, responsibility gaps,
 a compound's status history, and counts inside arbitrary zones or rings.
 
-Like ``geo.queries``: bound parameters only, WGS84 out, never a name or phone (people appear by
+Like ``geo.features``: bound parameters only, WGS84 out, never a name or phone (people appear by
 code and chain level only).
 """
 
@@ -11,18 +11,22 @@ import datetime as dt
 from collections.abc import Sequence
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
 from geo.crs import WGS84
 from geo.errors import InvalidParameter, NotFound
-from geo.queries import Bbox, _bbox_params, _frame, _household_status
-from geo.risk import ZoneCounts, count_zoned, status_coverage
+from geo.risk.counts import ZoneCounts, count_zoned
+from geo.risk.zones import status_coverage
+from geo.sqlutil import Bbox, bbox_params, read_frame
+from geo.status.rule import household_status
 from geo.vocab import REQUIRED_CHAIN_LEVELS, STATUS_CODES
 
 
-def unit_geometry(conn: Connection, unit: str) -> shapely.Geometry:
+def unit_geometry(conn: Connection, unit: str) -> BaseGeometry:
     """The polygon of an admin unit or grid named by its code or name (``310115-033``, ``陆家嘴街道``).
 
     Raises
@@ -54,10 +58,11 @@ def responsibility_gaps(conn: Connection, *, bbox: Bbox | None = None) -> gpd.Ge
     or one of its admin units. Columns: ``id`` (source id), ``name``, ``missing`` (codes, chain order),
     ``n_missing``.
     """
-    where, params = "", {"levels": list(REQUIRED_CHAIN_LEVELS)}
+    where = ""
+    params: dict[str, object] = {"levels": list(REQUIRED_CHAIN_LEVELS)}
     if bbox is not None:
         where = "WHERE b.geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)"
-        params |= _bbox_params(bbox)
+        params |= bbox_params(bbox)
     sql = f"""
         WITH present AS (
             SELECT b.id, array_agg(DISTINCT r.level) AS levels
@@ -75,7 +80,7 @@ def responsibility_gaps(conn: Connection, *, bbox: Bbox | None = None) -> gpd.Ge
         FROM buildings b LEFT JOIN present p ON p.id = b.id {where}
         ORDER BY b.source_id
     """
-    frame = _frame(conn.execute(text(sql), params))
+    frame = read_frame(conn.execute(text(sql), params))
     frame = frame[frame["missing"].map(len) > 0].reset_index(drop=True) if len(frame) else frame
     frame["n_missing"] = frame["missing"].map(len) if len(frame) else pd.Series(dtype="int64")
     return _geoframe(frame)
@@ -101,7 +106,7 @@ def status_history(conn: Connection, *, compound: str | int, start: dt.date, end
     )
     if not ids:
         raise NotFound(f"no compound has the id or name {compound!r}")
-    status = _household_status("h").replace(":date", "d.day::date")
+    status = household_status("h").replace(":date", "d.day::date")
     rows = conn.execute(
         text(f"""
         SELECT d.day::date AS date, {status} AS status, count(*) AS n
@@ -159,12 +164,12 @@ def counts_in_polygons(
     )
     frame["zone"] = frame["rank"].map({r: label for label, r in ranks.items()})
     first, last = status_coverage(conn)
-    known = first is not None and first <= date <= last
+    known = first is not None and last is not None and first <= date <= last
     labels_by_rank = {r: label for label, r in ranks.items()}
     return frame, count_zoned(conn, frame, date=date, status_known=known, labels=labels_by_rank), known
 
 
 def _geoframe(frame: pd.DataFrame) -> gpd.GeoDataFrame:
-    wkb = frame.pop("geometry").to_numpy(dtype=object) if len(frame) else []
+    wkb: np.ndarray | list[bytes] = frame.pop("geometry").to_numpy(dtype=object) if len(frame) else []
     geometry = [shapely.from_wkb(bytes(w)) for w in wkb]
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs=WGS84), crs=WGS84)

@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, text
 
 from geo.errors import InvalidParameter
-from geo.status import household_statuses, status_dates
+from geo.status.read import status_dates
+from geo.status.rule import household_statuses
 from geo.vocab import CASE_STATUSES, STATUS_CODES
 
 MIN_COUNT = 5

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy import create_engine, text
 
 from dashboards._tiles_routes import public_root
-from geo.queries import PERSONAL_FIELDS
+from geo.personal import PERSONAL_FIELDS
 from geo.settings import AppSettings
 from layers.tiles.registry import TileLayers, default_layers
 from tests.fixtures import small_city as city

@@ -15,7 +15,7 @@ ring polygons, which for 1,000 points over a city is tens of seconds of ``ST_Int
    farthest corner of its bounding box), so its distance lies between the label point's less that
    reach and the label point's, and every building whose bounds fall in one ring is decided at once;
 3. those still undecided are measured exactly (footprints read and measured to the nearest case
-   point), then everything is counted in the database by ``geo.risk_counts.count_zoned``: the ranks go
+   point), then everything is counted in the database by ``geo.risk.counts.count_zoned``: the ranks go
    back as a 1-byte-per-id lookup, not as a list of ids.
 """
 
@@ -35,9 +35,9 @@ from sqlalchemy import Connection, text
 
 from geo.crs import utm_crs_for
 from geo.errors import InvalidParameter
-from geo.risk import case_locations, default_date, status_coverage
-from geo.risk_counts import ZoneCounts, count_zoned, session_for
-from geo.risk_rules import MAX_RADIUS_M
+from geo.risk.counts import ZoneCounts, count_zoned, session_for
+from geo.risk.rules import MAX_RADIUS_M
+from geo.risk.zones import case_locations, default_date, status_coverage
 
 _ROW = np.dtype(
     [("id", ">i8"), ("x", ">f8"), ("y", ">f8"), ("x0", ">f8"), ("y0", ">f8"), ("x1", ">f8"), ("y1", ">f8")]
@@ -57,7 +57,7 @@ class RingCounts:
         ``zone`` (the ring's label, e.g. ``"0-500 m"``) and ``distance_m`` to the nearest case point
         where it was measured (buildings near a ring's edge, and places; NaN for the others).
     counts
-        Per ring label, what it holds (``geo.risk.ZoneCounts``), innermost first.
+        Per ring label, what it holds (``geo.risk.counts.ZoneCounts``), innermost first.
     status_known
         False when no house-status data covers the date (households then count as ``unknown``).
     exact
@@ -151,7 +151,7 @@ def ring_counts(
         by_rank = dict(enumerate(labels, start=1))
         frame["zone"] = frame["rank"].map(by_rank)
         first, last = status_coverage(conn)
-        known = first is not None and first <= date <= last
+        known = first is not None and last is not None and first <= date <= last
         counts = count_zoned(conn, frame, date=date, status_known=known, labels=by_rank)
     return RingCounts(frame, counts, known, exact)
 
@@ -257,7 +257,7 @@ def _footprint_distances(
     conn: Connection, ids: np.ndarray, cases: shapely.STRtree, to_metres: Transformer
 ) -> np.ndarray:
     """Exact footprint-to-nearest-case distances (metric CRS) of ``ids``, in their order."""
-    found = dict(
+    found: dict[int, bytes] = dict(
         conn.execute(
             text(
                 "SELECT id, ST_AsBinary(geom) FROM buildings "
