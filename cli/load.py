@@ -26,7 +26,13 @@ from geo.audit import cli_actor, record
 @click.option("--wkt-col", help="Column holding WKT geometries.")
 @click.option("--id-col", help="Column holding the source's id (makes reloads update in place).")
 @click.option("--name-col", help="Column holding names.")
-@click.option("--layer", help="Layer of a multi-layer file (GeoPackage).")
+@click.option("--layer", help="Layer of a multi-layer file (GeoPackage, a zip or folder of Shapefiles).")
+@click.option(
+    "--encoding", help="Text encoding of a CSV or Shapefile (e.g. gbk, gb18030, utf-8); default: detected."
+)
+@click.option(
+    "--force", is_flag=True, help="admin only: load units even where they overlap units of their level."
+)
 @click.option("--level", help="admin only: level of every row (district, subdistrict, committee).")
 @click.option("--area", callback=bbox_option, help="Reject rows outside MINX,MINY,MAXX,MAXY (WGS84).")
 @click.option("--rejects", type=click.Path(path_type=Path), help="Where to write rejected rows (CSV).")
@@ -44,6 +50,8 @@ def load(
     id_col: str | None,
     name_col: str | None,
     layer: str | None,
+    encoding: str | None,
+    force: bool,
     level: str | None,
     area: tuple[float, float, float, float] | None,
     rejects: Path | None,
@@ -61,6 +69,8 @@ def load(
         id_col=id_col,
         name_col=name_col,
         layer=layer,
+        encoding=encoding,
+        force=force,
         level=level,
         area=area,
         rejects_path=rejects,
@@ -81,7 +91,7 @@ def load(
 
 @click.command("qa")
 def qa() -> None:
-    """Print the data-quality summary (buildings outside grids, overlapping grids)."""
+    """Print the data-quality summary (buildings outside grids, overlapping grids and admin units)."""
     with context.engine().connect() as conn:
-        for key, value in qa_summary(conn).items():
+        for key, value in qa_summary(conn, settings=context.settings().etl).items():
             click.echo(f"{key:45} {value:>10,}")
