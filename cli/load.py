@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from cli import context
+from cli.edge import processing
 from cli.options import bbox_option
 from etl import pipeline
 from etl.assign import qa_summary
@@ -60,6 +61,7 @@ def load(
     progress: bool | None,
 ) -> None:
     """Load a file of KIND into PostGIS, in one transaction (all or nothing)."""
+    processing(path)
     options = LoadOptions(
         crs=crs,
         date=date_.date() if date_ else None,
