@@ -81,11 +81,14 @@ def load(
         progress=progress,
     )
     engine = context.engine()
-    with engine.begin() as conn:
-        report = pipeline.load(conn, kind, path, options=options, settings=context.settings().etl)
-        if kind == "status":  # a house-status change is audited with the load that makes it
-            detail = {"inserted": report.inserted, "updated": report.updated, "rejected": report.rejected}
-            record(conn, cli_actor(), "status_change", target=f"load:{path.name}", detail=detail)
+    try:
+        with engine.begin() as conn:
+            report = pipeline.load(conn, kind, path, options=options, settings=context.settings().etl)
+            if kind == "status":  # a house-status change is audited with the load that makes it
+                detail = {"inserted": report.inserted, "updated": report.updated, "rejected": report.rejected}
+                record(conn, cli_actor(), "status_change", target=f"load:{path.name}", detail=detail)
+    finally:
+        engine.dispose()  # closed also when the load fails
     click.echo(report.summary())
     if report.rejected:
         click.echo(f"warning: {report.rejected} rows rejected, listed in {report.rejects_path}", err=True)
