@@ -90,6 +90,16 @@ class _Capped(io.RawIOBase):
         super().close()
 
 
+def expanded_size(path: Path) -> int:
+    """The size of the file's content: a ``.gz`` by its trailer (the size mod 4 GiB), else on disk."""
+    size = path.stat().st_size
+    if path.suffix.lower() != ".gz" or size < 4:
+        return size
+    with path.open("rb") as handle:
+        handle.seek(-4, 2)
+        return max(size, struct.unpack("<I", handle.read(4))[0])
+
+
 def open_binary(path: Path, *, max_bytes: int) -> IO[bytes]:
     """The file's bytes, gunzipped for ``.gz`` with at most ``max_bytes`` expanded."""
     if path.suffix.lower() != ".gz":

@@ -24,7 +24,14 @@ import pandas as pd
 import shapely
 from shapely.geometry import shape
 
-from etl.files import check_openable, check_zip, codec_name, open_binary, shapefile_encoding
+from etl.files import (
+    check_openable,
+    check_zip,
+    codec_name,
+    expanded_size,
+    open_binary,
+    shapefile_encoding,
+)
 from etl.report import Reject
 from geo.crs import CoordSystem, parse_crs
 from geo.errors import InputError, UnknownCRSError
@@ -86,7 +93,7 @@ def open_source(
     if suffix in {".zip", ".xlsx", ".xlsm"}:  # an XLSX is a zip archive too
         check_zip(path, max_bytes=settings.max_decompressed_bytes)
     if inner in GEOJSON_SUFFIXES:
-        if path.stat().st_size > settings.geojson_stream_bytes:
+        if expanded_size(path) > settings.geojson_stream_bytes:
             return VectorSource(path, layer=layer, note="streamed through GDAL (a large GeoJSON)")
         return GeoJSONSource(path, max_bytes=settings.max_decompressed_bytes)
     if inner in TABLE_SUFFIXES:

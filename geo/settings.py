@@ -77,9 +77,9 @@ class EtlSettings(BaseSettings):
         "beyond it the load stops (a zip bomb).",
     )
     geojson_stream_bytes: int = Field(
-        default=256 * 1024**2,
+        default=64 * 1024**2,
         ge=0,
-        description="GeoJSON files larger than this (256 MiB) are streamed in batches through GDAL "
+        description="GeoJSON files larger than this once unzipped (64 MiB) are streamed in batches through GDAL "
         "instead of parsed whole, so memory stays bounded.",
     )
     admin_overlap_share: float = Field(

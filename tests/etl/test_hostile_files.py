@@ -439,3 +439,16 @@ def test_large_geojson_is_streamed_through_gdal(conn: Connection, tmp_path: Path
     report = pipeline.load(conn, "buildings", path, options=OPTIONS, settings=settings)
     assert report.inserted == 5
     assert report.notes["read"] == "streamed through GDAL (a large GeoJSON)"
+
+
+def test_gzipped_geojson_is_streamed_by_its_unzipped_size(conn: Connection, tmp_path: Path) -> None:
+    plain = _geojson(tmp_path / "big.geojson", [_building(i, name=f"楼{i}") for i in range(50)])
+    path = tmp_path / "big.geojson.gz"
+    path.write_bytes(gzip.compress(plain.read_bytes()))
+    plain.unlink()
+    unzipped = len(gzip.decompress(path.read_bytes()))
+    assert path.stat().st_size < unzipped // 2
+    settings = EtlSettings(_env_file=None, geojson_stream_bytes=path.stat().st_size + 1)
+    report = pipeline.load(conn, "buildings", path, options=OPTIONS, settings=settings)
+    assert report.inserted == 50
+    assert report.notes["read"] == "streamed through GDAL (a large GeoJSON)"
