@@ -129,7 +129,7 @@ class EncodingChoice:
     note: str
 
 
-def shapefile_encoding(path: Path, *, forced: str | None, layer: str | None = None) -> EncodingChoice:
+def shapefile_encoding(path: Path, *, forced: str | None, layer: str | None = None) -> EncodingChoice | None:
     """The text encoding of a Shapefile (or the Shapefiles of a zip or a folder).
 
     ``--encoding`` wins. Else the declared one (``.cpg``, or the DBF header's language driver)
@@ -141,7 +141,7 @@ def shapefile_encoding(path: Path, *, forced: str | None, layer: str | None = No
         return EncodingChoice(encoding, f"{encoding} (given by --encoding)")
     tables = list(_dbf_tables(path, layer))
     if not tables:
-        return EncodingChoice("utf-8", "utf-8 (no attribute table)")
+        return None
     declared_names = {_declared(path, name, cpg, header) for name, cpg, header, _ in tables} - {None}
     declared = declared_names.pop() if len(declared_names) == 1 else None
     candidates = list(dict.fromkeys([*([declared] if declared else []), *FALLBACK_ENCODINGS]))

@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from etl import staging
 from etl.assign import qa_summary, stage_units
-from etl.cells import check_cells, column_length, masked, printable, stored_column
+from etl.cells import check_cells, column_length, masked, printable, text_limits
 from etl.columns import CoordinateColumns, Parser, find_column, find_coordinates
 from etl.jobs import REGISTRY
 from etl.jobs.base import Field, Job, LoadOptions
@@ -204,23 +204,9 @@ def _plan(job: Job, table: SourceTable, options: LoadOptions) -> _Plan:
         has_geometry=has_geometry,
         source=options.source or path.name,
         stage_columns=[f.stage_column for f in job.fields] + list(job.extra_stage_columns),
-        text_limits=_text_limits(job),
+        text_limits=text_limits(job),
         source_id_limit=column_length(job.table, "source_id"),
     )
-
-
-def _text_limits(job: Job) -> dict[str, tuple[int | None, str]]:
-    """Each text field's length limit, read from the model of the column it is stored in."""
-    limits: dict[str, tuple[int | None, str]] = {}
-    for f in job.fields:
-        if f.sql_type != "text":
-            continue
-        stored = stored_column(job.table, f.stored_as, f.name, target=f.target)
-        if stored is None:
-            limits[f.name] = (None, f.name)
-        else:
-            limits[f.name] = (column_length(*stored), ".".join(stored))
-    return limits
 
 
 def _crs_name(options: LoadOptions, path: Path) -> str | None:

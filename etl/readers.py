@@ -263,8 +263,10 @@ class VectorSource:
         )
         self._layer = self._choose_layer(layer)
         self._encoding: str | None = None
-        if self._is_shapefile():
-            choice = shapefile_encoding(path, forced=encoding, layer=self._layer)
+        choice = (
+            shapefile_encoding(path, forced=encoding, layer=self._layer) if self._is_shapefile() else None
+        )
+        if choice is not None:
             self._encoding = choice.encoding
             self.notes["encoding"] = choice.note
         elif encoding:
