@@ -100,13 +100,21 @@ def write_rejects(path: Path, rejects: list[Reject]) -> None:
 
 
 def refuse_symlink(path: Path, *, force: bool = False) -> None:
-    """Raise when the rejects path is a symbolic link (checked before a load starts, and on open)."""
+    """Raise when the rejects path is a symbolic link (checked before a load starts, and on open),
+    or anything but a regular file (writing to a FIFO would wait for a reader for ever)."""
     if force or path.is_symlink():
         raise InputError(
             path,
             "the rejects path is a symbolic link; it is not followed",
             field="--rejects",
             fix="remove the link or pass --rejects with another path",
+        )
+    if path.exists() and not path.is_file():
+        raise InputError(
+            path,
+            "the rejects path exists and is not a regular file",
+            field="--rejects",
+            fix="pass --rejects with the path of a CSV file",
         )
 
 

@@ -452,3 +452,13 @@ def test_gzipped_geojson_is_streamed_by_its_unzipped_size(conn: Connection, tmp_
     report = pipeline.load(conn, "buildings", path, options=OPTIONS, settings=settings)
     assert report.inserted == 50
     assert report.notes["read"] == "streamed through GDAL (a large GeoJSON)"
+
+
+@pytest.mark.timeout(20)
+def test_rejects_path_that_is_a_fifo_is_refused(conn: Connection, tmp_path: Path) -> None:
+    fifo = tmp_path / "rejects.csv"
+    os.mkfifo(fifo)
+    path = tmp_path / "places.csv"
+    path.write_text("id,kind,lon,lat\np1,checkpoint,121.5,31.24\np2,nonsense,121.5,31.24\n")
+    with pytest.raises(InputError, match="the rejects path exists and is not a regular file"):
+        pipeline.load(conn, "places", path, options=LoadOptions(progress=False, rejects_path=fifo))
