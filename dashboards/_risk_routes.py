@@ -34,9 +34,9 @@ from geo.audit import record
 from geo.crs import parse_crs, to_wgs84_xy
 from geo.db import read_connection
 from geo.errors import BattlemapError, Forbidden, InvalidParameter, status_code_for
-from geo.risk import declare_risk_area, default_date
-from geo.risk_areas import zones_geojson
-from geo.risk_whatif import declare_case
+from geo.risk.store import zones_geojson
+from geo.risk.whatif import declare_case
+from geo.risk.zones import declare_risk_area, default_date
 from geo.scope import covers_point
 from geo.settings import Settings
 
