@@ -79,8 +79,8 @@ class EtlSettings(BaseSettings):
     geojson_stream_bytes: int = Field(
         default=64 * 1024**2,
         ge=0,
-        description="GeoJSON files larger than this once unzipped (64 MiB) are streamed in batches through GDAL "
-        "instead of parsed whole, so memory stays bounded.",
+        description="GeoJSON files larger than this once unzipped (64 MiB) are streamed in batches "
+        "through GDAL instead of parsed whole, so memory stays bounded.",
     )
     admin_overlap_share: float = Field(
         default=0.01,
