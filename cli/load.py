@@ -14,6 +14,7 @@ from etl import pipeline
 from etl.assign import qa_summary
 from etl.jobs import KINDS
 from etl.jobs.base import LoadOptions
+from etl.overlaps import stored_overlaps
 from geo.audit import cli_actor, record
 
 
@@ -97,6 +98,9 @@ def load(
 @click.command("qa")
 def qa() -> None:
     """Print the data-quality summary (buildings outside grids, overlapping grids and admin units)."""
+    settings = context.settings().etl
     with context.engine().connect() as conn:
-        for key, value in qa_summary(conn, settings=context.settings().etl).items():
+        for key, value in qa_summary(conn, settings=settings).items():
             click.echo(f"{key:45} {value:>10,}")
+        for line in stored_overlaps(conn, share=settings.admin_overlap_share):
+            click.echo(f"  {line}")

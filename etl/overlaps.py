@@ -55,15 +55,25 @@ def staged_overlaps(conn: Connection, stage: str, *, share: float) -> list[Overl
     return sorted((o for o in found if o.share > share), key=lambda o: (o.row, -o.share))
 
 
+_STORED_PAIRS = f"""
+    SELECT a.level, a.name, b.name, {_SHARE} AS share FROM admin_units a JOIN admin_units b
+      ON a.level = b.level AND a.id < b.id AND ST_Intersects(a.geom, b.geom)
+"""
+
+
 def stored_overlap_pairs(conn: Connection, *, share: float) -> int:
     """How many pairs of stored units of the same level overlap by more than ``share``."""
     return int(
         conn.execute(
-            text(f"""
-            SELECT count(*) FROM admin_units a JOIN admin_units b
-              ON a.level = b.level AND a.id < b.id AND ST_Intersects(a.geom, b.geom)
-            WHERE {_SHARE} > :share
-        """),
-            {"share": share},
+            text(f"SELECT count(*) FROM ({_STORED_PAIRS}) p WHERE share > :share"), {"share": share}
         ).scalar_one()
     )
+
+
+def stored_overlaps(conn: Connection, *, share: float, limit: int = 20) -> list[str]:
+    """The largest overlapping pairs of stored units, described for ``battlemap qa``."""
+    rows = conn.execute(
+        text(f"SELECT * FROM ({_STORED_PAIRS}) p WHERE share > :share ORDER BY share DESC LIMIT :limit"),
+        {"share": share, "limit": limit},
+    ).all()
+    return [f"{level} {a!r} and {b!r} overlap over {s:.0%} of the smaller one" for level, a, b, s in rows]

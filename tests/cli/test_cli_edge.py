@@ -125,6 +125,10 @@ def test_load_admin_overlap_needs_force(
     assert "loaded anyway" in forced.stdout
     qa = _run("qa", url=database_url)
     assert any(line.split() == ["overlapping_admin_unit_pairs", "1"] for line in qa.stdout.splitlines())
+    assert (
+        "  subdistrict '陆家嘴街道' and '新街道' overlap over 50% of the smaller one"
+        in qa.stdout.splitlines()
+    )
 
 
 def test_load_with_forced_encoding(
