@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from geo.errors import InputError
+from geo.errors import InputError, InputTooLarge
 
 # Text encodings tried in order when a file does not say (or says wrong): GB18030 is a superset of GBK.
 FALLBACK_ENCODINGS = ("utf-8", "gb18030")
@@ -57,7 +57,7 @@ def check_zip(path: Path, *, max_bytes: int) -> None:
     except (zipfile.BadZipFile, OSError) as exc:
         raise InputError(path, f"is not a readable zip archive: {exc}") from exc
     if total > max_bytes:
-        raise InputError(
+        raise InputTooLarge(
             path,
             f"expands to {total:,} bytes, more than the {max_bytes:,} allowed",
             fix="unpack it yourself, or raise BATTLEMAP_ETL_MAX_DECOMPRESSED_BYTES",
@@ -77,7 +77,7 @@ class _Capped(io.RawIOBase):
         data = self._inner.read(len(buffer))
         self._read += len(data)
         if self._read > self._max:
-            raise InputError(
+            raise InputTooLarge(
                 self._path,
                 f"expands to more than the {self._max:,} bytes allowed",
                 fix="unpack it yourself, or raise BATTLEMAP_ETL_MAX_DECOMPRESSED_BYTES",

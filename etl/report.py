@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from geo.errors import InputError
+from geo.errors import InputError, UnsafeOutputPath
 
 
 @dataclass(frozen=True)
@@ -103,14 +103,14 @@ def refuse_symlink(path: Path, *, force: bool = False) -> None:
     """Raise when the rejects path is a symbolic link (checked before a load starts, and on open),
     or anything but a regular file (writing to a FIFO would wait for a reader for ever)."""
     if force or path.is_symlink():
-        raise InputError(
+        raise UnsafeOutputPath(
             path,
             "the rejects path is a symbolic link; it is not followed",
             field="--rejects",
             fix="remove the link or pass --rejects with another path",
         )
     if path.exists() and not path.is_file():
-        raise InputError(
+        raise UnsafeOutputPath(
             path,
             "the rejects path exists and is not a regular file",
             field="--rejects",

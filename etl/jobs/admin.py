@@ -11,7 +11,7 @@ from etl.jobs.base import Field, Job, LoadOptions
 from etl.overlaps import staged_overlaps
 from etl.report import LoadReport
 from etl.staging import StageColumn, quote
-from geo.errors import InputError
+from geo.errors import OverlappingUnits
 from geo.settings import EtlSettings
 from geo.vocab import ADMIN_LEVEL_CODES
 
@@ -77,7 +77,7 @@ class AdminJob(Job):
             return
         first = overlaps[0]
         others = f"; all {len(overlaps)} overlaps: {shown}{more}" if len(overlaps) > 1 else ""
-        raise InputError(
+        raise OverlappingUnits(
             report.path,
             f"{first.describe()}; each of its buildings would belong to two {first.level} units{others}",
             row=first.row,

@@ -25,7 +25,7 @@ from etl.cells import column_length
 from etl.columns import as_float, as_non_negative_int
 from etl.jobs.base import LoadOptions
 from etl.readers import VectorSource, open_source
-from geo.errors import InputError
+from geo.errors import InputError, InputTooLarge, OverlappingUnits, UnsafeOutputPath
 from geo.settings import EtlSettings
 
 X0, Y0 = 121.5000, 31.2400
@@ -291,7 +291,7 @@ def test_rejects_path_that_is_a_symlink_is_refused(conn: Connection, tmp_path: P
     link.symlink_to(victim)
     path = tmp_path / "places.csv"
     path.write_text("id,kind,lon,lat\np1,checkpoint,121.5,31.24\np2,nonsense,121.5,31.24\n")
-    with pytest.raises(InputError) as caught:
+    with pytest.raises(UnsafeOutputPath) as caught:
         pipeline.load(conn, "places", path, options=LoadOptions(progress=False, rejects_path=link))
     assert caught.value.reason == "the rejects path is a symbolic link; it is not followed"
     assert caught.value.field == "--rejects"
@@ -324,7 +324,7 @@ def test_overlapping_admin_unit_is_refused_without_force(conn: Connection, tmp_p
         ("310115-901", "新街道", (121.51, 31.23, 121.53, 31.25)),
         ("310115-902", "远处街道", (121.60, 31.23, 121.61, 31.24)),
     )
-    with pytest.raises(InputError) as caught:
+    with pytest.raises(OverlappingUnits) as caught:
         pipeline.load(conn, "admin", new, options=OPTIONS)
     error = caught.value
     assert (error.path, error.row, error.field) == (str(new), 1, "geometry")
@@ -417,7 +417,7 @@ def test_zip_bomb_is_refused_by_its_expanded_size(tmp_path: Path) -> None:
         z.writestr("bomb.shp", b"\0" * 20_000_000)
     assert archive.stat().st_size < 100_000
     settings = EtlSettings(_env_file=None, max_decompressed_bytes=10_000_000)
-    with pytest.raises(InputError, match="expands to 20,000,000 bytes, more than the 10,000,000 allowed"):
+    with pytest.raises(InputTooLarge, match="expands to 20,000,000 bytes, more than the 10,000,000 allowed"):
         open_source(archive, settings=settings)
 
 
@@ -427,7 +427,7 @@ def test_gzip_bomb_stops_at_the_cap(conn: Connection, tmp_path: Path) -> None:
         handle.write(b"id,kind,lon,lat\n")
         handle.write(b"p,checkpoint,121.5,31.24\n" * 1_000_000)
     settings = EtlSettings(_env_file=None, max_decompressed_bytes=2_000_000)
-    with pytest.raises(InputError, match="expands to more than the 2,000,000 bytes allowed"):
+    with pytest.raises(InputTooLarge, match="expands to more than the 2,000,000 bytes allowed"):
         pipeline.load(conn, "places", path, options=OPTIONS, settings=settings)
     assert conn.execute(text("SELECT count(*) FROM places")).scalar_one() == 0
 
@@ -460,5 +460,14 @@ def test_rejects_path_that_is_a_fifo_is_refused(conn: Connection, tmp_path: Path
     os.mkfifo(fifo)
     path = tmp_path / "places.csv"
     path.write_text("id,kind,lon,lat\np1,checkpoint,121.5,31.24\np2,nonsense,121.5,31.24\n")
-    with pytest.raises(InputError, match="the rejects path exists and is not a regular file"):
+    with pytest.raises(UnsafeOutputPath, match="the rejects path exists and is not a regular file"):
         pipeline.load(conn, "places", path, options=LoadOptions(progress=False, rejects_path=fifo))
+
+
+def test_gzipped_geojson_bomb_stops_at_the_cap(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.geojson.gz"
+    with gzip.open(path, "wb") as handle:
+        handle.write(b'{"type": "FeatureCollection", "features": [' + b" " * 5_000_000 + b"]}")
+    settings = EtlSettings(_env_file=None, max_decompressed_bytes=1_000_000)
+    with pytest.raises(InputTooLarge, match="expands to more than the 1,000,000 bytes allowed"):
+        open_source(path, settings=settings)
