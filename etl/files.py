@@ -207,12 +207,15 @@ def _dbf_tables(
 
 
 def _records(handle: IO[bytes], block: int = 1 << 20) -> Iterator[bytes]:
-    """The record area of a DBF (all text: numbers, dates and flags are ASCII), in blocks."""
+    """The text of a DBF: its field names, then its record area (numbers, dates and flags are
+    ASCII, so all of it is text), in blocks."""
     header = handle.read(32)
     if len(header) < 32:
         return
     count, header_length, record_length = struct.unpack("<IHH", header[4:12])
-    handle.read(max(header_length - 32, 0))
+    descriptors = handle.read(max(header_length - 32, 0))
+    names = [descriptors[i : i + 11].split(b"\0", 1)[0] for i in range(0, len(descriptors) - 31, 32)]
+    yield b" ".join(name for name in names if not name.startswith(b"\r"))
     remaining = count * record_length
     while remaining > 0:
         data = handle.read(min(block, remaining))

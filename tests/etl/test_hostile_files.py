@@ -471,3 +471,14 @@ def test_gzipped_geojson_bomb_stops_at_the_cap(tmp_path: Path) -> None:
     settings = EtlSettings(_env_file=None, max_decompressed_bytes=1_000_000)
     with pytest.raises(InputTooLarge, match="expands to more than the 1,000,000 bytes allowed"):
         open_source(path, settings=settings)
+
+
+def test_gbk_field_names_count_too(conn: Connection, tmp_path: Path) -> None:
+    """Attribute values in ASCII but a column named in GBK: the names decide the encoding as well."""
+    frame = gpd.GeoDataFrame({"id": ["s1"], "名称": ["A1"]}, geometry=[Polygon(_square(1))], crs="EPSG:4326")
+    path = tmp_path / "names.shp"
+    pyogrio.write_dataframe(frame, path, encoding="GBK")
+    path.with_suffix(".cpg").write_text("UTF-8")
+    report = pipeline.load(conn, "buildings", path, options=OPTIONS)
+    assert report.notes["encoding"] == "gb18030 (the file declares utf-8, but its text is gb18030)"
+    assert conn.execute(text("SELECT name FROM buildings")).scalar_one() == "A1"
