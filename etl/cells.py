@@ -11,7 +11,7 @@ and a NUL inside a name usually means a broken export whose other cells are susp
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -60,7 +60,7 @@ def text_limits(job: Job) -> dict[str, tuple[int | None, str]]:
     return limits
 
 
-def check_cells(values: list[object], *, limit: int | None, where: str) -> Iterator[CellProblem]:
+def check_cells(values: Sequence[object], *, limit: int | None, where: str) -> Iterator[CellProblem]:
     """Problems of the text cells in ``values``: a NUL byte, or more than ``limit`` characters.
 
     ``where`` names the column that holds the value (e.g. ``buildings.name``) for the reason.

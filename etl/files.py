@@ -15,6 +15,7 @@ import struct
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import IO
 
@@ -183,12 +184,7 @@ def _dbf_tables(
                 cpg = archive.read(cpg_name) if cpg_name else None
                 with archive.open(name) as handle:
                     header = handle.read(32)
-
-            def records(name: str = name) -> Iterator[bytes]:
-                with zipfile.ZipFile(path) as archive, archive.open(name) as handle:
-                    yield from _records(handle)
-
-            yield name, cpg, header, records
+            yield name, cpg, header, partial(_zip_records, path, name)
         return
     dbfs = sorted(path.glob("*.dbf")) if path.is_dir() else [path.with_suffix(".dbf")]
     for dbf in dbfs:
@@ -198,12 +194,17 @@ def _dbf_tables(
         cpg = cpg_path.read_bytes()[:64] if cpg_path.is_file() else None
         with dbf.open("rb") as handle:
             header = handle.read(32)
+        yield dbf.name, cpg, header, partial(_file_records, dbf)
 
-        def records(dbf: Path = dbf) -> Iterator[bytes]:
-            with dbf.open("rb") as handle:
-                yield from _records(handle)
 
-        yield dbf.name, cpg, header, records
+def _zip_records(archive_path: Path, name: str) -> Iterator[bytes]:
+    with zipfile.ZipFile(archive_path) as archive, archive.open(name) as handle:
+        yield from _records(handle)
+
+
+def _file_records(dbf: Path) -> Iterator[bytes]:
+    with dbf.open("rb") as handle:
+        yield from _records(handle)
 
 
 def _records(handle: IO[bytes], block: int = 1 << 20) -> Iterator[bytes]:
