@@ -17,10 +17,11 @@ from sqlalchemy import Connection, text
 
 from geo.crs import WGS84
 from geo.errors import InvalidParameter, NotFound
+from geo.responsibility.rule import reaches
 from geo.risk.counts import ZoneCounts, count_zoned
-from geo.risk.zones import status_coverage
 from geo.sqlutil import Bbox, bbox_params, read_frame
-from geo.status.rule import household_status
+from geo.status.read import status_known_on
+from geo.status.rule import household_statuses
 from geo.vocab import REQUIRED_CHAIN_LEVELS, STATUS_CODES
 
 
@@ -63,11 +64,7 @@ def responsibility_gaps(conn: Connection, *, bbox: Bbox | None = None) -> gpd.Ge
     sql = f"""
         WITH present AS (
             SELECT b.id, array_agg(DISTINCT r.level) AS levels
-            FROM buildings b JOIN responsibilities r
-              ON (r.scope_type = 'building' AND r.scope_id = b.id)
-              OR (r.scope_type = 'compound' AND r.scope_id = b.compound_id)
-              OR (r.scope_type = 'grid' AND r.scope_id = b.grid_id)
-              OR (r.scope_type = 'unit' AND r.scope_id IN (b.subdistrict_id, b.district_id, b.committee_id))
+            FROM buildings b JOIN responsibilities r ON {reaches("r", "b")}
             GROUP BY b.id
         )
         SELECT b.source_id AS id, b.name,
@@ -103,13 +100,12 @@ def status_history(conn: Connection, *, compound: str | int, start: dt.date, end
     )
     if not ids:
         raise NotFound(f"no compound has the id or name {compound!r}")
-    status = household_status("h").replace(":date", "d.day::date")
+    statuses = household_statuses("b.compound_id = ANY(:ids)", on="d.day::date", lookup=True)
     rows = conn.execute(
         text(f"""
-        SELECT d.day::date AS date, {status} AS status, count(*) AS n
+        SELECT d.day::date AS date, x.status, count(*) AS n
         FROM generate_series(CAST(:start AS date), CAST(:end AS date), interval '1 day') AS d(day)
-        CROSS JOIN households h JOIN buildings b ON b.id = h.building_id
-        WHERE b.compound_id = ANY(:ids)
+        CROSS JOIN LATERAL ({statuses}) x
         GROUP BY 1, 2
     """),
         {"start": start, "end": end, "ids": list(ids), "severity": list(STATUS_CODES)},
@@ -160,8 +156,7 @@ def counts_in_polygons(
         {"id": "int64", "rank": "int64"}
     )
     frame["zone"] = frame["rank"].map({r: label for label, r in ranks.items()})
-    first, last = status_coverage(conn)
-    known = first is not None and first <= date <= last
+    known = status_known_on(conn, date)
     labels_by_rank = {r: label for label, r in ranks.items()}
     return frame, count_zoned(conn, frame, date=date, status_known=known, labels=labels_by_rank), known
 

@@ -48,7 +48,7 @@ class PublicRow:
 def public_counts(conn: Connection, *, date: dt.date) -> list[PublicRow]:
     """Sub-district and grid rows on ``date`` (each sub-district followed by its grids), suppressed."""
     sql = f"""
-    WITH hs AS ({household_statuses("date", "true")})
+    WITH hs AS ({household_statuses()})
     SELECT u.name AS subdistrict, g.code AS grid, count(*) AS households,
            count(*) FILTER (WHERE hs.status = ANY(CAST(:cases AS text[]))) AS case_households,
            count(*) FILTER (WHERE hs.status = ANY(CAST(:controlled AS text[]))) AS controlled_households

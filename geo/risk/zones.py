@@ -34,6 +34,7 @@ from geo.risk.counts import ZoneCounts, count_zoned, packed, session_for
 from geo.risk.rules import RiskRules, default_rules
 from geo.scope import UNRESTRICTED, Scope
 from geo.sqlutil import sql_file
+from geo.status.read import status_dates
 from geo.vocab import CHINA_TZ, ZONE_KINDS
 
 _SQL = Path(__file__).resolve().parent / "sql"
@@ -265,14 +266,6 @@ def check_loaded_area(conn: Connection, cases: Sequence[CaseLocation], *, reach_
     )
 
 
-def status_coverage(conn: Connection) -> tuple[dt.date | None, dt.date | None]:
-    """The first and last day any house-status stretch covers (None, None when none is loaded)."""
-    first, last = conn.execute(
-        text("SELECT min(valid_from), max(GREATEST(valid_from, valid_to - 1)) FROM house_status")
-    ).one()
-    return first, last
-
-
 # --- the engine
 
 
@@ -324,13 +317,13 @@ def declare_risk_area(
     with session_for(conn):
         check_loaded_area(conn, located, reach_m=rules.reach_m)
         frame = _within(conn, _assign(conn, located, rules), scope)
-        first, last = status_coverage(conn)
-        status_known = first is not None and first <= date <= last
+        covered = status_dates(conn)
+        status_known = covered is not None and covered[0] <= date <= covered[1]
         counts = count_zoned(conn, frame, date=date, status_known=status_known)
         geometries = _geometries(conn, frame) if geometry else dict.fromkeys(ZONES)
     notes = []
     if not status_known:
-        span = f"{first}..{last}" if first else "none is loaded"
+        span = f"{covered[0]}..{covered[1]}" if covered else "none is loaded"
         notes.append(f"no house-status data on {date} ({span}): households are counted as 'unknown'")
     return RiskArea(located, date, rules, frame, counts, geometries, status_known, notes)
 
