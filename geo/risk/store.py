@@ -22,7 +22,7 @@ from geo.crs import WGS84
 from geo.errors import InvalidParameter, NotFound
 from geo.risk.rules import Sop, default_sop
 from geo.risk.sop import SopClock, aware, sop_clock
-from geo.risk.zones import RiskArea
+from geo.risk.zones import RiskArea, polygonal
 from geo.scope import UNRESTRICTED, Scope
 from geo.sqlutil import Bbox, bbox_params, read_frame
 from geo.vocab import CHINA_TZ, RISK_LEVELS
@@ -47,7 +47,8 @@ def save_risk_area(
     declared = aware(declared_at)
     first = area.cases[0]
     name = name or f"{first.address or f'{first.lon:.5f},{first.lat:.5f}'} ({declared:%Y-%m-%d %H:%M})"
-    sealed = area.geometries.get("sealed")
+    geometries = {zone: polygonal(geom) for zone, geom in area.geometries.items()}
+    sealed = geometries.get("sealed")
     summary = area.summary()
     area_id = conn.execute(
         text("""
@@ -72,7 +73,7 @@ def save_risk_area(
             "sid": source_id or f"{source}-{uuid.uuid4().hex[:16]}",
         },
     ).scalar_one()
-    for zone, geom in area.geometries.items():
+    for zone, geom in geometries.items():
         conn.execute(
             text("""
             INSERT INTO risk_area_zones (risk_area_id, zone, counts, geom)

@@ -11,6 +11,7 @@ SQL is in ``geo/risk/sql/``, the counting in ``geo.risk.counts``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import re
@@ -328,6 +329,18 @@ def declare_risk_area(
     return RiskArea(located, date, rules, frame, counts, geometries, status_known, notes)
 
 
+def within_scope(conn: Connection, area: RiskArea, scope: Scope) -> RiskArea:
+    """What ``scope`` may see of ``area``: only its buildings and places, counted again, and the zones'
+    footprints of those only (the area itself unchanged when unrestricted)."""
+    if not scope.restricted:
+        return area
+    with session_for(conn):
+        frame = _within(conn, area.assignments, scope)
+        counts = count_zoned(conn, frame, date=area.date, status_known=area.status_known)
+        geometries = _geometries(conn, frame)
+    return dataclasses.replace(area, assignments=frame, counts=counts, geometries=geometries)
+
+
 def _assign(conn: Connection, cases: Sequence[CaseLocation], rules: RiskRules) -> pd.DataFrame:
     params = {
         "lons": [c.lon for c in cases],
@@ -381,11 +394,14 @@ def _geometries(conn: Connection, frame: pd.DataFrame) -> dict[str, shapely.Geom
     out: dict[str, shapely.Geometry | None] = dict.fromkeys(ZONES)
     if buildings.empty:
         return out
-    # Collect the footprints, then keep their polygons as one MultiPolygon (cheaper than ST_Dump). Each
-    # footprint is an index lookup: joined, the planner would read the ids' whole span of the table.
+    # Collect the footprints, then keep their polygons as one MultiPolygon (cheaper than ST_Dump), made
+    # valid: footprints that touch or overlap (common in real data) make an invalid collection, which
+    # GEOS then refuses to intersect. Each footprint is an index lookup: joined, the planner would read
+    # the ids' whole span of the table.
     rows = conn.execute(
         text("""
-        SELECT t.rank, ST_AsBinary(ST_Multi(ST_CollectionExtract(ST_Collect(b.geom ORDER BY t.id), 3)))
+        SELECT t.rank, ST_AsBinary(ST_Multi(ST_CollectionExtract(
+                   ST_MakeValid(ST_Collect(b.geom ORDER BY t.id), 'method=structure'), 3)))
         FROM unnest(string_to_array(:ids, ',')::bigint[], string_to_array(:ranks, ',')::int[]) AS t(id, rank)
         CROSS JOIN LATERAL (SELECT b.geom FROM buildings b WHERE b.id = t.id OFFSET 0) b
         GROUP BY t.rank
@@ -393,8 +409,19 @@ def _geometries(conn: Connection, frame: pd.DataFrame) -> dict[str, shapely.Geom
         {"ids": packed(buildings["id"]), "ranks": packed(buildings["rank"])},
     )
     for rank, wkb in rows:
-        out[_RANK_ZONE[rank]] = shapely.from_wkb(bytes(wkb))
+        out[_RANK_ZONE[rank]] = polygonal(shapely.from_wkb(bytes(wkb)))
     return out
+
+
+def polygonal(geom: shapely.Geometry | None) -> shapely.Geometry | None:
+    """``geom`` as a valid MultiPolygon: made valid (overlapping parts merged) and only its polygonal
+    parts kept; None stays None. What every stored zone is (migration 0006 checks it)."""
+    if geom is None:
+        return None
+    if not geom.is_valid:
+        geom = shapely.make_valid(geom, method="structure", keep_collapsed=False)
+    polygons = [p for p in shapely.get_parts(shapely.get_parts(geom)) if p.geom_type == "Polygon"]
+    return shapely.MultiPolygon(polygons)
 
 
 def source_ids(conn: Connection, frame: pd.DataFrame) -> pd.Series:
