@@ -15,14 +15,13 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
-from geo.crs import WGS84
 from geo.errors import InvalidParameter, NotFound
-from geo.responsibility.rule import reaches
+from geo.responsibility.gaps import buildings_with_gaps
 from geo.risk.counts import ZoneCounts, count_zoned
-from geo.sqlutil import Bbox, bbox_params, read_frame
+from geo.sqlutil import Bbox
 from geo.status.read import status_known_on
 from geo.status.rule import household_statuses
-from geo.vocab import REQUIRED_CHAIN_LEVELS, STATUS_CODES
+from geo.vocab import STATUS_CODES
 
 
 def unit_geometry(conn: Connection, unit: str) -> shapely.Geometry:
@@ -51,33 +50,9 @@ def unit_geometry(conn: Connection, unit: str) -> shapely.Geometry:
 
 
 def responsibility_gaps(conn: Connection, *, bbox: Bbox | None = None) -> gpd.GeoDataFrame:
-    """Buildings missing a required level of the responsibility chain (包干缺位), with the levels missing.
-
-    A level is present when someone at that level answers for the building, its compound, its grid
-    or one of its admin units. Columns: ``id`` (source id), ``name``, ``missing`` (codes, chain order),
-    ``n_missing``.
-    """
-    where, params = "", {"levels": list(REQUIRED_CHAIN_LEVELS)}
-    if bbox is not None:
-        where = "WHERE b.geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)"
-        params |= bbox_params(bbox)
-    sql = f"""
-        WITH present AS (
-            SELECT b.id, array_agg(DISTINCT r.level) AS levels
-            FROM buildings b JOIN responsibilities r ON {reaches("r", "b")}
-            GROUP BY b.id
-        )
-        SELECT b.source_id AS id, b.name,
-               ARRAY(SELECT l FROM unnest(CAST(:levels AS text[])) WITH ORDINALITY u(l, o)
-                     WHERE NOT l = ANY(COALESCE(p.levels, ARRAY[]::text[])) ORDER BY o) AS missing,
-               ST_AsBinary(b.geom) AS geometry
-        FROM buildings b LEFT JOIN present p ON p.id = b.id {where}
-        ORDER BY b.source_id
-    """
-    frame = read_frame(conn.execute(text(sql), params))
-    frame = frame[frame["missing"].map(len) > 0].reset_index(drop=True) if len(frame) else frame
-    frame["n_missing"] = frame["missing"].map(len) if len(frame) else pd.Series(dtype="int64")
-    return _geoframe(frame)
+    """Buildings missing a required level of the responsibility chain (包干缺位): see
+    :func:`geo.responsibility.gaps.buildings_with_gaps`."""
+    return buildings_with_gaps(conn, bbox=bbox)
 
 
 def status_history(conn: Connection, *, compound: str | int, start: dt.date, end: dt.date) -> pd.DataFrame:
@@ -159,9 +134,3 @@ def counts_in_polygons(
     known = status_known_on(conn, date)
     labels_by_rank = {r: label for label, r in ranks.items()}
     return frame, count_zoned(conn, frame, date=date, status_known=known, labels=labels_by_rank), known
-
-
-def _geoframe(frame: pd.DataFrame) -> gpd.GeoDataFrame:
-    wkb = frame.pop("geometry").to_numpy(dtype=object) if len(frame) else []
-    geometry = [shapely.from_wkb(bytes(w)) for w in wkb]
-    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs=WGS84), crs=WGS84)

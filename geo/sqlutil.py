@@ -9,9 +9,12 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
+import shapely
 from sqlalchemy import CursorResult
 
+from geo.crs import WGS84
 from geo.errors import InvalidParameter
 
 Bbox = tuple[float, float, float, float]
@@ -30,6 +33,13 @@ def sql_file(path: Path) -> str:
 def read_frame(result: CursorResult) -> pd.DataFrame:
     """A result as a DataFrame (plain tuples: pandas inspects Row objects one by one, slowly)."""
     return pd.DataFrame([tuple(row) for row in result], columns=list(result.keys()))
+
+
+def to_geoframe(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+    """A frame with a WKB ``geometry`` column (``ST_AsBinary``) as a WGS84 GeoDataFrame."""
+    wkb = frame.pop("geometry").to_numpy(dtype=object) if len(frame) else []
+    geometry = [shapely.from_wkb(bytes(w)) if w is not None else None for w in wkb]
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs=WGS84), crs=WGS84)
 
 
 def bbox_params(bbox: Bbox) -> dict[str, float]:
