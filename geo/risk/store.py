@@ -23,7 +23,7 @@ from geo.errors import InvalidParameter, NotFound
 from geo.risk.counts import count_zoned
 from geo.risk.rules import Sop, default_sop
 from geo.risk.sop import SopClock, aware, sop_clock
-from geo.risk.zones import ZONES, RiskArea, polygonal
+from geo.risk.zones import ZONES, RiskArea
 from geo.scope import UNRESTRICTED, Scope
 from geo.sqlutil import Bbox, bbox_params, read_frame
 from geo.status.read import status_known_on
@@ -49,7 +49,7 @@ def save_risk_area(
     declared = aware(declared_at)
     first = area.cases[0]
     name = name or f"{first.address or f'{first.lon:.5f},{first.lat:.5f}'} ({declared:%Y-%m-%d %H:%M})"
-    geometries = {zone: polygonal(geom) for zone, geom in area.geometries.items()}
+    geometries = area.geometries  # valid MultiPolygons (geo.risk.zones.valid_zone); the database checks
     sealed = geometries.get("sealed")
     summary = area.summary()
     area_id = conn.execute(

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from geo.audit import Actor
 from geo.risk.declare import declare_and_store, declared_at_for
-from geo.risk.zones import declare_risk_area, polygonal
+from geo.risk.zones import declare_risk_area, valid_zone
 from geo.scope import Scope
 from geo.vocab import CHINA_TZ
 from tests.risk_world import CASE, DATE, DECLARE_AUDIT_KEYS, build_world, offset, square
@@ -113,8 +113,13 @@ def test_the_database_refuses_an_invalid_zone(conn: Connection) -> None:
         )
 
 
-def test_polygonal_keeps_only_valid_polygons() -> None:
-    a, b = shapely.box(0, 0, 2, 2), shapely.box(1, 1, 3, 3)
-    merged = polygonal(shapely.MultiPolygon([a, b]))  # overlapping parts: invalid as a MultiPolygon
-    assert merged.is_valid and merged.geom_type == "MultiPolygon" and merged.area == pytest.approx(7.0)
-    assert polygonal(None) is None
+def test_a_zone_merges_only_the_footprints_that_meet() -> None:
+    overlapping = [shapely.box(0, 0, 2, 2), shapely.box(1, 1, 3, 3)]
+    touching = [shapely.box(10, 0, 11, 1), shapely.box(11, 0, 12, 1)]
+    alone = shapely.box(20, 0, 21, 1)
+    collected = shapely.MultiPolygon([*overlapping, *touching, alone])
+    assert not collected.is_valid
+    zone = valid_zone(collected)
+    assert zone.is_valid and zone.geom_type == "MultiPolygon" and len(zone.geoms) == 3
+    assert zone.area == pytest.approx(7.0 + 2.0 + 1.0)
+    assert any(part.equals(alone) for part in zone.geoms)  # kept as it was

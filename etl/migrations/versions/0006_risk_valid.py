@@ -21,7 +21,7 @@ depends_on = None
 
 # (table, constraint name as the models' naming convention spells it)
 _TABLES = (("risk_areas", "ck_risk_areas_valid_geom"), ("risk_area_zones", "ck_risk_area_zones_valid_geom"))
-# The same repair as geo.risk.zones: valid, overlapping parts merged, only polygons kept.
+# Made valid with overlapping parts merged and only polygons kept (new zones: geo.risk.zones.valid_zone).
 _REPAIR = """
 UPDATE {table} SET geom = ST_Multi(ST_CollectionExtract(ST_MakeValid(geom, 'method=structure'), 3))
 WHERE geom IS NOT NULL AND NOT ST_IsValid(geom)
