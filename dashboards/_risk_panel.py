@@ -1,8 +1,8 @@
 """The risk overlay of the house-status map: stored zones drawn over the buildings, a side panel with
 their counts and SOP clocks, and the "what if" of the building card (simulate, then confirm).
 
-What is read and computed comes from ``geo.risk_areas`` (stored areas and clocks) and
-``geo.risk_whatif`` (a simulated case at a building, and its declaration); the zones' colours from
+What is read and computed comes from ``geo.risk.store`` (stored areas and clocks),
+``geo.risk.whatif`` (a simulated case at a building) and ``geo.risk.declare``; the zones' colours from
 ``layers.risk_overlay``. A simulation is drawn with dashed outlines and is not stored until the
 "confirm and declare" button, which stores the zones computed again in one transaction.
 """

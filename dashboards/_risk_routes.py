@@ -15,8 +15,8 @@ Signed-in users only (``dashboards._auth``): an area-limited user simulates and 
 points of their area and sees only risk areas meeting it; analyst and wall accounts may not
 declare. Every declaration is audited (``risk_declare``).
 
-Thin: parameters in, ``geo.risk`` / ``geo.risk_areas`` out. Errors are JSON with the status of
-``geo.errors.STATUS_CODES``.
+Thin: parameters in, ``geo.risk.zones`` / ``geo.risk.declare`` / ``geo.risk.store`` out. Errors are
+JSON with the status of ``geo.errors.STATUS_CODES``.
 """
 
 from __future__ import annotations
