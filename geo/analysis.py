@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import geopandas as gpd
 import pandas as pd
 import shapely
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
 from geo.errors import InvalidParameter, NotFound
@@ -24,7 +25,7 @@ from geo.status.rule import household_statuses
 from geo.vocab import STATUS_CODES
 
 
-def unit_geometry(conn: Connection, unit: str) -> shapely.Geometry:
+def unit_geometry(conn: Connection, unit: str) -> BaseGeometry:
     """The polygon of an admin unit or grid named by its code or name (``310115-033``, ``陆家嘴街道``).
 
     Raises

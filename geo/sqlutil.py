@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from sqlalchemy import CursorResult
@@ -37,8 +39,8 @@ def read_frame(result: CursorResult) -> pd.DataFrame:
 
 def to_geoframe(frame: pd.DataFrame) -> gpd.GeoDataFrame:
     """A frame with a WKB ``geometry`` column (``ST_AsBinary``) as a WGS84 GeoDataFrame."""
-    wkb = frame.pop("geometry").to_numpy(dtype=object) if len(frame) else []
-    geometry = [shapely.from_wkb(bytes(w)) if w is not None else None for w in wkb]
+    wkb: list[Any] = list(frame.pop("geometry")) if len(frame) else []
+    geometry = shapely.from_wkb(np.array([None if w is None else bytes(w) for w in wkb], dtype=np.object_))
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs=WGS84), crs=WGS84)
 
 

@@ -76,7 +76,8 @@ def buildings_with_gaps(conn: Connection, *, bbox: Bbox | None = None) -> gpd.Ge
     or one of its admin units. Columns: ``id`` (source id), ``name``, ``missing`` (codes, chain order),
     ``n_missing``.
     """
-    where, params = "", {"levels": list(REQUIRED_CHAIN_LEVELS)}
+    where = ""
+    params: dict[str, object] = {"levels": list(REQUIRED_CHAIN_LEVELS)}
     if bbox is not None:
         where = f"WHERE b.geom && {ENVELOPE}"
         params |= bbox_params(bbox)

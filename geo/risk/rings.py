@@ -257,7 +257,7 @@ def _footprint_distances(
     conn: Connection, ids: np.ndarray, cases: shapely.STRtree, to_metres: Transformer
 ) -> np.ndarray:
     """Exact footprint-to-nearest-case distances (metric CRS) of ``ids``, in their order."""
-    found = dict(
+    found: dict[int, bytes] = dict(
         conn.execute(
             text(
                 "SELECT id, ST_AsBinary(geom) FROM buildings "

@@ -26,6 +26,7 @@ import pandas as pd
 import shapely
 from pyproj.exceptions import ProjError
 from shapely.geometry import Point, mapping
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
 from geo.address import match_key
@@ -103,7 +104,7 @@ class RiskArea:
     rules: RiskRules
     assignments: pd.DataFrame
     counts: dict[str, ZoneCounts]
-    geometries: dict[str, shapely.Geometry | None]
+    geometries: dict[str, BaseGeometry | None]
     status_known: bool
     notes: list[str] = field(default_factory=list)
 
@@ -205,7 +206,7 @@ def case_locations(cases: Any, *, crs: str | CoordSystem | None = None) -> tuple
 def _xy(item: Any, index: int) -> tuple[float, float, str | None]:
     if isinstance(item, CaseLocation):
         return item.lon, item.lat, item.address
-    if isinstance(item, shapely.Geometry):
+    if isinstance(item, BaseGeometry):
         if not isinstance(item, Point) or item.is_empty:
             raise InvalidParameter(f"case {index} is a {item.geom_type}, expected a point")
         return item.x, item.y, None
@@ -389,9 +390,9 @@ def _within(conn: Connection, frame: pd.DataFrame, scope: Scope) -> pd.DataFrame
     return frame[inside].reset_index(drop=True)
 
 
-def _geometries(conn: Connection, frame: pd.DataFrame) -> dict[str, shapely.Geometry | None]:
+def _geometries(conn: Connection, frame: pd.DataFrame) -> dict[str, BaseGeometry | None]:
     buildings = frame[frame["target"] == "building"]
-    out: dict[str, shapely.Geometry | None] = dict.fromkeys(ZONES)
+    out: dict[str, BaseGeometry | None] = dict.fromkeys(ZONES)
     if buildings.empty:
         return out
     # Collect the footprints, then keep their polygons as one MultiPolygon (cheaper than ST_Dump), made
@@ -411,7 +412,7 @@ def _geometries(conn: Connection, frame: pd.DataFrame) -> dict[str, shapely.Geom
     return out
 
 
-def valid_zone(geom: shapely.Geometry) -> shapely.Geometry:
+def valid_zone(geom: BaseGeometry) -> BaseGeometry:
     """A zone's collected footprints as a valid MultiPolygon: each group of footprints that touch or
     overlap (common in real data; as parts of one MultiPolygon they make it invalid, and GEOS then
     refuses to intersect it) is merged into one, the other footprints kept as they are.
@@ -424,13 +425,13 @@ def valid_zone(geom: shapely.Geometry) -> shapely.Geometry:
     left, right = shapely.STRtree(parts).query(parts, predicate="intersects")
     pairs = left != right
     if not pairs.any():
-        return shapely.multipolygons(parts)
+        return shapely.MultiPolygon(shapely.multipolygons(parts))
     group = _groups(left[pairs], right[pairs])
     merged = shapely.get_parts(np.array([shapely.union_all(parts[m]) for m in group.values()], dtype=object))
     alone = np.ones(len(parts), dtype=bool)
     alone[np.concatenate(list(group.values()))] = False
     pieces = np.concatenate([parts[alone], merged[shapely.get_type_id(merged) == 3]])
-    return shapely.multipolygons(pieces)
+    return shapely.MultiPolygon(shapely.multipolygons(pieces))
 
 
 def _groups(left: np.ndarray, right: np.ndarray) -> dict[int, np.ndarray]:
