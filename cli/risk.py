@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from cli import context
+from cli.edge import processing
 from geo.audit import cli_actor
 from geo.db import read_connection
 from geo.risk.declare import declare_and_store
@@ -85,6 +86,8 @@ def declare(
 
     Prints one JSON object: {"zones": {"sealed": {...}, "control": {...}, "prevention": {...}}, ...}.
     """
+    if rules is not None:
+        processing(rules)
     zone_rules = load_rules(rules)
     day = date_.date() if date_ else default_date()
     engine = context.engine(create=False)

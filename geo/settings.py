@@ -71,6 +71,25 @@ class EtlSettings(BaseSettings):
     progress_min_rows: int = Field(
         default=20_000, ge=0, description="Files with at least this many rows show a progress bar."
     )
+    max_decompressed_bytes: int = Field(
+        default=8 * 1024**3,
+        ge=1,
+        description="A zip, XLSX or .gz input may expand to at most this many bytes (8 GiB); "
+        "beyond it the load stops (a zip bomb).",
+    )
+    geojson_stream_bytes: int = Field(
+        default=64 * 1024**2,
+        ge=0,
+        description="GeoJSON files larger than this once unzipped (64 MiB) are streamed in batches "
+        "through GDAL instead of parsed whole, so memory stays bounded.",
+    )
+    admin_overlap_share: float = Field(
+        default=0.01,
+        gt=0,
+        le=1,
+        description="An admin unit covering more than this share (1 %) of another unit of the same "
+        "level is an overlap: reported by `battlemap qa`, and refused by `load admin` without --force.",
+    )
 
 
 class DemoSettings(BaseSettings):
