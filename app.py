@@ -1,6 +1,6 @@
 """The composition root: settings -> engine -> Dash app (pages from dashboards/) + HTTP endpoints.
 
-Wiring only: what a page shows lives in ``dashboards``, what it reads in ``geo.queries``.
+Wiring only: what a page shows lives in ``dashboards``, what it reads in ``geo``.
 ``battlemap serve`` runs ``create_app(settings).server`` under waitress.
 """
 
