@@ -199,6 +199,9 @@ class HouseStatus(SourcedMixin, Base):
     # The end the source gave (NULL: open until the next stretch); ``valid_to`` is worked out from
     # it and the next stretch in time by ``geo.status.history``.
     declared_to: Mapped[dt.date | None] = mapped_column(Date)
+    # On the part of a stretch that resumes after a later, shorter one ended inside it: the id of the
+    # stretch's first part (the row that holds what the source gave).
+    resumes: Mapped[int | None] = mapped_column(ForeignKey("house_status.id", ondelete="CASCADE"), index=True)
 
 
 class HouseStatusHistory(Base):

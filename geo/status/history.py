@@ -5,15 +5,15 @@ Every write of ``house_status`` goes through :func:`record_statuses`: the status
 (``etl/jobs/status.py``) with a staged file, the field API with one stretch. The rule, per household
 (or per building, for whole-building statuses, a timeline of its own):
 
-- A stretch is a *fact*: a status from ``valid_from`` on, ending at the ``valid_to`` its source gave
-  (kept as ``declared_to``) or open. The stored ``valid_to`` is the earlier of that end and the next
-  fact's ``valid_from`` (``lead()`` over the timeline), so stretches never overlap and the result does
-  not depend on the order files arrive in: a late file's older stretch is closed by the newer one
-  already stored, and closes the one before it.
-- A stretch starting inside another's given span trims that one at its start: the later start wins
-  from there on, and the trimmed stretch does not resume after the later one ends (the days after are
-  whatever the rule gives without it: the building's status, else normal). A file that means the old
-  status to resume says so with a row.
+- A stretch is a status from ``valid_from`` on, ending at the ``valid_to`` its source gave (kept as
+  ``declared_to``) or open. On each day the stretch with the latest start that has not ended holds,
+  so an open stretch is closed by the next one in time (``lead()`` over the timeline), stretches never
+  overlap, and the result does not depend on the order files arrive in: a late file's older stretch
+  is closed by the newer one already stored, and closes the one before it.
+- A stretch starting inside another's given span takes over from its start (the later start wins for
+  its span, e.g. a ``close_contact`` fortnight inside a month of ``health_monitoring``); when it ends
+  before the other, the other resumes until its own given end: it is split, its later part stored as
+  a row of its own that names its first part (``resumes``). A given end is always honoured.
 - The same household (or building) and ``valid_from`` again, with another status or end, is a
   correction: it replaces the stored fact; the replaced row goes to ``house_status_history`` with who,
   when and why, and the change is audited (``geo.audit``, action ``status_change``). The same content
@@ -42,7 +42,9 @@ from geo.vocab import STATUS_CODES
 # Temporary tables of one call, dropped at its end (and with the transaction in any case).
 _INPUT = "status_history_input"
 _IN = "status_history_in"
-_FINAL = "status_history_final"
+_TARGETS = "status_history_targets"
+_FACTS = "status_history_facts"
+_PIECES = "status_history_pieces"
 
 CORRECTED = "corrected: a later write gave another status or end for the same valid_from"
 MOVED = "replaced: its id was written again for another household, building or valid_from"
@@ -70,18 +72,20 @@ class HistoryChange:
     the same ``valid_from`` (kept in ``house_status_history``); ``moved`` stored rows replaced because
     their id came again for another target or date (kept too); ``closed`` other stored stretches whose
     end moved because a stretch arrived before or after them (closed, trimmed or reopened by the
-    next in time); ``unchanged`` input stretches already stored exactly so.
+    next in time); ``resumed`` parts written where a stretch resumes after a shorter one inside it;
+    ``unchanged`` input stretches already stored exactly so.
     """
 
     inserted: int = 0
     corrected: int = 0
     moved: int = 0
     closed: int = 0
+    resumed: int = 0
     unchanged: int = 0
 
     @property
     def changed(self) -> bool:
-        return bool(self.inserted or self.corrected or self.moved or self.closed)
+        return bool(self.inserted or self.corrected or self.moved or self.closed or self.resumed)
 
 
 def record_statuses(
@@ -123,7 +127,7 @@ def record_statuses(
         _check_input(conn, table)
         change = _apply(conn, table, source=source, actor=actor)
     finally:
-        for temp in (_IN, _FINAL) + (() if isinstance(rows, str) else (_INPUT,)):
+        for temp in (_IN, _TARGETS, _FACTS, _PIECES) + (() if isinstance(rows, str) else (_INPUT,)):
             conn.exec_driver_sql(f"DROP TABLE IF EXISTS {temp}")
     if change.changed:
         audit.record(
@@ -234,89 +238,49 @@ def _check_input(conn: Connection, table: str) -> None:
 
 def _apply(conn: Connection, table: str, *, source: str, actor: audit.Actor) -> HistoryChange:
     params = {"source": source, "actor": actor.name, "corrected": CORRECTED, "moved": MOVED}
-    # The input, keyed by timeline (a household's, or a building's) and start.
-    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_IN}")
-    conn.exec_driver_sql(f"""
-        CREATE TEMP TABLE {_IN} ON COMMIT DROP AS
-        SELECT source_id, household_id, building_id, household_id IS NOT NULL AS of_household,
-               coalesce(household_id, building_id) AS target, status, valid_from, valid_to AS declared_to
-        FROM {table}""")
-    conn.exec_driver_sql(f"CREATE INDEX ON {_IN} (source_id)")
-    conn.exec_driver_sql(f"ANALYZE {_IN}")
-    # Stored rows whose id comes again for another target or start: replaced (kept in the history).
-    moved = conn.execute(
-        text(f"""
-        WITH gone AS (
-            DELETE FROM house_status h USING {_IN} i
-            WHERE h.source_id = i.source_id
-              AND (h.household_id IS DISTINCT FROM i.household_id
-                   OR h.building_id IS DISTINCT FROM i.building_id OR h.valid_from <> i.valid_from)
-            RETURNING h.*
-        ), kept AS ({_to_history("gone", ":moved")} RETURNING household_id, building_id)
-        SELECT household_id, building_id FROM kept"""),
-        params,
-    ).all()
-    if moved:
-        # Their timelines lose a stretch: the one before it is closed anew by the next.
-        conn.execute(
-            text(f"""
-            INSERT INTO {_IN} (source_id, household_id, building_id, of_household, target, valid_from)
-            SELECT DISTINCT NULL::text, m.household_id, m.building_id, m.household_id IS NOT NULL,
-                   coalesce(m.household_id, m.building_id), NULL::date
-            FROM (SELECT CAST(unnest(CAST(:households AS bigint[])) AS bigint) AS household_id,
-                         CAST(unnest(CAST(:buildings AS bigint[])) AS bigint) AS building_id) m"""),
-            {"households": [h for h, _ in moved], "buildings": [b for _, b in moved]},
-        )
-    # Every fact of the affected timelines once the input is applied, and its end by the rule.
-    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_FINAL}")
-    conn.exec_driver_sql(f"""
-        CREATE TEMP TABLE {_FINAL} ON COMMIT DROP AS
-        WITH targets AS (SELECT DISTINCT of_household, target FROM {_IN}),
-        stored AS (
-            SELECT h.id, true AS of_household, h.household_id AS target, h.status, h.valid_from,
-                   h.valid_to, h.declared_to
-            FROM house_status h JOIN targets t ON t.of_household AND h.household_id = t.target
-            UNION ALL
-            SELECT h.id, false, h.building_id, h.status, h.valid_from, h.valid_to, h.declared_to
-            FROM house_status h JOIN targets t ON NOT t.of_household AND h.building_id = t.target
-        ),
-        facts AS (
-            SELECT s.id, coalesce(s.of_household, i.of_household) AS of_household,
-                   coalesce(s.target, i.target) AS target, coalesce(s.valid_from, i.valid_from) AS valid_from,
-                   coalesce(i.status, s.status) AS status,
-                   CASE WHEN i.valid_from IS NULL THEN s.declared_to ELSE i.declared_to END AS declared_to,
-                   s.valid_to AS old_valid_to, s.status AS old_status, s.declared_to AS old_declared_to,
-                   i.source_id
-            FROM stored s
-            FULL JOIN (SELECT * FROM {_IN} WHERE valid_from IS NOT NULL) i
-              ON i.of_household = s.of_household AND i.target = s.target AND i.valid_from = s.valid_from
-        )
-        SELECT *, least(declared_to, lead(valid_from) OVER (PARTITION BY of_household, target
-                                                            ORDER BY valid_from)) AS valid_to,
-               id IS NOT NULL AND source_id IS NOT NULL
-                   AND (status, declared_to) IS DISTINCT FROM (old_status, old_declared_to) AS corrected
-        FROM facts""")
-    conn.exec_driver_sql(f"ANALYZE {_FINAL}")
+    _temp(
+        conn,
+        _IN,
+        f"""SELECT source_id, household_id, building_id, household_id IS NOT NULL AS of_household,
+                   coalesce(household_id, building_id) AS target, status, valid_from,
+                   valid_to AS declared_to
+            FROM {table}""",
+        index="source_id",
+    )
+    moved = _replace_moved(conn, params)
+    _temp(conn, _FACTS, _FACTS_SQL)
     corrected = conn.execute(
         text(f"""
-        WITH old AS (SELECT h.* FROM house_status h JOIN {_FINAL} f ON f.id = h.id WHERE f.corrected)
+        WITH old AS (SELECT h.* FROM house_status h JOIN {_FACTS} f ON f.id = h.id WHERE f.corrected)
         {_to_history("old", ":corrected")}"""),
         params,
     ).rowcount
-    # Shorter (or equal) spans first, then longer ones, so no two rows overlap at any moment.
+    _temp(conn, _PIECES, _PIECES_SQL)
+    # Parts that resume a stretch, no longer as they were: gone first, so nothing overlaps at any moment.
+    conn.execute(
+        text(f"""
+        DELETE FROM house_status h USING {_TARGETS} t
+        WHERE h.resumes IS NOT NULL AND {_ON_TARGET.format(h="h", t="t")}
+          AND NOT EXISTS (SELECT 1 FROM {_PIECES} p WHERE NOT p.first AND p.fact_id = h.resumes
+                          AND p.valid_from = h.valid_from AND p.valid_to IS NOT DISTINCT FROM h.valid_to
+                          AND p.status = h.status AND p.declared_to IS NOT DISTINCT FROM h.declared_to)""")
+    )
+    # Stored stretches: shorter (or equal) spans first, then longer ones.
     closed = 0
     for growing in (False, True):
         closed += (
             conn.execute(
                 text(f"""
-            UPDATE house_status h SET status = f.status, declared_to = f.declared_to, valid_to = f.valid_to,
-                   source = CASE WHEN f.corrected THEN :source ELSE h.source END,
-                   source_id = CASE WHEN f.corrected THEN f.source_id ELSE h.source_id END,
-                   loaded_at = CASE WHEN f.corrected THEN now() ELSE h.loaded_at END
-            FROM {_FINAL} f
-            WHERE f.id = h.id AND (f.corrected OR f.valid_to IS DISTINCT FROM f.old_valid_to)
-              AND (coalesce(f.valid_to, 'infinity') > coalesce(f.old_valid_to, 'infinity')) = :growing
-            RETURNING f.corrected"""),
+                UPDATE house_status h SET status = p.status, declared_to = p.declared_to,
+                       valid_to = p.valid_to,
+                       source = CASE WHEN p.corrected THEN :source ELSE h.source END,
+                       source_id = CASE WHEN p.corrected THEN p.row_id ELSE h.source_id END,
+                       loaded_at = CASE WHEN p.corrected THEN now() ELSE h.loaded_at END
+                FROM {_PIECES} p
+                WHERE p.first AND p.fact_id = h.id
+                  AND (p.corrected OR p.valid_to IS DISTINCT FROM h.valid_to)
+                  AND (coalesce(p.valid_to, 'infinity') > coalesce(h.valid_to, 'infinity')) = :growing
+                RETURNING p.corrected"""),
                 {"source": source, "growing": growing},
             )
             .scalars()
@@ -328,17 +292,138 @@ def _apply(conn: Connection, table: str, *, source: str, actor: audit.Actor) -> 
         INSERT INTO house_status (household_id, building_id, status, valid_from, valid_to, declared_to,
                                   source, source_id)
         SELECT CASE WHEN of_household THEN target END, CASE WHEN NOT of_household THEN target END,
-               status, valid_from, valid_to, declared_to, :source, source_id
-        FROM {_FINAL} WHERE id IS NULL"""),
+               status, valid_from, valid_to, declared_to, :source, row_id
+        FROM {_PIECES} WHERE first AND fact_id IS NULL"""),
         {"source": source},
     ).rowcount
+    resumed = conn.execute(
+        text(f"""
+        INSERT INTO house_status (household_id, building_id, status, valid_from, valid_to, declared_to,
+                                  source, source_id, resumes)
+        SELECT h.household_id, h.building_id, p.status, p.valid_from, p.valid_to, p.declared_to, h.source,
+               h.source_id || '~' || p.valid_from, h.id
+        FROM {_PIECES} p
+        JOIN house_status h ON h.resumes IS NULL AND h.valid_from = p.fact_from
+             AND {_ON_TARGET.format(h="h", t="p")}
+        WHERE NOT p.first AND NOT EXISTS (
+            SELECT 1 FROM house_status c WHERE c.resumes = h.id AND c.valid_from = p.valid_from)""")
+    ).rowcount
     unchanged = conn.execute(
-        text(f"""SELECT count(*) FROM {_FINAL} WHERE id IS NOT NULL AND source_id IS NOT NULL
-                 AND NOT corrected""")
+        text(f"SELECT count(*) FROM {_FACTS} WHERE id IS NOT NULL AND input_id IS NOT NULL AND NOT corrected")
     ).scalar_one()
     return HistoryChange(
-        inserted=inserted, corrected=corrected, moved=len(moved), closed=closed, unchanged=int(unchanged)
+        inserted=inserted,
+        corrected=corrected,
+        moved=moved,
+        closed=closed,
+        resumed=resumed,
+        unchanged=int(unchanged),
     )
+
+
+def _temp(conn: Connection, name: str, select: str, *, index: str | None = None) -> None:
+    """(Re)create the temporary table ``name`` from ``select``, with fresh statistics."""
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+    conn.exec_driver_sql(f"CREATE TEMP TABLE {name} ON COMMIT DROP AS {select}")
+    if index:
+        conn.exec_driver_sql(f"CREATE INDEX ON {name} ({index})")
+    conn.exec_driver_sql(f"ANALYZE {name}")
+
+
+def _replace_moved(conn: Connection, params: dict[str, object]) -> int:
+    """Stored stretches whose id comes again for another target or start are replaced (kept in the
+    history); their timelines are recomputed with the input's (``_TARGETS``). Returns how many."""
+    moved = conn.execute(
+        text(f"""
+        WITH gone AS (
+            DELETE FROM house_status h USING {_IN} i
+            WHERE h.source_id = i.source_id AND h.resumes IS NULL
+              AND (h.household_id IS DISTINCT FROM i.household_id
+                   OR h.building_id IS DISTINCT FROM i.building_id OR h.valid_from <> i.valid_from)
+            RETURNING h.*
+        ), kept AS ({_to_history("gone", ":moved")} RETURNING household_id, building_id)
+        SELECT household_id, building_id FROM kept"""),
+        params,
+    ).all()
+    households = _bigints([h for h, _ in moved])
+    buildings = _bigints([b for _, b in moved])
+    _temp(
+        conn,
+        _TARGETS,
+        f"""SELECT DISTINCT of_household, target FROM (
+                SELECT of_household, target FROM {_IN}
+                UNION ALL
+                SELECT m.household_id IS NOT NULL, coalesce(m.household_id, m.building_id)
+                FROM unnest({households}, {buildings}) AS m (household_id, building_id)
+            ) t""",
+    )
+    return len(moved)
+
+
+def _bigints(values: list[int | None]) -> str:
+    """An SQL array literal of ids (ints from the database itself, never user input)."""
+    return "ARRAY[" + ", ".join("NULL" if v is None else str(int(v)) for v in values) + "]::bigint[]"
+
+
+# Row ``h`` of house_status lies on the timeline of ``t`` (of_household, target).
+_ON_TARGET = (
+    "(({t}.of_household AND {h}.household_id = {t}.target) "
+    "OR (NOT {t}.of_household AND {h}.building_id = {t}.target))"
+)
+
+# Every stretch as given (first parts) of the affected timelines once the input is applied.
+_FACTS_SQL = f"""
+    WITH stored AS (
+        SELECT h.id, true AS of_household, h.household_id AS target, h.status, h.valid_from,
+               h.declared_to, h.source_id
+        FROM house_status h JOIN {_TARGETS} t ON t.of_household AND h.household_id = t.target
+        WHERE h.resumes IS NULL
+        UNION ALL
+        SELECT h.id, false, h.building_id, h.status, h.valid_from, h.declared_to, h.source_id
+        FROM house_status h JOIN {_TARGETS} t ON NOT t.of_household AND h.building_id = t.target
+        WHERE h.resumes IS NULL
+    )
+    SELECT s.id, coalesce(s.of_household, i.of_household) AS of_household,
+           coalesce(s.target, i.target) AS target, coalesce(s.valid_from, i.valid_from) AS valid_from,
+           coalesce(i.status, s.status) AS status,
+           CASE WHEN i.valid_from IS NULL THEN s.declared_to ELSE i.declared_to END AS declared_to,
+           i.source_id AS input_id, coalesce(i.source_id, s.source_id) AS row_id,
+           s.id IS NOT NULL AND i.source_id IS NOT NULL
+               AND (i.status, i.declared_to) IS DISTINCT FROM (s.status, s.declared_to) AS corrected
+    FROM stored s
+    FULL JOIN {_IN} i
+      ON i.of_household = s.of_household AND i.target = s.target AND i.valid_from = s.valid_from"""
+
+# The parts each stretch is stored as: on every day the stretch with the latest start that has not
+# ended wins. Days cut at every start and given end; each cut goes to its winner; consecutive cuts of
+# one winner are one part (gaps and islands).
+_PIECES_SQL = f"""
+    WITH bounds AS (
+        SELECT of_household, target, valid_from AS at FROM {_FACTS}
+        UNION
+        SELECT of_household, target, declared_to FROM {_FACTS} WHERE declared_to IS NOT NULL
+    ), cuts AS (
+        SELECT of_household, target, at AS start,
+               lead(at) OVER (PARTITION BY of_household, target ORDER BY at) AS stop,
+               row_number() OVER (PARTITION BY of_household, target ORDER BY at) AS n
+        FROM bounds
+    ), won AS (
+        SELECT DISTINCT ON (c.of_household, c.target, c.start) c.*, f.valid_from AS fact_from
+        FROM cuts c JOIN {_FACTS} f ON f.of_household = c.of_household AND f.target = c.target
+             AND f.valid_from <= c.start AND (f.declared_to IS NULL OR f.declared_to > c.start)
+        ORDER BY c.of_household, c.target, c.start, f.valid_from DESC
+    ), islands AS (
+        SELECT of_household, target, fact_from, min(start) AS valid_from,
+               nullif(max(coalesce(stop, 'infinity')), 'infinity') AS valid_to
+        FROM (SELECT *, n - row_number() OVER (PARTITION BY of_household, target, fact_from
+                                               ORDER BY start) AS island FROM won) w
+        GROUP BY of_household, target, fact_from, island
+    )
+    SELECT p.of_household, p.target, p.fact_from, p.valid_from, p.valid_to,
+           p.valid_from = p.fact_from AS first, f.id AS fact_id, f.status, f.declared_to, f.row_id,
+           f.corrected
+    FROM islands p JOIN {_FACTS} f
+      ON f.of_household = p.of_household AND f.target = p.target AND f.valid_from = p.fact_from"""
 
 
 def _to_history(rows: str, reason: str) -> str:

@@ -5,10 +5,12 @@ Revises: 0004
 Create Date: 2026-12-03 18:30:00
 
 - ``house_status.declared_to``: the end a source gave (NULL: open until the next stretch); the stored
-  ``valid_to`` is worked out from it and the next stretch in time (``geo.status.history``).
+  ``valid_to`` is worked out from it and the other stretches (``geo.status.history``).
+  ``house_status.resumes``: set on the part of a stretch that resumes after a later, shorter one
+  ended inside it (the id of the stretch's first part).
 - Existing overlaps are repaired set-based: of several rows of one household (or building) with the
   same ``valid_from`` the latest loaded stays (the others go to ``house_status_history``), and every
-  stretch is closed by the next one in time (``lead()``).
+  stretch is closed by the next one in time (``lead()``); the ends so found are kept as given.
 - Two exclusion constraints (btree_gist): no household, and no building, has two stretches valid on
   the same day, whatever writes them (loader, API, a DBA's script).
 - ``house_status_history``: the rows a correction replaced, with who, when and why.
@@ -87,25 +89,29 @@ SELECT id, household_id, building_id, status, valid_from, valid_to, valid_to, so
        'same valid_from and was loaded later'
 FROM replaced;
 
--- An end that is some other stretch's start was written by the old "close the open row" step:
--- the next stretch gives it again. Any other end was given by the source.
-UPDATE house_status s SET declared_to = s.valid_to
-WHERE s.valid_to IS NOT NULL AND NOT EXISTS (
-    SELECT 1 FROM house_status o
-    WHERE o.valid_from = s.valid_to AND o.id <> s.id
-      AND (o.household_id = s.household_id OR o.building_id = s.building_id));
-
+-- Each stretch closed by the next in time; the ends so found are kept as the ones given.
 UPDATE house_status s SET valid_to = w.valid_to
-FROM (SELECT id, least(declared_to, lead(valid_from) OVER (PARTITION BY household_id, building_id
-                                                           ORDER BY valid_from)) AS valid_to
+FROM (SELECT id, least(valid_to, lead(valid_from) OVER (PARTITION BY household_id, building_id
+                                                        ORDER BY valid_from)) AS valid_to
       FROM house_status) w
 WHERE s.id = w.id AND s.valid_to IS DISTINCT FROM w.valid_to;
+UPDATE house_status SET declared_to = valid_to WHERE valid_to IS NOT NULL;
 """
 
 
 def upgrade() -> None:
     op.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
     op.add_column("house_status", sa.Column("declared_to", sa.Date(), nullable=True))
+    op.add_column("house_status", sa.Column("resumes", sa.BigInteger(), nullable=True))
+    op.create_foreign_key(
+        op.f("fk_house_status_resumes_house_status"),
+        "house_status",
+        "house_status",
+        ["resumes"],
+        ["id"],
+        ondelete="CASCADE",
+    )
+    op.create_index(op.f("ix_house_status_resumes"), "house_status", ["resumes"], unique=False)
     op.create_table(
         "house_status_history",
         sa.Column("id", sa.BigInteger(), nullable=False),
@@ -155,4 +161,7 @@ def downgrade() -> None:
         op.execute(f"ALTER TABLE house_status DROP CONSTRAINT IF EXISTS ex_house_status_{column}_period")
     op.drop_index("ix_house_status_history_target", table_name="house_status_history")
     op.drop_table("house_status_history")
+    op.drop_index(op.f("ix_house_status_resumes"), table_name="house_status")
+    op.drop_constraint(op.f("fk_house_status_resumes_house_status"), "house_status", type_="foreignkey")
+    op.drop_column("house_status", "resumes")
     op.drop_column("house_status", "declared_to")
