@@ -5,15 +5,16 @@ Every write of ``house_status`` goes through :func:`record_statuses`: the status
 (``etl/jobs/status.py``) with a staged file, the field API with one stretch. The rule, per household
 (or per building, for whole-building statuses, a timeline of its own):
 
-- A stretch is a status from ``valid_from`` on, ending at the ``valid_to`` its source gave (kept as
-  ``declared_to``) or open. On each day the stretch with the latest start that has not ended holds,
-  so an open stretch is closed by the next one in time (``lead()`` over the timeline), stretches never
-  overlap, and the result does not depend on the order files arrive in: a late file's older stretch
-  is closed by the newer one already stored, and closes the one before it.
-- A stretch starting inside another's given span takes over from its start (the later start wins for
-  its span, e.g. a ``close_contact`` fortnight inside a month of ``health_monitoring``); when it ends
-  before the other, the other resumes until its own given end: it is split, its later part stored as
-  a row of its own that names its first part (``resumes``). A given end is always honoured.
+- A stretch is a status from ``valid_from`` on, with the end its source gave (kept as ``declared_to``)
+  or none. An open stretch lasts until the next one in time starts (``lead()`` over the timeline);
+  one with a given end lasts until that end. On each day, of the stretches begun and not ended, the
+  one with the latest start holds. So stretches never overlap, each open one is closed by the next,
+  and the result does not depend on the order files arrive in: a late file's older stretch is closed
+  by the newer one already stored, and closes the one before it.
+- A stretch starting inside another's given span wins for its span (e.g. a ``close_contact``
+  fortnight inside a month of ``health_monitoring``); if it ends before the other, the other resumes
+  until its own end: it is split, its later part stored as a row of its own that names its first
+  part (``resumes``). A given end is always honoured; an open stretch never resumes.
 - The same household (or building) and ``valid_from`` again, with another status or end, is a
   correction: it replaces the stored fact; the replaced row goes to ``house_status_history`` with who,
   when and why, and the change is audited (``geo.audit``, action ``status_change``). The same content
@@ -152,6 +153,10 @@ def take_contradictions(conn: Connection, stage: str) -> tuple[list[tuple[int, i
     Returns the (row, other row it contradicts) of each removed contradiction, and how many exact
     repeats were dropped.
     """
+    key = "household_id IS NOT NULL, coalesce(household_id, building_id), valid_from"
+    repeated = f"SELECT {key} FROM {stage} GROUP BY {key} HAVING count(*) > 1"
+    if conn.execute(text(f"SELECT EXISTS ({repeated})")).scalar_one() is False:
+        return [], 0
     result = conn.execute(
         text(f"""
         WITH keyed AS (
@@ -160,7 +165,7 @@ def take_contradictions(conn: Connection, stage: str) -> tuple[list[tuple[int, i
                    max(row_no) OVER w AS last_row,
                    min(status || '|' || coalesce(valid_to::text, '')) OVER w AS low,
                    max(status || '|' || coalesce(valid_to::text, '')) OVER w AS high
-            FROM {stage}
+            FROM {stage} WHERE ({key}) IN ({repeated})
             WINDOW w AS (PARTITION BY household_id, building_id, valid_from)
         )
         DELETE FROM {stage} s USING keyed k
@@ -245,7 +250,6 @@ def _apply(conn: Connection, table: str, *, source: str, actor: audit.Actor) -> 
                    coalesce(household_id, building_id) AS target, status, valid_from,
                    valid_to AS declared_to
             FROM {table}""",
-        index="source_id",
     )
     moved = _replace_moved(conn, params)
     _temp(conn, _FACTS, _FACTS_SQL)
@@ -259,8 +263,8 @@ def _apply(conn: Connection, table: str, *, source: str, actor: audit.Actor) -> 
     # Parts that resume a stretch, no longer as they were: gone first, so nothing overlaps at any moment.
     conn.execute(
         text(f"""
-        DELETE FROM house_status h USING {_TARGETS} t
-        WHERE h.resumes IS NOT NULL AND {_ON_TARGET.format(h="h", t="t")}
+        DELETE FROM house_status h USING {_FACTS} f
+        WHERE h.resumes = f.id
           AND NOT EXISTS (SELECT 1 FROM {_PIECES} p WHERE NOT p.first AND p.fact_id = h.resumes
                           AND p.valid_from = h.valid_from AND p.valid_to IS NOT DISTINCT FROM h.valid_to
                           AND p.status = h.status AND p.declared_to IS NOT DISTINCT FROM h.declared_to)""")
@@ -293,21 +297,11 @@ def _apply(conn: Connection, table: str, *, source: str, actor: audit.Actor) -> 
                                   source, source_id)
         SELECT CASE WHEN of_household THEN target END, CASE WHEN NOT of_household THEN target END,
                status, valid_from, valid_to, declared_to, :source, row_id
-        FROM {_PIECES} WHERE first AND fact_id IS NULL"""),
+        FROM {_PIECES} WHERE first AND fact_id IS NULL
+        ORDER BY of_household, target, valid_from"""),
         {"source": source},
     ).rowcount
-    resumed = conn.execute(
-        text(f"""
-        INSERT INTO house_status (household_id, building_id, status, valid_from, valid_to, declared_to,
-                                  source, source_id, resumes)
-        SELECT h.household_id, h.building_id, p.status, p.valid_from, p.valid_to, p.declared_to, h.source,
-               h.source_id || '~' || p.valid_from, h.id
-        FROM {_PIECES} p
-        JOIN house_status h ON h.resumes IS NULL AND h.valid_from = p.fact_from
-             AND {_ON_TARGET.format(h="h", t="p")}
-        WHERE NOT p.first AND NOT EXISTS (
-            SELECT 1 FROM house_status c WHERE c.resumes = h.id AND c.valid_from = p.valid_from)""")
-    ).rowcount
+    resumed = _insert_resumed_parts(conn)
     unchanged = conn.execute(
         text(f"SELECT count(*) FROM {_FACTS} WHERE id IS NOT NULL AND input_id IS NOT NULL AND NOT corrected")
     ).scalar_one()
@@ -319,6 +313,35 @@ def _apply(conn: Connection, table: str, *, source: str, actor: audit.Actor) -> 
         resumed=resumed,
         unchanged=int(unchanged),
     )
+
+
+def _insert_resumed_parts(conn: Connection) -> int:
+    """Write the parts that resume a stretch and are not stored yet; returns how many."""
+    if not conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {_PIECES} WHERE NOT first)")).scalar_one():
+        return 0
+    # A stretch first written just now is found by its timeline and start.
+    conn.execute(
+        text(f"""
+        UPDATE {_PIECES} p SET fact_id = h.id FROM house_status h
+        WHERE p.fact_id IS NULL AND NOT p.first AND h.resumes IS NULL AND h.valid_from = p.fact_from
+          AND h.household_id = p.target AND p.of_household""")
+    )
+    conn.execute(
+        text(f"""
+        UPDATE {_PIECES} p SET fact_id = h.id FROM house_status h
+        WHERE p.fact_id IS NULL AND NOT p.first AND h.resumes IS NULL AND h.valid_from = p.fact_from
+          AND h.building_id = p.target AND NOT p.of_household""")
+    )
+    return conn.execute(
+        text(f"""
+        INSERT INTO house_status (household_id, building_id, status, valid_from, valid_to, declared_to,
+                                  source, source_id, resumes)
+        SELECT h.household_id, h.building_id, p.status, p.valid_from, p.valid_to, p.declared_to, h.source,
+               h.source_id || '~' || p.valid_from, h.id
+        FROM {_PIECES} p JOIN house_status h ON h.id = p.fact_id
+        WHERE NOT p.first AND NOT EXISTS (
+            SELECT 1 FROM house_status c WHERE c.resumes = h.id AND c.valid_from = p.valid_from)""")
+    ).rowcount
 
 
 def _temp(conn: Connection, name: str, select: str, *, index: str | None = None) -> None:
@@ -365,13 +388,10 @@ def _bigints(values: list[int | None]) -> str:
     return "ARRAY[" + ", ".join("NULL" if v is None else str(int(v)) for v in values) + "]::bigint[]"
 
 
-# Row ``h`` of house_status lies on the timeline of ``t`` (of_household, target).
-_ON_TARGET = (
-    "(({t}.of_household AND {h}.household_id = {t}.target) "
-    "OR (NOT {t}.of_household AND {h}.building_id = {t}.target))"
-)
-
-# Every stretch as given (first parts) of the affected timelines once the input is applied.
+# Every stretch as given (first parts) of the affected timelines once the input is applied, with
+# ``ends``: its given end, else (open) the next start; and ``tangled``: whether some stretch of its
+# timeline resumes after a shorter one inside it (a later stretch ends before an earlier one does and
+# before the next starts), which only such timelines need the full cut below to work out.
 _FACTS_SQL = f"""
     WITH stored AS (
         SELECT h.id, true AS of_household, h.household_id AS target, h.status, h.valid_from,
@@ -382,26 +402,41 @@ _FACTS_SQL = f"""
         SELECT h.id, false, h.building_id, h.status, h.valid_from, h.declared_to, h.source_id
         FROM house_status h JOIN {_TARGETS} t ON NOT t.of_household AND h.building_id = t.target
         WHERE h.resumes IS NULL
+    ), facts AS (
+        SELECT s.id, coalesce(s.of_household, i.of_household) AS of_household,
+               coalesce(s.target, i.target) AS target, coalesce(s.valid_from, i.valid_from) AS valid_from,
+               coalesce(i.status, s.status) AS status,
+               CASE WHEN i.valid_from IS NULL THEN s.declared_to ELSE i.declared_to END AS declared_to,
+               i.source_id AS input_id, coalesce(i.source_id, s.source_id) AS row_id,
+               s.id IS NOT NULL AND i.source_id IS NOT NULL
+                   AND (i.status, i.declared_to) IS DISTINCT FROM (s.status, s.declared_to) AS corrected
+        FROM stored s
+        FULL JOIN {_IN} i
+          ON i.of_household = s.of_household AND i.target = s.target AND i.valid_from = s.valid_from
+    ), timed AS (
+        SELECT *, coalesce(declared_to, next_start) AS ends FROM (
+            SELECT *, lead(valid_from) OVER (PARTITION BY of_household, target ORDER BY valid_from)
+                          AS next_start
+            FROM facts) f
+    ), flagged AS (
+        SELECT *, ends < coalesce(next_start, 'infinity')
+                  AND max(coalesce(ends, 'infinity')) OVER (
+                      PARTITION BY of_household, target ORDER BY valid_from
+                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) > ends AS interrupts
+        FROM timed
     )
-    SELECT s.id, coalesce(s.of_household, i.of_household) AS of_household,
-           coalesce(s.target, i.target) AS target, coalesce(s.valid_from, i.valid_from) AS valid_from,
-           coalesce(i.status, s.status) AS status,
-           CASE WHEN i.valid_from IS NULL THEN s.declared_to ELSE i.declared_to END AS declared_to,
-           i.source_id AS input_id, coalesce(i.source_id, s.source_id) AS row_id,
-           s.id IS NOT NULL AND i.source_id IS NOT NULL
-               AND (i.status, i.declared_to) IS DISTINCT FROM (s.status, s.declared_to) AS corrected
-    FROM stored s
-    FULL JOIN {_IN} i
-      ON i.of_household = s.of_household AND i.target = s.target AND i.valid_from = s.valid_from"""
+    SELECT *, bool_or(coalesce(interrupts, false)) OVER (PARTITION BY of_household, target) AS tangled
+    FROM flagged"""
 
-# The parts each stretch is stored as: on every day the stretch with the latest start that has not
-# ended wins. Days cut at every start and given end; each cut goes to its winner; consecutive cuts of
-# one winner are one part (gaps and islands).
+# The parts each stretch is stored as. On every day, of the stretches begun and not ended, the one
+# with the latest start holds. Untangled timelines: each stretch until it ends or the next starts.
+# Tangled ones: days cut at every start and end, each cut to its winner, consecutive cuts of one
+# winner one part (gaps and islands).
 _PIECES_SQL = f"""
     WITH bounds AS (
-        SELECT of_household, target, valid_from AS at FROM {_FACTS}
+        SELECT of_household, target, valid_from AS at FROM {_FACTS} WHERE tangled
         UNION
-        SELECT of_household, target, declared_to FROM {_FACTS} WHERE declared_to IS NOT NULL
+        SELECT of_household, target, ends FROM {_FACTS} WHERE tangled AND ends IS NOT NULL
     ), cuts AS (
         SELECT of_household, target, at AS start,
                lead(at) OVER (PARTITION BY of_household, target ORDER BY at) AS stop,
@@ -410,7 +445,7 @@ _PIECES_SQL = f"""
     ), won AS (
         SELECT DISTINCT ON (c.of_household, c.target, c.start) c.*, f.valid_from AS fact_from
         FROM cuts c JOIN {_FACTS} f ON f.of_household = c.of_household AND f.target = c.target
-             AND f.valid_from <= c.start AND (f.declared_to IS NULL OR f.declared_to > c.start)
+             AND f.valid_from <= c.start AND (f.ends IS NULL OR f.ends > c.start)
         ORDER BY c.of_household, c.target, c.start, f.valid_from DESC
     ), islands AS (
         SELECT of_household, target, fact_from, min(start) AS valid_from,
@@ -418,11 +453,16 @@ _PIECES_SQL = f"""
         FROM (SELECT *, n - row_number() OVER (PARTITION BY of_household, target, fact_from
                                                ORDER BY start) AS island FROM won) w
         GROUP BY of_household, target, fact_from, island
+    ), parts AS (
+        SELECT of_household, target, valid_from AS fact_from, valid_from, least(ends, next_start) AS valid_to
+        FROM {_FACTS} WHERE NOT tangled
+        UNION ALL
+        SELECT * FROM islands
     )
     SELECT p.of_household, p.target, p.fact_from, p.valid_from, p.valid_to,
            p.valid_from = p.fact_from AS first, f.id AS fact_id, f.status, f.declared_to, f.row_id,
            f.corrected
-    FROM islands p JOIN {_FACTS} f
+    FROM parts p JOIN {_FACTS} f
       ON f.of_household = p.of_household AND f.target = p.target AND f.valid_from = p.fact_from"""
 
 

@@ -79,12 +79,14 @@ def _status(household: str, status: str, day: dt.date, until: dt.date | None = N
 
 
 def _multi_day_file(rng: np.random.Generator, households: list[str]) -> pd.DataFrame:
-    """Ten consecutive days per household, each day a random status; a few rows with an explicit end."""
+    """Ten consecutive days per household, each day a random status; one row in ten with an explicit
+    end the next day, one in twenty with one four days on (reaching over the next rows)."""
     statuses = np.array(STATUS_CODES)
     rows = []
     for h in households:
         for day in range(10):
-            until = DAY0 + dt.timedelta(days=day + 1) if rng.random() < 0.1 else None
+            span = rng.choice([0, 1, 4], p=[0.85, 0.10, 0.05])
+            until = DAY0 + dt.timedelta(days=day + int(span)) if span else None
             rows.append(_status(h, str(rng.choice(statuses)), DAY0 + dt.timedelta(days=day), until))
     return pd.DataFrame(rows)
 
@@ -93,19 +95,20 @@ def _expected_counts(files: list[pd.DataFrame], households: list[str], days: lis
     """Per day and status, how many households the files imply, worked out with pandas only.
 
     Facts are (household, valid_from) -> (status, end); a later file's fact for the same key replaces
-    the earlier one. On a day a household has, of the facts begun and not ended, the one with the
-    latest start; without one it is normal.
+    the earlier one. A fact lasts until its end, or (open) until the household's next fact starts.
+    On a day a household has, of the facts begun and not ended, the one with the latest start;
+    without one it is normal.
     """
     facts = pd.concat([f.assign(order=i) for i, f in enumerate(files)], ignore_index=True)
     facts["valid_from"] = pd.to_datetime(facts["valid_from"])
     facts["valid_to"] = pd.to_datetime(facts["valid_to"])
     facts = facts.sort_values("order").drop_duplicates(["household", "valid_from"], keep="last")
+    facts = facts.sort_values(["household", "valid_from"])
+    facts["ends"] = facts["valid_to"].fillna(facts.groupby("household")["valid_from"].shift(-1))
     counts = []
     for day in days:
         stamp = pd.Timestamp(day)
-        live = facts[
-            (facts["valid_from"] <= stamp) & (facts["valid_to"].isna() | (facts["valid_to"] > stamp))
-        ]
+        live = facts[(facts["valid_from"] <= stamp) & (facts["ends"].isna() | (facts["ends"] > stamp))]
         latest = live.sort_values("valid_from").drop_duplicates("household", keep="last")
         status = latest.set_index("household")["status"].reindex(households, fill_value="normal")
         counts.append(status.value_counts().rename_axis("status").reset_index(name="n").assign(day=day))
@@ -157,6 +160,8 @@ def test_every_day_counts_what_the_files_imply(conn: Connection, homes: list[str
                 AND daterange(a.valid_from, a.valid_to) && daterange(b.valid_from, b.valid_to)""")
     ).scalar_one()
     assert overlaps == 0
+    # Long given ends reach over later rows: those stretches resume after them (split in parts).
+    assert conn.execute(text("SELECT count(*) FROM house_status WHERE resumes IS NOT NULL")).scalar_one() > 0
     assert conn.execute(text("SELECT count(*) FROM house_status_history")).scalar_one() == len(corrected)
 
 
