@@ -13,7 +13,6 @@ from etl import pipeline
 from etl.assign import qa_summary
 from etl.jobs import KINDS
 from etl.jobs.base import LoadOptions
-from geo.audit import cli_actor, record
 
 
 @click.command("load")
@@ -70,10 +69,8 @@ def load(
     )
     engine = context.engine()
     with engine.begin() as conn:
+        # A house-status change is audited where it is written (geo.status.history), by whatever path.
         report = pipeline.load(conn, kind, path, options=options, settings=context.settings().etl)
-        if kind == "status":  # a house-status change is audited with the load that makes it
-            detail = {"inserted": report.inserted, "updated": report.updated, "rejected": report.rejected}
-            record(conn, cli_actor(), "status_change", target=f"load:{path.name}", detail=detail)
     click.echo(report.summary())
     if report.rejected:
         click.echo(f"warning: {report.rejected} rows rejected, listed in {report.rejects_path}", err=True)

@@ -79,7 +79,7 @@ class StatusJob(Job):
     ) -> tuple[int, int]:
         """The history's write rule; corrections count as updated, the stored stretches it closed or
         trimmed (and the rows replaced because their id came again) are noted."""
-        change = record_statuses(conn, quote(stage), source=source)
+        change = record_statuses(conn, quote(stage), source=source, target=f"load:{source}")
         if change.closed:
             report.notes["earlier statuses closed"] = change.closed
         if change.corrected:

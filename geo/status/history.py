@@ -95,6 +95,7 @@ def record_statuses(
     *,
     source: str,
     actor: audit.Actor | None = None,
+    target: str | None = None,
 ) -> HistoryChange:
     """Write status stretches into the history by the rule of this module, in ``conn``'s transaction.
 
@@ -110,6 +111,8 @@ def record_statuses(
     actor
         Who writes, for the history of replaced rows and the audit log; None: the person at the
         command line (``geo.audit.cli_actor``).
+    target
+        What the audit row names (``load:<file>``, ``household:<id>``); None: ``source``.
 
     Returns
     -------
@@ -135,7 +138,7 @@ def record_statuses(
             conn,
             actor,
             "status_change",
-            target=source,
+            target=target or source,
             detail={
                 "inserted": change.inserted,
                 "corrected": change.corrected,

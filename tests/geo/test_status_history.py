@@ -204,7 +204,7 @@ def test_a_same_day_correction_replaces_and_is_kept_and_audited(conn: Connection
     assert kept[:3] == ("close_contact", dt.date(2022, 4, 23), "a.csv")
     assert kept.reason.startswith("corrected") and kept.replacement_source == "b.csv"
     audited = read_audit(conn, since=since, action="status_change")
-    assert [(a.target, a.detail["corrected"]) for a in audited] == [("a.csv", 0), ("b.csv", 1)]
+    assert [(a.target, a.detail["corrected"]) for a in audited] == [("load:a.csv", 0), ("load:b.csv", 1)]
 
 
 def test_loading_the_same_file_twice_changes_nothing(conn: Connection, homes: list[str]) -> None:
