@@ -144,6 +144,7 @@ def record_statuses(
                 "corrected": change.corrected,
                 "moved": change.moved,
                 "closed": change.closed,
+                "resumed": change.resumed,
             },
         )
     return change
@@ -218,7 +219,7 @@ def _check_input(conn: Connection, table: str) -> None:
     """Refuse input the rule cannot place, naming the first offending stretch."""
     problems = (
         ("(household_id IS NULL) = (building_id IS NULL)", "names both or neither of household and building"),
-        ("NOT (status = ANY(CAST(:codes AS text[])))", "has an unknown status"),
+        ("status IS NULL OR NOT (status = ANY(CAST(:codes AS text[])))", "has an unknown status"),
         ("valid_to IS NOT NULL AND valid_to <= valid_from", "ends on or before it starts"),
     )
     for condition, reason in problems:

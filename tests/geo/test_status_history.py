@@ -339,6 +339,10 @@ def test_one_field_stretch_goes_through_the_same_rule(conn: Connection, homes: l
     )
     assert again.corrected == 1
     assert conn.execute(text("SELECT replaced_by FROM house_status_history")).scalar_one() == "field-worker"
+    with pytest.raises(InvalidParameter, match="unknown status"):
+        record_statuses(
+            conn, [Stretch("infected", dt.date(2022, 4, 9), household_id=household)], source="field"
+        )
     with pytest.raises(InvalidParameter, match="names both or neither"):
         record_statuses(conn, [Stretch("confirmed", dt.date(2022, 4, 9))], source="field", actor=worker)
     with pytest.raises(InvalidParameter, match="two status stretches"):
