@@ -48,6 +48,7 @@ test: setup
 lint: python
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: python
 	$(BIN)/ruff format .
@@ -57,4 +58,4 @@ bench: setup
 	$(BIN)/python -m bench.etl
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache .mypy_cache
