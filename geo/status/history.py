@@ -30,7 +30,7 @@ stretch, whoever writes it. All of it is set-based SQL, whatever the number of r
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -357,7 +357,7 @@ def _temp(conn: Connection, name: str, select: str, *, index: str | None = None)
     conn.exec_driver_sql(f"ANALYZE {name}")
 
 
-def _replace_moved(conn: Connection, params: dict[str, object]) -> int:
+def _replace_moved(conn: Connection, params: Mapping[str, object]) -> int:
     """Stored stretches whose id comes again for another target or start are replaced (kept in the
     history); their timelines are recomputed with the input's (``_TARGETS``). Returns how many."""
     moved = conn.execute(
