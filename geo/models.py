@@ -173,6 +173,7 @@ class HouseStatus(SourcedMixin, Base):
         CheckConstraint("(household_id IS NULL) <> (building_id IS NULL)", name="one_target"),
         CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="period"),
         Index("ix_house_status_period", "valid_from", "valid_to"),
+        Index("ix_house_status_resumes", "resumes", postgresql_where=text("resumes IS NOT NULL")),
         # No two stretches of one household, or of one building, valid on the same day (0007).
         *(
             ExcludeConstraint(
@@ -201,7 +202,7 @@ class HouseStatus(SourcedMixin, Base):
     declared_to: Mapped[dt.date | None] = mapped_column(Date)
     # On the part of a stretch that resumes after a later, shorter one ended inside it: the id of the
     # stretch's first part (the row that holds what the source gave).
-    resumes: Mapped[int | None] = mapped_column(ForeignKey("house_status.id", ondelete="CASCADE"), index=True)
+    resumes: Mapped[int | None] = mapped_column(ForeignKey("house_status.id", ondelete="CASCADE"))
 
 
 class HouseStatusHistory(Base):

@@ -111,7 +111,14 @@ def upgrade() -> None:
         ["id"],
         ondelete="CASCADE",
     )
-    op.create_index(op.f("ix_house_status_resumes"), "house_status", ["resumes"], unique=False)
+    # Partial: almost every row resumes nothing, and an index entry per NULL would cost every insert.
+    op.create_index(
+        op.f("ix_house_status_resumes"),
+        "house_status",
+        ["resumes"],
+        unique=False,
+        postgresql_where=sa.text("resumes IS NOT NULL"),
+    )
     op.create_table(
         "house_status_history",
         sa.Column("id", sa.BigInteger(), nullable=False),
