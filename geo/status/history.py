@@ -118,6 +118,8 @@ def record_statuses(
     -------
     HistoryChange
         The counts of what changed; nothing is written (and nothing audited) when nothing changes.
+        Other writers of ``house_status`` wait until ``conn``'s transaction ends (a table lock that
+        lets reads through), so concurrent writes never work from a stale history.
 
     Raises
     ------
@@ -126,6 +128,9 @@ def record_statuses(
         on or before its start, or two stretches for one target at one ``valid_from``.
     """
     actor = actor or audit.cli_actor()
+    # One writer of the history at a time (readers go on): each works out its rows from what the
+    # other would otherwise be changing under it.
+    conn.exec_driver_sql("LOCK TABLE house_status IN SHARE ROW EXCLUSIVE MODE")
     table = rows if isinstance(rows, str) else _stage_stretches(conn, rows, source)
     try:
         _check_input(conn, table)

@@ -270,14 +270,21 @@ def test_a_file_that_contradicts_itself_rejects_those_rows(
             _status("H004", "normal", d),
             _status("H006", "returnee", d),
             _status("H006", "returnee", d),  # an exact repeat: loaded once
+            {"building": "B1", "status": "sealed", "valid_from": d.isoformat()},
+            {"building": "B1", "status": "sealed", "valid_from": d.isoformat(), "valid_to": "2022-04-24"},
         ]
     )
     frame["id"] = [f"r{i}" for i in range(len(frame))]
     report = _load(conn, "status", frame, rejects_path=tmp_path / "rejects.csv")
-    assert report.rejected == 2 and report.inserted == 2
+    assert report.rejected == 4 and report.inserted == 2
     with (tmp_path / "rejects.csv").open(encoding="utf-8-sig") as handle:
         rejects = list(csv.DictReader(handle))
-    assert [(r["row"], r["field"]) for r in rejects] == [("1", "status"), ("3", "status")]
+    assert [(r["row"], r["field"]) for r in rejects] == [
+        ("1", "status"),
+        ("3", "status"),
+        ("6", "status"),
+        ("7", "status"),
+    ]
     assert "row 3 gives the same household" in rejects[0]["reason"]
     assert _rows(conn, "H004") == []
     assert len(_rows(conn, "H006")) == 1
