@@ -1,6 +1,6 @@
 """The composition root: settings -> engine -> Dash app (pages from dashboards/) + HTTP endpoints.
 
-Wiring only: what a page shows lives in ``dashboards``, what it reads in ``geo.queries``.
+Wiring only: what a page shows lives in ``dashboards``, what it reads in ``geo``.
 ``battlemap serve`` runs ``create_app(settings).server`` under waitress.
 """
 
@@ -12,7 +12,15 @@ import dash
 import flask
 from sqlalchemy import Engine
 
-from dashboards import _auth, _auth_routes, _contacts_routes, _print_routes, _public_routes, _risk_routes
+from dashboards import (
+    _auth,
+    _auth_callbacks,
+    _auth_routes,
+    _contacts_routes,
+    _print_routes,
+    _public_routes,
+    _risk_routes,
+)
 from dashboards._callbacks import register_callbacks
 from dashboards._context import EXTENSION, PageContext
 from dashboards._i18n import TITLE
@@ -31,7 +39,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> dash.Dash
     (200 with the PostGIS version, 503 when the database does not answer). Every route but
     ``/health``, ``/public``, ``/login`` and static code needs a sign-in (``dashboards._auth``).
     """
-    engine = engine or make_engine(settings.database)
+    engine = engine or make_engine(settings.database, serving=True)
     app = dash.Dash(
         __name__,
         use_pages=True,
@@ -59,5 +67,6 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> dash.Dash
     _risk_routes.register(server, engine, settings)
     _contacts_routes.register(server, engine, settings)
     register_callbacks(app)
+    _auth_callbacks.install(app)
     server.register_error_handler(BattlemapError, battlemap_error)
     return app

@@ -8,11 +8,13 @@ from pathlib import Path
 import click
 
 from cli import context
+from cli.edge import processing
 from cli.options import bbox_option
 from etl import pipeline
 from etl.assign import qa_summary
 from etl.jobs import KINDS
 from etl.jobs.base import LoadOptions
+from etl.overlaps import stored_overlaps
 
 
 @click.command("load")
@@ -25,7 +27,13 @@ from etl.jobs.base import LoadOptions
 @click.option("--wkt-col", help="Column holding WKT geometries.")
 @click.option("--id-col", help="Column holding the source's id (makes reloads update in place).")
 @click.option("--name-col", help="Column holding names.")
-@click.option("--layer", help="Layer of a multi-layer file (GeoPackage).")
+@click.option("--layer", help="Layer of a multi-layer file (GeoPackage, a zip or folder of Shapefiles).")
+@click.option(
+    "--encoding", help="Text encoding of a CSV or Shapefile (e.g. gbk, gb18030, utf-8); default: detected."
+)
+@click.option(
+    "--force", is_flag=True, help="admin only: load units even where they overlap units of their level."
+)
 @click.option("--level", help="admin only: level of every row (district, subdistrict, committee).")
 @click.option("--area", callback=bbox_option, help="Reject rows outside MINX,MINY,MAXX,MAXY (WGS84).")
 @click.option("--rejects", type=click.Path(path_type=Path), help="Where to write rejected rows (CSV).")
@@ -43,6 +51,8 @@ def load(
     id_col: str | None,
     name_col: str | None,
     layer: str | None,
+    encoding: str | None,
+    force: bool,
     level: str | None,
     area: tuple[float, float, float, float] | None,
     rejects: Path | None,
@@ -51,6 +61,7 @@ def load(
     progress: bool | None,
 ) -> None:
     """Load a file of KIND into PostGIS, in one transaction (all or nothing)."""
+    processing(path)
     options = LoadOptions(
         crs=crs,
         date=date_.date() if date_ else None,
@@ -60,6 +71,8 @@ def load(
         id_col=id_col,
         name_col=name_col,
         layer=layer,
+        encoding=encoding,
+        force=force,
         level=level,
         area=area,
         rejects_path=rejects,
@@ -68,9 +81,12 @@ def load(
         progress=progress,
     )
     engine = context.engine()
-    with engine.begin() as conn:
-        # A house-status change is audited where it is written (geo.status.history), by whatever path.
-        report = pipeline.load(conn, kind, path, options=options, settings=context.settings().etl)
+    try:
+        with engine.begin() as conn:
+            # A house-status change is audited where it is written (geo.status.history), by any path.
+            report = pipeline.load(conn, kind, path, options=options, settings=context.settings().etl)
+    finally:
+        engine.dispose()  # closed also when the load fails
     click.echo(report.summary())
     if report.rejected:
         click.echo(f"warning: {report.rejected} rows rejected, listed in {report.rejects_path}", err=True)
@@ -78,7 +94,10 @@ def load(
 
 @click.command("qa")
 def qa() -> None:
-    """Print the data-quality summary (buildings outside grids, overlapping grids)."""
+    """Print the data-quality summary (buildings outside grids, overlapping grids and admin units)."""
+    settings = context.settings().etl
     with context.engine().connect() as conn:
-        for key, value in qa_summary(conn).items():
+        for key, value in qa_summary(conn, settings=settings).items():
             click.echo(f"{key:45} {value:>10,}")
+        for line in stored_overlaps(conn, share=settings.admin_overlap_share):
+            click.echo(f"  {line}")

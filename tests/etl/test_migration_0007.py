@@ -19,14 +19,14 @@ D = dt.date
 
 
 @pytest.fixture
-def at_0004(database_url: str) -> Iterator[Engine]:
-    """A database of its own with the schema at revision 0004 (before the repair)."""
+def before_0007(database_url: str) -> Iterator[Engine]:
+    """A database of its own with the schema at revision 0006 (before the repair)."""
     url = sibling_url(database_url, "m0007")
     ensure_database(DatabaseSettings(_env_file=None, url=url))
     engine = create_engine(url)
     try:
         with engine.begin() as conn:
-            command.upgrade(alembic_config(connection=conn), "0004")
+            command.upgrade(alembic_config(connection=conn), "0006")
         yield engine
     finally:
         engine.dispose()
@@ -38,8 +38,8 @@ def _migrate(engine: Engine, revision: str, *, down: bool = False) -> None:
         (command.downgrade if down else command.upgrade)(alembic_config(connection=conn), revision)
 
 
-def test_the_old_overlaps_are_repaired_and_then_refused(at_0004: Engine) -> None:
-    with at_0004.begin() as conn:
+def test_the_old_overlaps_are_repaired_and_then_refused(before_0007: Engine) -> None:
+    with before_0007.begin() as conn:
         conn.execute(
             text("""
             INSERT INTO buildings (id, geom, source, source_id)
@@ -76,8 +76,8 @@ def test_the_old_overlaps_are_repaired_and_then_refused(at_0004: Engine) -> None
                     "at": loaded,
                 },
             )
-    _migrate(at_0004, "0007")
-    with at_0004.connect() as conn:
+    _migrate(before_0007, "0007")
+    with before_0007.connect() as conn:
         stored = conn.execute(
             text("""SELECT household_id, building_id, status, valid_from, valid_to FROM house_status
                     ORDER BY household_id NULLS LAST, valid_from""")
@@ -97,6 +97,6 @@ def test_the_old_overlaps_are_repaired_and_then_refused(at_0004: Engine) -> None
                           VALUES (2, 'sealed', '2022-04-10', 'dba', 'x')""")
         with pytest.raises(Exception, match="ex_house_status_household_id_period"):
             conn.execute(overlap)
-    _migrate(at_0004, "0004", down=True)
-    with at_0004.begin() as conn:
-        conn.execute(overlap)  # back at 0004 nothing refuses it
+    _migrate(before_0007, "0006", down=True)
+    with before_0007.begin() as conn:
+        conn.execute(overlap)  # back at 0006 nothing refuses it

@@ -1,7 +1,7 @@
 """status history: non-overlapping stretches enforced, corrections kept, data versions from triggers
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-12-03 18:30:00
 
 - ``house_status.declared_to``: the end a source gave (NULL: open until the next stretch); the stored
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0004"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
