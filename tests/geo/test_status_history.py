@@ -120,7 +120,7 @@ def _map_counts(conn: Connection, days: list[dt.date]) -> pd.DataFrame:
     counts = []
     for day in days:
         rows = conn.execute(
-            text(f"SELECT status, count(*) FROM ({household_statuses('date', 'true')}) x GROUP BY status"),
+            text(f"SELECT status, count(*) FROM ({household_statuses()}) x GROUP BY status"),
             status_params(day),
         ).all()
         counts.append(pd.DataFrame(rows, columns=["status", "n"]).assign(day=day))
