@@ -113,18 +113,11 @@ def load(
     staged = staging.stage_count(conn, stage)
     # Buildings get their grid and units here, so that the upsert writes each row once.
     units = stage_units(conn, stage, job.table, geometry_sql=job.geometry_sql()) if options.assign else None
-    report.inserted, report.updated = staging.upsert(
-        conn,
-        stage,
-        job.table,
-        job.target_columns,
-        source=plan.source,
-        geometry_sql=job.geometry_sql(),
-        derived=units,
+    # Changed rows bump ``data_versions`` by trigger (migration 0007), whoever writes them.
+    report.inserted, report.updated = job.store(
+        conn, stage, report, options, source=plan.source, derived=units
     )
     report.unchanged = staged - report.inserted - report.updated
-    if report.inserted or report.updated:
-        staging.bump_version(conn, job.table)
     job.after_load(conn, stage, report, options)
     if job.table in _SPATIAL_FRAME_TABLES:
         report.notes["qa"] = ", ".join(f"{k} {v:,}" for k, v in qa_summary(conn, settings=settings).items())

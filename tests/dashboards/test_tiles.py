@@ -223,6 +223,27 @@ def test_a_status_update_shows_on_the_next_request(client: FlaskClient, small_ci
         engine.dispose()
 
 
+@pytest.mark.parametrize(
+    "statement", ["UPDATE grids SET name = name", "UPDATE house_status SET status = status"]
+)
+def test_a_write_outside_the_loaders_changes_the_tile_etag(
+    client: FlaskClient, small_city_url: str, statement: str
+) -> None:
+    """A DBA's statement (no load, no bump of its own) still invalidates cached tiles: the trigger of
+    migration 0007 bumps the data version the ETag is made of."""
+    url = _url("house-status", 16, query="?date=2022-04-04", building="b12")
+    etag = client.get(url).headers["ETag"]
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+    engine = create_engine(small_city_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(statement))
+    finally:
+        engine.dispose()
+    after = client.get(url, headers={"If-None-Match": etag})
+    assert after.status_code == 200 and after.headers["ETag"] != etag
+
+
 def test_the_registry_refuses_to_replace_a_layer_silently() -> None:
     registry = default_layers()
     layer = registry.get("buildings")
