@@ -66,6 +66,10 @@ class LoadOptions:
     encoding: str | None = None
     # Load admin units even where they overlap units of the same level (``--force``).
     force: bool = False
+    # Address matching (cases, risk areas): the lowest score applied (``--min-score``), and where
+    # the unmatched and low-confidence rows are listed with their best candidates (``--review``).
+    min_score: float = 80.0
+    review_path: Path | None = None
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """Cases: reported case locations (addresses only, never persons).
 
 Rows with coordinates are placed as given; rows with only an address are matched offline
-to the address gazetteer on (district, normalised address). Unmatched rows are loaded
+to the address gazetteer (geo.address.match: exact on parts, then fuzzy within the district);
+a match below ``--min-score`` is not applied and listed in the review file. Unmatched rows are loaded
 without a point and counted, never dropped. Each located case is tied to the building
 that contains it, or the nearest within ``BUILDING_SNAP_M`` metres.
 """
@@ -12,10 +13,11 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from etl.columns import as_code, as_date
+from etl.jobs.addresses import load_matcher, match_staged, report_matches, store_matches
 from etl.jobs.base import Field, Job, LoadOptions
 from etl.report import LoadReport
 from etl.staging import StageColumn, quote
-from geo.address import match_key, split_district
+from geo.address import canonical_district, match_key, split_district
 from geo.vocab import CASE_KIND_CODES, CASE_KINDS
 
 BUILDING_SNAP_M = 30.0
@@ -49,10 +51,13 @@ class CaseJob(Job):
 
     def resolve(self, conn: Connection, stage: str, report: LoadReport, options: LoadOptions) -> None:
         s = quote(stage)
+        matcher = load_matcher(conn)
+        matches = match_staged(conn, stage, matcher)
+        matched = store_matches(conn, stage, matches, options.min_score)
         conn.execute(
             text(f"""
-            UPDATE {s} c SET address_id = a.id, geom = COALESCE(c.geom, a.geom)
-            FROM addresses a WHERE a.district = c.district AND a.match_key = c.match_key
+            UPDATE {s} c SET address_id = m.address_id, geom = COALESCE(c.geom, a.geom)
+            FROM {matched} m JOIN addresses a ON a.id = m.address_id WHERE c.row_no = m.row_no
         """)
         )
         # The box lets the GiST index find the candidates; the geography distance decides.
@@ -68,12 +73,14 @@ class CaseJob(Job):
         """),
             {"snap": BUILDING_SNAP_M, "box": _SNAP_BOX_DEGREES},
         )
-        located, total, addressed = conn.execute(
-            text(f"SELECT count(geom), count(*), count(*) FILTER (WHERE address IS NOT NULL) FROM {s}")
-        ).one()
-        matched = conn.execute(text(f"SELECT count(*) FROM {s} WHERE address_id IS NOT NULL")).scalar_one()
+        located, total = conn.execute(text(f"SELECT count(geom), count(*) FROM {s}")).one()
+        matched_rows, addressed = report_matches(
+            [m for m in matches if m.address is not None], report, options, matcher, label="address match"
+        )
         if addressed:
-            report.notes["address match rate"] = f"{matched / addressed:.1%} ({matched:,} of {addressed:,})"
+            report.notes["address match rate"] = (
+                f"{matched_rows / addressed:.1%} ({matched_rows:,} of {addressed:,})"
+            )
         report.notes["located"] = f"{located:,} of {total:,} (the rest are kept without a point)"
 
     def geometry_sql(self) -> str | None:
@@ -82,6 +89,7 @@ class CaseJob(Job):
 
 def _district_and_key(address: str | None, district: str | None) -> tuple[str | None, str | None]:
     """The district (from the address when the row has none) and the address's match key."""
+    district = canonical_district(district)
     if district is None and address:
         district, _ = split_district(address)
     return district, match_key(address, district=district) or None

@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 
 import pandas as pd
 from sqlalchemy import Connection, text
 
 from etl.columns import as_code, as_non_negative_int, as_text
+from etl.jobs.addresses import StagedMatch, load_matcher, match_staged, report_matches, store_matches
 from etl.jobs.base import Field, Job, LoadOptions
 from etl.report import LoadReport
 from etl.staging import StageColumn, quote
 from geo.address import match_key, split_district
+from geo.address.match import Matcher
 from geo.vocab import CHINA_TZ, RISK_LEVELS
 
 BUILDING_SNAP_M = 30.0
@@ -54,6 +57,44 @@ def as_datetime(value: object) -> dt.datetime | None:
     except ValueError:
         raise ValueError("expected a time like 2022-04-15T11:00:00+08:00 or 2022-04-15 11时") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=CHINA_TZ)
+
+
+def _best_of_keys(matcher: Matcher, staged: StagedMatch) -> StagedMatch:
+    """The best match over the name's candidate keys (whole, without its town, cut to lane or number)."""
+    best = staged.match
+    if staged.match.level == "exact" or not staged.address:
+        return staged
+    whole = match_key(staged.address, district=staged.district)
+    for kind, key in candidate_keys(staged.address, staged.district):
+        if kind != "address":  # lanes and villages: the matcher cuts the parts itself, with their level
+            continue
+        found = matcher.match(key, staged.district)
+        if found.level == "exact" and not whole.endswith(key):  # a cut name: the place, not the address
+            found = replace(found, level="house_number", score=95.0)
+        if found.address_id is not None and found.score > best.score:
+            best = found
+    return StagedMatch(staged.district, staged.address, staged.rows, best)
+
+
+def _locate_townships(conn: Connection, stage: str, matcher: Matcher) -> None:
+    """Areas still unlocated that name towns or sub-districts ("高境镇、大场镇除…以外的其他区域"):
+    the middle of the towns' gazetteer addresses, level ``township``."""
+    s = quote(stage)
+    left = conn.execute(text(f"SELECT row_no, district, name FROM {s} WHERE match_kind IS NULL")).all()
+    for row in left:
+        if not row.district or not row.name:
+            continue
+        towns, ids = matcher.township_entries(row.district, row.name)
+        if not ids:
+            continue
+        conn.execute(
+            text(f"""
+            UPDATE {s} SET match_kind = 'township', match_key = :towns,
+                           point = (SELECT ST_Centroid(ST_Collect(geom)) FROM addresses WHERE id = ANY(:ids))
+            WHERE row_no = :row
+        """),
+            {"towns": "、".join(towns)[:300], "ids": ids, "row": row.row_no},
+        )
 
 
 def candidate_keys(name: str | None, district: str | None) -> list[tuple[str, str]]:
@@ -100,18 +141,14 @@ class RiskAreaJob(Job):
 
     def resolve(self, conn: Connection, stage: str, report: LoadReport, options: LoadOptions) -> None:
         s = quote(stage)
+        matcher = load_matcher(conn)
+        matches = [_best_of_keys(matcher, m) for m in match_staged(conn, stage, matcher, name_column="name")]
+        matched = store_matches(conn, stage, matches, options.min_score)
         conn.execute(
             text(f"""
-            UPDATE {s} s SET address_id = m.aid, match_key = m.key, match_kind = m.kind, point = m.geom
-            FROM (
-                SELECT DISTINCT ON (s2.row_no) s2.row_no, a.id AS aid, a.geom,
-                       split_part(k.item, '=', 1) AS kind, split_part(k.item, '=', 2) AS key
-                FROM {s} s2
-                CROSS JOIN LATERAL unnest(string_to_array(s2.match_keys, '|')) WITH ORDINALITY AS k(item, ord)
-                JOIN addresses a ON a.district = s2.district AND a.match_key = split_part(k.item, '=', 2)
-                ORDER BY s2.row_no, k.ord, a.id
-            ) m
-            WHERE s.row_no = m.row_no
+            UPDATE {s} s SET address_id = m.address_id, match_key = a.match_key, match_kind = m.level,
+                             point = a.geom
+            FROM {matched} m JOIN addresses a ON a.id = m.address_id WHERE s.row_no = m.row_no
         """)
         )
         # A lane no gazetteer entry names by itself: the middle of the lane's numbered addresses.
@@ -148,6 +185,7 @@ class RiskAreaJob(Job):
             WHERE s.row_no = m.row_no
         """)
         )
+        _locate_townships(conn, stage, matcher)
         conn.execute(
             text(f"""
             UPDATE {s} s SET compound_id = (
@@ -193,6 +231,14 @@ class RiskAreaJob(Job):
                 f"{matched / total:.1%} ({matched:,} of {total:,}: {by_kind or 'none'}); "
                 f"{on_map:,} on a loaded compound or building"
             )
+        left = {row for (row,) in conn.execute(text(f"SELECT row_no FROM {s} WHERE match_kind IS NULL"))}
+        report_matches(
+            [m for m in matches if m.rows[0] in left or m.match.accepted(options.min_score)],
+            report,
+            options,
+            matcher,
+            label="risk-area address match",
+        )
         if unmatched:
             shown = "; ".join(f"{d or '?'} {n}" for d, n in unmatched[:10])
             report.notes["unmatched"] = (
