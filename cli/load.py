@@ -38,6 +38,18 @@ from etl.overlaps import stored_overlaps
 @click.option("--area", callback=bbox_option, help="Reject rows outside MINX,MINY,MAXX,MAXY (WGS84).")
 @click.option("--rejects", type=click.Path(path_type=Path), help="Where to write rejected rows (CSV).")
 @click.option("--strict", is_flag=True, help="Load nothing if any row is rejected.")
+@click.option(
+    "--min-score",
+    type=click.FloatRange(0, 100),
+    default=80.0,
+    show_default=True,
+    help="cases, risk-areas: the lowest address-match score applied; lower ones go to the review file.",
+)
+@click.option(
+    "--review",
+    type=click.Path(path_type=Path),
+    help="cases, risk-areas: where to list unmatched addresses with candidates (default PATH.unmatched.csv).",
+)
 @click.option("--source", help="Provenance label stored with the rows (default: the file name).")
 @click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: on long files).")
 def load(
@@ -57,6 +69,8 @@ def load(
     area: tuple[float, float, float, float] | None,
     rejects: Path | None,
     strict: bool,
+    min_score: float,
+    review: Path | None,
     source: str | None,
     progress: bool | None,
 ) -> None:
@@ -77,6 +91,8 @@ def load(
         area=area,
         rejects_path=rejects,
         strict=strict,
+        min_score=min_score,
+        review_path=review or path.with_name(path.name + ".unmatched.csv"),
         source=source,
         progress=progress,
     )

@@ -1,0 +1,78 @@
+"""Case loads through the address matcher: counts by level, --min-score, and the review file."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Connection, text
+
+from etl import pipeline
+from etl.jobs.base import LoadOptions
+from etl.readers import FrameSource
+
+
+def _load(conn: Connection, kind: str, frame: pd.DataFrame, **options: object) -> pipeline.LoadReport:
+    source = FrameSource(frame, name=f"{kind}.test")
+    return pipeline.load(conn, kind, source, options=LoadOptions(progress=False, **options))  # type: ignore[arg-type]
+
+
+GAZETTEER = pd.DataFrame(
+    {
+        "district": ["浦东新区", "浦东新区", "闵行区"],
+        "address": ["测试路1弄", "样板路20号", "莲安西路35弄"],
+        "wgs84_lng": ["121.50025", "121.51", "121.40"],
+        "wgs84_lat": ["31.23025", "31.24", "31.15"],
+    }
+)
+CASES = pd.DataFrame(
+    {
+        "date": ["20220406"] * 9,
+        "address": [
+            "上海市 浦东 测试路一弄（近地铁站）",
+            "样板路20号3楼",
+            "莲安西路35弄12号",
+            "样板路21号",
+            '=HYPERLINK("http://x")',
+            "北京市朝阳区建国路1号",
+            "12345",
+            "测" * 250,  # a 10,000-character cell is rejected by the column limit (300) before matching
+            "样板路21号",
+        ],
+        "district": ["", "浦东新区", "闵行", "浦东新区", "浦东新区", "", "浦东新区", "浦东新区", "浦东新区"],
+    }
+)
+
+
+def test_cases_report_levels_and_write_the_review_file(conn: Connection, tmp_path: Path) -> None:
+    _load(conn, "addresses", GAZETTEER)
+    review = tmp_path / "cases.csv.unmatched.csv"
+    report = _load(conn, "cases", CASES, review_path=review, rejects_path=tmp_path / "rejects.csv")
+    assert report.inserted == 9 and report.rejected == 0
+    assert report.notes["address match by level"] == (
+        "33.3% matched (3 of 9, min score 80): exact 1, house_number 1, lane 1, unmatched 6"
+    )
+    assert report.notes["address match unmatched, most frequent"].startswith("浦东新区 样板路21号 ×2")
+    located = conn.execute(text("SELECT count(*) FROM cases WHERE address_id IS NOT NULL")).scalar_one()
+    assert located == 3
+    with review.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    by_address = {r["address"][:20]: r for r in rows}
+    assert len(rows) == 5  # one line per distinct text: 样板路21号 twice
+    # a low-confidence row: the road's nearest number, kept out, with the candidates to choose from
+    near = by_address["样板路21号"]
+    assert (near["level"], near["rows"], near["candidate_1"]) == ("road", "2", "样板路20号")
+    assert "below the minimum" in near["reason"]
+    formula = [r for r in rows if "HYPERLINK" in r["address"]]
+    assert formula[0]["address"] == '\'=HYPERLINK("http://x")'  # never run as a formula
+    assert "outside Shanghai" in by_address["北京市朝阳区建国路1号"]["reason"]
+    assert "only numbers" in by_address["12345"]["reason"]
+    assert "longer than 200" in by_address["测" * 20]["reason"]
+    assert len(by_address["测" * 20]["address"]) == 200
+
+
+def test_a_lower_min_score_applies_the_road_level(conn: Connection, tmp_path: Path) -> None:
+    _load(conn, "addresses", GAZETTEER)
+    report = _load(conn, "cases", CASES[3:4], min_score=50.0, rejects_path=tmp_path / "rejects.csv")
+    assert report.notes["address match by level"].startswith("100.0% matched (1 of 1, min score 50): road 1")
