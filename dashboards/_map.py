@@ -21,7 +21,7 @@ from geo.crs import from_wgs84_xy, parse_crs
 from geo.settings import MapSettings
 from geo.tiles import BUILDINGS_LAYER
 from layers.style import BASEMAP, CHANGED_SWATCH
-from layers.tiles.registry import TileLayer
+from layers.tiles.layer import TileLayer
 
 SPEC, QUERY, FILTER, FLY = "bm-map-spec", "bm-map-query", "bm-map-filter", "bm-map-fly"
 CLICK, RENDERED, HIGHLIGHT = "bm-map-click", "bm-map-rendered", "bm-map-highlight"

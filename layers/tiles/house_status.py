@@ -11,7 +11,7 @@ from geo.status import parse_date, status_dates
 from geo.tiles import AREAS_LAYER, BUILDING_ZOOM, BUILDINGS_LAYER, house_status_tile
 from layers.style import NO_STATUS_SWATCH, STATUS_SWATCHES, VULNERABLE_MARKER
 from layers.tiles.buildings import AREA_FIELDS, BUILDING_FIELDS
-from layers.tiles.registry import Options, TileLayer
+from layers.tiles.layer import Options, TileLayer
 
 
 def resolve(conn: Connection, query: Mapping[str, str]) -> Options:

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from geo.queries import PERSONAL_FIELDS
+from geo.settings import Settings
 from layers.tiles.registry import TileLayers, default_layers
 from tests.fixtures import small_city as city
 
@@ -54,7 +55,7 @@ def test_building_zoom_tiles_hold_footprints_with_only_whitelisted_attributes(
     assert set(tile) == {"buildings"}
     features = tile["buildings"]["features"]
     assert features and all(f["geometry"]["type"] == "Polygon" for f in features)
-    declared = set(default_layers().get(layer).fields["buildings"])
+    declared = set(default_layers(Settings(_env_file=None)).get(layer).fields["buildings"])
     for feature in features:
         names = set(feature["properties"])
         assert BUILDING_FIELDS <= names <= declared
@@ -146,7 +147,9 @@ def test_tilejson_describes_the_layer(client: FlaskClient, layer: str) -> None:
     west, south, *_ = doc["bounds"]
     assert west == pytest.approx(city.WEST) and south == pytest.approx(city.SOUTH)
     fields = {v["id"]: v["fields"] for v in doc["vector_layers"]}
-    assert fields == {k: dict(v) for k, v in default_layers().get(layer).fields.items()}
+    assert fields == {
+        k: dict(v) for k, v in default_layers(Settings(_env_file=None)).get(layer).fields.items()
+    }
     assert not PERSONAL_FIELDS & {f for v in fields.values() for f in v}
 
 
@@ -205,7 +208,7 @@ def test_a_status_update_shows_on_the_next_request(client: FlaskClient, small_ci
 
 
 def test_the_registry_refuses_to_replace_a_layer_silently() -> None:
-    registry = default_layers()
+    registry = default_layers(Settings(_env_file=None))
     layer = registry.get("buildings")
     with pytest.raises(Exception, match="already registered"):
         registry.register(layer)
