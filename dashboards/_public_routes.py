@@ -12,6 +12,7 @@ import flask
 from markupsafe import escape
 from sqlalchemy import Engine
 
+from geo.clock import china_today
 from geo.db import read_connection
 from geo.errors import InvalidParameter
 from geo.public import MEASURES, MIN_COUNT, public_counts
@@ -42,7 +43,7 @@ def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
                 date = parse_date(args["date"])
             else:
                 dates = status_dates(conn)
-                date = dates[1] if dates else dt.date.today()
+                date = dates[1] if dates else china_today()
             rows = public_counts(conn, date=date)
         if fmt == "json":
             body = {

@@ -8,8 +8,6 @@ The print action downloads the atlas of the clicked building's grid (every grid 
 
 from __future__ import annotations
 
-import datetime as dt
-
 import dash
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
@@ -25,6 +23,7 @@ from dashboards._shell import map_header, unavailable_page
 from dashboards._status_page import card
 from dashboards._tiles_routes import tile_layers
 from geo import queries
+from geo.clock import china_today
 from geo.db import read_connection
 from geo.errors import BattlemapError
 from geo.print_queries import atlas_selection
@@ -179,7 +178,7 @@ def register_callbacks(app: dash.Dash) -> None:
             raise PreventUpdate
         with read_connection(_context.current().engine) as conn:
             dates = status_dates(conn)
-            day = dates[1] if dates else dt.date.today()
+            day = dates[1] if dates else china_today()
             found = building_card(conn, int(clicked["id"]), date=day, scope=current_scope())
             selection = atlas_selection(conn, building_id=int(clicked["id"]))
         actions = tuple(contacts_action(found.id, state["lang"]))

@@ -27,6 +27,7 @@ from dashboards._print_link import atlas_href, print_link
 from dashboards._shell import map_header, unavailable_page
 from dashboards._tiles_routes import tile_layers
 from geo import queries
+from geo.clock import china_today
 from geo.db import read_connection
 from geo.errors import BattlemapError
 from geo.print_queries import atlas_selection
@@ -63,7 +64,7 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
             version = queries.data_state(conn).version
     except BattlemapError as exc:
         return unavailable_page(header, exc, lang, page_id=ids.HS_PAGE)
-    first, last = dates if dates else (dt.date.today(), dt.date.today())
+    first, last = dates if dates else (china_today(), china_today())
     days = (last - first).days
     spec = _map.map_spec(
         MAP,

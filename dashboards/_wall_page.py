@@ -23,10 +23,10 @@ from geo.errors import BattlemapError
 from geo.responsibility import gaps_by_grid, overloaded_people
 from geo.status import area_bounds, changed_buildings, kpis, status_dates
 from geo.tiles import data_bounds
+from geo.vocab import CHINA_TZ
 from layers.style import STATUS_SWATCHES, VULNERABLE_MARKER
 
 MAP = "wall"
-SHANGHAI = dt.timezone(dt.timedelta(hours=8), "UTC+8")
 
 
 def layout(lang: str | None = None, **_query: object) -> html.Div:
@@ -108,7 +108,7 @@ def register_callbacks(app: dash.Dash) -> None:
                 data = queries.data_state(conn)
                 bounds = area_bounds(conn, area) if area else data_bounds(conn, scope=scope)
                 dates = status_dates(conn)
-                date = dates[1] if dates else now.astimezone(SHANGHAI).date()
+                date = dates[1] if dates else now.astimezone(CHINA_TZ).date()
                 since = now - dt.timedelta(minutes=settings.wall_changed_minutes)
                 changed = changed_buildings(conn, since=since, scope=scope)
                 if layer_name == "house-status":
@@ -129,7 +129,7 @@ def register_callbacks(app: dash.Dash) -> None:
                     legend = grid_legend(grids, lang)
         except BattlemapError:
             # Keep the last good picture; say since when it is stale.
-            stamp = dt.datetime.fromisoformat(last_ok).astimezone(SHANGHAI) if last_ok else None
+            stamp = dt.datetime.fromisoformat(last_ok).astimezone(CHINA_TZ) if last_ok else None
             badge = t("stale_since", lang, time=f"{stamp:%H:%M:%S}" if stamp else "–")
             return (*(dash.no_update,) * 8, badge, False, dash.no_update)
         spec = _map.map_spec(
@@ -142,7 +142,7 @@ def register_callbacks(app: dash.Dash) -> None:
         title = layer.title(lang) + (f" · {area}" if area else "")
         if layer_name == "house-status":
             title += f" · {date.isoformat()}"
-        as_of = f"{t('as_of', lang)} {data.as_of.astimezone(SHANGHAI):%Y-%m-%d %H:%M}" if data.as_of else ""
+        as_of = f"{t('as_of', lang)} {data.as_of.astimezone(CHINA_TZ):%Y-%m-%d %H:%M}" if data.as_of else ""
         changed_panel = [
             html.H3(
                 t("changed_recently", lang, minutes=settings.wall_changed_minutes) + f" · {len(changed)}"

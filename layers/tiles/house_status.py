@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 
 from sqlalchemy import Connection
 
+from geo.clock import china_today
 from geo.status import parse_date, status_dates
 from geo.tiles import AREAS_LAYER, BUILDING_ZOOM, BUILDINGS_LAYER, house_status_tile
 from layers.style import NO_STATUS_SWATCH, STATUS_SWATCHES, VULNERABLE_MARKER
@@ -15,11 +15,11 @@ from layers.tiles.layer import Options, TileLayer
 
 
 def resolve(conn: Connection, query: Mapping[str, str]) -> Options:
-    """``date`` from ``?date=YYYY-MM-DD``, else the last day of the status history (else today)."""
+    """``date`` from ``?date=YYYY-MM-DD``, else the last day of the status history (else today in China)."""
     if query.get("date"):
         return {"date": parse_date(query["date"])}
     dates = status_dates(conn)
-    return {"date": dates[1] if dates else dt.date.today()}
+    return {"date": dates[1] if dates else china_today()}
 
 
 def status_colour(*, dark: bool = False) -> list:
