@@ -12,13 +12,21 @@ import dash
 import flask
 from sqlalchemy import Engine
 
-from dashboards import _auth, _auth_routes, _contacts_routes, _print_routes, _public_routes, _risk_routes
+from dashboards import (
+    _access_log,
+    _auth,
+    _auth_routes,
+    _contacts_routes,
+    _errors,
+    _print_routes,
+    _public_routes,
+    _risk_routes,
+)
 from dashboards._callbacks import register_callbacks
 from dashboards._context import EXTENSION, PageContext
 from dashboards._i18n import TITLE
 from dashboards._tiles_routes import register_tile_routes
 from geo.db import check_connection, make_engine
-from geo.errors import BattlemapError, status_code_for
 from geo.settings import Settings
 
 DASHBOARDS = Path(__file__).resolve().parent / "dashboards"
@@ -47,9 +55,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> dash.Dash
     def health() -> tuple[dict[str, str], int]:
         return {"status": "ok", "postgis": check_connection(engine)}, 200
 
-    def battlemap_error(error: BattlemapError) -> tuple[dict[str, str], int]:
-        return {"status": "error", "error": str(error)}, status_code_for(error)
-
+    _access_log.install(server)  # first: every request gets its id, even one the guard refuses
+    _errors.install(server)
     _auth.install(server, engine, settings)
     server.add_url_rule("/health", "health", health, methods=["GET"])
     _auth_routes.register(server, engine, settings)
@@ -59,5 +66,4 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> dash.Dash
     _risk_routes.register(server, engine, settings)
     _contacts_routes.register(server, engine, settings)
     register_callbacks(app)
-    server.register_error_handler(BattlemapError, battlemap_error)
     return app

@@ -25,9 +25,10 @@ import flask
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import Engine
 
+from dashboards._errors import error_response
 from geo.auth import Principal, principal, principal_for_token, require_secret
 from geo.db import read_connection
-from geo.errors import BattlemapError, DatabaseUnavailable, Forbidden, Unauthorized, status_code_for
+from geo.errors import BattlemapError, DatabaseUnavailable, Forbidden, Unauthorized
 from geo.scope import NOTHING, Scope
 from geo.settings import AuthSettings, Settings
 
@@ -263,10 +264,8 @@ def _login_url(next_path: str) -> str:
 
 
 def _denied(error: BattlemapError) -> flask.Response:
-    response = flask.jsonify({"status": "error", "error": str(error)})
-    response.status_code = status_code_for(error)
+    response = error_response(error)
     if response.status_code == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="battlemap"'
         flask.session.pop(SESSION_USER, None)
-    response.headers["Cache-Control"] = "no-store"
     return response
