@@ -8,6 +8,7 @@ import datetime as dt
 
 import dash
 from dash import ClientsideFunction, Input, Output, State, dcc, html
+from sqlalchemy import Connection
 
 from dashboards import _context, _map
 from dashboards import _ids as ids
@@ -21,6 +22,8 @@ from geo import queries
 from geo.db import read_connection
 from geo.errors import BattlemapError
 from geo.responsibility import gaps_by_grid, overloaded_people
+from geo.scope import Scope
+from geo.settings import MapSettings
 from geo.status import area_bounds, changed_buildings, kpis, status_dates
 from geo.tiles import data_bounds
 from geo.vocab import CHINA_TZ
@@ -111,22 +114,9 @@ def register_callbacks(app: dash.Dash) -> None:
                 date = dates[1] if dates else now.astimezone(CHINA_TZ).date()
                 since = now - dt.timedelta(minutes=settings.wall_changed_minutes)
                 changed = changed_buildings(conn, since=since, scope=scope)
-                if layer_name == "house-status":
-                    figures = kpis(conn, date=date, scope=scope)
-                    strip = kpi_strip(figures, lang)
-                    markers = ((VULNERABLE_MARKER, None, "outline"),)
-                    legend = legend_panel(
-                        STATUS_SWATCHES, figures.buildings, lang, markers=markers, dark=True
-                    )
-                else:
-                    grids = gaps_by_grid(conn, scope=scope)
-                    over = overloaded_people(conn, limit=settings.building_limit, scope=scope)
-                    strip = [
-                        _kpi(t("kpi_buildings", lang), sum(g.buildings for g in grids)),
-                        _kpi(t("kpi_gap_buildings", lang), sum(g.gap_buildings for g in grids)),
-                        _kpi(t("kpi_overloaded", lang), len(over)),
-                    ]
-                    legend = grid_legend(grids, lang)
+                strip, legend = side_panel(
+                    conn, layer_name, date=date, scope=scope, settings=settings, lang=lang
+                )
         except BattlemapError:
             # Keep the last good picture; say since when it is stale.
             stamp = dt.datetime.fromisoformat(last_ok).astimezone(CHINA_TZ) if last_ok else None
@@ -157,6 +147,28 @@ def register_callbacks(app: dash.Dash) -> None:
         Output(ids.WALL_CLOCK, "children"),
         Input(ids.WALL_TICK, "n_intervals"),
     )
+
+
+def side_panel(
+    conn: Connection, layer: str, *, date: dt.date, scope: Scope, settings: MapSettings, lang: str
+) -> tuple[list, object]:
+    """The wall's figures and legend for ``layer``: house status and responsibility have their own;
+    any other layer (buildings, flows…) shows none rather than another layer's figures."""
+    if layer == "house-status":
+        figures = kpis(conn, date=date, scope=scope)
+        markers = ((VULNERABLE_MARKER, None, "outline"),)
+        legend = legend_panel(STATUS_SWATCHES, figures.buildings, lang, markers=markers, dark=True)
+        return kpi_strip(figures, lang), legend
+    if layer == "responsibility":
+        grids = gaps_by_grid(conn, scope=scope)
+        over = overloaded_people(conn, limit=settings.building_limit, scope=scope)
+        strip = [
+            _kpi(t("kpi_buildings", lang), sum(g.buildings for g in grids)),
+            _kpi(t("kpi_gap_buildings", lang), sum(g.gap_buildings for g in grids)),
+            _kpi(t("kpi_overloaded", lang), len(over)),
+        ]
+        return strip, grid_legend(grids, lang)
+    return [], []
 
 
 def _kpi(label: str, value: int) -> html.Div:
