@@ -17,6 +17,7 @@ import pytest
 
 from cli.lazy import load_command
 from cli.main import COMMANDS
+from tests.fixtures.databases import sibling_url, throwaway_database
 
 REPO = Path(__file__).resolve().parents[2]
 BATTLEMAP = str(Path(sys.executable).with_name("battlemap"))
@@ -32,6 +33,7 @@ HEAVY = (
     "etl",
     "layers",
 )
+JSON_LOGS = {"BATTLEMAP_LOG_FORMAT": "json", "BATTLEMAP_LOG_LEVEL": "info"}
 PROBE = """
 import json, sys
 from cli.main import main
@@ -65,15 +67,11 @@ def test_a_command_runs_and_its_logs_follow_the_log_settings(tmp_path: Path, dat
     """``battlemap load`` through the console script, JSON logs asked: its summary record on stderr."""
     places = tmp_path / "places.csv"
     places.write_text("id,name,kind,lon,lat\np1,浦东机场,airport,121.805,31.143\n", encoding="utf-8")
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "BATTLEMAP_LOG_FORMAT": "json",
-        "BATTLEMAP_LOG_LEVEL": "info",
-    }
-    done = subprocess.run(
-        [BATTLEMAP, "load", "places", str(places)], env=env, capture_output=True, text=True, timeout=120
-    )
+    with throwaway_database(sibling_url(database_url, "logs")) as url:  # the load commits
+        env = {**os.environ, "DATABASE_URL": url, **JSON_LOGS}
+        done = subprocess.run(
+            [BATTLEMAP, "load", "places", str(places)], env=env, capture_output=True, text=True, timeout=120
+        )
     assert done.returncode == 0, done.stderr
     records = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
     loads = [r for r in records if r["logger"] == "etl.pipeline"]
