@@ -1,6 +1,7 @@
 """The composition root: settings -> engine -> Dash app (pages from dashboards/) + HTTP endpoints.
 
-Wiring only: what a page shows lives in ``dashboards``, what it reads in ``geo.queries``.
+Wiring only: what a page shows lives in ``dashboards``, what it reads in ``geo``; the request edges
+(request ids, the access log, the one error handler) are installed here, before the sign-in guard.
 ``battlemap serve`` runs ``create_app(settings).server`` under waitress.
 """
 

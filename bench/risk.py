@@ -44,9 +44,9 @@ from bench.etl import (
     write_buildings,
 )
 from geo.crs import SHANGHAI_UTM
-from geo.risk import declare_risk_area
-from geo.risk_rings import ring_counts
-from geo.risk_rules import default_rules
+from geo.risk.rings import ring_counts
+from geo.risk.rules import default_rules
+from geo.risk.zones import declare_risk_area
 from layers.notebook import affected, risk_rings
 
 DAY = dt.date(2022, 4, 10)

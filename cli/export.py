@@ -12,7 +12,7 @@ from cli.options import bbox_option
 from geo.audit import cli_actor, record_now
 from geo.db import read_connection
 from geo.export import FORMATS, driver_for, export_features
-from geo.queries import DATED_KINDS, FEATURE_KINDS
+from geo.features import DATED_KINDS, FEATURE_KINDS
 from layers.atlas import FORMATS as ATLAS_FORMATS
 from layers.atlas import ORIENTATIONS, PAPERS, THEMES, AtlasOptions
 from layers.atlas.publish import AtlasRequest, print_atlas

@@ -9,7 +9,7 @@ import click
 
 from cli import context
 from geo.errors import InvalidParameter
-from geo.flows import latest_time, overdue_chains, parse_clock
+from geo.flows.chains import latest_time, overdue_chains, parse_clock
 from geo.vocab import CHINA_TZ
 
 

@@ -18,9 +18,9 @@ import click
 from cli import context
 from geo.audit import cli_actor, record
 from geo.db import read_connection
-from geo.risk import declare_risk_area
-from geo.risk_areas import area_clock, lift_risk_area, list_areas, record_step, save_risk_area
-from geo.risk_rules import load_rules
+from geo.risk.rules import load_rules
+from geo.risk.store import area_clock, lift_risk_area, list_areas, record_step, save_risk_area
+from geo.risk.zones import declare_risk_area
 from geo.vocab import CHINA_TZ
 
 
@@ -62,7 +62,7 @@ def _output(_ctx: click.Context, _param: click.Parameter, value: Path | None) ->
 @click.option(
     "--rules",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Zone rules YAML (keys missing there keep the defaults of geo/rules/risk.yaml).",
+    help="Zone rules YAML (keys missing there keep the defaults of geo/risk/defaults/risk.yaml).",
 )
 @click.option("--dry-run", is_flag=True, help="Only compute and print; store nothing.")
 @click.option(

@@ -13,7 +13,7 @@ import flask
 import pandas as pd
 from sqlalchemy import Engine
 
-from geo import queries
+from geo import loaded
 from geo.db import read_connection
 from geo.settings import Settings
 
@@ -26,7 +26,7 @@ class LoadedSummary:
 
     counts: pd.DataFrame
     totals: pd.DataFrame
-    state: queries.DataState
+    state: loaded.DataState
 
 
 @dataclass
@@ -45,11 +45,11 @@ class PageContext:
             when the database does not answer (pages show it as an alert).
         """
         with self._lock, read_connection(self.engine) as conn:
-            state = queries.data_state(conn)
+            state = loaded.data_state(conn)
             if self._summary is None or self._summary.state != state:
                 self._summary = LoadedSummary(
-                    counts=queries.loaded_counts_by_subdistrict(conn),
-                    totals=queries.loaded_totals(conn),
+                    counts=loaded.loaded_counts_by_subdistrict(conn),
+                    totals=loaded.loaded_totals(conn),
                     state=state,
                 )
             return self._summary

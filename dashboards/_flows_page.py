@@ -25,11 +25,12 @@ from dashboards._i18n import language, t
 from dashboards._play import register_play, slider_marks
 from dashboards._shell import map_header, unavailable_page
 from dashboards._tiles_routes import tile_layers
-from geo import flows, queries
+from geo import loaded
+from geo.areas import data_bounds
 from geo.db import read_connection
 from geo.errors import BattlemapError
-from geo.flows_tiles import LEGS_LAYER
-from geo.tiles import data_bounds
+from geo.flows import chains
+from geo.flows.tiles import LEGS_LAYER
 from layers.tiles.registry import TileLayers
 
 MAP = "fl"
@@ -48,11 +49,11 @@ def layout(lang: str | None = None, view: str | None = None, **_query: object) -
     try:
         scope = current_scope()
         with read_connection(context.engine) as conn:
-            span = flows.time_span(conn, scope=scope)
-            last = flows.latest_time(conn, scope=scope) or (span[1] if span else None)
-            bounds = flows.flow_bounds(conn, scope=scope) or data_bounds(conn, scope=scope)
-            compounds = flows.compounds_with_gates(conn, scope=scope)
-            version = queries.data_state(conn).version
+            span = chains.time_span(conn, scope=scope)
+            last = chains.latest_time(conn, scope=scope) or (span[1] if span else None)
+            bounds = chains.flow_bounds(conn, scope=scope) or data_bounds(conn, scope=scope)
+            compounds = chains.compounds_with_gates(conn, scope=scope)
+            version = loaded.data_state(conn).version
     except BattlemapError as exc:
         return unavailable_page(header, exc, lang, page_id=ids.FL_PAGE)
     settings = context.settings.flows
@@ -227,12 +228,12 @@ def register_callbacks(app: dash.Dash) -> None:
         lang, at, deadline = state["lang"], _at(state, index), float(state["deadline"])
         scope = current_scope()
         with read_connection(_context.current().engine) as conn:
-            version = queries.data_state(conn).version
-            figures = flows.flow_kpis(conn, at=at, deadline_hours=deadline, window_hours=hours, scope=scope)
-            overdue = flows.overdue_chains(conn, at=at, deadline_hours=deadline, scope=scope)
-            gaps = flows.chain_gaps(conn, scope=scope)
+            version = loaded.data_state(conn).version
+            figures = chains.flow_kpis(conn, at=at, deadline_hours=deadline, window_hours=hours, scope=scope)
+            overdue = chains.overdue_chains(conn, at=at, deadline_hours=deadline, scope=scope)
+            gaps = chains.chain_gaps(conn, scope=scope)
             counts = (
-                flows.gate_hourly_counts(conn, compound, at=at, window_hours=hours, scope=scope)
+                chains.gate_hourly_counts(conn, compound, at=at, window_hours=hours, scope=scope)
                 if compound
                 else None
             )
@@ -267,8 +268,8 @@ def register_callbacks(app: dash.Dash) -> None:
         at, deadline = _at(state, index), float(state["deadline"])
         scope = current_scope()
         with read_connection(_context.current().engine) as conn:
-            legs = flows.chain_legs(conn, chain, at=at, deadline_hours=deadline, scope=scope)
-            bounds = flows.chain_bounds(conn, chain, scope=scope) if fly else None
+            legs = chains.chain_legs(conn, chain, at=at, deadline_hours=deadline, scope=scope)
+            bounds = chains.chain_bounds(conn, chain, scope=scope) if fly else None
         return (
             panels.chain_card(chain, legs, state["lang"]),
             [leg.id for leg in legs],
@@ -287,12 +288,12 @@ def register_callbacks(app: dash.Dash) -> None:
         engine, scope = _context.current().engine, current_scope()
         if view == COMPOUND and compound is not None:
             with read_connection(engine) as conn:
-                bounds = flows.compound_bounds(conn, int(compound), scope=scope)
+                bounds = chains.compound_bounds(conn, int(compound), scope=scope)
                 fly = _fly(bounds, max_zoom=_map.SOURCE_MAXZOOM)
         elif view == LOOPS and ctx.triggered_id != ids.FL_COMPOUND:
             # Also on opening: the map was created before the side panel took its width.
             with read_connection(engine) as conn:
-                fly = _fly(flows.flow_bounds(conn, scope=scope), max_zoom=15)
+                fly = _fly(chains.flow_bounds(conn, scope=scope), max_zoom=15)
         else:
             fly = dash.no_update
         return view != COMPOUND, view != LOOPS, fly

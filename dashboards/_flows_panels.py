@@ -11,7 +11,7 @@ from dash import html
 from dashboards import _ids as ids
 from dashboards._i18n import t
 from dashboards._legend import legend_panel
-from geo.flows import ChainGap, FlowKpis, Leg, OverdueChain
+from geo.flows.chains import ChainGap, FlowKpis, Leg, OverdueChain
 from geo.vocab import CHINA_TZ, GATE_EVENT_KINDS
 from layers.style import CHAIN_GAP_SWATCH, LEG_SWATCHES, PATH_SWATCH, Swatch
 

@@ -17,7 +17,7 @@ from geo.db import read_connection
 from geo.errors import InvalidParameter
 from geo.public import MEASURES, MIN_COUNT, public_counts
 from geo.settings import Settings
-from geo.status import parse_date, status_dates
+from geo.status.read import parse_date, status_dates
 
 PUBLIC_PATH = "/public"
 _HEADINGS = {

@@ -22,14 +22,15 @@ from dashboards._print_link import atlas_href, print_link
 from dashboards._shell import map_header, unavailable_page
 from dashboards._status_page import card
 from dashboards._tiles_routes import tile_layers
-from geo import queries
+from geo import loaded
+from geo.areas import data_bounds
+from geo.card import building_card
 from geo.clock import china_today
 from geo.db import read_connection
 from geo.errors import BattlemapError
 from geo.print_queries import atlas_selection
-from geo.responsibility import Carrier, GridGaps, gaps_by_grid, overloaded_people
-from geo.status import building_card, status_dates
-from geo.tiles import data_bounds
+from geo.responsibility.gaps import Carrier, GridGaps, gaps_by_grid, overloaded_people
+from geo.status.read import status_dates
 from layers.style import GAP_SWATCH, Swatch, categorical
 
 MAP = "rs"
@@ -45,7 +46,7 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
     try:
         with read_connection(context.engine) as conn:
             bounds = data_bounds(conn, scope=current_scope())
-            version = queries.data_state(conn).version
+            version = loaded.data_state(conn).version
     except BattlemapError as exc:
         return unavailable_page(header, exc, lang, page_id=ids.RS_PAGE)
     spec = _map.map_spec(
@@ -156,7 +157,7 @@ def register_callbacks(app: dash.Dash) -> None:
         context = _context.current()
         lang = state["lang"]
         with read_connection(context.engine) as conn:
-            version = queries.data_state(conn).version
+            version = loaded.data_state(conn).version
             grids = gaps_by_grid(conn, scope=current_scope())
             people = overloaded_people(conn, limit=context.settings.map.building_limit, scope=current_scope())
         return (

@@ -21,12 +21,12 @@ from dashboards import _ids as ids
 from dashboards._auth import client_ip, current_principal, current_scope
 from dashboards._i18n import t
 from geo.audit import record
+from geo.card import building_card
 from geo.db import read_connection
 from geo.errors import BattlemapError
-from geo.risk import ZONES
-from geo.risk_areas import zones_geojson
-from geo.risk_whatif import case_at_building, declare_case, simulate_at_building
-from geo.status import building_card
+from geo.risk.store import zones_geojson
+from geo.risk.whatif import case_at_building, declare_case, simulate_at_building
+from geo.risk.zones import ZONES
 from geo.vocab import RISK_LEVELS, term
 from layers.risk_overlay import AREAS_SOURCE, SIMULATED_SOURCE, overlay_layers
 from layers.style import ZONE_SWATCHES, Swatch

@@ -15,8 +15,8 @@ Signed-in users only (``dashboards._auth``): an area-limited user simulates and 
 points of their area and sees only risk areas meeting it; analyst and wall accounts may not
 declare. Every declaration is audited (``risk_declare``).
 
-Thin: parameters in, ``geo.risk`` / ``geo.risk_areas`` out. Errors are JSON with the status of
-``geo.errors.STATUS_CODES``.
+Thin: parameters in, ``geo.risk`` / ``geo.risk_areas`` out. Errors go through the app's one
+handler (``dashboards._errors``): JSON with the status of ``geo.errors.STATUS_CODES``.
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ from geo.audit import record
 from geo.crs import parse_crs, to_wgs84_xy
 from geo.db import read_connection
 from geo.errors import Forbidden, InvalidParameter
-from geo.risk import declare_risk_area, default_date
-from geo.risk_areas import zones_geojson
-from geo.risk_whatif import declare_case
+from geo.risk.store import zones_geojson
+from geo.risk.whatif import declare_case
+from geo.risk.zones import declare_risk_area, default_date
 from geo.scope import covers_point
 from geo.settings import Settings
 

@@ -26,23 +26,16 @@ from dashboards._play import register_play, slider_marks
 from dashboards._print_link import atlas_href, print_link
 from dashboards._shell import map_header, unavailable_page
 from dashboards._tiles_routes import tile_layers
-from geo import queries
+from geo import loaded
+from geo.areas import FILTER_COLUMNS, data_bounds, filter_options, filtered_bounds
+from geo.card import BuildingCard, building_card
 from geo.clock import china_today
 from geo.db import read_connection
 from geo.errors import BattlemapError
 from geo.print_queries import atlas_selection
-from geo.status import (
-    FILTER_COLUMNS,
-    BuildingCard,
-    Kpis,
-    building_card,
-    filter_options,
-    filtered_bounds,
-    find_buildings,
-    kpis,
-)
-from geo.status import status_dates as read_status_dates
-from geo.tiles import data_bounds
+from geo.status.kpis import Kpis, kpis
+from geo.status.read import find_buildings
+from geo.status.read import status_dates as read_status_dates
 from layers.style import STATUS_SWATCHES, VULNERABLE_MARKER, status_swatch
 
 MAP = "hs"
@@ -61,7 +54,7 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
             dates = read_status_dates(conn)
             bounds = data_bounds(conn, scope=current_scope())
             options = filter_options(conn, scope=current_scope())
-            version = queries.data_state(conn).version
+            version = loaded.data_state(conn).version
     except BattlemapError as exc:
         return unavailable_page(header, exc, lang, page_id=ids.HS_PAGE)
     first, last = dates if dates else (china_today(), china_today())
@@ -258,7 +251,7 @@ def register_callbacks(app: dash.Dash) -> None:
         chosen = _chosen(values)
         context = _context.current()
         with read_connection(context.engine) as conn:
-            version = queries.data_state(conn).version
+            version = loaded.data_state(conn).version
             figures = kpis(conn, date=date, filters=chosen, scope=current_scope())
             unit = chosen.get("subdistrict", chosen.get("district"))
             selection = atlas_selection(conn, grid_id=chosen.get("grid"), unit_id=unit)

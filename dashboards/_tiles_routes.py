@@ -16,11 +16,12 @@ import flask
 from sqlalchemy import Engine
 
 from dashboards._auth import current_scope
-from geo import queries
+from geo import loaded
+from geo.areas import data_bounds
 from geo.db import read_connection
 from geo.errors import NotFound
 from geo.settings import Settings
-from geo.tiles import MAX_ZOOM, TileAddress, TileCache, data_bounds
+from geo.tiles import MAX_ZOOM, TileAddress, TileCache
 from layers.tiles.registry import TileLayers, default_layers
 
 MVT_MIME = "application/vnd.mapbox-vector-tile"
@@ -47,7 +48,7 @@ def register_tile_routes(
         query = flask.request.args.to_dict()
         scope = current_scope()
         with read_connection(engine) as conn:
-            version = queries.data_state(conn).version
+            version = loaded.data_state(conn).version
             options = spec.options(conn, query)
             key = (layer, z, x, y, tuple(sorted(options.items())), version, scope.key)
             etag = hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest()
@@ -65,7 +66,7 @@ def register_tile_routes(
         with read_connection(engine) as conn:
             options = spec.options(conn, query)
             bounds = data_bounds(conn, scope=current_scope()) or (-180.0, -85.0511, 180.0, 85.0511)
-            version = queries.data_state(conn).version
+            version = loaded.data_state(conn).version
         params = {k: str(v) for k, v in options.items()} | {"v": str(version)}
         search = "&".join(f"{k}={v}" for k, v in sorted(params.items()))
         root = flask.request.host_url.rstrip("/") + flask.request.script_root
@@ -89,7 +90,7 @@ def register_tile_routes(
 
     def version() -> dict:
         with read_connection(engine) as conn:
-            state = queries.data_state(conn)
+            state = loaded.data_state(conn)
         return {"version": state.version, "as_of": state.as_of.isoformat() if state.as_of else None}
 
     server.add_url_rule("/tiles/version", "tiles_version", version, methods=["GET"])

@@ -18,14 +18,15 @@ from dashboards._legend import legend_panel
 from dashboards._responsibility_page import grid_legend
 from dashboards._status_page import kpi_strip
 from dashboards._tiles_routes import tile_layers
-from geo import queries
+from geo import loaded
+from geo.areas import area_bounds, data_bounds
 from geo.db import read_connection
 from geo.errors import BattlemapError
-from geo.responsibility import gaps_by_grid, overloaded_people
+from geo.responsibility.gaps import gaps_by_grid, overloaded_people
 from geo.scope import Scope
 from geo.settings import MapSettings
-from geo.status import area_bounds, changed_buildings, kpis, status_dates
-from geo.tiles import data_bounds
+from geo.status.kpis import kpis
+from geo.status.read import changed_buildings, status_dates
 from geo.vocab import CHINA_TZ
 from layers.style import STATUS_SWATCHES, VULNERABLE_MARKER
 
@@ -108,7 +109,7 @@ def register_callbacks(app: dash.Dash) -> None:
         try:
             scope = current_scope()
             with read_connection(context.engine) as conn:
-                data = queries.data_state(conn)
+                data = loaded.data_state(conn)
                 bounds = area_bounds(conn, area) if area else data_bounds(conn, scope=scope)
                 dates = status_dates(conn)
                 date = dates[1] if dates else now.astimezone(CHINA_TZ).date()

@@ -14,7 +14,7 @@ from dashboards._auth import current_scope
 from dashboards._auth_ui import user_badge
 from dashboards._i18n import LANGUAGE_NAMES, LANGUAGES, TITLE, language, level, t
 from geo.errors import BattlemapError
-from geo.queries import COUNTED_KINDS
+from geo.loaded import COUNTED_KINDS
 from geo.vocab import CHINA_TZ
 
 dash.register_page(__name__, path="/", name=TITLE, title=TITLE, order=0)

@@ -1,7 +1,7 @@
 """Read functions for analysts (the notebook API, layers/notebook.py): units, responsibility gaps,
 a compound's status history, and counts inside arbitrary zones or rings.
 
-Like ``geo.queries``: bound parameters only, WGS84 out, never a name or phone (people appear by
+Like ``geo.features``: bound parameters only, WGS84 out, never a name or phone (people appear by
 code and chain level only).
 """
 
@@ -17,8 +17,10 @@ from sqlalchemy import Connection, text
 
 from geo.crs import WGS84
 from geo.errors import InvalidParameter, NotFound
-from geo.queries import Bbox, _bbox_params, _frame, _household_status
-from geo.risk import ZoneCounts, count_zoned, status_coverage
+from geo.risk.counts import ZoneCounts, count_zoned
+from geo.risk.zones import status_coverage
+from geo.sqlutil import Bbox, bbox_params, read_frame
+from geo.status.rule import household_status
 from geo.vocab import REQUIRED_CHAIN_LEVELS, STATUS_CODES
 
 
@@ -57,7 +59,7 @@ def responsibility_gaps(conn: Connection, *, bbox: Bbox | None = None) -> gpd.Ge
     where, params = "", {"levels": list(REQUIRED_CHAIN_LEVELS)}
     if bbox is not None:
         where = "WHERE b.geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)"
-        params |= _bbox_params(bbox)
+        params |= bbox_params(bbox)
     sql = f"""
         WITH present AS (
             SELECT b.id, array_agg(DISTINCT r.level) AS levels
@@ -75,7 +77,7 @@ def responsibility_gaps(conn: Connection, *, bbox: Bbox | None = None) -> gpd.Ge
         FROM buildings b LEFT JOIN present p ON p.id = b.id {where}
         ORDER BY b.source_id
     """
-    frame = _frame(conn.execute(text(sql), params))
+    frame = read_frame(conn.execute(text(sql), params))
     frame = frame[frame["missing"].map(len) > 0].reset_index(drop=True) if len(frame) else frame
     frame["n_missing"] = frame["missing"].map(len) if len(frame) else pd.Series(dtype="int64")
     return _geoframe(frame)
@@ -101,7 +103,7 @@ def status_history(conn: Connection, *, compound: str | int, start: dt.date, end
     )
     if not ids:
         raise NotFound(f"no compound has the id or name {compound!r}")
-    status = _household_status("h").replace(":date", "d.day::date")
+    status = household_status("h").replace(":date", "d.day::date")
     rows = conn.execute(
         text(f"""
         SELECT d.day::date AS date, {status} AS status, count(*) AS n

@@ -13,7 +13,7 @@ from typing import Literal
 from sqlalchemy import Connection, text
 
 from geo.errors import InvalidParameter, NotFound
-from geo.print_queries import mask_name, mask_phone
+from geo.personal import mask_name, mask_phone
 from geo.scope import UNRESTRICTED, Scope
 from geo.vocab import CHAIN_LEVEL_CODES
 

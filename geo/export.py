@@ -1,6 +1,6 @@
 """Writing loaded features back out: GeoJSON (RFC 7946) or GeoPackage, in WGS84, chosen by extension.
 
-The properties are the whitelisted columns of ``geo.queries`` (the names the loaders read,
+The properties are the whitelisted columns of ``geo.features`` (the names the loaders read,
 the source id as ``id``), so exporting and loading the file back reproduces the rows. No
 personal field is ever written: they are not in any whitelist, and ``person_contacts`` is
 never read.
@@ -16,7 +16,8 @@ import geopandas as gpd
 import pyogrio
 from sqlalchemy import Connection
 
-from geo.queries import Bbox, read_features
+from geo.features import read_features
+from geo.sqlutil import Bbox
 
 # Output formats by file extension -> GDAL driver.
 FORMATS: dict[str, str] = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG"}
@@ -53,7 +54,7 @@ def export_features(
 ) -> int:
     """Write the loaded rows of ``kind`` to ``path`` (format by extension); returns the feature count.
 
-    ``bbox`` and ``date`` filter as in :func:`geo.queries.read_features`. The file is
+    ``bbox`` and ``date`` filter as in :func:`geo.features.read_features`. The file is
     written beside the target and moved into place, so a reader never sees half a file.
     """
     driver = driver_for(path)

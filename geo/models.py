@@ -395,7 +395,7 @@ class Transfer(SourcedMixin, Base):
         ),
         CheckConstraint("from_place_id <> to_place_id", name="distinct_places"),
         Index("ix_transfers_chain", "chain_id", "leg_no"),
-        # When a leg is active (geo.flows.ACTIVE_SQL): the flow map reads legs by time window.
+        # When a leg is active (geo.flows.chains.ACTIVE_SQL): the flow map reads legs by time window.
         Index(
             "ix_transfers_active",
             text(

@@ -18,14 +18,16 @@ from sqlalchemy import Connection, text
 
 from geo.crs import WGS84
 from geo.errors import InvalidParameter, NotFound
-from geo.queries import _frame
+from geo.personal import mask_name, mask_phone
 from geo.scope import UNRESTRICTED, Scope
+from geo.sqlutil import read_frame
+from geo.status.rule import severity_order, valid_on
 from geo.vocab import CHAIN_LEVEL_CODES, SIMULATED_SOURCE, STATUS_CODES
 
 # How far around the chosen grids the sheets may look (neighbouring grids, roads), in degrees.
 _MARGIN_DEG = 0.01
-_VALID_ON = "s.valid_from <= :date AND (s.valid_to IS NULL OR s.valid_to > :date)"
-_SEVERITY = "array_position(CAST(:severity AS text[]), s.status::text), s.valid_from DESC, s.id DESC"
+_VALID_ON = valid_on("s")
+_SEVERITY = severity_order("s")
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class AtlasData:
     basemap
         ``layer, kind, name``: roads, water and land use in the area.
     risk_zones, risk_outlines
-        only for the ``risk`` layer (``geo.risk_areas.zoned_buildings`` / ``zone_outlines``): the zone
+        only for the ``risk`` layer (``geo.risk.store.zoned_buildings`` / ``zone_outlines``): the zone
         of each zoned building and the zones' footprints, of the declared areas active on ``date``.
     """
 
@@ -81,24 +83,6 @@ class AtlasData:
     def simulated(self) -> list[str]:
         """The tables whose drawn rows are (partly) simulated."""
         return sorted(t for t, s in self.sources.items() if SIMULATED_SOURCE in s)
-
-
-def mask_name(name: str | None) -> str | None:
-    """The first character and one ``*`` per other character: ``张三丰`` -> ``张**``."""
-    if not name:
-        return name
-    name = name.strip()
-    return name[:1] + "*" * max(len(name) - 1, 1)
-
-
-def mask_phone(phone: str | None) -> str | None:
-    """The first three and last four characters: ``13912340427`` -> ``139****0427``; short ones all ``*``."""
-    if not phone:
-        return phone
-    compact = "".join(c for c in phone if not c.isspace() and c != "-")
-    if len(compact) < 8:
-        return "*" * len(compact)
-    return f"{compact[:3]}{'*' * (len(compact) - 7)}{compact[-4:]}"
 
 
 def latest_status_date(conn: Connection) -> dt.date:
@@ -269,7 +253,7 @@ def read_atlas(
         area | scope.params,
     )
     dated = ids | {"date": date, "severity": list(STATUS_CODES)}
-    building_status = _frame(
+    building_status = read_frame(
         conn.execute(
             text(f"""
             SELECT DISTINCT ON (s.building_id) s.building_id, s.status
@@ -279,7 +263,7 @@ def read_atlas(
             dated,
         )
     )
-    households = _frame(
+    households = read_frame(
         conn.execute(
             text(f"""
             WITH own AS (
@@ -301,7 +285,7 @@ def read_atlas(
         )
     )
     reach = _reach_sql()
-    chain = _frame(
+    chain = read_frame(
         conn.execute(
             text(f"""
             WITH reach AS ({reach})
@@ -312,7 +296,7 @@ def read_atlas(
             ids,
         )
     )
-    people = _frame(
+    people = read_frame(
         conn.execute(
             text(f"""
             WITH reach AS ({reach})
@@ -407,7 +391,7 @@ def _sources(conn: Connection, ids: dict[str, list[int]]) -> dict[str, set[str]]
 
 
 def _geo(conn: Connection, sql: str, params: dict[str, object]) -> gpd.GeoDataFrame:
-    frame = _frame(conn.execute(text(sql), params))
+    frame = read_frame(conn.execute(text(sql), params))
     wkb = frame.pop("geometry").to_numpy(dtype=object) if "geometry" in frame else []
     geometry = shapely.from_wkb(wkb) if len(frame) else []
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs=WGS84), crs=WGS84)

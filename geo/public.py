@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
-from geo.status import household_statuses
+from geo.status.rule import household_statuses
 from geo.vocab import CASE_STATUSES, STATUS_CODES
 
 MIN_COUNT = 5

@@ -19,9 +19,9 @@ from sqlalchemy import Connection, text
 
 from geo.crs import CoordSystem, to_wgs84_xy
 from geo.errors import InvalidParameter
+from geo.responsibility.rule import CHAIN_JOIN, chain_params
 from geo.scope import UNRESTRICTED, Scope
-from geo.status import household_statuses
-from geo.vocab import CASE_STATUSES, REQUIRED_CHAIN_LEVELS, STATUS_CODES
+from geo.status.rule import BUILDING_STATUS_JOIN, building_status_ctes, status_params
 
 MAX_ZOOM = 22
 BUILDING_ZOOM = 15
@@ -97,67 +97,6 @@ _MVT_GEOM = (
 )
 # Rows whose geometry meets the tile (the envelope in 4326, so the GiST index is used).
 _IN_TILE = "{g} && ST_Translate(ST_Transform(" + _ENV + ", 4326), 0 - :dx, 0 - :dy)"
-_VALID_ON = "{s}.valid_from <= :date AND ({s}.valid_to IS NULL OR {s}.valid_to > :date)"
-_RANK = "array_position(CAST(:severity AS text[]), {s}.status::text)"
-_WORST = f"ORDER BY {_RANK.format(s='s')}, s.valid_from DESC, s.id DESC LIMIT 1"
-
-
-def _status_ctes(where: str) -> str:
-    """CTEs ``hs`` (every household of the buildings ``b`` matching ``where``, with its status on
-    :date) and ``bs`` (per such building: households, worst status rank, cases, vulnerable), in bulk."""
-    return f"""
-    hs AS MATERIALIZED ({household_statuses("date", where)}),
-    bs AS MATERIALIZED (
-        SELECT building_id, count(*) AS households,
-               min(array_position(CAST(:severity AS text[]), status::text)) AS rank,
-               count(*) FILTER (WHERE status = ANY(CAST(:cases AS text[]))) AS cases,
-               bool_or(vulnerable) AS vulnerable
-        FROM hs GROUP BY building_id
-    )"""
-
-
-# A building without households takes its building status (an index lookup for those few).
-STATUS_JOIN = f"""
-    LEFT JOIN bs ON bs.building_id = b.id
-    LEFT JOIN LATERAL (SELECT s.status FROM house_status s
-                       WHERE bs.building_id IS NULL AND s.building_id = b.id
-                       AND {_VALID_ON.format(s="s")} {_WORST}) bw ON true
-    CROSS JOIN LATERAL (
-        SELECT coalesce(bs.households, 0) AS households,
-               coalesce(bs.rank, array_position(CAST(:severity AS text[]), bw.status::text)) AS rank,
-               coalesce(bs.cases, 0) AS cases, coalesce(bs.vulnerable, false) AS vulnerable
-    ) st"""
-"""Joins giving building ``b`` (with the CTEs of ``_status_ctes``) its status on :date: ``st.rank``
-(1-based in ``STATUS_CODES``: the most severe among its households, each its own status, else its
-building's, else normal; a building without households has its building status), ``st.households``,
-``st.cases`` (households with a case status) and ``st.vulnerable`` (any household of elderly living
-alone or disabled)."""
-
-CHAIN_JOIN = """
-    CROSS JOIN LATERAL (
-        SELECT cardinality(CAST(:required AS text[]))
-                   - count(DISTINCT r.level) FILTER (WHERE r.level = ANY(CAST(:required AS text[]))) AS gaps,
-               min(p.code) FILTER (WHERE r.level = 'building_leader') AS leader
-        FROM responsibilities r JOIN people p ON p.id = r.person_id
-        WHERE (r.scope_type = 'building' AND r.scope_id = b.id)
-           OR (r.scope_type = 'compound' AND r.scope_id = b.compound_id)
-           OR (r.scope_type = 'grid' AND r.scope_id = b.grid_id)
-           OR (r.scope_type = 'unit' AND r.scope_id IN (b.district_id, b.subdistrict_id, b.committee_id))
-    ) ch"""
-"""Joins giving building ``b`` its number of required chain levels nobody answers for
-(``ch.gaps``) and its building leader's person code (``ch.leader``, the lowest when several).
-A level is covered by an assignment on the building, its compound, its grid or any of its
-admin units."""
-
-
-def status_params(date: dt.date) -> dict[str, object]:
-    """The bound parameters ``STATUS_JOIN`` needs."""
-    return {"date": date, "severity": list(STATUS_CODES), "cases": list(CASE_STATUSES)}
-
-
-def chain_params() -> dict[str, object]:
-    """The bound parameters ``CHAIN_JOIN`` needs."""
-    return {"required": list(REQUIRED_CHAIN_LEVELS)}
 
 
 def _areas_sql(
@@ -179,7 +118,7 @@ def _areas_sql(
     # Statuses are computed for every building of the areas (as for an unrestricted user: the scope
     # predicate there would make the planner expect one row and nest loops over thousands); the scope
     # applies where buildings are aggregated, so nothing outside it is counted.
-    ctes = _status_ctes(f"b.{key} IN (SELECT id FROM a)") + "," if status else ""
+    ctes = building_status_ctes(f"b.{key} IN (SELECT id FROM a)") + "," if status else ""
     in_areas = f"b.{key} IN (SELECT id FROM a) AND {scope.buildings('b')}"
     return f"""
     WITH a AS MATERIALIZED ({areas} AND {_IN_TILE.format(g="geom")}),{ctes}
@@ -196,7 +135,7 @@ def _areas_sql(
 
 def _buildings_sql(joins: str, columns: str, *, scope: Scope, status: bool = False) -> str:
     """Footprints meeting the tile, of the buildings in ``scope`` only (a border tile holds no others)."""
-    ctes = f"WITH {_status_ctes(_IN_TILE.format(g='b.geom'))}" if status else ""
+    ctes = f"WITH {building_status_ctes(_IN_TILE.format(g='b.geom'))}" if status else ""
     in_tile = f"{_IN_TILE.format(g='b.geom')} AND {scope.buildings('b')}"
     return f"""{ctes}
     SELECT ST_AsMVT(t, '{BUILDINGS_LAYER}', :extent, 'geom', 'id') FROM (
@@ -212,7 +151,8 @@ _TILE_SESSION = (
 )
 
 
-def _tile(conn: Connection, sql: str, params: dict[str, object]) -> bytes:
+def render_tile(conn: Connection, sql: str, params: dict[str, object]) -> bytes:
+    """The tile ``sql`` (one ST_AsMVT value) makes with ``params``, run with tile-speed settings."""
     # A tile must come back in milliseconds: JIT compilation alone would cost tens of them, and the
     # server answers a map's tiles concurrently, so parallel workers only add their start-up cost.
     conn.execute(text(_TILE_SESSION))
@@ -228,8 +168,8 @@ def buildings_tile(conn: Connection, addr: TileAddress, *, scope: Scope = UNREST
     of ``scope``."""
     params = addr.params | scope.params
     if addr.z < BUILDING_ZOOM:
-        return _tile(conn, _areas_sql(addr, "", {}, scope=scope), params)
-    return _tile(conn, _buildings_sql("", ", b.floors", scope=scope), params)
+        return render_tile(conn, _areas_sql(addr, "", {}, scope=scope), params)
+    return render_tile(conn, _buildings_sql("", ", b.floors", scope=scope), params)
 
 
 def house_status_tile(
@@ -248,12 +188,14 @@ def house_status_tile(
             "vulnerable_buildings": "(count(*) FILTER (WHERE st.vulnerable))::int",
             "status": "(CAST(:severity AS text[]))[min(st.rank)]",
         }
-        return _tile(conn, _areas_sql(addr, STATUS_JOIN, columns, scope=scope, status=True), params)
+        return render_tile(
+            conn, _areas_sql(addr, BUILDING_STATUS_JOIN, columns, scope=scope, status=True), params
+        )
     columns = (
         ", (CAST(:severity AS text[]))[st.rank] AS status, st.households::int AS households, "
         "st.cases::int AS cases, st.vulnerable"
     )
-    return _tile(conn, _buildings_sql(STATUS_JOIN, columns, scope=scope, status=True), params)
+    return render_tile(conn, _buildings_sql(BUILDING_STATUS_JOIN, columns, scope=scope, status=True), params)
 
 
 def responsibility_tile(conn: Connection, addr: TileAddress, *, scope: Scope = UNRESTRICTED) -> bytes:
@@ -263,9 +205,9 @@ def responsibility_tile(conn: Connection, addr: TileAddress, *, scope: Scope = U
     params = addr.params | chain_params() | scope.params
     if addr.z < BUILDING_ZOOM:
         columns = {"gap_buildings": "(count(*) FILTER (WHERE ch.gaps > 0))::int"}
-        return _tile(conn, _areas_sql(addr, CHAIN_JOIN, columns, scope=scope), params)
+        return render_tile(conn, _areas_sql(addr, CHAIN_JOIN, columns, scope=scope), params)
     joins = CHAIN_JOIN + " LEFT JOIN grids g ON g.id = b.grid_id"
-    return _tile(
+    return render_tile(
         conn,
         _buildings_sql(
             joins,
@@ -287,19 +229,7 @@ def basemap_tile(conn: Connection, addr: TileAddress) -> bytes:
             ) t WHERE geom IS NOT NULL)"""
         for layer in BASEMAP_LAYERS
     ]
-    return _tile(conn, f"SELECT {' || '.join(parts)}", addr.params)
-
-
-def data_bounds(conn: Connection, *, scope: Scope = UNRESTRICTED) -> tuple[float, float, float, float] | None:
-    """(west, south, east, north) of the loaded buildings (of ``scope``), or None when there are none."""
-    row = conn.execute(
-        text(
-            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
-            f"FROM (SELECT ST_Extent(b.geom) AS e FROM buildings b WHERE {scope.buildings('b')}) x"
-        ),
-        scope.params,
-    ).one()
-    return None if row[0] is None else tuple(float(v) for v in row)  # type: ignore[return-value]
+    return render_tile(conn, f"SELECT {' || '.join(parts)}", addr.params)
 
 
 # --- an in-process cache ------------------------------------------------------------------------------

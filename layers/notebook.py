@@ -29,12 +29,13 @@ import shapely
 from pyproj import Geod
 from sqlalchemy import Connection, Engine
 
-from geo import analysis, queries
+from geo import analysis, features
 from geo.db import make_engine
 from geo.errors import InvalidParameter
-from geo.risk import RiskArea, case_locations, declare_risk_area, default_date
-from geo.risk_rules import MAX_RADIUS_M, RiskRules
+from geo.risk.rules import MAX_RADIUS_M, RiskRules
+from geo.risk.zones import RiskArea, case_locations, declare_risk_area, default_date
 from geo.settings import Settings
+from geo.sqlutil import Bbox
 from layers.style import GAP_SWATCH, STATUS_SWATCHES, ZONE_SWATCHES, Swatch, status_swatch
 
 __all__ = [
@@ -94,7 +95,7 @@ def _filter_unit(conn: Connection, frame: gpd.GeoDataFrame, unit: str | None) ->
     return frame[inside.to_numpy()].reset_index(drop=True)
 
 
-def _bbox_for(conn: Connection, bbox: queries.Bbox | None, unit: str | None) -> queries.Bbox | None:
+def _bbox_for(conn: Connection, bbox: Bbox | None, unit: str | None) -> Bbox | None:
     if unit is None:
         return bbox
     minx, miny, maxx, maxy = analysis.unit_geometry(conn, unit).bounds
@@ -106,33 +107,27 @@ def _bbox_for(conn: Connection, bbox: queries.Bbox | None, unit: str | None) -> 
 def _read(source: Source, kind: str, *, bbox: Any, unit: str | None, date: Any = None) -> gpd.GeoDataFrame:
     day = parse_day(date) if date is not None else None
     with _connection(source) as conn:
-        frame = queries.read_features(conn, kind, bbox=_bbox_for(conn, bbox, unit), date=day)
+        frame = features.read_features(conn, kind, bbox=_bbox_for(conn, bbox, unit), date=day)
         return _filter_unit(conn, frame, unit)
 
 
-def read_buildings(
-    source: Source, *, bbox: queries.Bbox | None = None, unit: str | None = None
-) -> gpd.GeoDataFrame:
+def read_buildings(source: Source, *, bbox: Bbox | None = None, unit: str | None = None) -> gpd.GeoDataFrame:
     """Building footprints, optionally in a bbox and/or an admin unit or grid (code or name)."""
     return _read(source, "buildings", bbox=bbox, unit=unit)
 
 
-def read_grids(
-    source: Source, *, bbox: queries.Bbox | None = None, unit: str | None = None
-) -> gpd.GeoDataFrame:
+def read_grids(source: Source, *, bbox: Bbox | None = None, unit: str | None = None) -> gpd.GeoDataFrame:
     """Grids (网格)."""
     return _read(source, "grids", bbox=bbox, unit=unit)
 
 
-def read_compounds(
-    source: Source, *, bbox: queries.Bbox | None = None, unit: str | None = None
-) -> gpd.GeoDataFrame:
+def read_compounds(source: Source, *, bbox: Bbox | None = None, unit: str | None = None) -> gpd.GeoDataFrame:
     """Compounds (小区)."""
     return _read(source, "compounds", bbox=bbox, unit=unit)
 
 
 def read_cases(
-    source: Source, *, date: Any = None, bbox: queries.Bbox | None = None, unit: str | None = None
+    source: Source, *, date: Any = None, bbox: Bbox | None = None, unit: str | None = None
 ) -> gpd.GeoDataFrame:
     """Located cases (reported on ``date`` when given); cases without a location are left out here."""
     frame = _read(source, "cases", bbox=bbox, unit=unit, date=date)
@@ -143,7 +138,7 @@ def read_households(
     source: Source,
     *,
     date: Any = None,
-    bbox: queries.Bbox | None = None,
+    bbox: Bbox | None = None,
     unit: str | None = None,
     status: str | Sequence[str] | None = None,
 ) -> gpd.GeoDataFrame:
@@ -158,7 +153,7 @@ def read_households(
     return frame
 
 
-def responsibility_gaps(source: Source, *, bbox: queries.Bbox | None = None) -> gpd.GeoDataFrame:
+def responsibility_gaps(source: Source, *, bbox: Bbox | None = None) -> gpd.GeoDataFrame:
     """Buildings missing a required level of the responsibility chain, and which (geo.analysis)."""
     with _connection(source) as conn:
         return analysis.responsibility_gaps(conn, bbox=bbox)

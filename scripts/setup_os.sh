@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# apt waits up to 10 minutes for another apt/dpkg process to let go of its lock (DPkg::Lock::Timeout).
 # OS packages the tests and exports use: headless Chromium and its driver (browser tests),
 # GDAL's ogr2ogr (benchmark baseline), poppler (PDF checks), a CJK font (printed maps).
 # Installed only when missing, and only where apt and root are available.
@@ -19,5 +20,5 @@ if ! command -v apt-get >/dev/null || { [ "$(id -u)" != 0 ] && ! command -v sudo
 fi
 sudo_=""; [ "$(id -u)" = 0 ] || sudo_=sudo
 echo "setup: installing ${need[*]}"
-$sudo_ apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq "${need[@]}" >/dev/null
+$sudo_ apt-get -o DPkg::Lock::Timeout=600 update -qq
+DEBIAN_FRONTEND=noninteractive $sudo_ apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${need[@]}" >/dev/null

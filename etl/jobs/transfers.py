@@ -23,7 +23,7 @@ from etl.jobs.place_refs import reject_repeats, resolve_places, take
 from etl.jobs.risk_areas import as_datetime
 from etl.report import LoadReport
 from etl.staging import StageColumn, quote
-from geo.flows import chain_gaps
+from geo.flows.chains import chain_gaps
 from geo.vocab import LEG_STATUS_CODES, LEG_STATUSES
 
 STATUS_ALIASES = (

@@ -1,5 +1,5 @@
 -- What is loaded, per sub-district (街镇): one row per (sub-district, kind) with any rows.
--- Read by geo.queries.loaded_counts_by_subdistrict; :simulated is the simulated source label.
+-- Read by geo.loaded.loaded_counts_by_subdistrict; :simulated is the simulated source label.
 -- Buildings and households count where the loaders assigned them (buildings.subdistrict_id);
 -- grids and compounds through their unit (a committee counts for its parent sub-district);
 -- cases and places where their point lies, the lowest id winning where polygons overlap. The

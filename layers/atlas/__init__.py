@@ -15,7 +15,7 @@ from sqlalchemy import Connection
 
 from geo.errors import InvalidParameter
 from geo.print_queries import read_atlas, select_grids
-from geo.risk_areas import zone_outlines, zoned_buildings
+from geo.risk.store import zone_outlines, zoned_buildings
 from geo.scope import UNRESTRICTED, Scope
 from layers.atlas.layout import ORIENTATIONS, PAPERS, SheetLayout
 from layers.atlas.render import AtlasOptions, write_pdf, write_png

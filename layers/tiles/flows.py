@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping
 from sqlalchemy import Connection
 
 from geo.errors import InvalidParameter
-from geo.flows import latest_time, parse_clock
-from geo.flows_tiles import (
+from geo.flows.chains import latest_time, parse_clock
+from geo.flows.tiles import (
     ARROWS_LAYER,
     LEGS_LAYER,
     OD_LAYER,

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from sqlalchemy import Connection
 
 from geo.clock import china_today
-from geo.status import parse_date, status_dates
+from geo.status.read import parse_date, status_dates
 from geo.tiles import AREAS_LAYER, BUILDING_ZOOM, BUILDINGS_LAYER, house_status_tile
 from layers.style import NO_STATUS_SWATCH, STATUS_SWATCHES, VULNERABLE_MARKER
 from layers.tiles.buildings import AREA_FIELDS, BUILDING_FIELDS

@@ -8,9 +8,11 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Connection, create_engine
 
+from geo.card import building_card
 from geo.errors import InvalidParameter, NotFound
-from geo.responsibility import gaps_by_grid, overloaded_people
-from geo.status import building_card, find_buildings, kpis, status_dates
+from geo.responsibility.gaps import gaps_by_grid, overloaded_people
+from geo.status.kpis import kpis
+from geo.status.read import find_buildings, status_dates
 from tests.fixtures import small_city as city
 
 

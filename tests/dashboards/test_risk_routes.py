@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 
 from dashboards import _risk_routes
-from geo.risk import declare_risk_area
-from geo.risk_areas import record_step, save_risk_area
+from geo.risk.store import record_step, save_risk_area
+from geo.risk.zones import declare_risk_area
 from geo.settings import Settings
 from geo.vocab import CHINA_TZ
 from tests.auth_support import guard_bare_server, token_for

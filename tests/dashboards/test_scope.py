@@ -14,13 +14,16 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, create_engine, text
 
-from geo import queries
+from geo import features as feature_reads
+from geo.card import building_card
 from geo.contacts import building_contacts
 from geo.errors import NotFound
-from geo.queries import FEATURE_KINDS, PERSONAL_FIELDS
+from geo.features import FEATURE_KINDS
+from geo.personal import PERSONAL_FIELDS
 from geo.scope import load_scope
 from geo.settings import Settings
-from geo.status import building_card, find_buildings, kpis
+from geo.status.kpis import kpis
+from geo.status.read import find_buildings
 from tests.auth_support import token_for
 from tests.fixtures import small_city as city
 
@@ -118,13 +121,13 @@ def test_feature_reads_keep_to_the_scope(city_engine: Engine) -> None:
     with city_engine.connect() as conn:
         user = conn.execute(text("SELECT id FROM users WHERE name = 'op-g1'")).scalar_one()
         scope = load_scope(conn, user)
-        assert sorted(queries.read_buildings(conn, scope=scope)["id"]) == sorted(city.G1)
-        assert sorted(queries.read_grids(conn, scope=scope)["code"]) == ["G1"]
-        households = queries.read_households(conn, scope=scope, date=city.LAST_DAY)
+        assert sorted(feature_reads.read_buildings(conn, scope=scope)["id"]) == sorted(city.G1)
+        assert sorted(feature_reads.read_grids(conn, scope=scope)["code"]) == ["G1"]
+        households = feature_reads.read_households(conn, scope=scope, date=city.LAST_DAY)
         assert {h.split("-")[1] for h in households["id"]} == set(city.G1)
-        chain = queries.read_features(conn, "responsibility", scope=scope)
+        chain = feature_reads.read_features(conn, "responsibility", scope=scope)
         assert set(chain["scope"]) <= {"G1", "LJZ", *city.G1}
-        assert len(queries.read_buildings(conn)) == len(city.BUILDINGS)
+        assert len(feature_reads.read_buildings(conn)) == len(city.BUILDINGS)
 
 
 def test_cards_kpis_and_search_keep_to_the_scope(city_engine: Engine, ids: dict[str, int]) -> None:
@@ -229,8 +232,8 @@ def test_no_geojson_carries_a_personal_field(commander: FlaskClient, city_engine
     ]
     with city_engine.connect() as conn:
         for kind in FEATURE_KINDS:
-            date = city.LAST_DAY if kind in queries.DATED_KINDS else None
-            bodies.append(queries.read_features(conn, kind, date=date).to_json(default=str))
+            date = city.LAST_DAY if kind in feature_reads.DATED_KINDS else None
+            bodies.append(feature_reads.read_features(conn, kind, date=date).to_json(default=str))
     for body in bodies:
         assert city.CONTACT_NAME not in body and city.CONTACT_PHONE not in body
         assert not any(f'"{field}"' in body for field in PERSONAL_FIELDS)

@@ -11,7 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
-from geo.queries import PERSONAL_FIELDS
+from geo.personal import PERSONAL_FIELDS
 from geo.settings import Settings
 from layers.tiles.registry import TileLayers, default_layers
 from tests.fixtures import small_city as city

@@ -21,7 +21,7 @@ from sqlalchemy import create_engine
 
 from app import create_app
 from etl.demo.run import run_demo
-from geo import flows
+from geo.flows import chains
 from geo.settings import Settings
 from layers.style import LEG_SWATCHES
 from tests.e2e.harness import chromium, serving
@@ -54,12 +54,12 @@ def expected(demo_url: str) -> dict:
     engine = create_engine(demo_url)
     try:
         with engine.connect() as conn:
-            at = flows.latest_time(conn)
+            at = chains.latest_time(conn)
             assert at is not None
             hours = settings.flows.deadline_hours
-            overdue = flows.overdue_chains(conn, at=at, deadline_hours=hours)
-            compounds = flows.compounds_with_gates(conn)
-            counts = flows.gate_hourly_counts(
+            overdue = chains.overdue_chains(conn, at=at, deadline_hours=hours)
+            compounds = chains.compounds_with_gates(conn)
+            counts = chains.gate_hourly_counts(
                 conn, compounds[0].id, at=at, window_hours=settings.flows.window_hours
             )
     finally:

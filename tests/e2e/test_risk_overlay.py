@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 
 from dashboards import _ids as ids
 from geo.db import read_connection
-from geo.risk_whatif import simulate_at_building
+from geo.risk.whatif import simulate_at_building
 from layers.risk_overlay import AREAS_SOURCE, SIMULATED_SOURCE
 from tests.e2e.support import click_building, console_errors, map_idle, screenshot, wait_for
 from tests.fixtures import small_city as city

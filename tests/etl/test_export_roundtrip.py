@@ -22,8 +22,8 @@ from cli import context
 from cli.export import export
 from etl import pipeline
 from etl.jobs.base import LoadOptions
+from geo.features import FEATURE_COLUMNS
 from geo.models import Base
-from geo.queries import FEATURE_COLUMNS
 from tests.fixtures.databases import sibling_url, throwaway_database
 
 FORMATS = (".geojson", ".gpkg")

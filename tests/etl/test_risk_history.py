@@ -15,7 +15,7 @@ from etl.jobs.base import LoadOptions
 from etl.jobs.risk_areas import UNNAMED, as_datetime, candidate_keys
 from etl.readers import FrameSource
 from etl.report import LoadReport
-from geo.risk_areas import read_risk_areas
+from geo.risk.store import read_risk_areas
 
 RISK_FILE = "china-covid-risk-areas/risklevelapi_risk_area_episodes_all_china.csv.gz"
 GAZETTEER = "shanghai-covid-2022-case-addresses/stockard_geocoded_addresses_20220508.csv"

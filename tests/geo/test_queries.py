@@ -16,7 +16,7 @@ from etl import pipeline
 from etl.jobs import KINDS
 from etl.jobs.base import LoadOptions
 from etl.readers import FrameSource
-from geo import queries
+from geo import features, loaded, personal
 from geo.db import read_connection
 from geo.errors import DatabaseUnavailable, NotFound
 from geo.vocab import SIMULATED_SOURCE
@@ -105,30 +105,30 @@ def world(conn: Connection) -> Connection:
 
 
 def test_feature_kinds_are_the_load_kinds() -> None:
-    assert queries.FEATURE_KINDS == KINDS
-    assert set(queries.DATED_KINDS) == {"households", "cases", "status"}
+    assert features.FEATURE_KINDS == KINDS
+    assert set(features.DATED_KINDS) == {"households", "cases", "status"}
 
 
 def test_no_whitelist_names_a_personal_field() -> None:
-    for kind, columns in queries.FEATURE_COLUMNS.items():
-        assert not queries.PERSONAL_FIELDS & set(columns), kind
+    for kind, columns in features.FEATURE_COLUMNS.items():
+        assert not personal.PERSONAL_FIELDS & set(columns), kind
         assert columns[0] == "id" and "source" in columns
 
 
 def test_the_whitelist_guard_refuses_a_personal_column(
     conn: Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    spec = queries._KINDS["places"]
-    leaky = queries._KindSQL((*spec.columns, ("phone", "'13800000000'")), spec.from_, spec.geometry)
-    monkeypatch.setitem(queries._KINDS, "places", leaky)
+    spec = features._KINDS["places"]
+    leaky = features._KindSQL((*spec.columns, ("phone", "'13800000000'")), spec.from_, spec.geometry)
+    monkeypatch.setitem(features._KINDS, "places", leaky)
     with pytest.raises(RuntimeError, match=r"personal fields \['phone'\]"):
-        queries.read_features(conn, "places")
+        features.read_features(conn, "places")
 
 
 def test_buildings_read_back_with_loader_columns_in_wgs84(world: Connection) -> None:
-    frame = queries.read_buildings(world)
+    frame = features.read_buildings(world)
     assert frame.crs.to_epsg() == 4326
-    assert list(frame.columns) == [*queries.FEATURE_COLUMNS["buildings"], "geometry"]
+    assert list(frame.columns) == [*features.FEATURE_COLUMNS["buildings"], "geometry"]
     assert frame["id"].tolist() == ["b1", "b2", "b3", "b4", "b5"]
     b2 = frame.set_index("id").loc["b2"]
     assert (b2["name"], b2["height_m"], b2["floors"], b2["source"]) == ("二号楼", 12.5, 4, "buildings.test")
@@ -138,12 +138,15 @@ def test_buildings_read_back_with_loader_columns_in_wgs84(world: Connection) -> 
 
 
 def test_bbox_keeps_what_meets_the_box(world: Connection) -> None:
-    assert queries.read_buildings(world, bbox=A)["id"].tolist() == ["b1", "b2", "b3"]
-    assert queries.read_buildings(world, bbox=(121.4515, 31.0, 121.4522, 31.3))["id"].tolist() == ["b1", "b2"]
+    assert features.read_buildings(world, bbox=A)["id"].tolist() == ["b1", "b2", "b3"]
+    assert features.read_buildings(world, bbox=(121.4515, 31.0, 121.4522, 31.3))["id"].tolist() == [
+        "b1",
+        "b2",
+    ]
     # Households are where their building's label point is.
-    assert queries.read_households(world, bbox=B)["id"].tolist() == ["h3"]
-    assert queries.read_features(world, "cases", bbox=(121.6, 31.0, 121.8, 31.4))["id"].tolist() == ["k3"]
-    assert queries.read_grids(world, bbox=C).empty
+    assert features.read_households(world, bbox=B)["id"].tolist() == ["h3"]
+    assert features.read_features(world, "cases", bbox=(121.6, 31.0, 121.8, 31.4))["id"].tolist() == ["k3"]
+    assert features.read_grids(world, bbox=C).empty
 
 
 @pytest.mark.parametrize(
@@ -156,18 +159,18 @@ def test_bbox_keeps_what_meets_the_box(world: Connection) -> None:
 )
 def test_a_malformed_bbox_is_refused(conn: Connection, bbox: tuple, message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        queries.read_buildings(conn, bbox=bbox)
+        features.read_buildings(conn, bbox=bbox)
 
 
 def test_unknown_kind_and_undated_kind(conn: Connection) -> None:
     with pytest.raises(NotFound, match="unknown kind 'streets'"):
-        queries.read_features(conn, "streets")
+        features.read_features(conn, "streets")
     with pytest.raises(ValueError, match="buildings have no date"):
-        queries.read_features(conn, "buildings", date=dt.date(2022, 4, 6))
+        features.read_features(conn, "buildings", date=dt.date(2022, 4, 6))
 
 
 def test_households_carry_flags_and_a_status_only_with_a_date(world: Connection) -> None:
-    plain = queries.read_households(world).set_index("id")
+    plain = features.read_households(world).set_index("id")
     assert "status" not in plain.columns
     assert plain.loc["h1", "building"] == "b1" and plain.loc["h1", "unit_label"] == "101"
     assert bool(plain.loc["h1", "elderly_alone"]) and not plain.loc["h2", "elderly_alone"]
@@ -175,7 +178,7 @@ def test_households_carry_flags_and_a_status_only_with_a_date(world: Connection)
     assert plain.loc["h1", "size"] == 2 and pd.isna(plain.loc["h2", "size"])
     label_point = world.exec_driver_sql("SELECT ST_AsText(label_point) FROM buildings WHERE source_id = 'b1'")
     assert plain.loc["h1"].geometry.equals_exact(shapely.from_wkt(label_point.scalar_one()), 0)
-    dated = queries.read_households(world, date=dt.date(2022, 4, 6))
+    dated = features.read_households(world, date=dt.date(2022, 4, 6))
     assert set(dated["status"]) == {"normal"}
 
 
@@ -230,12 +233,12 @@ def statuses(world: Connection) -> Connection:
     ],
 )
 def test_household_status_on_a_date(statuses: Connection, day: str, expected: dict[str, str]) -> None:
-    frame = queries.read_households(statuses, date=dt.date.fromisoformat(day))
+    frame = features.read_households(statuses, date=dt.date.fromisoformat(day))
     assert dict(zip(frame["id"], frame["status"], strict=True)) == expected
 
 
 def test_statuses_valid_on_a_date_and_cases_reported_on_it(statuses: Connection) -> None:
-    valid = queries.read_features(statuses, "status", date=dt.date(2022, 4, 9))
+    valid = features.read_features(statuses, "status", date=dt.date(2022, 4, 9))
     assert sorted(
         zip(valid["household"].fillna("-"), valid["building"].fillna("-"), valid["status"], strict=True)
     ) == [
@@ -245,8 +248,8 @@ def test_statuses_valid_on_a_date_and_cases_reported_on_it(statuses: Connection)
         ("h5", "-", "health_monitoring"),
     ]
     assert valid.set_index("status").loc["confirmed", "valid_to"] == dt.date(2022, 4, 10)
-    assert queries.read_cases(statuses, date=dt.date(2022, 4, 7))["id"].tolist() == ["k3", "k4"]
-    unlocated = queries.read_cases(statuses).set_index("id").loc["k4"]
+    assert features.read_cases(statuses, date=dt.date(2022, 4, 7))["id"].tolist() == ["k3", "k4"]
+    unlocated = features.read_cases(statuses).set_index("id").loc["k4"]
     assert unlocated.geometry is None and unlocated["address"] == "无坐标路4号"
 
 
@@ -261,8 +264,8 @@ def test_responsibility_reads_codes_and_scopes_never_contacts(world: Connection)
         "id_number": ["310101199001011234", "31010119900101567X"],
     }
     _load(world, "responsibility", pd.DataFrame(rows))
-    frame = queries.read_features(world, "responsibility")
-    assert list(frame.columns) == [*queries.FEATURE_COLUMNS["responsibility"], "geometry"]
+    frame = features.read_features(world, "responsibility")
+    assert list(frame.columns) == [*features.FEATURE_COLUMNS["responsibility"], "geometry"]
     assert sorted(zip(frame["person"], frame["level"], frame["scope_type"], frame["scope"], strict=True)) == [
         ("P1", "building_leader", "building", "b1"),
         ("P2", "cadre", "grid", "G1"),
@@ -274,8 +277,8 @@ def test_responsibility_reads_codes_and_scopes_never_contacts(world: Connection)
 
 
 def test_loaded_counts_by_subdistrict(world: Connection) -> None:
-    counts = queries.loaded_counts_by_subdistrict(world)
-    kinds = list(queries.COUNTED_KINDS)
+    counts = loaded.loaded_counts_by_subdistrict(world)
+    kinds = list(loaded.COUNTED_KINDS)
     assert counts["subdistrict"].tolist()[:2] == ["乙镇", "甲街道"]
     assert counts["district"].tolist()[:2] == ["测试区", "测试区"]
     assert counts.iloc[-1][["subdistrict_id", "district", "subdistrict"]].isna().all()
@@ -294,20 +297,20 @@ def test_loaded_counts_by_subdistrict(world: Connection) -> None:
 
 
 def test_loaded_counts_of_an_empty_database(conn: Connection) -> None:
-    counts = queries.loaded_counts_by_subdistrict(conn)
+    counts = loaded.loaded_counts_by_subdistrict(conn)
     assert counts.empty and "buildings_simulated" in counts.columns
-    assert queries.data_state(conn) == queries.DataState(0, 0, None)
-    totals = queries.loaded_totals(conn)
-    assert totals["table_name"].tolist() == list(queries.TOTALLED_TABLES) and totals["n"].sum() == 0
+    assert loaded.data_state(conn) == loaded.DataState(0, 0, None)
+    totals = loaded.loaded_totals(conn)
+    assert totals["table_name"].tolist() == list(loaded.TOTALLED_TABLES) and totals["n"].sum() == 0
 
 
 def test_loaded_totals_and_data_state(world: Connection) -> None:
-    totals = queries.loaded_totals(world).set_index("table_name")
+    totals = loaded.loaded_totals(world).set_index("table_name")
     assert totals.loc["admin_units", "n"] == 4 and totals.loc["addresses", "n"] == 0
-    state = queries.data_state(world)
+    state = loaded.data_state(world)
     assert state.tables == 7 and state.version >= 7 and state.as_of is not None
     _load(world, "places", _geo({"kind": ["school"], "name": ["甲小学"]}, [Point(121.42, 31.21)]))
-    assert queries.data_state(world).version == state.version + 1
+    assert loaded.data_state(world).version == state.version + 1
 
 
 def test_connect_names_an_unreachable_server_and_a_missing_schema(database_url: str) -> None:
@@ -316,8 +319,8 @@ def test_connect_names_an_unreachable_server_and_a_missing_schema(database_url: 
         pytest.raises(DatabaseUnavailable, match="database does not answer"),
         read_connection(nowhere) as conn,
     ):
-        queries.data_state(conn)
+        loaded.data_state(conn)
     bare = create_engine(make_url(database_url).set(database="postgres"))
     with pytest.raises(DatabaseUnavailable, match="run `battlemap db init`"), read_connection(bare) as conn:
-        queries.data_state(conn)
+        loaded.data_state(conn)
     bare.dispose()

@@ -11,8 +11,8 @@ from sqlalchemy import Connection
 
 from geo.crs import wgs84_to_bd09, wgs84_to_gcj02
 from geo.errors import ConfigError, InvalidParameter, OutsideLoadedArea, UnknownCRSError
-from geo.risk import CaseLocation, declare_risk_area
-from geo.risk_rules import MAX_RADIUS_M, default_rules, default_sop, load_rules, load_sop
+from geo.risk.rules import MAX_RADIUS_M, default_rules, default_sop, load_rules, load_sop
+from geo.risk.zones import CaseLocation, declare_risk_area
 from tests.risk_world import CASE, DATE, EXPECTED_ZONE, build_world, offset
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Connection, text
 
-from geo import risk_counts
-from geo.risk import declare_risk_area
+from geo.risk import counts as risk_counts
+from geo.risk.zones import declare_risk_area
 from tests.risk_world import CASE, DATE, build_world
 
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Connection
 
 from geo.errors import InvalidParameter
-from geo.risk_rings import ring_counts, ring_labels
+from geo.risk.rings import ring_counts, ring_labels
 from layers.notebook import affected, risk_rings
 from tests.risk_world import CASE, DATE, build_world, offset
 

@@ -8,8 +8,7 @@ import pytest
 from sqlalchemy import Connection, text
 
 from geo.errors import InvalidParameter, NotFound
-from geo.risk import declare_risk_area
-from geo.risk_areas import (
+from geo.risk.store import (
     area_clock,
     lift_risk_area,
     read_risk_areas,
@@ -18,6 +17,7 @@ from geo.risk_areas import (
     save_risk_area,
     zones_geojson,
 )
+from geo.risk.zones import declare_risk_area
 from geo.vocab import CHINA_TZ
 from tests.risk_world import CASE, DATE, build_world
 

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import Connection, text
 
 from geo.errors import NotFound
-from geo.risk_areas import list_areas, zone_outlines, zoned_buildings
-from geo.risk_whatif import case_at_building, declare_case, declared_at_for, simulate_at_building
+from geo.risk.store import list_areas, zone_outlines, zoned_buildings
+from geo.risk.whatif import case_at_building, declare_case, declared_at_for, simulate_at_building
 from geo.vocab import CHINA_TZ
 from tests.risk_world import DATE, EXPECTED_ZONE, build_world
 

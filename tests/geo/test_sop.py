@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from geo.sop import sop_clock
+from geo.risk.sop import sop_clock
 from geo.vocab import CHINA_TZ
 
 DECLARED = dt.datetime(2022, 4, 10, 8, 0, tzinfo=CHINA_TZ)

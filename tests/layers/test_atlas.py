@@ -23,7 +23,8 @@ from sqlalchemy import Engine
 from dashboards import _print_routes
 from geo.db import make_engine, read_connection
 from geo.errors import InvalidParameter, NotFound
-from geo.print_queries import mask_name, mask_phone, read_atlas, select_grids
+from geo.personal import mask_name, mask_phone
+from geo.print_queries import read_atlas, select_grids
 from geo.settings import Settings
 from layers.atlas import AtlasOptions, SheetLayout, export_atlas
 from layers.atlas.layout import METRES_PER_POINT, PAPERS

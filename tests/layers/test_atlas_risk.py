@@ -24,8 +24,8 @@ from dashboards import _print_routes
 from dashboards._print_link import atlas_href
 from geo.db import make_engine, read_connection
 from geo.print_queries import atlas_selection, read_atlas, select_grids
-from geo.risk_areas import zone_outlines, zoned_buildings
-from geo.risk_whatif import declare_case
+from geo.risk.store import zone_outlines, zoned_buildings
+from geo.risk.whatif import declare_case
 from geo.settings import Settings
 from layers.atlas import AtlasOptions, export_atlas
 from layers.atlas.themes import building_zone

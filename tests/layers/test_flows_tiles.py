@@ -19,7 +19,7 @@ from etl import pipeline
 from etl.jobs.base import LoadOptions
 from etl.readers import FrameSource
 from geo.errors import InvalidParameter
-from geo.flows_tiles import OD_ZOOM, PATH_ZOOM
+from geo.flows.tiles import OD_ZOOM, PATH_ZOOM
 from geo.scope import NOTHING, Scope
 from geo.settings import Settings
 from geo.tiles import TileAddress

@@ -15,7 +15,7 @@ down_revision = "0002"
 branch_labels = None
 depends_on = None
 
-# A copy, not an import: a migration must not change when the code does (geo.flows.ACTIVE_SQL).
+# A copy, not an import: a migration must not change when the code does (geo.flows.chains.ACTIVE_SQL).
 ACTIVE = (
     "tstzrange(coalesce(departed_at, planned_at), greatest(coalesce(departed_at, planned_at), "
     "coalesce(arrived_at, 'infinity'::timestamptz)), '[]')"
@@ -90,7 +90,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_transfers_from_place_id"), "transfers", ["from_place_id"], unique=False)
     op.create_index(op.f("ix_transfers_to_place_id"), "transfers", ["to_place_id"], unique=False)
     # ### end Alembic commands ###
-    # The legs active in a time window (the flow map's every read): geo.flows.ACTIVE_SQL, exactly.
+    # The legs active in a time window (the flow map's every read): geo.flows.chains.ACTIVE_SQL, exactly.
     op.create_index(
         "ix_transfers_active",
         "transfers",

@@ -19,8 +19,8 @@ from etl.demo import flows as flows_demo
 from etl.demo import generator
 from etl.demo.run import iter_demo
 from etl.report import LoadReport
-from geo import flows
 from geo.crs import SHANGHAI_UTM, geometries_from_wgs84, geometries_to_wgs84, parse_crs
+from geo.flows import chains
 from geo.settings import Settings
 from geo.vocab import REQUIRED_CHAIN_LEVELS, SIMULATED_SOURCE
 
@@ -298,11 +298,11 @@ def test_flows_are_simulated_between_real_places(db: Connection, settings: Setti
 def test_flows_demo_has_overdue_chains_a_gap_and_gates_that_agree_with_the_legs(
     db: Connection, settings: Settings
 ) -> None:
-    clock = flows.latest_time(db)
+    clock = chains.latest_time(db)
     assert clock == flows_demo.demo_clock(db)  # the data's latest time is the demo clock
-    overdue = flows.overdue_chains(db, at=clock, deadline_hours=settings.flows.deadline_hours)
+    overdue = chains.overdue_chains(db, at=clock, deadline_hours=settings.flows.deadline_hours)
     assert len(overdue) == flows_demo.OVERDUE + 1  # in transit too long, and one never left
-    assert [g.chain_id for g in flows.chain_gaps(db)] == [flows_demo.GAP_CHAIN]
+    assert [g.chain_id for g in chains.chain_gaps(db)] == [flows_demo.GAP_CHAIN]
     arrivals = dict(
         db.execute(
             text("""

@@ -1,14 +1,14 @@
 -- Households of zoned buildings by zone and status on a date, with the vulnerable ones.
--- Read by geo.risk.count_zoned; ids/ranks are the zoned buildings (rank 1 = the strictest zone), as
+-- Read by geo.risk.counts.count_zoned; ids/ranks are the zoned buildings (rank 1 = the strictest zone), as
 -- comma-separated text: parsed by the server in one call, far cheaper than binding 10^4 array items.
 -- A household's status on the date is its own stretch, else its building's, else 'normal', the most
--- severe first where several are valid at once: the rule of geo.queries (its {valid} and {order}
+-- severe first where several are valid at once: the rule of geo.status.rule (its {valid} and {order}
 -- fragments are substituted here), computed set-wise instead of per household. {status} is that
 -- COALESCE, or 'unknown' when no status data covers the date. The households fragment reads the zoned
 -- buildings' households: index lookups per building for up to some 10^4 buildings, else one hash join.
 WITH zb AS (
     SELECT t.id, t.rank FROM unnest(string_to_array(:ids, ',')::bigint[], string_to_array(:ranks, ',')::int[]) AS t(id, rank)
-), hh AS (  -- see geo.risk.count_zoned
+), hh AS (  -- see geo.risk.counts.count_zoned
     {households}
 ), own AS (
     SELECT DISTINCT ON (s.household_id) s.household_id, s.status

@@ -20,11 +20,11 @@ from sqlalchemy import Connection, text
 
 from geo.crs import WGS84
 from geo.errors import InvalidParameter, NotFound
-from geo.queries import Bbox, _bbox_params, _frame
-from geo.risk import RiskArea
-from geo.risk_rules import Sop, default_sop
+from geo.risk.rules import Sop, default_sop
+from geo.risk.sop import SopClock, aware, sop_clock
+from geo.risk.zones import RiskArea
 from geo.scope import UNRESTRICTED, Scope
-from geo.sop import SopClock, aware, sop_clock
+from geo.sqlutil import Bbox, bbox_params, read_frame
 from geo.vocab import CHINA_TZ, RISK_LEVELS
 
 RISK_LEVEL_CODES: tuple[str, ...] = tuple(t.code for t in RISK_LEVELS)
@@ -287,7 +287,7 @@ def read_risk_areas(
         where.append(_ACTIVE)
     if bbox is not None:
         where.append("COALESCE(r.geom, r.point) && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)")
-        params.update(_bbox_params(bbox))
+        params.update(bbox_params(bbox))
     if matched_only:
         where.append("r.match_kind IS NOT NULL")
     sql = f"""
@@ -295,7 +295,7 @@ def read_risk_areas(
                r.match_kind, r.source, ST_AsBinary(COALESCE(r.geom, r.point)) AS geometry
         FROM risk_areas r {"WHERE " + " AND ".join(where) if where else ""} ORDER BY r.declared_at, r.id
     """
-    frame = _frame(conn.execute(text(sql), params))
+    frame = read_frame(conn.execute(text(sql), params))
     wkb = frame.pop("geometry").to_numpy(dtype=object) if len(frame) else []
     geometry = [shapely.from_wkb(bytes(w)) if w is not None else None for w in wkb]
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs=WGS84), crs=WGS84)
@@ -322,7 +322,7 @@ def zones_geojson(
     box = f"AND {scope.covers('COALESCE(z.geom, r.geom, r.point)')}" if scope.restricted else ""
     if bbox is not None:
         box += " AND COALESCE(z.geom, r.geom, r.point) && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)"
-        params.update(_bbox_params(bbox))
+        params.update(bbox_params(bbox))
     rows = conn.execute(
         text(f"""
         SELECT r.id, r.name, r.level, r.source, r.district, z.zone, z.counts,
@@ -382,7 +382,7 @@ def zone_outlines(conn: Connection, *, on: dt.date, bbox: Bbox | None = None) ->
     box = ""
     if bbox is not None:
         box = "AND z.geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)"
-        params.update(_bbox_params(bbox))
+        params.update(bbox_params(bbox))
     rows = conn.execute(
         text(f"""
         SELECT r.id, z.zone, ST_AsBinary(z.geom)

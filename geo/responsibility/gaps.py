@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
+from geo.responsibility.rule import CHAIN_JOIN, chain_params
 from geo.scope import UNRESTRICTED, Scope
-from geo.tiles import CHAIN_JOIN, chain_params
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 -- Responsible people (codes and chain levels only, never names) of zoned buildings, each (person,
 -- level) in the strictest zone whose buildings it answers for: by building, compound, grid or unit.
--- Read by geo.risk_counts; the zoned fragment gives each zoned building's id, rank (1 sealed, 2 control,
--- 3 prevention) and units: from the listed ids, or from the rank lookup (see geo.risk_counts).
+-- Read by geo.risk.counts; the zoned fragment gives each zoned building's id, rank (1 sealed, 2 control,
+-- 3 prevention) and units: from the listed ids, or from the rank lookup (see geo.risk.counts).
 WITH zb AS (
     {zoned}
 ), scopes AS (

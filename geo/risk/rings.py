@@ -15,7 +15,7 @@ ring polygons, which for 1,000 points over a city is tens of seconds of ``ST_Int
    farthest corner of its bounding box), so its distance lies between the label point's less that
    reach and the label point's, and every building whose bounds fall in one ring is decided at once;
 3. those still undecided are measured exactly (footprints read and measured to the nearest case
-   point), then everything is counted in the database by ``geo.risk_counts.count_zoned``: the ranks go
+   point), then everything is counted in the database by ``geo.risk.counts.count_zoned``: the ranks go
    back as a 1-byte-per-id lookup, not as a list of ids.
 """
 
@@ -35,9 +35,9 @@ from sqlalchemy import Connection, text
 
 from geo.crs import utm_crs_for
 from geo.errors import InvalidParameter
-from geo.risk import case_locations, default_date, status_coverage
-from geo.risk_counts import ZoneCounts, count_zoned, session_for
-from geo.risk_rules import MAX_RADIUS_M
+from geo.risk.counts import ZoneCounts, count_zoned, session_for
+from geo.risk.rules import MAX_RADIUS_M
+from geo.risk.zones import case_locations, default_date, status_coverage
 
 _ROW = np.dtype(
     [("id", ">i8"), ("x", ">f8"), ("y", ">f8"), ("x0", ">f8"), ("y0", ">f8"), ("x1", ">f8"), ("y1", ">f8")]
@@ -57,7 +57,7 @@ class RingCounts:
         ``zone`` (the ring's label, e.g. ``"0-500 m"``) and ``distance_m`` to the nearest case point
         where it was measured (buildings near a ring's edge, and places; NaN for the others).
     counts
-        Per ring label, what it holds (``geo.risk.ZoneCounts``), innermost first.
+        Per ring label, what it holds (``geo.risk.counts.ZoneCounts``), innermost first.
     status_known
         False when no house-status data covers the date (households then count as ``unknown``).
     exact

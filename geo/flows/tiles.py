@@ -3,7 +3,7 @@
 Tile layers:
 
 - ``legs`` (from ``OD_ZOOM``): one curved line per transfer leg active in the window, with its
-  state at the clock (``geo.flows.LEG_STATE_SQL``), head count, chain and whether the chain has
+  state at the clock (``geo.flows.chains.LEG_STATE_SQL``), head count, chain and whether the chain has
   a gap. Legs between the same two places bend apart (A->B and B->A on opposite sides).
 - ``od`` (below ``OD_ZOOM``): origin-destination totals of the same legs, aggregated in SQL so
   a city-wide tile stays small: legs, head count and the worst state per directed pair.
@@ -28,9 +28,9 @@ import math
 
 from sqlalchemy import Connection
 
-from geo.flows import GAPS_SQL, IN_WINDOW_SQL, LEG_STATE_SQL, clock_params, legs_from
+from geo.flows.chains import GAPS_SQL, IN_WINDOW_SQL, LEG_STATE_SQL, clock_params, legs_from
 from geo.scope import UNRESTRICTED, Scope
-from geo.tiles import TileAddress, _tile
+from geo.tiles import TileAddress, render_tile
 from geo.vocab import COMPOUND_PATH_COUNTS, COMPOUND_PATH_KINDS, LEG_STATUS_CODES
 
 OD_ZOOM = 11
@@ -271,4 +271,4 @@ def flows_tile(
     if not math.isfinite(window_hours) or window_hours <= 0:
         raise ValueError(f"window_hours must be a positive number, got {window_hours}")
     params = flows_params(addr, at=at, window_hours=window_hours, deadline_hours=deadline_hours)
-    return _tile(conn, flows_sql(addr.z, scope=scope), params | scope.params)
+    return render_tile(conn, flows_sql(addr.z, scope=scope), params | scope.params)

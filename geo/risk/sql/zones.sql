@@ -1,5 +1,5 @@
 -- Zones around case points: which zone each building and place falls in, by which rule, for which case.
--- Read by geo.risk.declare_risk_area. Parameters: lons, lats, lanes, addresses (one per case,
+-- Read by geo.risk.zones.declare_risk_area. Parameters: lons, lats, lanes, addresses (one per case,
 -- '' when unknown), snap_m, whole_compound, same_lane, control_m (0 = no radius rule),
 -- adjoining, prevention_m, clip, rule_names (the rules' names, coded by position in the result).
 -- Distances are true metres. Buildings: each footprint is mapped to metres around the case by the
@@ -108,7 +108,7 @@ WITH cases AS (
     UNION ALL
     SELECT 1, z.id, z.rank, z.rule, z.ord, ST_Distance(p.geom::geography, c.geog)
     FROM p_zone z JOIN places p ON p.id = z.id JOIN cases c ON c.ord = z.ord
-)  -- one row of 32 bytes each (see geo.risk._ASSIGNED): 10^4 rows arrive in a millisecond, not 40
+)  -- one row of 32 bytes each (see geo.risk.zones._ASSIGNED): 10^4 rows arrive in a millisecond, not 40
 SELECT string_agg(int4send(target) || int8send(id) || int4send(rank)
                   || int4send(COALESCE(array_position(CAST(:rule_names AS text[]), rule), 0))
                   || int4send(ord) || float8send(COALESCE(distance_m, 'NaN')), ''::bytea)

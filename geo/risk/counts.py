@@ -1,15 +1,15 @@
 """What zoned buildings and places hold, counted in the database: households by status on a date, the
 vulnerable, places by kind and the responsible people, per zone (or ring).
 
-Shared by ``geo.risk`` (zones around cases), ``geo.risk_rings`` (rings around many points) and
+Shared by ``geo.risk.zones`` (zones around cases), ``geo.risk.rings`` (rings around many points) and
 ``geo.analysis``. The zoned buildings reach the database in one of two forms, so that neither a few
 thousand nor a city's worth of them costs more than it must:
 
 * up to ``_LATERAL_MAX`` buildings, their ids and ranks as comma-separated text (parsed by the server
-  in one call), each building's households found through the index (``geo/sql/risk_counts.sql``);
+  in one call), each building's households found through the index (``geo/risk/sql/counts.sql``);
 * more, one byte per building id from the first zoned id to the last, holding its rank (0 = not
   zoned): 10^6 buildings are 1 MB bound as one ``bytea``, read with ``get_byte`` while scanning the
-  households once, with no id list to build, send, parse or join (``geo/sql/risk_counts_lookup.sql``).
+  households once, with no id list to build, send, parse or join (``geo/risk/sql/counts_lookup.sql``).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,9 +26,11 @@ import pandas as pd
 from psycopg.pq import TransactionStatus
 from sqlalchemy import Connection, text
 
-from geo.queries import _SEVERITY_ORDER, _VALID_ON, _sql
+from geo.sqlutil import sql_file
+from geo.status.rule import severity_order, valid_on
 from geo.vocab import STATUS_CODES, ZONE_KINDS
 
+_SQL = Path(__file__).resolve().parent / "sql"
 _RANK_ZONE = dict(enumerate((z.code for z in ZONE_KINDS), start=1))
 
 # Households of the zoned buildings: a few thousand buildings are index lookups each (the planner,
@@ -160,9 +163,9 @@ def _count_households(
 ) -> None:
     params, lookup = _zoned_params(buildings)
     sql = (
-        _sql("risk_counts_lookup" if lookup else "risk_counts")
-        .replace("{valid}", _VALID_ON.format(s="s"))
-        .replace("{order}", _SEVERITY_ORDER.format(s="s"))
+        sql_file(_SQL / ("counts_lookup.sql" if lookup else "counts.sql"))
+        .replace("{valid}", valid_on("s"))
+        .replace("{order}", severity_order("s"))
         .replace("{status}", "COALESCE(own.status, bld.status, 'normal')" if status_known else "'unknown'")
         .replace("{households}", _HH_LATERAL if len(buildings) <= _LATERAL_MAX else _HH_JOIN)
     )
@@ -179,7 +182,7 @@ def _count_households(
         c.households_by_status = dict(
             sorted(c.households_by_status.items(), key=lambda kv: order.get(kv[0], len(order)))
         )
-    people_sql = _sql("risk_people").replace("{zoned}", _ZONED_LOOKUP if lookup else _ZONED_LISTED)
+    people_sql = sql_file(_SQL / "people.sql").replace("{zoned}", _ZONED_LOOKUP if lookup else _ZONED_LISTED)
     people: dict[str, tuple[int, str]] = {}
     for rank, code, level in conn.execute(text(people_sql), params):
         people.setdefault(code, (rank, level))  # ordered by rank: the strictest zone first

@@ -1,8 +1,8 @@
 -- Households of a city's worth of zoned buildings by zone and status on a date, with the vulnerable ones.
--- Read by geo.risk_counts.count_zoned past some 10^4 buildings: the same counts as risk_counts.sql, but
+-- Read by geo.risk.counts.count_zoned past some 10^4 buildings: the same counts as counts.sql, but
 -- the zoned buildings come as :lookup, one byte per building id from :first to :last holding its rank
 -- (0 = not zoned; rank 1 = the strictest zone), so the households are scanned once, each looking up
--- its building's rank, instead of joining a list of ids. Statuses as in risk_counts.sql: the
+-- its building's rank, instead of joining a list of ids. Statuses as in counts.sql: the
 -- household's own stretch, else its building's, else 'normal', the most severe first.
 WITH hh AS (
     SELECT h.id, h.building_id, get_byte(:lookup, (h.building_id - :first)::int) AS rank,

@@ -1,8 +1,8 @@
 """What if a case were at a building: the map's "simulate a case here" and its confirmation.
 
-A simulation is :func:`geo.risk.declare_risk_area` around the building's label point, nothing stored;
+A simulation is :func:`geo.risk.zones.declare_risk_area` around the building's label point, nothing stored;
 confirming it computes the same zones again inside the caller's transaction and stores them with
-:func:`geo.risk_areas.save_risk_area` (so what is saved is what the data say at that moment, not what
+:func:`geo.risk.store.save_risk_area` (so what is saved is what the data say at that moment, not what
 a browser sent back).
 """
 
@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from geo.errors import NotFound
-from geo.risk import CaseLocation, RiskArea, declare_risk_area
-from geo.risk_areas import save_risk_area
-from geo.risk_rules import RiskRules
+from geo.risk.rules import RiskRules
+from geo.risk.store import save_risk_area
+from geo.risk.zones import CaseLocation, RiskArea, declare_risk_area
 from geo.scope import UNRESTRICTED, Scope
 from geo.vocab import CHINA_TZ
 

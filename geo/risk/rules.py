@@ -1,6 +1,6 @@
 """The configurable rules of risk areas: how zones are drawn and the SOP clocks they run on (YAML).
 
-The defaults ship in ``geo/rules/risk.yaml`` and ``geo/rules/sop.yaml``; a user file overrides
+The defaults ship in ``geo/risk/defaults/risk.yaml`` and ``geo/risk/defaults/sop.yaml``; a user file overrides
 them key by key. Every distance is validated here once: positive and at most ``MAX_RADIUS_M``.
 """
 
@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from geo.errors import ConfigError
 
-RULES_DIR = Path(__file__).resolve().parent / "rules"
+RULES_DIR = Path(__file__).resolve().parent / "defaults"
 DEFAULT_RULES_PATH = RULES_DIR / "risk.yaml"
 DEFAULT_SOP_PATH = RULES_DIR / "sop.yaml"
 # Beyond this a "risk area" is a city-wide measure, not a zone: refuse it as a likely unit mistake (km vs m).
@@ -140,7 +140,7 @@ def _validated(model: type[BaseModel], data: dict[str, Any], path: Path | str) -
 
 @cache
 def default_rules() -> RiskRules:
-    """The shipped zone rules (geo/rules/risk.yaml)."""
+    """The shipped zone rules (geo/risk/defaults/risk.yaml)."""
     return _validated(RiskRules, _read_yaml(DEFAULT_RULES_PATH), DEFAULT_RULES_PATH)
 
 
@@ -165,7 +165,7 @@ def load_rules(path: Path | str | None = None, **overrides: Any) -> RiskRules:
 
 @cache
 def default_sop() -> Sop:
-    """The shipped SOP (geo/rules/sop.yaml)."""
+    """The shipped SOP (geo/risk/defaults/sop.yaml)."""
     return _validated(Sop, _read_yaml(DEFAULT_SOP_PATH), DEFAULT_SOP_PATH)
 
 

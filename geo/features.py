@@ -1,7 +1,7 @@
-"""Reading what is loaded: ``read_*(conn, *, bbox=None, ...) -> GeoDataFrame`` and the loaded counts.
+"""Reading loaded features, kind by kind: ``read_*(conn, *, bbox=None, ...) -> GeoDataFrame``.
 
-All SQL of the read side lives here, with bound parameters only. Each kind has an explicit
-column whitelist (``FEATURE_COLUMNS``): the exported names are those its loader recognises,
+The per-kind reads of exports, the notebook API and tests, with bound parameters only. Each kind
+has an explicit column whitelist (``FEATURE_COLUMNS``): the exported names are those its loader recognises,
 the source id goes out as ``id`` (so a reload updates in place), and nothing is ever read
 from ``person_contacts``. Geometries come back in WGS84 (EPSG:4326), as stored.
 """
@@ -11,33 +11,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 
 import geopandas as gpd
-import pandas as pd
 import shapely
-from sqlalchemy import Connection, CursorResult, text
+from sqlalchemy import Connection, text
 
 from geo.crs import WGS84
 from geo.errors import InvalidParameter, NotFound
+from geo.personal import PERSONAL_FIELDS
 from geo.scope import UNRESTRICTED, Scope
-from geo.vocab import SIMULATED_SOURCE, STATUS_CODES
-
-Bbox = tuple[float, float, float, float]
-
-# Columns that hold personal data anywhere in the schema; no feature whitelist may name one.
-PERSONAL_FIELDS: frozenset[str] = frozenset({"contact_name", "phone", "mobile", "id_number", "person_id"})
-
-# Longer statements, one file each: geo/sql/<name>.sql.
-_SQL = Path(__file__).resolve().parent / "sql"
-_ENVELOPE = "ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)"
-# A status stretch [valid_from, valid_to) that covers :date.
-_VALID_ON = "{s}.valid_from <= :date AND ({s}.valid_to IS NULL OR {s}.valid_to > :date)"
-# Several stretches valid at once: the most severe wins, then the latest.
-_SEVERITY_ORDER = (
-    "array_position(CAST(:severity AS text[]), {s}.status::text), {s}.valid_from DESC, {s}.id DESC"
-)
+from geo.sqlutil import ENVELOPE, Bbox, bbox_params, read_frame
+from geo.status.rule import household_status, valid_on
+from geo.vocab import STATUS_CODES
 
 
 @dataclass(frozen=True)
@@ -53,17 +38,6 @@ class _KindSQL:
     dated_columns: tuple[tuple[str, str], ...] = ()
     # The rows a scope may see (``geo.scope``); None = rows of no area (the OSM basemap).
     in_scope: Callable[[Scope], str] | None = lambda scope: "false"
-
-
-def _household_status(h: str) -> str:
-    """Status of household ``h`` on :date: its own row, else its building's, else 'normal'."""
-    own = f"household_id = {h}.id AND {_VALID_ON.format(s='s')}"
-    building = f"building_id = {h}.building_id AND {_VALID_ON.format(s='s')}"
-    pick = f"ORDER BY {_SEVERITY_ORDER.format(s='s')} LIMIT 1"
-    return (
-        f"COALESCE((SELECT s.status FROM house_status s WHERE {own} {pick}), "
-        f"(SELECT s.status FROM house_status s WHERE {building} {pick}), 'normal')"
-    )
 
 
 def _columns(alias: str, names: str, **expressions: str) -> tuple[tuple[str, str], ...]:
@@ -103,7 +77,7 @@ _KINDS: dict[str, _KindSQL] = {
         "households h JOIN buildings b ON b.id = h.building_id",
         "b.label_point",
         date_filter="true",
-        dated_columns=(("status", _household_status("h")),),
+        dated_columns=(("status", household_status("h")),),
         in_scope=lambda scope: scope.buildings("b"),
     ),
     "cases": _KindSQL(
@@ -146,7 +120,7 @@ _KINDS: dict[str, _KindSQL] = {
         "house_status s LEFT JOIN households h ON h.id = s.household_id "
         "LEFT JOIN buildings b ON b.id = COALESCE(s.building_id, h.building_id)",
         "b.label_point",
-        date_filter=_VALID_ON.format(s="s"),
+        date_filter=valid_on("s"),
         in_scope=lambda scope: scope.buildings("b"),
     ),
     "addresses": _KindSQL(
@@ -237,8 +211,8 @@ def read_features(
         where.append(spec.in_scope(scope))
         params.update(scope.params)
     if bbox is not None:
-        where.append(f"{spec.geometry} && {_ENVELOPE}")
-        params.update(_bbox_params(bbox))
+        where.append(f"{spec.geometry} && {ENVELOPE}")
+        params.update(bbox_params(bbox))
     if date is not None:
         if spec.date_filter is None:
             raise InvalidParameter(f"{kind} have no date; a date applies to {', '.join(DATED_KINDS)} only")
@@ -249,7 +223,7 @@ def read_features(
         f"SELECT {selects}, ST_AsBinary({spec.geometry}) AS geometry FROM {spec.from_}"
         f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY 1"
     )
-    frame = _frame(conn.execute(text(sql), params))
+    frame = read_frame(conn.execute(text(sql), params))
     geometry = shapely.from_wkb(frame.pop("geometry").to_numpy(dtype=object)) if len(frame) else []
     for name in frame.columns:
         if name in _DTYPES:
@@ -307,98 +281,3 @@ def read_places(
 ) -> gpd.GeoDataFrame:
     """Places of operations (gates, sampling sites, hospitals…)."""
     return read_features(conn, "places", bbox=bbox, scope=scope)
-
-
-@cache
-def _sql(name: str) -> str:
-    """The text of ``geo/sql/<name>.sql``."""
-    return (_SQL / f"{name}.sql").read_text(encoding="utf-8")
-
-
-def _frame(result: CursorResult) -> pd.DataFrame:
-    """A result as a DataFrame (plain tuples: pandas inspects Row objects one by one, slowly)."""
-    return pd.DataFrame([tuple(row) for row in result], columns=list(result.keys()))
-
-
-def _bbox_params(bbox: Bbox) -> dict[str, float]:
-    try:
-        minx, miny, maxx, maxy = (float(v) for v in bbox)
-    except (TypeError, ValueError):
-        raise InvalidParameter(f"bbox must be four numbers (minx, miny, maxx, maxy), got {bbox!r}") from None
-    if not (minx < maxx and miny < maxy):
-        raise InvalidParameter(f"bbox must have min < max on both axes, got {bbox!r}")
-    return {"minx": minx, "miny": miny, "maxx": maxx, "maxy": maxy}
-
-
-# --- what is loaded, for the home page ------------------------------------------------------------
-
-# What ``loaded_counts_by_subdistrict`` counts, in display order.
-COUNTED_KINDS: tuple[str, ...] = ("buildings", "grids", "compounds", "households", "cases", "places")
-
-
-def loaded_counts_by_subdistrict(conn: Connection) -> pd.DataFrame:
-    """What is loaded, per sub-district (街镇) that has any of it.
-
-    Buildings, households, grids and compounds count where the loaders assigned them;
-    cases and places where their point lies. Rows in no loaded sub-district (and cases
-    without a location) are gathered in one last row whose ``subdistrict_id`` is missing.
-
-    Returns
-    -------
-    DataFrame
-        ``subdistrict_id, district, district_en, subdistrict, subdistrict_en``, then one
-        count per kind of ``COUNTED_KINDS`` and ``<kind>_simulated``: how many of those
-        rows are simulated (source ``simulated``). Sorted by district and sub-district.
-    """
-    # JIT compilation costs seconds on this plan (its row estimates are far too high) and saves nothing.
-    conn.execute(text("SET LOCAL jit = off"))
-    result = conn.execute(text(_sql("loaded_counts")), {"simulated": SIMULATED_SOURCE})
-    long = _frame(result).rename(columns={"sub_id": "subdistrict_id", "simulated": "sim"})
-    names = ["subdistrict_id", "district", "district_en", "subdistrict", "subdistrict_en"]
-    counts = [*COUNTED_KINDS, *(f"{k}_simulated" for k in COUNTED_KINDS)]
-    if long.empty:
-        return pd.DataFrame({c: pd.Series(dtype=object if c in names else "int64") for c in names + counts})
-    # Rows in no sub-district are keyed -1 while pivoting (pandas drops missing keys).
-    long["subdistrict_id"] = long["subdistrict_id"].fillna(-1).astype("int64")
-    keys = long[names].drop_duplicates("subdistrict_id").set_index("subdistrict_id")
-    grouped = long.groupby(["subdistrict_id", "kind"])[["n", "sim"]].sum()
-    n = grouped["n"].unstack("kind").reindex(columns=list(COUNTED_KINDS))
-    sim = grouped["sim"].unstack("kind").reindex(columns=list(COUNTED_KINDS)).add_suffix("_simulated")
-    wide = keys.join(n).join(sim)
-    wide[counts] = wide[counts].fillna(0).astype("int64")
-    wide = wide.reset_index()
-    wide["_unassigned"] = wide["subdistrict_id"] < 0
-    wide["subdistrict_id"] = wide["subdistrict_id"].astype("Int64").mask(wide["_unassigned"])
-    wide = wide.sort_values(["_unassigned", "district", "subdistrict"], na_position="last", kind="stable")
-    return wide.drop(columns="_unassigned").reset_index(drop=True)[names + counts]
-
-
-# Tables counted as a whole (not per sub-district) on the home page, with what they hold.
-TOTALLED_TABLES = ("admin_units", "addresses", "house_status", "responsibilities", "basemap_features")
-
-
-def loaded_totals(conn: Connection) -> pd.DataFrame:
-    """Row counts (and simulated rows) of the tables not counted per sub-district: ``TOTALLED_TABLES``."""
-    parts = " UNION ALL ".join(
-        f"SELECT '{t}' AS table_name, count(*) AS n, "
-        f"count(*) FILTER (WHERE source = :simulated) AS simulated FROM {t}"
-        for t in TOTALLED_TABLES
-    )
-    return _frame(conn.execute(text(parts), {"simulated": SIMULATED_SOURCE}))
-
-
-@dataclass(frozen=True)
-class DataState:
-    """How far the loads have got: changes only when a load changes rows (``data_versions``)."""
-
-    version: int
-    tables: int
-    as_of: dt.datetime | None
-
-
-def data_state(conn: Connection) -> DataState:
-    """The sum of the table versions, how many tables were ever loaded, and when data last changed."""
-    version, tables, as_of = conn.execute(
-        text("SELECT coalesce(sum(version), 0), count(*), max(changed_at) FROM data_versions")
-    ).one()
-    return DataState(int(version), int(tables), as_of)

@@ -6,7 +6,7 @@ then counts per zone: buildings, households by status on the date, vulnerable ho
 by kind and the responsible people (codes and chain levels only). Distances are true metres on the
 WGS84 ellipsoid: each footprint is measured around the case with the ellipsoid's radii of curvature at
 the mean latitude (within 2e-6 of ``pyproj.Geod`` up to 50 km), places with PostGIS geography; the
-SQL is in ``geo/sql/risk_*.sql``, the counting in ``geo.risk_counts``.
+SQL is in ``geo/risk/sql/``, the counting in ``geo.risk.counts``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -29,12 +30,13 @@ from sqlalchemy import Connection, text
 from geo.address import match_key
 from geo.crs import WGS84, CoordSystem, parse_crs, to_wgs84_xy
 from geo.errors import InvalidParameter, OutsideLoadedArea
-from geo.queries import _sql
-from geo.risk_counts import ZoneCounts, count_zoned, packed, session_for
-from geo.risk_rules import RiskRules, default_rules
+from geo.risk.counts import ZoneCounts, count_zoned, packed, session_for
+from geo.risk.rules import RiskRules, default_rules
 from geo.scope import UNRESTRICTED, Scope
+from geo.sqlutil import sql_file
 from geo.vocab import CHINA_TZ, ZONE_KINDS
 
+_SQL = Path(__file__).resolve().parent / "sql"
 ZONES: tuple[str, ...] = tuple(z.code for z in ZONE_KINDS)
 _RANK_ZONE = dict(enumerate(ZONES, start=1))
 
@@ -49,7 +51,7 @@ RULE_TEXT: dict[str, str] = {
     "prevention:radius": "within the prevention radius of a case (in its sub-district when clipped)",
 }
 _LANE = re.compile(r"^(.+?\d+弄)")
-# The rows of geo/sql/risk_zones.sql, packed by the server: target and rule are positions in these.
+# The rows of geo/risk/sql/zones.sql, packed by the server: target and rule are positions in these.
 _TARGETS = ("building", "place")
 _RULES = ("case_building", "in_building", "compound", "named_compound", "lane", "radius", "grid")
 _ASSIGNED = np.dtype(
@@ -293,7 +295,7 @@ def declare_risk_area(
     cases
         Case points: see :func:`case_locations`; in ``crs`` (default WGS84).
     rules
-        Zone rules (``geo.risk_rules.load_rules``); the shipped defaults when None.
+        Zone rules (``geo.risk.rules.load_rules``); the shipped defaults when None.
     date
         The day statuses are counted on; today in China when None.
     geometry
@@ -348,7 +350,7 @@ def _assign(conn: Connection, cases: Sequence[CaseLocation], rules: RiskRules) -
         "clip": rules.prevention.clip_to_subdistrict,
         "reach_m": max(rules.prevention.radius_m, rules.control.radius_m or 0.0, rules.sealed.snap_m),
     }
-    blob = conn.execute(text(_sql("risk_zones")), {**params, "rule_names": list(_RULES)}).scalar()
+    blob = conn.execute(text(sql_file(_SQL / "zones.sql")), {**params, "rule_names": list(_RULES)}).scalar()
     rows = np.frombuffer(bytes(blob or b""), dtype=_ASSIGNED)
     zone = np.array(ZONES, dtype=object)[rows["rank"] - 1]
     frame = pd.DataFrame(

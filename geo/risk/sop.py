@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from geo.risk_rules import Sop, SopStep, default_sop
+from geo.risk.rules import Sop, SopStep, default_sop
 from geo.vocab import CHINA_TZ
 
 STEP_STATES: tuple[str, ...] = ("done", "due", "overdue")
@@ -115,7 +115,7 @@ def sop_clock(
     done
         (step code, done at) pairs; a recurring step has one pair per time done.
     sop
-        The SOP (``geo.risk_rules.load_sop``); the shipped one when None.
+        The SOP (``geo.risk.rules.load_sop``); the shipped one when None.
     """
     sop = sop or default_sop()
     declared = aware(declared_at)

@@ -1,0 +1,100 @@
+"""What a click on a building shows (its card): where it is, its households by status on a date
+(``geo.status.rule``) and its responsibility chain as levels, roles and scopes, never people."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, text
+
+from geo.errors import NotFound
+from geo.scope import UNRESTRICTED, Scope
+from geo.status.rule import household_statuses
+from geo.vocab import CHAIN_LEVEL_CODES, REQUIRED_CHAIN_LEVELS, STATUS_CODES
+
+
+@dataclass(frozen=True)
+class ChainLink:
+    """One level of a building's responsibility chain: the level, the role and where it is assigned.
+
+    Deliberately no person: a card names roles, never people."""
+
+    level: str
+    role: str | None
+    scope_type: str
+
+
+@dataclass(frozen=True)
+class BuildingCard:
+    """What a click on a building shows."""
+
+    id: int
+    name: str | None
+    address: str | None
+    compound: str | None
+    grid: str | None
+    subdistrict: str | None
+    households: dict[str, int]
+    vulnerable: int
+    chain: tuple[ChainLink, ...]
+    missing_levels: tuple[str, ...] = field(default=())
+
+
+def building_card(
+    conn: Connection, building_id: int, *, date: dt.date, scope: Scope = UNRESTRICTED
+) -> BuildingCard:
+    """The card of building ``building_id`` (its internal id, as in the tiles) on ``date``.
+
+    Raises
+    ------
+    NotFound
+        when no building has that id, or it lies outside ``scope`` (the same answer: a scoped
+        user learns nothing of buildings beyond their area).
+    """
+    row = conn.execute(
+        text(f"""
+        SELECT b.id, b.name, b.address, c.name AS compound, g.name AS grid, u.name AS subdistrict,
+               (SELECT count(*) FROM households h WHERE h.building_id = b.id
+                AND (h.elderly_alone OR h.disabled)) AS vulnerable
+        FROM buildings b LEFT JOIN compounds c ON c.id = b.compound_id LEFT JOIN grids g ON g.id = b.grid_id
+        LEFT JOIN admin_units u ON u.id = b.subdistrict_id WHERE b.id = :id AND {scope.buildings("b")}"""),
+        {"id": int(building_id)} | scope.params,
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"no building has id {building_id}")
+    counts = dict.fromkeys(STATUS_CODES, 0)
+    statuses = f"SELECT status, count(*) FROM ({household_statuses('date', 'b.id = :id')}) x GROUP BY 1"
+    params = {"id": int(building_id), "date": date, "severity": list(STATUS_CODES)}
+    for status, n in conn.execute(text(statuses), params):
+        counts[status] = int(n)
+    chain = tuple(
+        ChainLink(level, role, scope_type)
+        for level, role, scope_type in conn.execute(
+            text("""
+            SELECT level, role, scope_type FROM (
+                SELECT DISTINCT r.level, r.role, r.scope_type FROM buildings b JOIN responsibilities r ON
+                     (r.scope_type = 'building' AND r.scope_id = b.id)
+                  OR (r.scope_type = 'compound' AND r.scope_id = b.compound_id)
+                  OR (r.scope_type = 'grid' AND r.scope_id = b.grid_id)
+                  OR (r.scope_type = 'unit'
+                      AND r.scope_id IN (b.district_id, b.subdistrict_id, b.committee_id))
+                WHERE b.id = :id) x
+            ORDER BY array_position(CAST(:levels AS text[]), level::text), role, scope_type"""),
+            {"id": int(building_id), "levels": list(CHAIN_LEVEL_CODES)},
+        )
+    )
+    present = {link.level for link in chain}
+    missing = tuple(level for level in REQUIRED_CHAIN_LEVELS if level not in present)
+    return BuildingCard(
+        id=row.id,
+        name=row.name,
+        address=row.address,
+        compound=row.compound,
+        grid=row.grid,
+        subdistrict=row.subdistrict,
+        households=counts,
+        vulnerable=int(row.vulnerable),
+        chain=chain,
+        missing_levels=missing,
+    )

@@ -1,0 +1,77 @@
+"""The KPI strip of the house-status map: households by status on a date, changes since the day
+before, buildings with cases and buildings by their worst status; all by ``geo.status.rule``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, text
+
+from geo.areas import Filters, filter_where
+from geo.scope import UNRESTRICTED, Scope
+from geo.status.rule import household_statuses
+from geo.vocab import CASE_STATUSES, STATUS_CODES
+
+
+@dataclass(frozen=True)
+class Kpis:
+    """The KPI strip: households by status, changes since the day before, buildings with cases."""
+
+    date: dt.date
+    households: dict[str, int]
+    changed_since_yesterday: int
+    buildings_with_cases: int
+    buildings: dict[str, int] = field(default_factory=dict)
+    """Buildings by their most severe household status (what the map's colours count)."""
+
+    @property
+    def total(self) -> int:
+        return sum(self.households.values())
+
+
+def kpis(
+    conn: Connection, *, date: dt.date, filters: Filters | None = None, scope: Scope = UNRESTRICTED
+) -> Kpis:
+    """Households by status on ``date`` (every status, zeros included, in severity order), how many
+    households' status differs from the day before, and buildings with a case status; of ``scope``."""
+    # The scope filters the households counted, not those whose status is computed: inside
+    # ``household_statuses`` its predicate makes the planner expect a handful of rows and loop.
+    where, params = filter_where(filters)
+    params |= scope.params
+    ids = scope.building_ids()
+
+    def mine(alias: str) -> str:
+        return f"{alias}.building_id IN {ids}" if scope.restricted else "true"
+
+    sql = f"""
+    WITH today AS ({household_statuses("date", where)}),
+    yesterday AS ({household_statuses("yesterday", where)})
+    SELECT t.status, count(*) AS n,
+           count(*) FILTER (WHERE t.status <> y.status) AS changed,
+           count(DISTINCT t.building_id) FILTER (WHERE t.status = ANY(CAST(:cases AS text[]))) AS with_cases
+    FROM today t JOIN yesterday y USING (household_id) WHERE {mine("t")}
+    GROUP BY ROLLUP (t.status)"""
+    params |= {
+        "date": date,
+        "yesterday": date - dt.timedelta(days=1),
+        "severity": list(STATUS_CODES),
+        "cases": list(CASE_STATUSES),
+    }
+    conn.execute(text("SET LOCAL jit = off"))  # compiling costs more than these scans
+    households = dict.fromkeys(STATUS_CODES, 0)
+    changed = with_cases = 0
+    for status, n, changed_n, cases_n in conn.execute(text(sql), params):
+        if status is None:
+            changed, with_cases = int(changed_n), int(cases_n)
+        else:
+            households[status] = int(n)
+    worst = f"""
+    SELECT (CAST(:severity AS text[]))[rank], count(*) FROM (
+        SELECT building_id, min(array_position(CAST(:severity AS text[]), status::text)) AS rank
+        FROM ({household_statuses("date", where)}) x WHERE {mine("x")} GROUP BY building_id) w
+    GROUP BY 1"""
+    buildings = dict.fromkeys(STATUS_CODES, 0)
+    for status, n in conn.execute(text(worst), params):
+        buildings[status] = int(n)
+    return Kpis(date, households, changed, with_cases, buildings)
