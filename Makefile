@@ -54,6 +54,7 @@ test-fast: python postgis os
 lint: python
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: python
 	$(BIN)/ruff format .
@@ -63,4 +64,4 @@ bench: setup
 	$(BIN)/python -m bench.etl
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache .mypy_cache

@@ -47,7 +47,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> dash.Dash
         pages_folder=str(DASHBOARDS),
         assets_folder=str(DASHBOARDS / "assets"),
         title=TITLE,
-        update_title=None,
+        update_title=None,  # type: ignore[arg-type]  # Dash documents None (no "Updating..." title); typed str
         serve_locally=True,
     )
     server: flask.Flask = app.server

@@ -7,6 +7,8 @@ generated and printed once; tokens are printed once, on the last line, and kept 
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from cli import context
@@ -24,7 +26,8 @@ def _password(password_stdin: bool, generate: bool) -> tuple[str, bool]:
     if generate:
         return auth.new_password(), True
     if password_stdin:
-        return click.get_text_stream("stdin").readline().rstrip("\r\n"), False
+        # sys.stdin, not click.get_text_stream (deprecated in Click 8.5, an untyped attribute there)
+        return sys.stdin.readline().rstrip("\r\n"), False
     return click.prompt("password", hide_input=True, confirmation_prompt=True), False
 
 

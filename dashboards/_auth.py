@@ -19,6 +19,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import flask
@@ -31,6 +32,9 @@ from geo.db import read_connection
 from geo.errors import BattlemapError, DatabaseUnavailable, Forbidden, Unauthorized
 from geo.scope import NOTHING, Scope
 from geo.settings import AuthSettings, Settings
+
+if TYPE_CHECKING:
+    from werkzeug.wrappers import Response as BaseResponse  # what flask.redirect returns
 
 AUTH_EXTENSION = "battlemap.auth"
 PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
@@ -109,7 +113,7 @@ def install(server: flask.Flask, engine: Engine, settings: Settings) -> None:
     server.extensions[AUTH_EXTENSION] = auth
     cache = _PrincipalCache()
 
-    def guard() -> flask.Response | tuple | None:
+    def guard() -> BaseResponse | tuple | None:
         request = flask.request
         if request.method == "OPTIONS":
             return None  # Flask's automatic answer: the allowed methods, no data

@@ -8,6 +8,7 @@ site (a path, never another host).
 from __future__ import annotations
 
 import secrets
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import flask
@@ -19,6 +20,9 @@ from geo.audit import record_now
 from geo.auth import authenticate
 from geo.errors import TooManyAttempts
 from geo.settings import Settings
+
+if TYPE_CHECKING:
+    from werkzeug.wrappers import Response as BaseResponse  # what flask.redirect returns
 
 LOGIN_PATH, LOGOUT_PATH = "/login", "/logout"
 
@@ -42,7 +46,7 @@ _PAGE = """<!doctype html>
 def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
     """Add ``/login`` (public) and ``/logout`` (signed-in, same-origin POST) to ``server``."""
 
-    def login() -> flask.Response | tuple[str, int, dict[str, str]]:
+    def login() -> BaseResponse | tuple[str, int, dict[str, str]]:
         target = _safe_next(flask.request.values.get("next"))
         if flask.request.method == "GET":
             return _form(target)
@@ -58,13 +62,13 @@ def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
             page = _form(target, name=name, error=f"登录失败次数过多 {error}", status=429)
             return (page[0], page[1], page[2] | {"Retry-After": str(error.retry_after)})
         if found is None:
-            error = "用户名或密码错误，或账号已停用 Wrong name or password, or the account is disabled"
-            return _form(target, name=name, error=error, status=401)
+            wrong = "用户名或密码错误，或账号已停用 Wrong name or password, or the account is disabled"
+            return _form(target, name=name, error=wrong, status=401)
         sign_in(found)
         home = found.policy.pages[0] if found.policy.pages else "/"
         return flask.redirect(target if target and found.may_open(target.split("?")[0]) else home)
 
-    def logout() -> flask.Response:
+    def logout() -> BaseResponse:
         found = current_principal()
         record_now(engine, found.actor(client_ip()), "logout", target=found.name)
         flask.session.clear()

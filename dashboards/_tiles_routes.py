@@ -11,6 +11,7 @@ browsers keep tiles but revalidate them (a 304 costs one tiny query).
 from __future__ import annotations
 
 import hashlib
+from typing import NoReturn
 
 import flask
 from sqlalchemy import Engine
@@ -102,7 +103,7 @@ def register_tile_routes(
     return layers
 
 
-def _not_a_tile(rest: str) -> None:
+def _not_a_tile(rest: str) -> NoReturn:
     """Anything else under /tiles/ is a malformed address, not a page of the app."""
     raise NotFound(
         "not a tile address: expected /tiles/<layer>/<z>/<x>/<y>.pbf (integers) or /tiles/<layer>.json"

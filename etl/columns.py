@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from geo.errors import InputError
 
@@ -36,7 +37,7 @@ def find_column(
     candidates: Sequence[str],
     *,
     explicit: str | None = None,
-    path: object = "",
+    path: str | Path = "",
     option: str = "",
 ) -> str | None:
     """The first column whose folded name is among ``candidates``; ``explicit`` must exist if given."""
@@ -82,7 +83,7 @@ def find_coordinates(
     lon_col: str | None,
     lat_col: str | None,
     wkt_col: str | None,
-    path: object,
+    path: str | Path,
     preferred_crs: str | None = None,
 ) -> CoordinateColumns:
     """Resolve the coordinate columns of a table, or raise naming what was looked for.

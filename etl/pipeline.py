@@ -11,6 +11,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -338,7 +339,7 @@ def _parse_values(parse: Parser, values: list[object]) -> tuple[list[object], li
     keys = _cell_keys(values)
     parsed = {key: _parse_one(parse, value) for key, value in dict(zip(keys, values, strict=True)).items()}
     out = [parsed[key] for key in keys]
-    failed = [(i, r.reason) for i, r in enumerate(out) if r.__class__ is _Failed]  # type: ignore[attr-defined]
+    failed = [(i, r.reason) for i, r in enumerate(out) if r.__class__ is _Failed]
     for i, _ in failed:
         out[i] = None
     return out, failed
@@ -355,7 +356,12 @@ def _cell_keys(values: list[object]) -> list[object]:
     if not numbers or numbers == {int} or (numbers == {float} and 0.0 not in values):
         return values
     return [
-        (c, v) if (c := v.__class__) in _PLAIN_CELLS else (c, v.hex()) if c is float else (c, id(v))
+        # c is float means v is a float; a type checker narrows by isinstance only, hence the cast
+        (c, v)
+        if (c := v.__class__) in _PLAIN_CELLS
+        else (c, cast(float, v).hex())
+        if c is float
+        else (c, id(v))
         for v in values
     ]
 

@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -50,11 +50,17 @@ class Chunk:
 class SourceTable(Protocol):
     """What the pipeline needs of an input, whatever its format."""
 
-    path: Path
-    columns: list[str]
-    declared_crs: CoordSystem | None
-    has_geometry: bool
-    total_rows: int | None
+    # Read-only, so that a source may know them as narrower types (total_rows an int, always).
+    @property
+    def path(self) -> Path: ...
+    @property
+    def columns(self) -> list[str]: ...
+    @property
+    def declared_crs(self) -> CoordSystem | None: ...
+    @property
+    def has_geometry(self) -> bool: ...
+    @property
+    def total_rows(self) -> int | None: ...
 
     def chunks(self, size: int) -> Iterator[Chunk]: ...
 
@@ -92,8 +98,8 @@ class FrameSource:
         self._geometry_column = geometry_column
         self.columns = [str(c) for c in frame.columns if c != geometry_column]
         self.has_geometry = geometry_column is not None
-        if crs is None and self.has_geometry and frame.crs is not None:  # type: ignore[attr-defined]
-            crs = parse_crs(frame.crs.to_string())  # type: ignore[attr-defined]
+        if crs is None and self.has_geometry and frame.crs is not None:
+            crs = parse_crs(frame.crs.to_string())
         self.declared_crs = crs
         self.total_rows = len(frame)
 
@@ -276,7 +282,7 @@ def _from_wkb(wkb: np.ndarray, rows: pd.Index, chunk: Chunk) -> np.ndarray:
     geometry = shapely.from_wkb(wkb, on_invalid="ignore")
     broken = np.flatnonzero(pd.isna(geometry) & pd.notna(wkb))
     for i in broken:
-        chunk.issues.append(Reject(int(rows[i]), "geometry", "(binary)", "unreadable geometry"))
+        chunk.issues.append(Reject(int(rows[int(i)]), "geometry", "(binary)", "unreadable geometry"))
     return geometry
 
 
@@ -304,7 +310,7 @@ class TabularSource:
             raise InputError(path, "no header row with column names")
         self.total_rows = None
 
-    def _read(self, **kwargs: object) -> pd.DataFrame:
+    def _read(self, **kwargs: Any) -> pd.DataFrame:  # kwargs: pandas' read_csv / read_excel options
         try:
             if self._excel:
                 return pd.read_excel(self.path, dtype=str, keep_default_na=False, **kwargs)

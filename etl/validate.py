@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from etl.report import Reject
 from geo.crs import CHINA_BOUNDS, CoordSystem, geometries_to_wgs84
@@ -43,7 +44,9 @@ def points_from_columns(lon: pd.Series, lat: pd.Series, rows: pd.Index) -> tuple
         for i in bad:
             raw = series.iloc[i]
             reason = "empty coordinate" if raw is None or str(raw).strip() == "" else "not a finite number"
-            rejects.append(Reject(int(rows[i]), str(series.name), "" if raw is None else str(raw), reason))
+            rejects.append(
+                Reject(int(rows[int(i)]), str(series.name), "" if raw is None else str(raw), reason)
+            )
     ok = np.isfinite(x) & np.isfinite(y)
     points = np.full(len(x), None, dtype=object)
     points[ok] = shapely.points(x[ok], y[ok])
@@ -54,11 +57,12 @@ def geometries_from_wkt(column: pd.Series, rows: pd.Index) -> tuple[np.ndarray, 
     values = column.to_numpy(dtype=object)
     geometry = shapely.from_wkt(values, on_invalid="ignore")
     rejects = [
-        Reject(int(rows[i]), str(column.name), str(values[i])[:80], "not valid WKT")
+        Reject(int(rows[int(i)]), str(column.name), str(values[i])[:80], "not valid WKT")
         for i in np.flatnonzero(pd.isna(geometry) & pd.notna(values))
     ]
     rejects += [
-        Reject(int(rows[i]), str(column.name), "", "empty geometry") for i in np.flatnonzero(pd.isna(values))
+        Reject(int(rows[int(i)]), str(column.name), "", "empty geometry")
+        for i in np.flatnonzero(pd.isna(values))
     ]
     return geometry, rejects
 
@@ -85,7 +89,7 @@ def check_geometries(
     def drop(mask: np.ndarray, reason: str, values: np.ndarray | None = None) -> None:
         for i in np.flatnonzero(mask):
             value = "" if values is None else str(values[i])
-            result.rejects.append(Reject(int(rows[i]), field_name, value, reason))
+            result.rejects.append(Reject(int(rows[int(i)]), field_name, value, reason))
         geometry[mask] = None
 
     present = pd.notna(geometry)
@@ -160,7 +164,7 @@ def check_geometries(
                 if geom is None or geom.is_empty:
                     result.rejects.append(
                         Reject(
-                            int(rows[position]),
+                            int(rows[int(position)]),
                             field_name,
                             str(why),
                             f"invalid geometry that cannot be repaired as {' or '.join(expected)}",
@@ -169,7 +173,7 @@ def check_geometries(
                     geometry[position] = None
                 else:
                     geometry[position] = geom
-                    result.repaired.add(int(rows[position]))
+                    result.repaired.add(int(rows[int(position)]))
     present = pd.notna(geometry)
     if present.any():
         # Exterior rings counter-clockwise, as RFC 7946 writes them: a round trip through GeoJSON
@@ -221,11 +225,11 @@ def _describe(bounds: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return out
 
 
-def _make_valid(geometries: np.ndarray, expected: tuple[str, ...]) -> list[object]:
+def _make_valid(geometries: np.ndarray, expected: tuple[str, ...]) -> list[BaseGeometry | None]:
     """make_valid, keeping only the parts of the expected dimension (a bow-tie stays polygons)."""
     fixed = shapely.make_valid(geometries)
     keep_dimension = 2 if set(expected) & set(POLYGONAL) else 0 if set(expected) == set(PUNCTUAL) else None
-    out: list[object] = []
+    out: list[BaseGeometry | None] = []
     for geom in fixed:
         # A collection, or fewer dimensions than expected (a flat polygon comes back as lines).
         if (

@@ -11,8 +11,10 @@ import datetime as dt
 from collections.abc import Sequence
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
 from geo.crs import WGS84
@@ -24,7 +26,7 @@ from geo.status.rule import household_status
 from geo.vocab import REQUIRED_CHAIN_LEVELS, STATUS_CODES
 
 
-def unit_geometry(conn: Connection, unit: str) -> shapely.Geometry:
+def unit_geometry(conn: Connection, unit: str) -> BaseGeometry:
     """The polygon of an admin unit or grid named by its code or name (``310115-033``, ``陆家嘴街道``).
 
     Raises
@@ -56,7 +58,8 @@ def responsibility_gaps(conn: Connection, *, bbox: Bbox | None = None) -> gpd.Ge
     or one of its admin units. Columns: ``id`` (source id), ``name``, ``missing`` (codes, chain order),
     ``n_missing``.
     """
-    where, params = "", {"levels": list(REQUIRED_CHAIN_LEVELS)}
+    where = ""
+    params: dict[str, object] = {"levels": list(REQUIRED_CHAIN_LEVELS)}
     if bbox is not None:
         where = "WHERE b.geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)"
         params |= bbox_params(bbox)
@@ -161,12 +164,12 @@ def counts_in_polygons(
     )
     frame["zone"] = frame["rank"].map({r: label for label, r in ranks.items()})
     first, last = status_coverage(conn)
-    known = first is not None and first <= date <= last
+    known = first is not None and last is not None and first <= date <= last
     labels_by_rank = {r: label for label, r in ranks.items()}
     return frame, count_zoned(conn, frame, date=date, status_known=known, labels=labels_by_rank), known
 
 
 def _geoframe(frame: pd.DataFrame) -> gpd.GeoDataFrame:
-    wkb = frame.pop("geometry").to_numpy(dtype=object) if len(frame) else []
+    wkb: np.ndarray | list[bytes] = frame.pop("geometry").to_numpy(dtype=object) if len(frame) else []
     geometry = [shapely.from_wkb(bytes(w)) for w in wkb]
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs=WGS84), crs=WGS84)

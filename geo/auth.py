@@ -314,7 +314,7 @@ def authenticate(
     if wait:
         raise TooManyAttempts(f"too many failed sign-ins: try again in {wait} s", retry_after=wait)
     ok = verify_password(row.password_hash if row else _DUMMY_HASH, password) and row is not None
-    if not ok or row.disabled:
+    if not ok or row is None or row.disabled:
         # An unknown name is not stored: people type passwords into the name field.
         record(conn, Actor(name=target, ip=ip), "login_failed", target=target or "(unknown name)")
         return None

@@ -11,9 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import geopandas as gpd
+import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
 from geo.crs import WGS84
@@ -165,9 +168,14 @@ FEATURE_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 DATED_KINDS: tuple[str, ...] = tuple(kind for kind, spec in _KINDS.items() if spec.date_filter)
 # Nullable integers and flags keep their types (no 3.0 floors, no 0/1 flags) on the way out.
-_DTYPES = {"floors": "Int64", "size": "Int64", "height_m": "float64"} | dict.fromkeys(
-    ("elderly_alone", "disabled", "foreign_national"), "bool"
-)
+_DTYPES: dict[str, Literal["Int64", "float64", "bool"]] = {
+    "floors": "Int64",
+    "size": "Int64",
+    "height_m": "float64",
+    "elderly_alone": "bool",
+    "disabled": "bool",
+    "foreign_national": "bool",
+}
 
 
 def read_features(
@@ -206,7 +214,8 @@ def read_features(
     leaked = PERSONAL_FIELDS.intersection(name for name, _ in columns)
     if leaked:  # a guard against a future edit of the whitelist above
         raise RuntimeError(f"the {kind} whitelist names personal fields {sorted(leaked)}")
-    where, params = [], {}
+    where: list[str] = []
+    params: dict[str, object] = {}
     if scope.restricted and spec.in_scope is not None:
         where.append(spec.in_scope(scope))
         params.update(scope.params)
@@ -224,7 +233,9 @@ def read_features(
         f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY 1"
     )
     frame = read_frame(conn.execute(text(sql), params))
-    geometry = shapely.from_wkb(frame.pop("geometry").to_numpy(dtype=object)) if len(frame) else []
+    geometry: np.ndarray | list[BaseGeometry] = (
+        shapely.from_wkb(frame.pop("geometry").to_numpy(dtype=object)) if len(frame) else []
+    )
     for name in frame.columns:
         if name in _DTYPES:
             frame[name] = frame[name].astype(_DTYPES[name])

@@ -9,11 +9,14 @@ asks for internal printing.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
 from geo.crs import WGS84
@@ -231,7 +234,7 @@ def read_atlas(
         ids,
     )
     minx, miny, maxx, maxy = grids.total_bounds
-    area = {
+    area: dict[str, object] = {
         "minx": minx - _MARGIN_DEG,
         "miny": miny - _MARGIN_DEG,
         "maxx": maxx + _MARGIN_DEG,
@@ -390,8 +393,10 @@ def _sources(conn: Connection, ids: dict[str, list[int]]) -> dict[str, set[str]]
     return out
 
 
-def _geo(conn: Connection, sql: str, params: dict[str, object]) -> gpd.GeoDataFrame:
+def _geo(conn: Connection, sql: str, params: Mapping[str, object]) -> gpd.GeoDataFrame:
     frame = read_frame(conn.execute(text(sql), params))
-    wkb = frame.pop("geometry").to_numpy(dtype=object) if "geometry" in frame else []
-    geometry = shapely.from_wkb(wkb) if len(frame) else []
+    wkb: np.ndarray | list[bytes] = (
+        frame.pop("geometry").to_numpy(dtype=object) if "geometry" in frame else []
+    )
+    geometry: np.ndarray | list[BaseGeometry] = shapely.from_wkb(wkb) if len(frame) else []
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs=WGS84), crs=WGS84)

@@ -7,6 +7,7 @@ the environment at import time. Tests build them with ``_env_file=None``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -196,15 +197,15 @@ class LogSettings(BaseSettings):
 class Settings:
     """All settings of one process, built once at the edge."""
 
-    def __init__(self, **overrides: object) -> None:
+    def __init__(self, **overrides: Any) -> None:  # _env_file, then one dict of fields per group
         env_file = overrides.pop("_env_file", ".env")
-        self.database = DatabaseSettings(_env_file=env_file, **overrides.pop("database", {}))  # type: ignore[arg-type]
-        self.etl = EtlSettings(_env_file=env_file, **overrides.pop("etl", {}))  # type: ignore[arg-type]
-        self.demo = DemoSettings(_env_file=env_file, **overrides.pop("demo", {}))  # type: ignore[arg-type]
-        self.app = AppSettings(_env_file=env_file, **overrides.pop("app", {}))  # type: ignore[arg-type]
-        self.map = MapSettings(_env_file=env_file, **overrides.pop("map", {}))  # type: ignore[arg-type]
-        self.flows = FlowSettings(_env_file=env_file, **overrides.pop("flows", {}))  # type: ignore[arg-type]
-        self.auth = AuthSettings(_env_file=env_file, **overrides.pop("auth", {}))  # type: ignore[arg-type]
-        self.log = LogSettings(_env_file=env_file, **overrides.pop("log", {}))  # type: ignore[arg-type]
+        self.database = DatabaseSettings(_env_file=env_file, **overrides.pop("database", {}))
+        self.etl = EtlSettings(_env_file=env_file, **overrides.pop("etl", {}))
+        self.demo = DemoSettings(_env_file=env_file, **overrides.pop("demo", {}))
+        self.app = AppSettings(_env_file=env_file, **overrides.pop("app", {}))
+        self.map = MapSettings(_env_file=env_file, **overrides.pop("map", {}))
+        self.flows = FlowSettings(_env_file=env_file, **overrides.pop("flows", {}))
+        self.auth = AuthSettings(_env_file=env_file, **overrides.pop("auth", {}))
+        self.log = LogSettings(_env_file=env_file, **overrides.pop("log", {}))
         if overrides:
             raise TypeError(f"unknown settings groups: {sorted(overrides)}")

@@ -138,7 +138,7 @@ def count_zoned(
         with session_for(conn):
             _count_households(conn, buildings, counts, labels, date=date, status_known=status_known)
     if not places.empty:
-        kinds = dict(
+        kinds: dict[int, str] = dict(
             conn.execute(
                 text("SELECT id, kind FROM places WHERE id = ANY(:ids)"), {"ids": places["id"].tolist()}
             ).all()

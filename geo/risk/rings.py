@@ -151,7 +151,7 @@ def ring_counts(
         by_rank = dict(enumerate(labels, start=1))
         frame["zone"] = frame["rank"].map(by_rank)
         first, last = status_coverage(conn)
-        known = first is not None and first <= date <= last
+        known = first is not None and last is not None and first <= date <= last
         counts = count_zoned(conn, frame, date=date, status_known=known, labels=by_rank)
     return RingCounts(frame, counts, known, exact)
 
@@ -257,7 +257,7 @@ def _footprint_distances(
     conn: Connection, ids: np.ndarray, cases: shapely.STRtree, to_metres: Transformer
 ) -> np.ndarray:
     """Exact footprint-to-nearest-case distances (metric CRS) of ``ids``, in their order."""
-    found = dict(
+    found: dict[int, bytes] = dict(
         conn.execute(
             text(
                 "SELECT id, ST_AsBinary(geom) FROM buildings "

@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry import mapping
@@ -238,6 +239,7 @@ def list_areas(
         at = on if isinstance(on, dt.datetime) else _day_bounds(on)[1] - dt.timedelta(seconds=1)
     clocks = _clocks(conn, ids, at=at, sop=sop)
     out = []
+    row: Any  # a row of frame (itertuples): pandas-stubs type its fields as any scalar
     for row in frame.drop(columns="geometry").itertuples(index=False):
         clock = clocks[int(row.id)]
         out.append(
@@ -281,7 +283,8 @@ def read_risk_areas(
     The geometry is the area's polygon (the sealed zone, or the matched compound/building), else its
     point; unmatched published areas have none and are kept (``match_kind`` missing).
     """
-    where, params = [], {}
+    where: list[str] = []
+    params: dict[str, object] = {}
     if on is not None:
         params["day_start"], params["day_end"] = _day_bounds(on)
         where.append(_ACTIVE)
@@ -296,9 +299,10 @@ def read_risk_areas(
         FROM risk_areas r {"WHERE " + " AND ".join(where) if where else ""} ORDER BY r.declared_at, r.id
     """
     frame = read_frame(conn.execute(text(sql), params))
-    wkb = frame.pop("geometry").to_numpy(dtype=object) if len(frame) else []
+    wkb: np.ndarray | list[bytes] = frame.pop("geometry").to_numpy(dtype=object) if len(frame) else []
     geometry = [shapely.from_wkb(bytes(w)) if w is not None else None for w in wkb]
-    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs=WGS84), crs=WGS84)
+    # GeoSeries takes None for a missing geometry; types-geopandas does not say so
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs=WGS84), crs=WGS84)  # type: ignore[arg-type]
 
 
 def zones_geojson(

@@ -25,6 +25,7 @@ import pandas as pd
 import shapely
 from pyproj.exceptions import ProjError
 from shapely.geometry import Point, mapping
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
 from geo.address import match_key
@@ -101,7 +102,7 @@ class RiskArea:
     rules: RiskRules
     assignments: pd.DataFrame
     counts: dict[str, ZoneCounts]
-    geometries: dict[str, shapely.Geometry | None]
+    geometries: dict[str, BaseGeometry | None]
     status_known: bool
     notes: list[str] = field(default_factory=list)
 
@@ -203,7 +204,7 @@ def case_locations(cases: Any, *, crs: str | CoordSystem | None = None) -> tuple
 def _xy(item: Any, index: int) -> tuple[float, float, str | None]:
     if isinstance(item, CaseLocation):
         return item.lon, item.lat, item.address
-    if isinstance(item, shapely.Geometry):
+    if isinstance(item, BaseGeometry):
         if not isinstance(item, Point) or item.is_empty:
             raise InvalidParameter(f"case {index} is a {item.geom_type}, expected a point")
         return item.x, item.y, None
@@ -325,7 +326,7 @@ def declare_risk_area(
         check_loaded_area(conn, located, reach_m=rules.reach_m)
         frame = _within(conn, _assign(conn, located, rules), scope)
         first, last = status_coverage(conn)
-        status_known = first is not None and first <= date <= last
+        status_known = first is not None and last is not None and first <= date <= last
         counts = count_zoned(conn, frame, date=date, status_known=status_known)
         geometries = _geometries(conn, frame) if geometry else dict.fromkeys(ZONES)
     notes = []
@@ -383,9 +384,9 @@ def _within(conn: Connection, frame: pd.DataFrame, scope: Scope) -> pd.DataFrame
     return frame[inside].reset_index(drop=True)
 
 
-def _geometries(conn: Connection, frame: pd.DataFrame) -> dict[str, shapely.Geometry | None]:
+def _geometries(conn: Connection, frame: pd.DataFrame) -> dict[str, BaseGeometry | None]:
     buildings = frame[frame["target"] == "building"]
-    out: dict[str, shapely.Geometry | None] = dict.fromkeys(ZONES)
+    out: dict[str, BaseGeometry | None] = dict.fromkeys(ZONES)
     if buildings.empty:
         return out
     # Collect the footprints, then keep their polygons as one MultiPolygon (cheaper than ST_Dump). Each
