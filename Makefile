@@ -47,7 +47,8 @@ test: setup
 	$(BIN)/pytest
 
 # The fast lane: unit and database tests; no browser (tests/e2e), no notebooks, nothing marked slow.
-FAST := -m "not slow" --ignore=tests/e2e --ignore=tests/notebooks
+# Two xdist workers: each pytest process makes its own throwaway databases (named after its pid).
+FAST := -m "not slow" --ignore=tests/e2e --ignore=tests/notebooks -n 2
 test-fast: python postgis os
 	$(BIN)/pytest $(FAST)
 
