@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from dashboards import (
     _access_log,
     _auth,
+    _auth_callbacks,
     _auth_routes,
     _contacts_routes,
     _errors,
@@ -40,7 +41,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> dash.Dash
     (200 with the PostGIS version, 503 when the database does not answer). Every route but
     ``/health``, ``/public``, ``/login`` and static code needs a sign-in (``dashboards._auth``).
     """
-    engine = engine or make_engine(settings.database)
+    engine = engine or make_engine(settings.database, serving=True)
     app = dash.Dash(
         __name__,
         use_pages=True,
@@ -67,4 +68,5 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> dash.Dash
     _risk_routes.register(server, engine, settings)
     _contacts_routes.register(server, engine, settings)
     register_callbacks(app)
+    _auth_callbacks.install(app)
     return app

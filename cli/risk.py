@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from cli import context
+from cli.edge import processing
 from geo.audit import cli_actor, record
 from geo.db import read_connection
 from geo.risk.rules import load_rules
@@ -84,6 +85,8 @@ def declare(
 
     Prints one JSON object: {"zones": {"sealed": {...}, "control": {...}, "prevention": {...}}, ...}.
     """
+    if rules is not None:
+        processing(rules)
     zone_rules = load_rules(rules)
     now = dt.datetime.now(CHINA_TZ)
     day = date_.date() if date_ else now.date()

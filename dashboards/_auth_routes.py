@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import secrets
 from typing import TYPE_CHECKING
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import flask
 from markupsafe import escape
 from sqlalchemy import Engine
 
-from dashboards._auth import SESSION_CSRF, client_ip, current_principal, sign_in
-from geo.audit import record_now
+from dashboards._auth import SESSION_CSRF, client_ip, current_principal, sign_in, sign_out
 from geo.auth import authenticate
 from geo.errors import TooManyAttempts
 from geo.settings import Settings
@@ -64,14 +63,12 @@ def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
         if found is None:
             wrong = "用户名或密码错误，或账号已停用 Wrong name or password, or the account is disabled"
             return _form(target, name=name, error=wrong, status=401)
-        sign_in(found)
+        sign_in(engine, found, settings.auth)
         home = found.policy.pages[0] if found.policy.pages else "/"
         return flask.redirect(target if target and found.may_open(target.split("?")[0]) else home)
 
     def logout() -> BaseResponse:
-        found = current_principal()
-        record_now(engine, found.actor(client_ip()), "logout", target=found.name)
-        flask.session.clear()
+        sign_out(engine, current_principal())
         return flask.redirect(LOGIN_PATH)
 
     server.add_url_rule(LOGIN_PATH, "login", login, methods=["GET", "POST"])
@@ -88,9 +85,18 @@ def _form(target: str | None, *, name: str = "", error: str = "", status: int = 
 
 
 def _safe_next(value: str | None) -> str | None:
-    """``next`` when it is a path on this site; None for anything that could lead elsewhere."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+    """``next`` when it is a path on this site; None for anything that could lead elsewhere.
+
+    Browsers drop tabs and newlines inside URLs and read a backslash as ``/``, so ``/%09/evil.example``
+    (a tab) or ``/%5C/evil.example`` would become ``//evil.example``, another host: any control
+    character, whitespace or backslash is refused, and what is left must be a plain path (no scheme,
+    no host, not starting with ``//``).
+    """
+    if not value or len(value) > 500:
         return None
-    if any(c in value for c in "\r\n") or len(value) > 500:
+    if any(c.isspace() or not c.isprintable() or c == "\\" for c in value):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or not value.startswith("/") or value.startswith("//"):
         return None
     return value

@@ -31,6 +31,8 @@ class GeometryCheck:
     repaired: set[int] = field(default_factory=set)
     swapped: int = 0
     wrong_type: int = 0
+    # Rows whose Z (height) coordinates were dropped: the columns are 2-D, a Z is not an error.
+    flattened: int = 0
     found_types: set[str] = field(default_factory=set)
 
 
@@ -78,9 +80,10 @@ def check_geometries(
 ) -> GeometryCheck:
     """Check one chunk of geometries and return them in WGS84, mended, with the rejects.
 
-    Order matters: empty and non-finite first (nothing else can be said of them), then the
-    type, then the position (outside China, swapped axes, outside the declared area) in
-    the source system, then conversion and validity (make_valid; the row counts as repaired).
+    Order matters: empty and non-finite first (nothing else can be said of them), Z dropped
+    (counted in ``flattened``), then the type, then the position (outside China, swapped
+    axes, outside the declared area) in the source system, then conversion and validity
+    (make_valid; the row counts as repaired).
     Rejects name ``field_name``: the geometry, or the columns the geometry was read from.
     """
     geometry = np.asarray(geometry, dtype=object).copy()
@@ -104,6 +107,13 @@ def check_geometries(
         nonfinite = np.zeros(len(geometry), dtype=bool)
         nonfinite[np.flatnonzero(present)[bad_index]] = True
         drop(nonfinite, "NaN or infinite coordinate")
+
+    present = pd.notna(geometry)
+    three_d = present.copy()
+    three_d[present] = shapely.has_z(geometry[present].astype(object))
+    if three_d.any():
+        geometry[three_d] = shapely.force_2d(geometry[three_d].astype(object))
+        result.flattened = int(three_d.sum())
 
     present = pd.notna(geometry)
     types = np.full(len(geometry), None, dtype=object)
