@@ -51,8 +51,9 @@ test: setup
 	$(BIN)/pytest
 
 # The fast lane: unit and database tests; no browser (tests/e2e), no notebooks, nothing marked slow.
-# Two xdist workers: each pytest process makes its own throwaway databases (named after its pid).
-FAST := -m "not slow" --ignore=tests/e2e --ignore=tests/notebooks -n 2
+# Two xdist workers, each with its own throwaway databases (named after its pid); a file's tests stay
+# on one worker, in order (some modules build on their earlier tests' state).
+FAST := -m "not slow" --ignore=tests/e2e --ignore=tests/notebooks -n 2 --dist loadfile
 test-fast: python postgis os
 	$(BIN)/pytest $(FAST)
 

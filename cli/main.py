@@ -24,7 +24,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("cli.export:export", "Write loaded data back out (WGS84, never with personal fields)."),
     "flows": ("cli.flows:flows", "Movement flows (动线) and closed-loop transfers (闭环转运)."),
     "load": ("cli.load:load", "Load a file of KIND into PostGIS, in one transaction (all or nothing)."),
-    "qa": ("cli.load:qa", "Print the data-quality summary (buildings outside grids, overlapping grids)."),
+    "qa": (
+        "cli.load:qa",
+        "Print the data-quality summary (buildings outside grids, overlapping grids and admin units).",
+    ),
     "risk": (
         "cli.risk:risk",
         "Risk areas (风险区域): the sealed, control and prevention zones around cases.",

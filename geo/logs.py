@@ -7,7 +7,7 @@ an error's traceback can be found from the id the client was given.
 
 Personal data is never logged: callers pass ids, codes and counts. SQLAlchemy's own loggers stay at
 WARNING whatever the level, because at INFO/DEBUG they would write statements' parameters and
-result rows (names and phones of ``person_contacts`` among them).
+result rows (names and phones of ``person_contacts`` among them); Alembic's too (``QUIET_LOGGERS``).
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from geo.settings import LogSettings
 
 REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("battlemap_request_id", default=None)
 """The id of the request being served in this thread (set by the web app's request hook)."""
-QUIET_LOGGERS: tuple[str, ...] = ("sqlalchemy",)
-"""Loggers held at WARNING: below it they write data (SQL parameters, result rows)."""
+QUIET_LOGGERS: tuple[str, ...] = ("sqlalchemy", "alembic")
+"""Loggers held at WARNING: below it SQLAlchemy writes data (SQL parameters, result rows), and Alembic
+repeats on every command what ``battlemap db`` prints once."""
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 _HANDLER_NAME = "battlemap"
 _STANDARD_FIELDS = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
