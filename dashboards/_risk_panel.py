@@ -1,8 +1,8 @@
 """The risk overlay of the house-status map: stored zones drawn over the buildings, a side panel with
 their counts and SOP clocks, and the "what if" of the building card (simulate, then confirm).
 
-What is read and computed comes from ``geo.risk_areas`` (stored areas and clocks) and
-``geo.risk_whatif`` (a simulated case at a building, and its declaration); the zones' colours from
+What is read and computed comes from ``geo.risk.store`` (stored areas and clocks),
+``geo.risk.whatif`` (a simulated case at a building) and ``geo.risk.declare``; the zones' colours from
 ``layers.risk_overlay``. A simulation is drawn with dashed outlines and is not stored until the
 "confirm and declare" button, which stores the zones computed again in one transaction.
 """
@@ -21,12 +21,12 @@ from dashboards import _ids as ids
 from dashboards._auth import client_ip, current_principal, current_scope
 from dashboards._html import data_attributes
 from dashboards._i18n import t
-from geo.audit import record
 from geo.card import building_card
 from geo.db import read_connection
 from geo.errors import BattlemapError
+from geo.risk.declare import declare_and_store
 from geo.risk.store import zones_geojson
-from geo.risk.whatif import case_at_building, declare_case, simulate_at_building
+from geo.risk.whatif import case_at_building, simulate_at_building
 from geo.risk.zones import ZONES
 from geo.vocab import RISK_LEVELS, term
 from layers.risk_overlay import AREAS_SOURCE, SIMULATED_SOURCE, overlay_layers
@@ -247,10 +247,14 @@ def register_callbacks(app: dash.Dash, *, map_name: str, state_id: str, day: Any
                 # as they did in the simulation), not coordinates sent back by the browser.
                 at = case_at_building(conn, int(case["building_id"]))
                 found.require_write_at(conn, at.lon, at.lat)
-                area_id, _ = declare_case(conn, [at], date=dt.date.fromisoformat(simulated["date"]))
-                detail = {"lon": case["lon"], "lat": case["lat"], "date": simulated["date"]}
-                actor, target = found.actor(client_ip()), f"risk_area:{area_id}"
-                record(conn, actor, "risk_declare", target=target, detail=detail)
+                declared = declare_and_store(
+                    conn,
+                    [at],
+                    actor=found.actor(client_ip()),
+                    date=dt.date.fromisoformat(simulated["date"]),
+                    scope=found.scope,
+                )
+                area_id = declared.area_id
         except BattlemapError as error:
             return {**simulated, "error": str(error)}, dash.no_update
         return {"declared": area_id}, {"id": area_id}

@@ -24,8 +24,7 @@ from geo.errors import InvalidParameter, NotFound
 from geo.personal import PERSONAL_FIELDS
 from geo.scope import UNRESTRICTED, Scope
 from geo.sqlutil import ENVELOPE, Bbox, bbox_params, read_frame
-from geo.status.rule import household_status, valid_on
-from geo.vocab import STATUS_CODES
+from geo.status.rule import household_statuses, status_params, valid_on
 
 
 @dataclass(frozen=True)
@@ -37,8 +36,9 @@ class _KindSQL:
     geometry: str
     # A predicate on :date, for kinds that have a date dimension.
     date_filter: str | None = None
-    # Extra (name, expression) pairs read only when a date is given.
+    # Extra (name, expression) pairs read only when a date is given, and the FROM clause then.
     dated_columns: tuple[tuple[str, str], ...] = ()
+    dated_from: str | None = None
     # The rows a scope may see (``geo.scope``); None = rows of no area (the OSM basemap).
     in_scope: Callable[[Scope], str] | None = lambda scope: "false"
 
@@ -80,7 +80,9 @@ _KINDS: dict[str, _KindSQL] = {
         "households h JOIN buildings b ON b.id = h.building_id",
         "b.label_point",
         date_filter="true",
-        dated_columns=(("status", household_status("h")),),
+        dated_columns=(("status", "hs.status"),),
+        dated_from="households h JOIN buildings b ON b.id = h.building_id "
+        f"JOIN ({household_statuses()}) hs ON hs.household_id = h.id",
         in_scope=lambda scope: scope.buildings("b"),
     ),
     "cases": _KindSQL(
@@ -226,10 +228,11 @@ def read_features(
         if spec.date_filter is None:
             raise InvalidParameter(f"{kind} have no date; a date applies to {', '.join(DATED_KINDS)} only")
         where.append(spec.date_filter)
-        params.update(date=date, severity=list(STATUS_CODES))
+        params.update(status_params(date))
     selects = ", ".join(f"{sql} AS {name}" for name, sql in columns)
     sql = (
-        f"SELECT {selects}, ST_AsBinary({spec.geometry}) AS geometry FROM {spec.from_}"
+        f"SELECT {selects}, ST_AsBinary({spec.geometry}) AS geometry "
+        f"FROM {spec.dated_from if date is not None and spec.dated_from else spec.from_}"
         f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY 1"
     )
     frame = read_frame(conn.execute(text(sql), params))

@@ -312,6 +312,7 @@ class RiskAreaRecord(SourcedMixin, Base):
     __table_args__ = (
         CheckConstraint(_in("level", RISK_LEVEL_CODES), name="level"),
         CheckConstraint("lifted_at IS NULL OR lifted_at >= declared_at", name="period"),
+        CheckConstraint("geom IS NULL OR ST_IsValid(geom)", name="valid_geom"),  # migration 0006
         Index("ix_risk_areas_period", "declared_at", "lifted_at"),
     )
 
@@ -340,6 +341,7 @@ class RiskAreaZone(Base):
     __tablename__ = "risk_area_zones"
     __table_args__ = (
         CheckConstraint(_in("zone", ZONE_CODES), name="zone"),
+        CheckConstraint("geom IS NULL OR ST_IsValid(geom)", name="valid_geom"),  # migration 0006
         UniqueConstraint("risk_area_id", "zone"),
     )
 

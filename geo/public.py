@@ -73,7 +73,7 @@ _Parts = dict[str, list[tuple[str | None, dict[str, int]]]]
 def day_counts(conn: Connection, *, date: dt.date) -> _Parts:
     """Raw counts on ``date``: per sub-district, its parts (grid code, or None for no grid)."""
     sql = f"""
-    WITH hs AS ({household_statuses("date", "true")})
+    WITH hs AS ({household_statuses()})
     SELECT u.name AS subdistrict, g.code AS grid, count(*) AS households,
            count(*) FILTER (WHERE hs.status = ANY(CAST(:cases AS text[]))) AS case_households,
            count(*) FILTER (WHERE hs.status = ANY(CAST(:controlled AS text[]))) AS controlled_households

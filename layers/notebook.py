@@ -9,7 +9,7 @@
 
 Every reader takes an Engine (from :func:`connect`) or a Connection. Geometries are WGS84. Rings are
 geodesic (true metres on the WGS84 ellipsoid, via ``pyproj.Geod``); zones come from
-``geo.risk.declare_risk_area``. Colours and legends are those of ``layers/style.py``.
+``geo.risk.zones.declare_risk_area``. Colours and legends are those of ``layers/style.py``.
 """
 
 from __future__ import annotations

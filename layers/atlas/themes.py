@@ -16,7 +16,7 @@ import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
 from geo.print_queries import AtlasData
-from geo.vocab import CHAIN_LEVELS, REQUIRED_CHAIN_LEVELS, STATUS_SEVERITY, term
+from geo.vocab import CHAIN_LEVELS, REQUIRED_CHAIN_LEVELS, term
 from layers.style import (
     GAP_SWATCH,
     NO_ZONE_SWATCH,
@@ -60,16 +60,13 @@ class Theme:
 
 
 def building_status(data: AtlasData) -> pd.Series:
-    """Each building's status on the date: its households' most severe, else its own, else normal."""
+    """Each building's status on the date (``geo.status.rule``, read by ``geo.print_queries``); a
+    building with neither households nor a status of its own is drawn as normal."""
     ids = data.buildings.loc[data.buildings["grid_id"].isin(data.grids["id"]), "id"]
     status = pd.Series("normal", index=pd.Index(ids, name="building_id"), dtype=object)
     if len(data.building_status):
-        whole = data.building_status.set_index("building_id")["status"]
-        status.loc[status.index.intersection(whole.index)] = whole
-    if len(data.households):
-        rank = data.households.assign(rank=data.households["status"].map(STATUS_SEVERITY))
-        worst = rank.sort_values("rank").drop_duplicates("building_id").set_index("building_id")["status"]
-        status.loc[status.index.intersection(worst.index)] = worst
+        known = data.building_status.set_index("building_id")["status"]
+        status.loc[status.index.intersection(known.index)] = known
     return status
 
 
