@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,8 @@ from etl.validate import check_geometries, geometries_from_wkt, points_from_colu
 from geo.crs import WGS84_SYSTEM, CoordSystem, parse_crs
 from geo.errors import InputError, NotFound, RejectLimitExceeded, UnknownCRSError
 from geo.settings import EtlSettings
+
+logger = logging.getLogger(__name__)
 
 _INTEGER_TYPES = ("smallint", "integer", "bigint")
 
@@ -123,7 +126,31 @@ def load(
         report.notes["qa"] = ", ".join(f"{k} {v:,}" for k, v in qa_summary(conn, settings=settings).items())
     report.seconds = time.perf_counter() - started
     _finish(report, table, options)
+    _log_summary(report)
     return report
+
+
+def _log_summary(report: LoadReport) -> None:
+    """One line per load: what, which file (its name, not its folder), how many rows, how long."""
+    fields = {
+        "kind": report.kind,
+        "file": Path(report.path).name,
+        "rows_read": report.rows_read,
+        "inserted": report.inserted,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "repaired": report.repaired,
+        "duplicates": report.duplicates,
+        "rejected": report.rejected,
+        "seconds": round(report.seconds, 2),
+    }
+    logger.info(
+        "load %(kind)s %(file)s: read %(rows_read)s, new %(inserted)s, updated %(updated)s, "
+        "unchanged %(unchanged)s, repaired %(repaired)s, duplicates %(duplicates)s, "
+        "rejected %(rejected)s in %(seconds)ss",
+        fields,
+        extra={"load": fields},
+    )
 
 
 @dataclass
