@@ -29,12 +29,13 @@ import flask
 from sqlalchemy import Engine
 
 from dashboards._auth import client_ip, current_principal
+from geo.clock import china_today
 from geo.crs import parse_crs, to_wgs84_xy
 from geo.db import read_connection
 from geo.errors import Forbidden, InvalidParameter
 from geo.risk.declare import declare_and_store
 from geo.risk.store import zones_geojson
-from geo.risk.zones import declare_risk_area, default_date
+from geo.risk.zones import declare_risk_area
 from geo.scope import covers_point
 from geo.settings import Settings
 
@@ -122,7 +123,7 @@ def _number(args: Any, name: str) -> float:
 
 def _date(raw: str | None) -> dt.date:
     if not raw:
-        return default_date()
+        return china_today()
     try:
         return dt.date.fromisoformat(raw)
     except ValueError:
