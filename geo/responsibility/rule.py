@@ -6,18 +6,28 @@ all build their SQL from here.
 
 from __future__ import annotations
 
-from geo.vocab import REQUIRED_CHAIN_LEVELS
+from sqlalchemy import Connection, text
 
-CHAIN_JOIN = """
+from geo.vocab import CHAIN_LEVEL_CODES, REQUIRED_CHAIN_LEVELS
+
+
+def covers_building(r: str = "r", b: str = "b") -> str:
+    """Responsibilities ``r`` that answer for building ``b``: on the building, its compound, its grid
+    or one of its admin units."""
+    return f"""(({r}.scope_type = 'building' AND {r}.scope_id = {b}.id)
+           OR ({r}.scope_type = 'compound' AND {r}.scope_id = {b}.compound_id)
+           OR ({r}.scope_type = 'grid' AND {r}.scope_id = {b}.grid_id)
+           OR ({r}.scope_type = 'unit'
+               AND {r}.scope_id IN ({b}.district_id, {b}.subdistrict_id, {b}.committee_id)))"""
+
+
+CHAIN_JOIN = f"""
     CROSS JOIN LATERAL (
         SELECT cardinality(CAST(:required AS text[]))
                    - count(DISTINCT r.level) FILTER (WHERE r.level = ANY(CAST(:required AS text[]))) AS gaps,
                min(p.code) FILTER (WHERE r.level = 'building_leader') AS leader
         FROM responsibilities r JOIN people p ON p.id = r.person_id
-        WHERE (r.scope_type = 'building' AND r.scope_id = b.id)
-           OR (r.scope_type = 'compound' AND r.scope_id = b.compound_id)
-           OR (r.scope_type = 'grid' AND r.scope_id = b.grid_id)
-           OR (r.scope_type = 'unit' AND r.scope_id IN (b.district_id, b.subdistrict_id, b.committee_id))
+        WHERE {covers_building()}
     ) ch"""
 """Joins giving building ``b`` its number of required chain levels nobody answers for
 (``ch.gaps``) and its building leader's person code (``ch.leader``, the lowest when several).
@@ -28,3 +38,45 @@ admin units."""
 def chain_params() -> dict[str, object]:
     """The bound parameters ``CHAIN_JOIN`` needs."""
     return {"required": list(REQUIRED_CHAIN_LEVELS)}
+
+
+# Escalation goes one rung up, read bottom-up:
+# 社工/楼长/党员/志愿者 -> 居民区书记 -> 机关干部 -> 班子领导 -> 指挥部.
+_BOTTOM_RUNG = ("social_worker", "building_leader", "party_member", "volunteer")
+
+
+def level_above(level: str) -> str | None:
+    """The chain level one rung above ``level`` (the bottom rung shares one), None above command HQ."""
+    if level not in CHAIN_LEVEL_CODES:
+        raise ValueError(f"chain level {level!r} is unknown: expected one of {', '.join(CHAIN_LEVEL_CODES)}")
+    if level in _BOTTOM_RUNG:
+        return "area_secretary"
+    rank = CHAIN_LEVEL_CODES.index(level)
+    return CHAIN_LEVEL_CODES[rank - 1] if rank > 0 else None
+
+
+def answerer_join(b: str = "b", level: str = ":level", alias: str = "ans") -> str:
+    """A lateral join giving building ``b`` the one person who answers for it at chain level ``level``
+    (an SQL expression): ``alias.person_id``, ``alias.person_code``, NULL when nobody does. The most
+    specific assignment wins (building, then compound, grid, unit), then the lowest person code."""
+    return f"""
+    LEFT JOIN LATERAL (
+        SELECT p.id AS person_id, p.code AS person_code
+        FROM responsibilities r JOIN people p ON p.id = r.person_id
+        WHERE r.level = {level} AND {covers_building("r", b)}
+        ORDER BY CASE r.scope_type WHEN 'building' THEN 0 WHEN 'compound' THEN 1
+                                   WHEN 'grid' THEN 2 ELSE 3 END, p.code
+        LIMIT 1
+    ) {alias} ON true"""
+
+
+def who_answers(conn: Connection, building_id: int, level: str) -> tuple[int, str] | None:
+    """(person id, person code) of whoever answers for building ``building_id`` at ``level``, or None
+    (a gap). Closed-loop work assigns and escalates its items with this."""
+    row = conn.execute(
+        text(f"SELECT ans.person_id, ans.person_code FROM buildings b {answerer_join()} WHERE b.id = :b"),
+        {"b": int(building_id), "level": level},
+    ).one_or_none()
+    if row is None or row.person_id is None:
+        return None
+    return int(row.person_id), str(row.person_code)
