@@ -38,7 +38,7 @@ CREATE TABLE loop_items (
     created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     source varchar(20) NOT NULL DEFAULT 'field',
     client_id varchar(200),
-    body_hash char(64)
+    body_hash varchar(64)
 );
 CREATE INDEX ix_loop_items_building_id ON loop_items (building_id);
 CREATE INDEX ix_loop_items_kind ON loop_items (kind);
@@ -67,7 +67,7 @@ CREATE TABLE loop_transitions (
     actor_user_id integer REFERENCES users (id) ON DELETE SET NULL,
     actor_role varchar(20),
     client_id varchar(200),
-    body_hash char(64),
+    body_hash varchar(64),
     CONSTRAINT uq_loop_transitions_item_seq UNIQUE (item_id, seq),
     CONSTRAINT uq_loop_transitions_item_client UNIQUE (item_id, client_id)
 );
