@@ -12,7 +12,16 @@ import dash
 import flask
 from sqlalchemy import Engine
 
-from dashboards import _auth, _auth_routes, _contacts_routes, _print_routes, _public_routes, _risk_routes
+from dashboards import (
+    _api,
+    _auth,
+    _auth_routes,
+    _contacts_routes,
+    _loops_api,
+    _print_routes,
+    _public_routes,
+    _risk_routes,
+)
 from dashboards._callbacks import register_callbacks
 from dashboards._context import EXTENSION, PageContext
 from dashboards._i18n import TITLE
@@ -58,6 +67,9 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> dash.Dash
     _print_routes.register(server, engine, settings)
     _risk_routes.register(server, engine, settings)
     _contacts_routes.register(server, engine, settings)
+    api = _api.make_spec()  # the REST API under /api/v1 and its OpenAPI document
+    _loops_api.register(server, api, engine, settings)
+    _api.register(server, api)
     register_callbacks(app)
     server.register_error_handler(BattlemapError, battlemap_error)
     return app

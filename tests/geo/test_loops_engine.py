@@ -24,13 +24,17 @@ CLI = LoopActor(role="cli", audit=Actor(name="cli:test", role="cli"))
 
 
 def _id(conn: Connection, table: str, source_id: str) -> int:
-    return int(conn.execute(text(f"SELECT id FROM {table} WHERE source_id = :s"), {"s": source_id}).scalar_one())
+    return int(
+        conn.execute(text(f"SELECT id FROM {table} WHERE source_id = :s"), {"s": source_id}).scalar_one()
+    )
 
 
 def _user(conn: Connection, name: str, role: str, grids: list[str] | None = None) -> LoopActor:
     auth.add_user(conn, name, role=role, password=PASSWORD, grids=grids, settings=AUTH)
     user_id = int(conn.execute(text("SELECT id FROM users WHERE name = :n"), {"n": name}).scalar_one())
-    return LoopActor(role=role, audit=Actor(name=name, role=role), user_id=user_id, scope=load_scope(conn, user_id))
+    return LoopActor(
+        role=role, audit=Actor(name=name, role=role), user_id=user_id, scope=load_scope(conn, user_id)
+    )
 
 
 def _count(conn: Connection, table: str) -> int:
@@ -39,7 +43,9 @@ def _count(conn: Connection, table: str) -> int:
 
 def test_home_isolation_runs_in_order_with_one_reading_a_day(city_conn: Connection) -> None:
     household = _id(city_conn, "households", "h-b09-1")
-    item, created = engine.open_item(city_conn, CLI, kind="home_isolation", target=Target("household", household), at=T0)
+    item, created = engine.open_item(
+        city_conn, CLI, kind="home_isolation", target=Target("household", household), at=T0
+    )
     assert created and item.state == "open" and item.step == "screening" and item.version == 1
     assert (item.assignee_code, item.assignee_level) == ("sim-SW", "social_worker")
     assert item.due_at == T0 + dt.timedelta(hours=12)
@@ -53,13 +59,19 @@ def test_home_isolation_runs_in_order_with_one_reading_a_day(city_conn: Connecti
     item, _ = engine.complete_step(
         city_conn, CLI, item.id, "on_site_confirmation", Submission(note="在家", checks=checks), at=T0
     )
-    assert (item.step, item.assignee_code, item.assignee_level) == ("daily_temperature", "sim-L2", "building_leader")
+    assert (item.step, item.assignee_code, item.assignee_level) == (
+        "daily_temperature",
+        "sim-L2",
+        "building_leader",
+    )
     before = _count(city_conn, "loop_transitions")
     with pytest.raises(Unprocessable) as hot:
         engine.complete_step(city_conn, CLI, item.id, "daily_temperature", Submission(reading=80.0), at=T0)
     assert hot.value.field == "reading" and "80.0" in str(hot.value)
     assert _count(city_conn, "loop_transitions") == before
-    item, _ = engine.complete_step(city_conn, CLI, item.id, "daily_temperature", Submission(reading=36.6), at=T0)
+    item, _ = engine.complete_step(
+        city_conn, CLI, item.id, "daily_temperature", Submission(reading=36.6), at=T0
+    )
     with pytest.raises(InvalidTransition, match="once a day"):
         engine.complete_step(city_conn, CLI, item.id, "daily_temperature", Submission(reading=36.5), at=T0)
     assert item.step == "devices_volunteers"
@@ -67,7 +79,9 @@ def test_home_isolation_runs_in_order_with_one_reading_a_day(city_conn: Connecti
     # the next reading is due by the end of the following China day
     assert item.daily_due_at == dt.datetime(2022, 4, 7, 0, 0, tzinfo=CHINA_TZ)
     next_day = T0 + dt.timedelta(days=1)
-    item, _ = engine.complete_step(city_conn, CLI, item.id, "daily_temperature", Submission(reading=36.8), at=next_day)
+    item, _ = engine.complete_step(
+        city_conn, CLI, item.id, "daily_temperature", Submission(reading=36.8), at=next_day
+    )
     checks = {"door_sensor_fitted": True, "volunteer_assigned": True}
     item, _ = engine.complete_step(
         city_conn, CLI, item.id, "devices_volunteers", Submission(checks=checks), at=next_day
@@ -76,7 +90,9 @@ def test_home_isolation_runs_in_order_with_one_reading_a_day(city_conn: Connecti
     assert item.state == "closed" and item.step is None and item.allowed_steps == ()
     assert [e.action for e in item.log] == ["open"] + ["complete"] * 6
     with pytest.raises(InvalidTransition, match="closed"):
-        engine.complete_step(city_conn, CLI, item.id, "daily_temperature", Submission(reading=36.6), at=next_day)
+        engine.complete_step(
+            city_conn, CLI, item.id, "daily_temperature", Submission(reading=36.6), at=next_day
+        )
 
 
 def test_a_gap_in_the_chain_goes_up_and_an_overdue_item_escalates(city_conn: Connection) -> None:
@@ -91,7 +107,9 @@ def test_a_gap_in_the_chain_goes_up_and_an_overdue_item_escalates(city_conn: Con
     [escalated] = engine.escalate_overdue(city_conn, CLI, at=late)
     assert (escalated.assignee_code, escalated.assignee_level) == ("sim-LM", "leadership_member")
     assert escalated.log[-1].action == "escalate" and escalated.version == 2 and not escalated.overdue
-    audited = city_conn.execute(text("SELECT count(*) FROM audit_log WHERE action = 'loop_escalate'")).scalar()
+    audited = city_conn.execute(
+        text("SELECT count(*) FROM audit_log WHERE action = 'loop_escalate'")
+    ).scalar()
     assert audited == 1
 
 
@@ -99,7 +117,9 @@ def test_the_verifier_is_not_the_rectifier(city_conn: Connection) -> None:
     compound = int(city_conn.execute(text("SELECT id FROM compounds LIMIT 1")).scalar_one())
     worker = _user(city_conn, "g1-worker", "worker", grids=["G1"])
     other = _user(city_conn, "g1-worker-2", "worker", grids=["G1"])
-    item, _ = engine.open_item(city_conn, worker, kind="inspection", target=Target("compound", compound), at=T0)
+    item, _ = engine.open_item(
+        city_conn, worker, kind="inspection", target=Target("compound", compound), at=T0
+    )
     engine.complete_step(city_conn, worker, item.id, "rectification", Submission(note="已整改"), at=T0)
     engine.complete_step(city_conn, worker, item.id, "feedback", Submission(note="已反馈"), at=T0)
     done = Submission(note="复核", checks={"rectified": True})
@@ -124,11 +144,15 @@ def test_area_version_and_idempotency(city_conn: Connection) -> None:
     )
     assert created and not created_again and again.id == first.id
     with pytest.raises(Unprocessable) as other_body:
-        engine.open_item(city_conn, worker, kind="problem_report", target=target, client_id="k1", body_hash="h2")
+        engine.open_item(
+            city_conn, worker, kind="problem_report", target=target, client_id="k1", body_hash="h2"
+        )
     assert other_body.value.field == "Idempotency-Key"
     engine.complete_step(city_conn, worker, first.id, "response", Submission(), expected_version=1)
     with pytest.raises(Conflict) as stale:
-        engine.complete_step(city_conn, worker, first.id, "handling", Submission(note="x"), expected_version=1)
+        engine.complete_step(
+            city_conn, worker, first.id, "handling", Submission(note="x"), expected_version=1
+        )
     assert stale.value.current["version"] == 2 and stale.value.current["step"] == "handling"
     with pytest.raises(NotFound):
         engine.get_item(city_conn, _user(city_conn, "g2-only", "worker", grids=["G2"]), first.id)

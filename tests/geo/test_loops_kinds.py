@@ -64,7 +64,8 @@ def test_a_daily_step_is_due_again_each_day() -> None:
     first = progress(kind, t0, done)
     assert first.current.code == "daily_temperature" and first.due_at == t0 + dt.timedelta(hours=24)
     # a reading sent the next morning for the evening before counts for that evening's day
-    late = Done("daily_temperature", t0 + dt.timedelta(hours=10), None, observed_at=t0 + dt.timedelta(hours=1))
+    sent, done_at = t0 + dt.timedelta(hours=10), t0 + dt.timedelta(hours=1)
+    late = Done("daily_temperature", sent, None, observed_at=done_at)
     after = progress(kind, t0, [*done, late])
     assert after.days["daily_temperature"] == (dt.date(2022, 4, 5),)
     assert after.daily_due_at == dt.datetime(2022, 4, 7, tzinfo=CHINA_TZ)
