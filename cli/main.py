@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from cli import audit, db, demo, export, flows, load, risk, serve, users
+from cli import audit, db, demo, export, flows, load, loops, risk, serve, users
 from geo.errors import BattlemapError
 
 
@@ -25,6 +25,7 @@ cli.add_command(risk.risk)
 cli.add_command(flows.flows)
 cli.add_command(users.users)
 cli.add_command(audit.audit)
+cli.add_command(loops.loops_group)
 
 
 def main(argv: list[str] | None = None) -> None:
