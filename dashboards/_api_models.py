@@ -10,10 +10,14 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from geo.loops.kinds import default_kinds
+
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 BigId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 Note = Annotated[str, Field(max_length=2000, description="Free text; keep names and phones out of it.")]
 TARGET_FIELDS = ("building_id", "household_id", "compound_id", "place_id")
+KindCode = Literal[tuple(sorted(default_kinds()))]  # type: ignore[valid-type]
+"""The loop kinds of ``geo/loops/kinds/`` (the document lists them; another file, another value)."""
 
 
 class _Body(BaseModel):
@@ -23,12 +27,7 @@ class _Body(BaseModel):
 class OpenItemBody(_Body):
     """Open a loop item: its kind, a note, and exactly one target (an id, or ``lon`` + ``lat``)."""
 
-    kind: str = Field(
-        min_length=1,
-        max_length=40,
-        description="A loop kind (`GET /api/v1/loop-kinds`).",
-        examples=["problem_report"],
-    )
+    kind: KindCode = Field(description="A loop kind (`GET /api/v1/loop-kinds`).", examples=["problem_report"])
     note: Note | None = None
     building_id: BigId | None = None
     household_id: BigId | None = None
@@ -87,7 +86,7 @@ class WriteHeaders(BaseModel):
 
 
 class ListQuery(BaseModel):
-    kind: str | None = Field(default=None, max_length=40)
+    kind: KindCode | None = None
     state: Literal["open", "overdue", "closed"] | None = None
     grid: str | None = Field(default=None, max_length=100, description="A grid code of your area.")
     limit: int = Field(default=500, ge=1, le=10_000)
