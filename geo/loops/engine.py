@@ -23,7 +23,7 @@ from geo.loops.targets import Target, resolve
 from geo.loops.views import ItemView, done_of, item_view
 from geo.responsibility.rule import level_above, who_answers
 from geo.scope import UNRESTRICTED, Scope
-from geo.vocab import CHAIN_LEVEL_CODES
+from geo.vocab import CHAIN_LEVEL_CODES, CHINA_TZ
 
 OPEN_ROLES = frozenset({"commander", "operator", "worker", "cli"})
 ASSIGN_ROLES = frozenset({"commander", "operator", "cli"})
@@ -428,11 +428,8 @@ class Count:
 def counts(conn: Connection, scope: Scope, *, at: dt.datetime | None = None) -> list[Count]:
     """Open, overdue and closed-today (China day of ``at``) items per kind and grid: what the wall and
     the loops panel show (every role may read counts)."""
-    from geo.risk.sop import aware
-
     at = at or now()
-    local = aware(at)
-    since = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    since = at.astimezone(CHINA_TZ).replace(hour=0, minute=0, second=0, microsecond=0)
     return [
         Count(r.kind, r.grid_code, int(r.open), int(r.overdue), int(r.closed))
         for r in store.count_rows(conn, scope, at=at, since=since)
