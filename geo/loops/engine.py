@@ -191,7 +191,7 @@ def list_items(
     """Items in the actor's area, overdue first, then by deadline."""
     _require(actor, READ_ROLES, "list loop items")
     rows = store.item_rows(conn, actor.scope, at=at or now(), kind=kind, state=state, grid=grid, limit=limit)
-    return [item_view(row, None) for row in rows]
+    return [item_view(row, _kind_or_none(row.kind)) for row in rows]
 
 
 def _locked(conn: Connection, actor: LoopActor, item_id: int) -> tuple[LoopKind, ItemView, list]:

@@ -140,10 +140,13 @@ def done_of(rows: list[Any]) -> list[Done]:
 def item_view(row: Any, kind: LoopKind | None, log: list[Any] | None = None) -> ItemView:
     """An item from its ``store.item_row`` (and, for the allowed steps and the log, its log rows)."""
     allowed: tuple[str, ...] = ()
-    if row.state == "open":
-        allowed = (row.step,) if row.step else ()
-        if kind is not None and log is not None:
-            allowed = progress(kind, row.created_at, done_of(log)).allowed
+    if row.state == "open" and kind is not None and log is not None:
+        allowed = progress(kind, row.created_at, done_of(log)).allowed
+    elif row.state == "open" and row.step:
+        # Without the log: the current step, and the daily steps before it (they run until closing).
+        codes = kind.step_codes if kind is not None else ()
+        earlier = codes[: codes.index(row.step)] if row.step in codes else ()
+        allowed = (row.step, *(c for c in earlier if kind.step(c).daily))  # type: ignore[union-attr]
     return ItemView(
         id=int(row.id),
         kind=row.kind,

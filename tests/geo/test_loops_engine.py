@@ -163,3 +163,18 @@ def test_the_log_is_append_only(city_conn: Connection) -> None:
     engine.open_item(city_conn, CLI, kind="problem_report", target=Target("building", b01))
     with pytest.raises(Exception, match="append-only"):
         city_conn.execute(text("UPDATE loop_transitions SET note = 'changed'"))
+
+
+def test_a_list_offers_the_running_daily_step_too(city_conn: Connection) -> None:
+    household = _id(city_conn, "households", "h-b09-2")
+    item, _ = engine.open_item(
+        city_conn, CLI, kind="home_isolation", target=Target("household", household), at=T0
+    )
+    engine.complete_step(city_conn, CLI, item.id, "screening", Submission(note="核实"), at=T0)
+    checks = {"at_home": True, "notice_posted": True}
+    engine.complete_step(
+        city_conn, CLI, item.id, "on_site_confirmation", Submission(note="在家", checks=checks), at=T0
+    )
+    engine.complete_step(city_conn, CLI, item.id, "daily_temperature", Submission(reading=36.6), at=T0)
+    [listed] = [i for i in engine.list_items(city_conn, CLI, kind="home_isolation", at=T0) if i.id == item.id]
+    assert listed.allowed_steps == ("devices_volunteers", "daily_temperature")
