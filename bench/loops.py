@@ -77,9 +77,9 @@ def fill_items(url: str, *, items: int, seed: int) -> float:
                 {answerer_join("b", "'building_leader'")}),
             items AS (
                 INSERT INTO loop_items (kind, target_type, target_id, building_id, note, assignee_person_id,
-                                        assignee_level, created_by_role, created_at, source)
+                                        assignee_level, created_by_role, created_at, source, version)
                 SELECT 'problem_report', 'building', building_id, building_id, 'bench', person_id,
-                       'building_leader', 'cli', now() - random() * interval '3 hours', 'simulated'
+                       'building_leader', 'cli', now() - random() * interval '3 hours', 'simulated', 1
                 FROM assigned RETURNING id, assignee_person_id, created_at)
             INSERT INTO loop_transitions (item_id, seq, at, action, to_state, next_step, assignee_person_id,
                                           assignee_level, due_at, actor_role)

@@ -37,7 +37,7 @@ from dashboards._api_models import (
 )
 from dashboards._auth import client_ip, current_principal
 from geo.db import read_connection
-from geo.errors import Forbidden
+from geo.errors import Forbidden, Unprocessable
 from geo.loops import engine as loops
 from geo.loops.engine import LoopActor
 from geo.loops.evidence import Submission, decode_photo
@@ -85,7 +85,13 @@ def _target(body: OpenItemBody) -> Target:
 
 
 def _context(model: type[BaseModel], part: str) -> Any:
-    return getattr(flask.request.context, part)  # type: ignore[attr-defined]
+    """The request's ``part`` (json, query, headers) as validated by spectree into ``model``."""
+    found = getattr(flask.request.context, part)  # type: ignore[attr-defined]
+    if found is None:  # a form post: spectree validates JSON bodies only
+        raise Unprocessable(
+            f"send a JSON body ({model.__name__}) with Content-Type: application/json", field="body"
+        )
+    return found
 
 
 def register(server: flask.Flask, api: SpecTree, engine: Engine, settings: Settings) -> None:

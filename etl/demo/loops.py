@@ -148,7 +148,8 @@ def _home_isolation(conn: Connection, writer: _Writer, last: dt.date, rng: np.ra
 def _inspections(conn: Connection, writer: _Writer, last: dt.date, rng: np.random.Generator) -> None:
     compounds = conn.execute(
         text("""
-        SELECT b.compound_id, min(c.reported_on) AS first_case FROM cases c JOIN buildings b ON b.id = c.building_id
+        SELECT b.compound_id, min(c.reported_on) AS first_case
+        FROM cases c JOIN buildings b ON b.id = c.building_id
         WHERE b.compound_id IS NOT NULL AND c.reported_on <= :last
         GROUP BY b.compound_id ORDER BY count(*) DESC, b.compound_id LIMIT :n"""),
         {"last": last, "n": INSPECTED_COMPOUNDS},

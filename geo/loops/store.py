@@ -1,8 +1,9 @@
 """The SQL of closed-loop work, in one place: items, their append-only log, photos, and THE rule
 "an item's current state is the last row of its log" (``STATE_JOIN``).
 
-Nothing here updates or deletes a log row (the table refuses it); the item's version is the log's
-``seq``, unique per item, so two writers cannot both append version n + 1.
+Nothing here updates or deletes a log row (the table refuses it). An item's ``version`` is the ``seq``
+of its last log row; appending row n + 1 moves it from n to n + 1 or fails, so two writers cannot both
+append version n + 1.
 """
 
 from __future__ import annotations
@@ -14,15 +15,16 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from geo.errors import Conflict
 from geo.scope import Scope
 
 STATE_JOIN = """
-    CROSS JOIN LATERAL (
-        SELECT t.seq AS version, t.to_state AS state, t.next_step AS step, t.at AS changed_at,
+    JOIN (
+        SELECT t.item_id, t.seq AS version, t.to_state AS state, t.next_step AS step, t.at AS changed_at,
                t.assignee_person_id, t.assignee_level, t.due_at, t.daily_due_at
-        FROM loop_transitions t WHERE t.item_id = i.id ORDER BY t.seq DESC LIMIT 1
-    ) st"""
-"""Gives item ``i`` its current state ``st``: the last row of its log."""
+        FROM loop_transitions t
+    ) st ON st.item_id = i.id AND st.version = i.version"""
+"""Gives item ``i`` its current state ``st``: the last row of its log (the one of the item's version)."""
 
 OVERDUE = "(st.state = 'open' AND least(st.due_at, st.daily_due_at) < CAST(:at AS timestamptz))"
 """Item ``i`` (with ``st``) is overdue at ``:at``: open, and a deadline has passed."""
@@ -96,7 +98,19 @@ def item_by_client(conn: Connection, user_id: int | None, client_id: str) -> tup
 
 
 def append(conn: Connection, item_id: int, t: NewTransition) -> int:
-    """Append ``t`` to item ``item_id``'s log; its id."""
+    """Append ``t`` to item ``item_id``'s log and move the item's version to ``t.seq``; the row's id.
+
+    Raises
+    ------
+    Conflict
+        when the item is no longer at version ``t.seq - 1`` (another writer came first).
+    """
+    moved = conn.execute(
+        text("UPDATE loop_items SET version = :seq WHERE id = :item AND version = :seq - 1"),
+        {"item": item_id, "seq": t.seq},
+    ).rowcount
+    if moved != 1:
+        raise Conflict(f"loop item {item_id} changed meanwhile: read it again")
     values = {k: getattr(t, k) for k in t.__dataclass_fields__}
     values["checks"] = None if t.checks is None else json.dumps(t.checks, sort_keys=True)
     return int(

@@ -181,6 +181,8 @@ def test_bad_input_gets_a_clear_4xx_and_writes_nothing(
         engine, worker.post("/api/v1/loops", json={"kind": "census", "building_id": b01}), 422, before
     )
     assert body["field"] == "kind" and "problem_report" in body["error"]
+    form = worker.post("/api/v1/loops", data={"kind": "problem_report", "building_id": str(b01)})
+    assert _refused(engine, form, 422, before)["field"] == "body"
     body = _refused(engine, worker.post("/api/v1/loops", json={"kind": "problem_report"}), 422, before)
     assert "exactly one target" in body["error"]
     body = _refused(

@@ -4,9 +4,10 @@ Revision ID: 0008
 Revises: 0004
 Create Date: 2026-12-03 18:40:00
 
-An item's current state is never stored: it is the last row of its log (``geo.loops.store``). The
-log's ``seq`` is the item's version: a second writer based on the same version hits the unique key
-(item, seq) and gets 409, nothing lost. Log and photos refuse UPDATE and DELETE.
+An item's current state is never stored: it is the last row of its log (``geo.loops.store``), the row
+whose ``seq`` is the item's ``version``. The version is the only thing of an item that changes: the
+optimistic lock, moved on by each appended row (a second writer based on the same version gets 409,
+nothing lost). Log and photos refuse UPDATE and DELETE.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ CREATE TABLE loop_items (
     created_by_role varchar(20),
     created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     source varchar(20) NOT NULL DEFAULT 'field',
+    version integer NOT NULL DEFAULT 0 CONSTRAINT ck_loop_items_version CHECK (version >= 0),
     client_id varchar(200),
     body_hash varchar(64)
 );
@@ -71,7 +73,7 @@ CREATE TABLE loop_transitions (
     CONSTRAINT uq_loop_transitions_item_seq UNIQUE (item_id, seq),
     CONSTRAINT uq_loop_transitions_item_client UNIQUE (item_id, client_id)
 );
-CREATE INDEX ix_loop_transitions_open_due ON loop_transitions (item_id, seq DESC) INCLUDE (to_state, due_at, daily_due_at);
+CREATE INDEX ix_loop_transitions_open_due ON loop_transitions ((least(due_at, daily_due_at))) WHERE to_state = 'open';
 
 CREATE TABLE loop_photos (
     id bigserial PRIMARY KEY,
