@@ -33,11 +33,15 @@ $(VENDOR)/maplibre-gl.js: package.json package-lock.json
 	cp node_modules/maplibre-gl/dist/maplibre-gl.js node_modules/maplibre-gl/dist/maplibre-gl.css $(VENDOR)/
 	cp node_modules/maplibre-gl/LICENSE.txt $(VENDOR)/maplibre-gl.LICENSE.txt
 
+# The app is served as the least-privileged role APP_ROLE (no DDL, append-only audit log), not as
+# the database owner that loads the data; its URL (with a new password) is the last line printed.
+APP_ROLE ?= battlemap_app
 demo: setup
 	$(BIN)/battlemap db init
 	$(BIN)/battlemap demo load
 	$(BIN)/battlemap demo users
-	$(BIN)/battlemap serve --host $(HOST) --port $(PORT)
+	url="$$($(BIN)/battlemap db role create $(APP_ROLE) --generate-password | tail -n 1)" && \
+		DATABASE_URL="$$url" $(BIN)/battlemap serve --host $(HOST) --port $(PORT)
 
 serve: python assets
 	$(BIN)/battlemap serve --host $(HOST) --port $(PORT)
@@ -48,6 +52,7 @@ test: setup
 lint: python
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: python
 	$(BIN)/ruff format .
@@ -57,4 +62,4 @@ bench: setup
 	$(BIN)/python -m bench.etl
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache .mypy_cache

@@ -1,6 +1,6 @@
 """The composition root: settings -> engine -> Dash app (pages from dashboards/) + HTTP endpoints.
 
-Wiring only: what a page shows lives in ``dashboards``, what it reads in ``geo.queries``.
+Wiring only: what a page shows lives in ``dashboards``, what it reads in ``geo``.
 ``battlemap serve`` runs ``create_app(settings).server`` under waitress.
 """
 
@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from dashboards import (
     _api,
     _auth,
+    _auth_callbacks,
     _auth_routes,
     _contacts_routes,
     _loops_api,
@@ -40,14 +41,14 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> dash.Dash
     (200 with the PostGIS version, 503 when the database does not answer). Every route but
     ``/health``, ``/public``, ``/login`` and static code needs a sign-in (``dashboards._auth``).
     """
-    engine = engine or make_engine(settings.database)
+    engine = engine or make_engine(settings.database, serving=True)
     app = dash.Dash(
         __name__,
         use_pages=True,
         pages_folder=str(DASHBOARDS),
         assets_folder=str(DASHBOARDS / "assets"),
         title=TITLE,
-        update_title=None,
+        update_title=None,  # type: ignore[arg-type]  # Dash documents None (no "Updating..." title); typed str
         serve_locally=True,
     )
     server: flask.Flask = app.server
@@ -71,5 +72,6 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> dash.Dash
     _loops_api.register(server, api, engine, settings)
     _api.register(server, api)
     register_callbacks(app)
+    _auth_callbacks.install(app)
     server.register_error_handler(BattlemapError, battlemap_error)
     return app

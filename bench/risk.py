@@ -6,7 +6,7 @@ Pudong, about 1,300 a km²) and one household per building, then times, in the s
 
 1. ``declare_risk_area`` for one new case (sealed, control 500 m, prevention 2 km; counts), against
    the straightforward geopandas way: read the buildings around, project to UTM, buffer, ``sjoin``;
-2. ``geo.risk_rings.ring_counts`` (500 m, 1 km, 3 km) for 1,000 case points, and the polygon way it
+2. ``geo.risk.rings.ring_counts`` (500 m, 1 km, 3 km) for 1,000 case points, and the polygon way it
    replaces (``risk_rings`` + ``affected``: ring polygons intersected in PostGIS), against geopandas:
    read the buildings under the rings' extent, UTM buffers, ``sjoin``, innermost ring per building.
 

@@ -1,6 +1,8 @@
-"""``battlemap db init|status``: create or upgrade the schema."""
+"""``battlemap db init|status|role create``: the schema, and the role the app connects as."""
 
 from __future__ import annotations
+
+import sys
 
 import click
 
@@ -34,3 +36,41 @@ def status() -> None:
     with engine.connect() as conn:
         current = schema.current_revision(conn)
     click.echo(f"postgis {version}; schema revision {current or 'none'} (newest {schema.head_revision()})")
+
+
+@db.group("role")
+def role() -> None:
+    """The database role the web app connects as (least privilege: no DDL, append-only audit log)."""
+
+
+@role.command("create")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the role's password from the first line of stdin.")
+@click.option("--generate-password", is_flag=True, help="Generate a random password (printed in the URL).")
+def role_create(name: str, password_stdin: bool, generate_password: bool) -> None:
+    """Create login role NAME for `battlemap serve` (or update its rights; idempotent).
+
+    Run it as the database's owner (the one that runs `db init`), after `db init`. The last line
+    of the output is the DATABASE_URL to serve with, e.g.
+    DATABASE_URL="$(battlemap db role create battlemap_app --generate-password | tail -n 1)" battlemap serve
+    """
+    from geo.auth import new_password
+    from geo.db import grant_app_role
+
+    if password_stdin and generate_password:
+        raise click.UsageError("give --password-stdin or --generate-password, not both")
+    password = None
+    if generate_password:
+        password = new_password()
+    elif password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")  # not click.get_text_stream: see cli/users.py
+    engine = context.engine()
+    schema.upgrade(engine)
+    with engine.begin() as conn:
+        created = grant_app_role(conn, name, password=password)
+    url = engine.url.set(username=name, password=password)
+    click.echo(
+        f"role {name} {'created' if created else 'updated'}: reads everything, writes the data tables, "
+        "only appends to audit_log; no TRUNCATE, no DDL. Serve with this DATABASE_URL:"
+    )
+    click.echo(url.render_as_string(hide_password=False))

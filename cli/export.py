@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from cli import context
+from cli.edge import processing
 from cli.options import bbox_option
 from geo.audit import cli_actor, record, record_now
 from geo.db import read_connection
@@ -57,6 +58,7 @@ def features(
     kind: str, bbox: tuple[float, float, float, float] | None, date_: dt.datetime | None, output: Path
 ) -> None:
     """Write the loaded features of KIND to a file, with the columns `battlemap load KIND` reads back."""
+    processing(output)
     if date_ is not None and kind not in DATED_KINDS:
         raise click.BadParameter(
             f"{kind} have no date; --date applies to {', '.join(DATED_KINDS)}", param_hint="--date"
@@ -135,6 +137,7 @@ def atlas(
     output: Path,
 ) -> None:
     """Print map sheets: a cover with the overview and index, then one sheet per grid (PDF or PNGs)."""
+    processing(output)
     if sum((unit is not None, grids is not None, all_grids)) != 1:
         raise click.UsageError("choose the grids with exactly one of --unit, --grids or --all")
     fmt = fmt or ("pdf" if output.suffix.lower() == ".pdf" else "png" if not output.suffix else None)

@@ -8,11 +8,13 @@ from pathlib import Path
 import click
 
 from cli import context
+from cli.edge import processing
 from cli.options import bbox_option
 from etl import pipeline
 from etl.assign import qa_summary
 from etl.jobs import KINDS
 from etl.jobs.base import LoadOptions
+from etl.overlaps import stored_overlaps
 from geo.audit import cli_actor, record
 
 
@@ -26,7 +28,13 @@ from geo.audit import cli_actor, record
 @click.option("--wkt-col", help="Column holding WKT geometries.")
 @click.option("--id-col", help="Column holding the source's id (makes reloads update in place).")
 @click.option("--name-col", help="Column holding names.")
-@click.option("--layer", help="Layer of a multi-layer file (GeoPackage).")
+@click.option("--layer", help="Layer of a multi-layer file (GeoPackage, a zip or folder of Shapefiles).")
+@click.option(
+    "--encoding", help="Text encoding of a CSV or Shapefile (e.g. gbk, gb18030, utf-8); default: detected."
+)
+@click.option(
+    "--force", is_flag=True, help="admin only: load units even where they overlap units of their level."
+)
 @click.option("--level", help="admin only: level of every row (district, subdistrict, committee).")
 @click.option("--area", callback=bbox_option, help="Reject rows outside MINX,MINY,MAXX,MAXY (WGS84).")
 @click.option("--rejects", type=click.Path(path_type=Path), help="Where to write rejected rows (CSV).")
@@ -44,6 +52,8 @@ def load(
     id_col: str | None,
     name_col: str | None,
     layer: str | None,
+    encoding: str | None,
+    force: bool,
     level: str | None,
     area: tuple[float, float, float, float] | None,
     rejects: Path | None,
@@ -52,6 +62,7 @@ def load(
     progress: bool | None,
 ) -> None:
     """Load a file of KIND into PostGIS, in one transaction (all or nothing)."""
+    processing(path)
     options = LoadOptions(
         crs=crs,
         date=date_.date() if date_ else None,
@@ -61,6 +72,8 @@ def load(
         id_col=id_col,
         name_col=name_col,
         layer=layer,
+        encoding=encoding,
+        force=force,
         level=level,
         area=area,
         rejects_path=rejects,
@@ -69,11 +82,14 @@ def load(
         progress=progress,
     )
     engine = context.engine()
-    with engine.begin() as conn:
-        report = pipeline.load(conn, kind, path, options=options, settings=context.settings().etl)
-        if kind == "status":  # a house-status change is audited with the load that makes it
-            detail = {"inserted": report.inserted, "updated": report.updated, "rejected": report.rejected}
-            record(conn, cli_actor(), "status_change", target=f"load:{path.name}", detail=detail)
+    try:
+        with engine.begin() as conn:
+            report = pipeline.load(conn, kind, path, options=options, settings=context.settings().etl)
+            if kind == "status":  # a house-status change is audited with the load that makes it
+                detail = {"inserted": report.inserted, "updated": report.updated, "rejected": report.rejected}
+                record(conn, cli_actor(), "status_change", target=f"load:{path.name}", detail=detail)
+    finally:
+        engine.dispose()  # closed also when the load fails
     click.echo(report.summary())
     if report.rejected:
         click.echo(f"warning: {report.rejected} rows rejected, listed in {report.rejects_path}", err=True)
@@ -81,7 +97,10 @@ def load(
 
 @click.command("qa")
 def qa() -> None:
-    """Print the data-quality summary (buildings outside grids, overlapping grids)."""
+    """Print the data-quality summary (buildings outside grids, overlapping grids and admin units)."""
+    settings = context.settings().etl
     with context.engine().connect() as conn:
-        for key, value in qa_summary(conn).items():
+        for key, value in qa_summary(conn, settings=settings).items():
             click.echo(f"{key:45} {value:>10,}")
+        for line in stored_overlaps(conn, share=settings.admin_overlap_share):
+            click.echo(f"  {line}")

@@ -16,11 +16,13 @@ from pathlib import Path
 import click
 
 from cli import context
-from geo.audit import cli_actor, record
+from cli.edge import processing
+from geo.audit import cli_actor
 from geo.db import read_connection
+from geo.risk.declare import declare_and_store
 from geo.risk.rules import load_rules
-from geo.risk.store import area_clock, lift_risk_area, list_areas, record_step, save_risk_area
-from geo.risk.zones import declare_risk_area
+from geo.risk.store import area_clock, lift_risk_area, list_areas, record_step
+from geo.risk.zones import declare_risk_area, default_date
 from geo.vocab import CHINA_TZ
 
 
@@ -56,8 +58,8 @@ def _output(_ctx: click.Context, _param: click.Parameter, value: Path | None) ->
     "--date",
     "date_",
     type=click.DateTime(["%Y-%m-%d"]),
-    help="Day the household statuses are counted on (and the area declared at 00:00 China time); "
-    "default: now.",
+    help="Day the household statuses are counted on; the area is declared then (now if it is today, "
+    "else at 00:00 China time). Default: today.",
 )
 @click.option(
     "--rules",
@@ -84,18 +86,24 @@ def declare(
 
     Prints one JSON object: {"zones": {"sealed": {...}, "control": {...}, "prevention": {...}}, ...}.
     """
+    if rules is not None:
+        processing(rules)
     zone_rules = load_rules(rules)
-    now = dt.datetime.now(CHINA_TZ)
-    day = date_.date() if date_ else now.date()
-    declared_at = dt.datetime.combine(day, dt.time(0, 0), CHINA_TZ) if date_ else now
+    day = date_.date() if date_ else default_date()
     engine = context.engine(create=False)
     try:
         with engine.begin() as conn:
-            area = declare_risk_area(conn, [at], crs=crs, date=day, rules=zone_rules)
-            area_id = None if dry_run else save_risk_area(conn, area, declared_at=declared_at)
-            if area_id is not None:
-                detail = {"lon": at[0], "lat": at[1], "crs": crs, "date": day.isoformat()}
-                record(conn, cli_actor(), "risk_declare", target=f"risk_area:{area_id}", detail=detail)
+            if dry_run:
+                area, area_id, declared_at = (
+                    declare_risk_area(conn, [at], crs=crs, date=day, rules=zone_rules),
+                    None,
+                    None,
+                )
+            else:
+                declared = declare_and_store(
+                    conn, [at], actor=cli_actor(), crs=crs, date=day, rules=zone_rules
+                )
+                area, area_id, declared_at = declared.area, declared.area_id, declared.declared_at
     finally:
         engine.dispose()
     if output is not None:
@@ -103,7 +111,7 @@ def declare(
     summary = area.summary()
     summary["risk_area_id"] = area_id
     summary["dry_run"] = dry_run
-    summary["declared_at"] = None if dry_run else declared_at.isoformat()
+    summary["declared_at"] = None if declared_at is None else declared_at.isoformat()
     click.echo(json.dumps(summary, ensure_ascii=False))
 
 

@@ -25,13 +25,14 @@ def serve(host: str | None, port: int | None, threads: int | None) -> None:
     host = host or settings.app.host
     port = port or settings.app.port
     threads = threads or settings.app.threads
-    engine = make_engine(settings.database)
+    engine = make_engine(settings.database, serving=True)
     try:
         click.echo(f"database: postgis {check_connection(engine)}")
         warm_pool(engine, min(threads, settings.database.pool_size))
     except DatabaseUnavailable as exc:
         # Serve anyway: the pages and /health say what is wrong and recover when the database returns.
-        click.echo(f"warning: {exc}", err=True)
+        # The operator may see where the database is; the app's answers never say it.
+        click.echo(f"warning: {exc} ({engine.url.render_as_string(hide_password=True)})", err=True)
     click.echo(f"serving battlemap on http://{host}:{port}/ (Ctrl+C to stop)")
     app = create_app(settings, engine=engine)
     waitress.serve(app.server, host=host, port=port, threads=threads, ident="battlemap")

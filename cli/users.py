@@ -1,4 +1,4 @@
-"""``battlemap users add|list|disable|password|token``: who may sign in, with which role and area.
+"""``battlemap users add|list|disable|password|token|tokens|revoke``: who may sign in, and how.
 
 Run on the machine that holds the database (the command line is trusted with it); every change
 is audited as ``user_change`` by ``cli:<login>``. Passwords are read from a prompt or stdin, or
@@ -7,11 +7,14 @@ generated and printed once; tokens are printed once, on the last line, and kept 
 
 from __future__ import annotations
 
+import datetime as dt
+import sys
+
 import click
 
 from cli import context
 from etl.schema import upgrade
-from geo import auth
+from geo import auth, credentials
 from geo.audit import cli_actor, record
 
 
@@ -24,7 +27,8 @@ def _password(password_stdin: bool, generate: bool) -> tuple[str, bool]:
     if generate:
         return auth.new_password(), True
     if password_stdin:
-        return click.get_text_stream("stdin").readline().rstrip("\r\n"), False
+        # sys.stdin, not click.get_text_stream (deprecated in Click 8.5, an untyped attribute there)
+        return sys.stdin.readline().rstrip("\r\n"), False
     return click.prompt("password", hide_input=True, confirmation_prompt=True), False
 
 
@@ -115,7 +119,44 @@ def token(name: str) -> None:
     upgrade(engine)
     settings = context.settings().auth
     with engine.begin() as conn:
-        issued = auth.issue_token(conn, name, settings=settings)
+        issued = credentials.issue_token(conn, name, settings=settings)
         record(conn, cli_actor(), "user_change", target=name, detail={"op": "token"})
     click.echo(f"token for {name}, valid {settings.token_days} days; send as Authorization: Bearer <token>")
     click.echo(issued)
+
+
+@users.command("tokens")
+@click.argument("name")
+def tokens(name: str) -> None:
+    """List NAME's bearer tokens: id, created, expires, last used, state (never the token itself)."""
+    engine = context.engine()
+    upgrade(engine)
+    with engine.connect() as conn:
+        found = credentials.list_tokens(conn, name)
+    click.echo(f"{'id':>6} {'created':16} {'expires':16} {'last used':16} state")
+    for item in found:
+        state = "revoked" if item.revoked_at else "active"
+        click.echo(
+            f"{item.id:>6} {_when(item.created_at):16} {_when(item.expires_at):16} "
+            f"{_when(item.last_used_at):16} {state}"
+        )
+
+
+@users.command("revoke")
+@click.argument("name")
+@click.option("--token-id", type=int, help="The id of one token (`battlemap users tokens NAME`).")
+@click.option("--all", "all_", is_flag=True, help="Every token of NAME.")
+def revoke(name: str, token_id: int | None, all_: bool) -> None:
+    """Revoke one of NAME's tokens (--token-id ID) or all of them (--all); they stop within seconds."""
+    if (token_id is None) == (not all_):
+        raise click.UsageError("give either --token-id ID or --all")
+    engine = context.engine()
+    upgrade(engine)
+    with engine.begin() as conn:
+        revoked = credentials.revoke_tokens(conn, name, token_id=token_id)
+        record(conn, cli_actor(), "user_change", target=name, detail={"op": "revoke", "tokens": revoked})
+    click.echo(f"revoked {len(revoked)} token(s) of {name}" + (f": {revoked}" if revoked else ""))
+
+
+def _when(value: dt.datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "-"

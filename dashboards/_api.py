@@ -15,7 +15,7 @@ from typing import Any
 
 import flask
 from spectree import Response, SecurityScheme, SpecTree
-from spectree.models import SecuritySchemeData
+from spectree.models import SecureType, SecuritySchemeData
 
 from dashboards._api_models import ErrorOut
 from geo.errors import BattlemapError, Conflict, InvalidTransition, Unprocessable, status_code_for
@@ -56,7 +56,7 @@ def make_spec() -> SpecTree:
         before=_validation_body,
         validation_error_model=ErrorOut,
         security_schemes=[
-            SecurityScheme(name="bearer", data=SecuritySchemeData(type="http", scheme="bearer"))
+            SecurityScheme(name="bearer", data=SecuritySchemeData(type=SecureType.HTTP, scheme="bearer"))
         ],
         security={"bearer": []},
     )

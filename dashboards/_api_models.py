@@ -6,7 +6,7 @@ phones or ID numbers."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -16,7 +16,10 @@ Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 BigId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 Note = Annotated[str, Field(max_length=2000, description="Free text; keep names and phones out of it.")]
 TARGET_FIELDS = ("building_id", "household_id", "compound_id", "place_id")
-KindCode = Literal[tuple(sorted(default_kinds()))]  # type: ignore[valid-type]
+if TYPE_CHECKING:
+    KindCode = str
+else:
+    KindCode = Literal[tuple(sorted(default_kinds()))]
 """The loop kinds of ``geo/loops/kinds/`` (the document lists them; another file, another value)."""
 
 

@@ -19,17 +19,36 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
 from urllib.parse import urlsplit
 
 import flask
+from dash.exceptions import DependencyException
 from flask.sessions import SecureCookieSessionInterface
+from flask.typing import ResponseReturnValue
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from geo.auth import Principal, principal, principal_for_token, require_secret
-from geo.db import read_connection
-from geo.errors import BattlemapError, DatabaseUnavailable, Forbidden, Unauthorized, status_code_for
+from dashboards import _auth_callbacks
+from geo.audit import record
+from geo.auth import Principal, principal_for_session, principal_for_token, require_secret
+from geo.credentials import end_session, start_session
+from geo.db import read_connection, unavailable_reason
+from geo.errors import (
+    BattlemapError,
+    DatabaseUnavailable,
+    Forbidden,
+    InvalidParameter,
+    NotFound,
+    Unauthorized,
+    status_code_for,
+)
 from geo.scope import NOTHING, Scope
 from geo.settings import AuthSettings, Settings
+
+if TYPE_CHECKING:
+    from werkzeug.wrappers import Response as BaseResponse  # what flask.redirect returns
 
 AUTH_EXTENSION = "battlemap.auth"
 PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
@@ -39,7 +58,7 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
         "login",
         "static",
         "_dash_assets.static",
-        "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>",
+        "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>",  # = COMPONENT_SUITES
         "/_favicon.ico",
     }
 )
@@ -47,8 +66,19 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
 PAGE_ENDPOINTS: frozenset[str] = frozenset({"/", "/<path:path>"})
 """Dash's page routes: a browser without a session is redirected to the sign-in page."""
 DASH_CALLBACK = "/_dash-update-component"
+PAGE_LIMITED_ENDPOINTS: frozenset[str] = (
+    PUBLIC_ENDPOINTS
+    | PAGE_ENDPOINTS
+    | {"logout", "tile", "tilejson", "tiles_version", "tile_not_found"}
+    | {"api_loops_counts"}  # closed-loop counts per kind and grid: no items, no people
+    | {"/_dash-layout", "/_dash-dependencies", "/_dash-update-component", "/_reload-hash"}
+)
+"""What a role limited to some pages (the wall) may reach: its pages, the map tiles they draw (kept
+to its area, no personal data), the closed-loop counts, Dash's own endpoints (callbacks checked one by
+one), signing out."""
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-SESSION_USER, SESSION_ISSUED, SESSION_CSRF = "uid", "iat", "csrf"
+SESSION_ID, SESSION_ISSUED, SESSION_CSRF = "sid", "iat", "csrf"
+CACHE_EXTENSION = "battlemap.auth_cache"
 _PRINCIPAL_CACHE_SECONDS = 5.0
 
 
@@ -71,6 +101,10 @@ class _PrincipalCache:
     def __init__(self) -> None:
         self._entries: dict[tuple[str, object], tuple[float, Principal | None]] = {}
         self._lock = threading.Lock()
+
+    def forget(self, key: tuple[str, object]) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
 
     def get(self, key: tuple[str, object], load: Callable[[], Principal | None]) -> Principal | None:
         """The cached principal, else ``load()``; while the database does not answer, the last one
@@ -106,9 +140,9 @@ def install(server: flask.Flask, engine: Engine, settings: Settings) -> None:
         PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=auth.session_minutes),
     )
     server.extensions[AUTH_EXTENSION] = auth
-    cache = _PrincipalCache()
+    cache = server.extensions[CACHE_EXTENSION] = _PrincipalCache()
 
-    def guard() -> flask.Response | tuple | None:
+    def guard() -> BaseResponse | tuple | None:
         request = flask.request
         if request.method == "OPTIONS":
             return None  # Flask's automatic answer: the allowed methods, no data
@@ -143,6 +177,27 @@ def install(server: flask.Flask, engine: Engine, settings: Settings) -> None:
 
     server.before_request(guard)
     server.after_request(headers)
+    _quiet_component_suites(server)
+
+
+COMPONENT_SUITES = "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>"
+
+
+def _quiet_component_suites(server: flask.Flask) -> None:
+    """Dash answers a path under its component suites that names no file it serves with an
+    exception (a 500 and a traceback in the log); anyone may ask, so it is a plain 404 here."""
+    found = server.view_functions.get(COMPONENT_SUITES)
+    if found is None:
+        return
+    view = cast(Callable[..., ResponseReturnValue], found)  # Dash's view is synchronous
+
+    def component_suites(**kwargs: str) -> ResponseReturnValue:
+        try:
+            return view(**kwargs)
+        except (DependencyException, OSError) as exc:
+            raise NotFound("no such file among the app's scripts") from exc
+
+    server.view_functions[COMPONENT_SUITES] = component_suites
 
 
 def current_principal() -> Principal:
@@ -175,42 +230,70 @@ def client_ip() -> str | None:
     return flask.request.remote_addr if flask.has_request_context() else None
 
 
-def sign_in(found: Principal) -> None:
-    """Start a fresh session for ``found`` (a new cookie: no session fixation)."""
+def sign_in(engine: Engine, found: Principal, settings: AuthSettings) -> None:
+    """Start a fresh session for ``found``: a new server-side session (``geo.credentials.start_session``)
+    and a new cookie holding its id (no session fixation)."""
+    with engine.begin() as conn:
+        session_id = start_session(conn, found.user_id, ip=client_ip(), settings=settings)
     flask.session.clear()
     flask.session.permanent = True
-    flask.session[SESSION_USER] = found.user_id
+    flask.session[SESSION_ID] = session_id
     flask.session[SESSION_ISSUED] = int(time.time())
+
+
+def sign_out(engine: Engine, found: Principal) -> None:
+    """End the current session in the database (a copy of the cookie stops working too) and audit it."""
+    session_id = flask.session.get(SESSION_ID)
+    with engine.begin() as conn:
+        if isinstance(session_id, str):
+            end_session(conn, session_id)
+        record(conn, found.actor(client_ip()), "logout", target=found.name)
+    flask.current_app.extensions[CACHE_EXTENSION].forget(("session", session_id))
+    flask.session.clear()
 
 
 def _identify(engine: Engine, auth: AuthSettings, cache: _PrincipalCache) -> Principal | None:
     """The principal of the current request, None when it carries no credential at all.
 
-    Raises Unauthorized for a credential that is present but bad (unknown token, expired session,
-    disabled user), so that a stale browser is sent to sign in again.
+    Raises Unauthorized for a credential that is present but bad (unknown or revoked token, ended
+    or expired session, disabled user), so that a stale browser is sent to sign in again. Sessions
+    and tokens are checked in the database (cached for ``_PRINCIPAL_CACHE_SECONDS``), so ending
+    one takes effect in every process of the app.
     """
     token = _bearer(flask.request)
     if token is not None:
-        found = cache.get(("token", token), lambda: _load(engine, lambda c: principal_for_token(c, token)))
+        found = cache.get(
+            ("token", token), lambda: _load(engine, lambda c: principal_for_token(c, token), write=True)
+        )
         if found is None:
-            raise Unauthorized("the bearer token is unknown, expired or its user disabled")
+            raise Unauthorized("the bearer token is unknown, expired, revoked or its user disabled")
         return found
-    user_id = flask.session.get(SESSION_USER)
-    if user_id is None:
+    session_id = flask.session.get(SESSION_ID)
+    if session_id is None:
         return None
     issued = flask.session.get(SESSION_ISSUED, 0)
-    if not isinstance(issued, int) or time.time() - issued > auth.session_minutes * 60:
+    expired = not isinstance(issued, int) or time.time() - issued > auth.session_minutes * 60
+    if expired or not isinstance(session_id, str):
         flask.session.clear()
         return None
-    found = cache.get(("user", user_id), lambda: _load(engine, lambda c: principal(c, int(user_id))))
+    found = cache.get(
+        ("session", session_id), lambda: _load(engine, lambda c: principal_for_session(c, session_id))
+    )
     if found is None:
         flask.session.clear()
     return found
 
 
-def _load(engine: Engine, read: Callable) -> Principal | None:
-    with read_connection(engine) as conn:
-        return read(conn)
+def _load(engine: Engine, read: Callable, *, write: bool = False) -> Principal | None:
+    """``read(conn)`` on a read-only connection, or (``write``) in a transaction of its own."""
+    if not write:
+        with read_connection(engine) as conn:
+            return read(conn)
+    try:
+        with engine.begin() as conn:
+            return read(conn)
+    except (OperationalError, PoolTimeout) as exc:
+        raise DatabaseUnavailable(f"the database does not answer: {unavailable_reason(exc)}") from exc
 
 
 def _bearer(request: flask.Request) -> str | None:
@@ -233,25 +316,30 @@ def _check_origin(request: flask.Request) -> None:
 
 
 def _check_page(found: Principal, request: flask.Request) -> None:
-    """Roles limited to some pages (the wall) may open and route only to those."""
-    if found.policy.pages is None:
+    """Roles limited to some pages (the wall) reach only those pages, the endpoints they need
+    (tiles, Dash's own) and those pages' callbacks; every callback request's inputs are typed."""
+    pages = found.policy.pages
+    if pages is not None and request.endpoint not in PAGE_LIMITED_ENDPOINTS:
+        raise Forbidden(f"role {found.role!r} may open {', '.join(pages)} only")
+    if request.path != DASH_CALLBACK:
         return
-    if request.path == DASH_CALLBACK:
-        for path in _routed_paths(request):
-            if not found.may_open(path):
-                raise Forbidden(f"role {found.role!r} may open {', '.join(found.policy.pages)} only")
-
-
-def _routed_paths(request: flask.Request) -> list[str]:
-    """The page paths a Dash callback carries (the page router's ``_pages_location.pathname``)."""
     try:
         body = json.loads(request.get_data(cache=True) or b"{}")
-    except ValueError:
-        return []
+    except ValueError as exc:
+        raise InvalidParameter("a callback request needs a JSON body") from exc
+    if pages is not None:
+        for path in _routed_paths(body):
+            if not found.may_open(path):
+                raise Forbidden(f"role {found.role!r} may open {', '.join(pages)} only")
+    _auth_callbacks.check(body, pages=pages)
+
+
+def _routed_paths(body: object) -> list[str]:
+    """The page paths a Dash callback carries (the page router's ``_pages_location.pathname``)."""
     inputs = body.get("inputs", []) if isinstance(body, dict) else []
     return [
         str(item.get("value") or "/")
-        for item in inputs
+        for item in (inputs if isinstance(inputs, list) else [])
         if isinstance(item, dict)
         and item.get("id") == "_pages_location"
         and item.get("property") == "pathname"
@@ -267,6 +355,6 @@ def _denied(error: BattlemapError) -> flask.Response:
     response.status_code = status_code_for(error)
     if response.status_code == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="battlemap"'
-        flask.session.pop(SESSION_USER, None)
+        flask.session.pop(SESSION_ID, None)
     response.headers["Cache-Control"] = "no-store"
     return response

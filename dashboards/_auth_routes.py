@@ -8,17 +8,20 @@ site (a path, never another host).
 from __future__ import annotations
 
 import secrets
-from urllib.parse import quote
+from typing import TYPE_CHECKING
+from urllib.parse import quote, urlsplit
 
 import flask
 from markupsafe import escape
 from sqlalchemy import Engine
 
-from dashboards._auth import SESSION_CSRF, client_ip, current_principal, sign_in
-from geo.audit import record_now
+from dashboards._auth import SESSION_CSRF, client_ip, current_principal, sign_in, sign_out
 from geo.auth import authenticate
 from geo.errors import TooManyAttempts
 from geo.settings import Settings
+
+if TYPE_CHECKING:
+    from werkzeug.wrappers import Response as BaseResponse  # what flask.redirect returns
 
 LOGIN_PATH, LOGOUT_PATH = "/login", "/logout"
 
@@ -42,7 +45,7 @@ _PAGE = """<!doctype html>
 def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
     """Add ``/login`` (public) and ``/logout`` (signed-in, same-origin POST) to ``server``."""
 
-    def login() -> flask.Response | tuple[str, int, dict[str, str]]:
+    def login() -> BaseResponse | tuple[str, int, dict[str, str]]:
         target = _safe_next(flask.request.values.get("next"))
         if flask.request.method == "GET":
             return _form(target)
@@ -58,16 +61,14 @@ def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
             page = _form(target, name=name, error=f"登录失败次数过多 {error}", status=429)
             return (page[0], page[1], page[2] | {"Retry-After": str(error.retry_after)})
         if found is None:
-            error = "用户名或密码错误，或账号已停用 Wrong name or password, or the account is disabled"
-            return _form(target, name=name, error=error, status=401)
-        sign_in(found)
+            wrong = "用户名或密码错误，或账号已停用 Wrong name or password, or the account is disabled"
+            return _form(target, name=name, error=wrong, status=401)
+        sign_in(engine, found, settings.auth)
         home = found.policy.pages[0] if found.policy.pages else "/"
         return flask.redirect(target if target and found.may_open(target.split("?")[0]) else home)
 
-    def logout() -> flask.Response:
-        found = current_principal()
-        record_now(engine, found.actor(client_ip()), "logout", target=found.name)
-        flask.session.clear()
+    def logout() -> BaseResponse:
+        sign_out(engine, current_principal())
         return flask.redirect(LOGIN_PATH)
 
     server.add_url_rule(LOGIN_PATH, "login", login, methods=["GET", "POST"])
@@ -84,9 +85,18 @@ def _form(target: str | None, *, name: str = "", error: str = "", status: int = 
 
 
 def _safe_next(value: str | None) -> str | None:
-    """``next`` when it is a path on this site; None for anything that could lead elsewhere."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+    """``next`` when it is a path on this site; None for anything that could lead elsewhere.
+
+    Browsers drop tabs and newlines inside URLs and read a backslash as ``/``, so ``/%09/evil.example``
+    (a tab) or ``/%5C/evil.example`` would become ``//evil.example``, another host: any control
+    character, whitespace or backslash is refused, and what is left must be a plain path (no scheme,
+    no host, not starting with ``//``).
+    """
+    if not value or len(value) > 500:
         return None
-    if any(c in value for c in "\r\n") or len(value) > 500:
+    if any(c.isspace() or not c.isprintable() or c == "\\" for c in value):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or not value.startswith("/") or value.startswith("//"):
         return None
     return value

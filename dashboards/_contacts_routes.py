@@ -8,6 +8,7 @@ the wall display gets 403. A building outside the user's area answers 404, like 
 from __future__ import annotations
 
 import dataclasses
+from typing import NoReturn
 
 import flask
 from sqlalchemy import Engine
@@ -63,6 +64,6 @@ def contacts_for(engine: Engine, building_id: int) -> tuple[list[Contact], bool]
     return people, personal != "full"
 
 
-def _no_such_api(rest: str) -> None:
+def _no_such_api(rest: str) -> NoReturn:
     """Anything else under /api/ is a JSON 404, not a page of the app."""
     raise NotFound(f"no API at /api/{rest[:60]}: see the README for the endpoints")

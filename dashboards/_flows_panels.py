@@ -9,6 +9,7 @@ import pandas as pd
 from dash import html
 
 from dashboards import _ids as ids
+from dashboards._html import data_attributes
 from dashboards._i18n import t
 from dashboards._legend import legend_panel
 from geo.flows.chains import ChainGap, FlowKpis, Leg, OverdueChain
@@ -28,7 +29,7 @@ def _kpi(label: str, value: int, code: str, *, colour: str | None = None) -> htm
         [html.Span(f"{value:,}", className="bm-kpi-value"), html.Span(label, className="bm-kpi-label")],
         className="bm-kpi",
         style={"borderTopColor": colour} if colour else None,
-        **{"data-kpi": code},
+        **data_attributes(kpi=code),
     )
 
 
@@ -85,7 +86,7 @@ def overdue_table(chains: list[OverdueChain], lang: str) -> html.Table | html.P:
                 html.Td(c.head_count),
                 html.Td(t("overdue_by", lang, h=f"{c.overdue_hours:.1f}"), className="bm-overdue"),
             ],
-            **{"data-chain": c.chain_id},
+            **data_attributes(chain=c.chain_id),
         )
         for c in chains
     ]
@@ -96,7 +97,10 @@ def gaps_list(gaps: list[ChainGap], lang: str) -> html.Ul | html.P:
     if not gaps:
         return html.P(t("none_over", lang), className="bm-note")
     return html.Ul(
-        [html.Li([_chain_button(g.chain_id), f" {g.reason}"], **{"data-chain": g.chain_id}) for g in gaps],
+        [
+            html.Li([_chain_button(g.chain_id), f" {g.reason}"], **data_attributes(chain=g.chain_id))
+            for g in gaps
+        ],
         className="bm-gap-list",
     )
 
@@ -140,7 +144,7 @@ def chain_card(chain_id: str, legs: list[Leg], lang: str) -> list:
                         ]
                     ),
                 ],
-                **{"data-leg": str(leg.leg_no), "data-state": leg.state},
+                **data_attributes(leg=str(leg.leg_no), state=leg.state),
             )
         )
     return [
@@ -161,7 +165,7 @@ def gate_table(counts: pd.DataFrame, lang: str) -> html.Table | html.P:
         html.Tr(
             [html.Td(r["gate"]), html.Td(local(r["hour"].to_pydatetime(), "%m-%d %H:00"))]
             + [html.Td(int(r[code]), className=_abnormal(code, r[code])) for code, _ in kinds],
-            **{"data-gate": str(r["gate_id"])},
+            **data_attributes(gate=str(r["gate_id"])),
         )
         for _, r in counts.sort_values(["gate_id", "hour"], ascending=[True, False]).iterrows()
     ]  # fmt: skip

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from dash import html
 
+from dashboards._html import data_attributes
 from dashboards._i18n import t
 from layers.style import Swatch, legend
 
@@ -27,7 +30,7 @@ def legend_panel(
                 html.Span(entry.swatch.label(lang), className="bm-legend-label"),
                 html.Span(f"{entry.count:,}" if entry.count is not None else "", className="bm-legend-count"),
             ],
-            **{"data-code": entry.swatch.code},
+            **data_attributes(code=entry.swatch.code),
         )
         for entry in legend(swatches, counts, hide_empty=hide_empty)
     ]
@@ -42,10 +45,10 @@ def legend_panel(
                     html.Span(swatch.label(lang), className="bm-legend-label"),
                     html.Span(f"{count:,}" if count is not None else "", className="bm-legend-count"),
                 ],
-                **{"data-code": swatch.code},
+                **data_attributes(code=swatch.code),
             )
         )
-    extra = {"id": component_id} if component_id else {}
+    extra: dict[str, Any] = {"id": component_id} if component_id else {}
     return html.Div(
         [html.H3(t("legend", lang)), html.Ul(rows), *(html.P(n, className="bm-legend-note") for n in notes)],
         className="bm-legend",

@@ -11,6 +11,8 @@ FeatureCollection: the risk zones); clicks land in ``click``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import dash
 import numpy as np
 import shapely
@@ -22,6 +24,9 @@ from geo.settings import MapSettings
 from geo.tiles import BUILDINGS_LAYER
 from layers.style import BASEMAP, CHANGED_SWATCH
 from layers.tiles.registry import TileLayer
+
+if TYPE_CHECKING:
+    from dash.dependencies import Wildcard
 
 SPEC, QUERY, FILTER, FLY = "bm-map-spec", "bm-map-query", "bm-map-filter", "bm-map-fly"
 CLICK, RENDERED, HIGHLIGHT = "bm-map-click", "bm-map-rendered", "bm-map-highlight"
@@ -48,7 +53,7 @@ def display_bounds(
     return (float(x[0]), float(y[0]), float(x[1]), float(y[1]))
 
 
-def store_id(kind: str, name: str) -> dict[str, str]:
+def store_id(kind: str, name: str | Wildcard) -> dict[str, str | Wildcard]:
     return {"type": kind, "map": name}
 
 

@@ -1,20 +1,23 @@
 """``GET /public[?date=YYYY-MM-DD][&format=json]``: the aggregate view anyone may open without signing in.
 
-Counts per sub-district and grid only, with small counts suppressed (``geo.public``): plain
-server-rendered HTML (no Dash, so no callback is reachable without a sign-in), or JSON.
+Counts per sub-district and grid only, with small counts suppressed consistently over the whole
+history (``geo.public``): plain server-rendered HTML (no Dash, so no callback is reachable without a
+sign-in), or JSON. What to hide is worked out over every day once per data version and kept.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import flask
 from markupsafe import escape
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
+from geo import loaded
 from geo.db import read_connection
 from geo.errors import InvalidParameter
-from geo.public import MEASURES, MIN_COUNT, public_counts
+from geo.public import MEASURES, MIN_COUNT, Suppression, history_suppression, public_counts
 from geo.settings import Settings
 from geo.status.read import parse_date, status_dates
 
@@ -28,6 +31,8 @@ _HEADINGS = {
 
 def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
     """Add ``GET /public`` to ``server`` (listed as public in ``dashboards._auth``)."""
+
+    cache = _SuppressionCache()
 
     def public() -> flask.Response | tuple[str, int, dict[str, str]]:
         args = flask.request.args
@@ -43,7 +48,7 @@ def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
             else:
                 dates = status_dates(conn)
                 date = dates[1] if dates else dt.date.today()
-            rows = public_counts(conn, date=date)
+            rows = public_counts(conn, date=date, suppression=cache.get(conn))
         if fmt == "json":
             body = {
                 "date": date.isoformat(),
@@ -56,6 +61,23 @@ def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
         return _html(date, rows), 200, {"Content-Type": "text/html; charset=utf-8"}
 
     server.add_url_rule(PUBLIC_PATH, "public", public, methods=["GET"])
+
+
+class _SuppressionCache:
+    """The last ``Suppression`` worked out, with the data version it was worked out on. Working it
+    out reads every day of the history (seconds on the demo), so one request does it at a time and
+    the others wait for its answer."""
+
+    def __init__(self) -> None:
+        self._entry: tuple[int, Suppression] | None = None
+        self._lock = threading.Lock()
+
+    def get(self, conn: Connection) -> Suppression:
+        version = loaded.data_state(conn).version
+        with self._lock:
+            if self._entry is None or self._entry[0] != version:
+                self._entry = (version, history_suppression(conn))
+            return self._entry[1]
 
 
 def _html(date: dt.date, rows: list) -> str:

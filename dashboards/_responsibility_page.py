@@ -18,6 +18,7 @@ from dashboards import _context, _map
 from dashboards import _ids as ids
 from dashboards._auth import current_scope
 from dashboards._contacts_card import contacts_action
+from dashboards._html import data_attributes
 from dashboards._i18n import chain_level, language, t
 from dashboards._legend import legend_panel
 from dashboards._print_link import atlas_href, print_link
@@ -115,7 +116,7 @@ def gaps_table(grids: list[GridGaps], lang: str) -> html.Table:
                 html.Td(g.gap_buildings),
             ],
             className="bm-gap" if g.gap_buildings else None,
-            **{"data-grid": g.code or ""},
+            **data_attributes(grid=g.code or ""),
         )
         for g in grids
     ]
@@ -138,7 +139,7 @@ def overloaded_table(people: list[Carrier], lang: str) -> html.Table | html.P:
                 html.Td(", ".join(chain_level(v, lang) for v in p.levels)),
                 html.Td(p.buildings),
             ],
-            **{"data-person": p.code},
+            **data_attributes(person=p.code),
         )
         for p in people
     ]

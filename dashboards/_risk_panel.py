@@ -1,8 +1,8 @@
 """The risk overlay of the house-status map: stored zones drawn over the buildings, a side panel with
 their counts and SOP clocks, and the "what if" of the building card (simulate, then confirm).
 
-What is read and computed comes from ``geo.risk_areas`` (stored areas and clocks) and
-``geo.risk_whatif`` (a simulated case at a building, and its declaration); the zones' colours from
+What is read and computed comes from ``geo.risk.store`` (stored areas and clocks),
+``geo.risk.whatif`` (a simulated case at a building) and ``geo.risk.declare``; the zones' colours from
 ``layers.risk_overlay``. A simulation is drawn with dashed outlines and is not stored until the
 "confirm and declare" button, which stores the zones computed again in one transaction.
 """
@@ -10,7 +10,7 @@ What is read and computed comes from ``geo.risk_areas`` (stored areas and clocks
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dash
 from dash import ALL, Input, Output, State, dcc, html
@@ -19,17 +19,21 @@ from dash.exceptions import PreventUpdate
 from dashboards import _context, _map
 from dashboards import _ids as ids
 from dashboards._auth import client_ip, current_principal, current_scope
+from dashboards._html import data_attributes
 from dashboards._i18n import t
-from geo.audit import record
 from geo.card import building_card
 from geo.db import read_connection
 from geo.errors import BattlemapError
+from geo.risk.declare import declare_and_store
 from geo.risk.store import zones_geojson
-from geo.risk.whatif import case_at_building, declare_case, simulate_at_building
+from geo.risk.whatif import case_at_building, simulate_at_building
 from geo.risk.zones import ZONES
 from geo.vocab import RISK_LEVELS, term
 from layers.risk_overlay import AREAS_SOURCE, SIMULATED_SOURCE, overlay_layers
 from layers.style import ZONE_SWATCHES, Swatch
+
+if TYPE_CHECKING:
+    from dash.dependencies import Wildcard
 
 _SWATCH: dict[str, Swatch] = {s.code: s for s in ZONE_SWATCHES}
 _COUNTS = ("buildings", "households", "vulnerable")
@@ -55,7 +59,7 @@ def panel() -> html.Div:
     )
 
 
-def button_id(kind: str, key: int) -> dict[str, object]:
+def button_id(kind: str, key: int | Wildcard) -> dict[str, object]:
     """A pattern-matching id: the buttons come and go with the card and the simulation, so their
     callbacks listen to ``ALL`` of a kind (a plain id missing from the layout is an error in Dash)."""
     return {"type": kind, "key": key}
@@ -84,8 +88,8 @@ def zone_table(zones: dict[str, dict[str, Any]], lang: str) -> html.Table:
         rows.append(
             html.Tr(
                 [html.Td([html.Span(className="bm-swatch", style=box), swatch.label(lang)])]
-                + [html.Td(f"{int(counts.get(c, 0)):,}", **{"data-count": c}) for c in _COUNTS],
-                **{"data-zone": zone},
+                + [html.Td(f"{int(counts.get(c, 0)):,}", **data_attributes(count=c)) for c in _COUNTS],
+                **data_attributes(zone=zone),
             )
         )
     return html.Table([html.Thead(head), html.Tbody(rows)], className="bm-table-compact bm-risk-table")
@@ -113,13 +117,13 @@ def sop_list(sop: dict[str, Any], lang: str) -> html.Div:
                     " · " + t("step_by", lang, at=s["due_at"][5:16].replace("T", " ")), className="bm-note"
                 ),
             ],
-            **{"data-step": s["code"], "data-state": s["state"]},
+            **data_attributes(step=s["code"], state=s["state"]),
         )
         for s in steps
     ]
     return html.Div(
         [
-            html.P(_lift(sop, lang), className="bm-risk-lift", **{"data-state": sop["state"]}),
+            html.P(_lift(sop, lang), className="bm-risk-lift", **data_attributes(state=sop["state"])),
             html.H4(t("risk_steps", lang)),
             html.Ul(items, className="bm-risk-steps"),
         ]
@@ -146,7 +150,7 @@ def areas_panel(collection: dict[str, Any], lang: str) -> list:
         if area["zones"]:
             body.append(zone_table(area["zones"], lang))
         body.append(sop_list(props["sop"], lang))
-        blocks.append(html.Div(body, className="bm-risk-area", **{"data-area": str(area_id)}))
+        blocks.append(html.Div(body, className="bm-risk-area", **data_attributes(area=str(area_id))))
     return [heading, *blocks]
 
 
@@ -243,10 +247,14 @@ def register_callbacks(app: dash.Dash, *, map_name: str, state_id: str, day: Any
                 # as they did in the simulation), not coordinates sent back by the browser.
                 at = case_at_building(conn, int(case["building_id"]))
                 found.require_write_at(conn, at.lon, at.lat)
-                area_id, _ = declare_case(conn, [at], date=dt.date.fromisoformat(simulated["date"]))
-                detail = {"lon": case["lon"], "lat": case["lat"], "date": simulated["date"]}
-                actor, target = found.actor(client_ip()), f"risk_area:{area_id}"
-                record(conn, actor, "risk_declare", target=target, detail=detail)
+                declared = declare_and_store(
+                    conn,
+                    [at],
+                    actor=found.actor(client_ip()),
+                    date=dt.date.fromisoformat(simulated["date"]),
+                    scope=found.scope,
+                )
+                area_id = declared.area_id
         except BattlemapError as error:
             return {**simulated, "error": str(error)}, dash.no_update
         return {"declared": area_id}, {"id": area_id}

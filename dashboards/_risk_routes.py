@@ -15,8 +15,8 @@ Signed-in users only (``dashboards._auth``): an area-limited user simulates and 
 points of their area and sees only risk areas meeting it; analyst and wall accounts may not
 declare. Every declaration is audited (``risk_declare``).
 
-Thin: parameters in, ``geo.risk`` / ``geo.risk_areas`` out. Errors are JSON with the status of
-``geo.errors.STATUS_CODES``.
+Thin: parameters in, ``geo.risk.zones`` / ``geo.risk.declare`` / ``geo.risk.store`` out. Errors are
+JSON with the status of ``geo.errors.STATUS_CODES``.
 """
 
 from __future__ import annotations
@@ -30,12 +30,11 @@ import flask
 from sqlalchemy import Engine
 
 from dashboards._auth import client_ip, current_principal
-from geo.audit import record
 from geo.crs import parse_crs, to_wgs84_xy
 from geo.db import read_connection
 from geo.errors import BattlemapError, Forbidden, InvalidParameter, status_code_for
+from geo.risk.declare import declare_and_store
 from geo.risk.store import zones_geojson
-from geo.risk.whatif import declare_case
 from geo.risk.zones import declare_risk_area, default_date
 from geo.scope import covers_point
 from geo.settings import Settings
@@ -81,13 +80,17 @@ def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
         found = current_principal()
         with engine.begin() as conn:
             found.require_write_at(conn, *_wgs84(lon, lat, crs))
-            level, name = args.get("level", "medium"), args.get("name")
-            area_id, area = declare_case(conn, [(lon, lat)], crs=crs, date=day, level=level, name=name)
-            detail = {"lon": lon, "lat": lat, "crs": crs, "date": day.isoformat(), "level": level}
-            record(
-                conn, found.actor(client_ip()), "risk_declare", target=f"risk_area:{area_id}", detail=detail
+            declared = declare_and_store(
+                conn,
+                [(lon, lat)],
+                actor=found.actor(client_ip()),
+                crs=crs,
+                date=day,
+                level=str(args.get("level", "medium")),
+                name=args.get("name"),
+                scope=found.scope,
             )
-        response = _json({"risk_area_id": area_id, **area.summary()})
+        response = _json(declared.summary())
         response.status_code = 201
         return response
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from typing import Any
 
 import dash
 from dash import Input, Output, State, dcc, html
@@ -20,6 +21,7 @@ from dashboards import _context, _map, _risk_panel
 from dashboards import _ids as ids
 from dashboards._auth import current_scope
 from dashboards._contacts_card import contacts_action
+from dashboards._html import data_attributes
 from dashboards._i18n import chain_level, language, level, t
 from dashboards._legend import legend_panel
 from dashboards._play import register_play, slider_marks
@@ -169,7 +171,7 @@ def _kpi(label: str, value: int, code: str, *, colour: str | None = None) -> htm
         [html.Span(f"{value:,}", className="bm-kpi-value"), html.Span(label, className="bm-kpi-label")],
         className="bm-kpi",
         style=style,
-        **{"data-kpi": code},
+        **data_attributes(kpi=code),
     )
 
 
@@ -177,7 +179,7 @@ def card(found: BuildingCard, lang: str, *, actions: tuple = ()) -> list:
     """The building card: where it is, households by status, the chain by level and role only; then
     the page's ``actions`` (the house-status map's "simulate a case here")."""
 
-    def row(key: str, value: object) -> html.Tr:
+    def row(key: str, value: str | None) -> html.Tr:
         return html.Tr([html.Th(t(key, lang)), html.Td(value if value else "–")])
 
     statuses = [
@@ -187,7 +189,7 @@ def card(found: BuildingCard, lang: str, *, actions: tuple = ()) -> list:
                 status_swatch(c).label(lang),
                 f" {n}",
             ],
-            **{"data-status": c},
+            **data_attributes(status=c),
         )
         for c, n in found.households.items()
         if n
@@ -196,7 +198,7 @@ def card(found: BuildingCard, lang: str, *, actions: tuple = ()) -> list:
         html.Li(
             f"{chain_level(link.level, lang)} · {t('scope_' + link.scope_type, lang)}"
             + (f" · {link.role}" if link.role and link.role != link.level else ""),
-            **{"data-level": link.level},
+            **data_attributes(level=link.level),
         )
         for link in found.chain
     ]
@@ -244,7 +246,8 @@ def register_callbacks(app: dash.Dash) -> None:
         *filters,
         State(HS_STATE, "data"),
     )
-    def update(index: int | None, _tick: int | None, *args: object) -> tuple:
+    def update(index: int | None, _tick: int | None, *args: Any) -> tuple:
+        # args: the filter dropdowns' values, then the page's state store (JSON from the browser)
         *values, state = args
         lang, date = state["lang"], _date(state, index)
         chosen = _chosen(values)

@@ -11,6 +11,8 @@ browsers keep tiles but revalidate them (a 304 costs one tiny query).
 from __future__ import annotations
 
 import hashlib
+from typing import NoReturn
+from urllib.parse import urlsplit
 
 import flask
 from sqlalchemy import Engine
@@ -19,8 +21,8 @@ from dashboards._auth import current_scope
 from geo import loaded
 from geo.areas import data_bounds
 from geo.db import read_connection
-from geo.errors import NotFound
-from geo.settings import Settings
+from geo.errors import InvalidParameter, NotFound
+from geo.settings import AppSettings, Settings
 from geo.tiles import MAX_ZOOM, TileAddress, TileCache
 from layers.tiles.registry import TileLayers, default_layers
 
@@ -69,7 +71,7 @@ def register_tile_routes(
             version = loaded.data_state(conn).version
         params = {k: str(v) for k, v in options.items()} | {"v": str(version)}
         search = "&".join(f"{k}={v}" for k, v in sorted(params.items()))
-        root = flask.request.host_url.rstrip("/") + flask.request.script_root
+        root = public_root(settings.app)
         return {
             "tilejson": "3.0.0",
             "name": spec.name,
@@ -102,7 +104,30 @@ def register_tile_routes(
     return layers
 
 
-def _not_a_tile(rest: str) -> None:
+def public_root(app: AppSettings) -> str:
+    """Where clients reach this app, for absolute URLs: ``public_url``, else the request's own
+    scheme and host when that host is allowed. A Host header is the client's to choose: building
+    URLs from any of them would let a forged one point QGIS or a cache at another server.
+
+    Raises
+    ------
+    InvalidParameter
+        for a Host header that is not in ``allowed_hosts`` (nor the bind host).
+    """
+    if app.public_url:
+        return app.public_url.rstrip("/")
+    request = flask.request
+    host = urlsplit(f"//{request.host}").hostname or ""
+    allowed = {h.lower().strip("[]") for h in (*app.allowed_hosts, app.host)}
+    if host.lower() not in allowed:
+        raise InvalidParameter(
+            f"Host {host[:100]!r} is not one this server answers to; set BATTLEMAP_PUBLIC_URL "
+            "(e.g. https://map.example.org) or add it to BATTLEMAP_ALLOWED_HOSTS"
+        )
+    return request.host_url.rstrip("/") + request.script_root
+
+
+def _not_a_tile(rest: str) -> NoReturn:
     """Anything else under /tiles/ is a malformed address, not a page of the app."""
     raise NotFound(
         "not a tile address: expected /tiles/<layer>/<z>/<x>/<y>.pbf (integers) or /tiles/<layer>.json"

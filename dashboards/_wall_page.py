@@ -137,7 +137,10 @@ def register_callbacks(app: dash.Dash) -> None:
             MAP, overlay=layer, basemap=layers.get("basemap"), bounds=bounds, map_settings=settings,
             dark=True, interactive=False,
         )  # fmt: skip
-        query = {_map.BASEMAP_SOURCE: {"v": data.version}, layer.name: {"v": data.version}}
+        query: dict[str, dict[str, object]] = {
+            _map.BASEMAP_SOURCE: {"v": data.version},
+            layer.name: {"v": data.version},
+        }
         if layer_name == "house-status":
             query[layer.name]["date"] = date.isoformat()
         title = layer.title(lang) + (f" · {area}" if area else "")

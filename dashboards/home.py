@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Iterable
+from typing import Any, cast
 
 import dash
 import pandas as pd
@@ -94,7 +96,8 @@ def _loaded(summary: _context.LoadedSummary, lang: str) -> list:
     if not other.empty:
         items = [
             html.Li([t(row.table_name, lang), " ", *_count(row.n, row.simulated, lang)])
-            for row in other.itertuples()
+            # pandas-stubs type itertuples' fields as any scalar: these are a name and two counts
+            for row in cast(Iterable[Any], other.itertuples())
         ]
         parts += [
             html.H2(t("other_heading", lang)),
@@ -116,7 +119,10 @@ def _counts_table(counts: pd.DataFrame, lang: str) -> html.Table:
     rows, previous = [], None
     for row in counts.to_dict("records"):
         if pd.isna(row["subdistrict_id"]):
-            names = [html.Td(""), html.Td(t("unassigned", lang), className="bm-unassigned")]
+            names: list[html.Td | html.Th] = [
+                html.Td(""),
+                html.Td(t("unassigned", lang), className="bm-unassigned"),
+            ]
         else:
             # The district is named on the first row of its group only: the table reads as a list.
             district = _name(row, "district", lang)
@@ -150,14 +156,14 @@ def _name(row: dict, column: str, lang: str) -> str:
     return name if isinstance(name, str) else ""
 
 
-def _count_cell(n: int, simulated: int, lang: str, *, th: bool = False) -> html.Td | html.Th:
+def _count_cell(n: float, simulated: float, lang: str, *, th: bool = False) -> html.Td | html.Th:
     cell = html.Th if th else html.Td
     if not n:
         return cell("–", className="bm-num bm-zero")
     return cell(_count(n, simulated, lang), className="bm-num")
 
 
-def _count(n: int, simulated: int, lang: str) -> list:
+def _count(n: float, simulated: float, lang: str) -> list:
     """``n`` with a "simulated" badge when any of it is simulated (with the share when not all is)."""
     out: list = [f"{int(n):,}"]
     if simulated:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
+from etl.overlaps import stored_overlap_pairs
 from etl.staging import Derived, quote
+from geo.settings import EtlSettings
 
 # (column on buildings) -> (unit table, condition on its rows "u")
 _BUILDING_TARGETS: dict[str, tuple[str, str]] = {
@@ -175,8 +177,9 @@ def assign_places(conn: Connection) -> None:
     )
 
 
-def qa_summary(conn: Connection) -> dict[str, int]:
-    """Counts a data steward checks after every load."""
+def qa_summary(conn: Connection, *, settings: EtlSettings | None = None) -> dict[str, int]:
+    """Counts a data steward checks after every load (overlapping units as etl.overlaps counts them)."""
+    settings = settings or EtlSettings(_env_file=None)
     row = (
         conn.execute(
             text("""
@@ -203,4 +206,6 @@ def qa_summary(conn: Connection) -> dict[str, int]:
         .mappings()
         .one()
     )
-    return {key: int(value) for key, value in row.items()}
+    counts = {key: int(value) for key, value in row.items()}
+    counts["overlapping_admin_unit_pairs"] = stored_overlap_pairs(conn, share=settings.admin_overlap_share)
+    return counts

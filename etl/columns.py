@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from geo.errors import InputError
 
@@ -36,7 +38,7 @@ def find_column(
     candidates: Sequence[str],
     *,
     explicit: str | None = None,
-    path: object = "",
+    path: str | Path = "",
     option: str = "",
 ) -> str | None:
     """The first column whose folded name is among ``candidates``; ``explicit`` must exist if given."""
@@ -82,7 +84,7 @@ def find_coordinates(
     lon_col: str | None,
     lat_col: str | None,
     wkt_col: str | None,
-    path: object,
+    path: str | Path,
     preferred_crs: str | None = None,
 ) -> CoordinateColumns:
     """Resolve the coordinate columns of a table, or raise naming what was looked for.
@@ -129,13 +131,44 @@ def as_text(value: object) -> str | None:
 
 
 def as_float(value: object) -> float | None:
+    """A number from a cell; commas follow the rule of ``_normalise_commas`` (never 30,5 -> 305)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
     text = as_text(value)
     if text is None:
         return None
-    match = re.fullmatch(r"([-+]?\d+(?:\.\d*)?|[-+]?\.\d+)(?:\s*(?:m|米))?", text.replace(",", ""))
-    if not match:
+    match = re.fullmatch(r"(.*?)(?:\s*(?:m|米))?", text)
+    number = _normalise_commas(match.group(1) if match else text)
+    if not re.fullmatch(r"[-+]?\d+(?:\.\d*)?|[-+]?\.\d+", number):
         raise ValueError("not a number")
-    return float(match.group(1))
+    return float(number)
+
+
+_THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
+_DECIMAL_COMMA = re.compile(r"[-+]?\d+,\d+")
+
+
+def _normalise_commas(text: str) -> str:
+    """Commas in a number, by one rule (README "Loading data"):
+
+    - groups of three digits with a decimal point after them, or several groups
+      (``1,234.5``, ``1,234,567``) are thousands separators: removed;
+    - one comma followed by exactly three digits and nothing else (``1,234``) could be either
+      (1234, or 1.234 written with a decimal comma): rejected as ambiguous;
+    - any other single comma between digits (``30,5``, ``12,25``) is a decimal comma: 30.5.
+    """
+    if "," not in text:
+        return text
+    if _THOUSANDS.fullmatch(text) and ("." in text or text.count(",") > 1):
+        return text.replace(",", "")
+    if _DECIMAL_COMMA.fullmatch(text):
+        if len(text.rsplit(",", 1)[1]) == 3:
+            raise ValueError(
+                f"ambiguous number {text!r}: a thousands separator or a decimal comma? "
+                f"write {text.replace(',', '')} or {text.replace(',', '.')}"
+            )
+        return text.replace(",", ".")
+    raise ValueError("not a number")
 
 
 def as_non_negative_int(value: object) -> int | None:

@@ -10,6 +10,7 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -19,11 +20,12 @@ from tqdm import tqdm
 
 from etl import staging
 from etl.assign import qa_summary, stage_units
+from etl.cells import check_cells, column_length, masked, printable, text_limits
 from etl.columns import CoordinateColumns, Parser, find_column, find_coordinates
 from etl.jobs import REGISTRY
-from etl.jobs.base import Job, LoadOptions
+from etl.jobs.base import Field, Job, LoadOptions
 from etl.readers import Chunk, GeoJSONSource, SourceTable, TabularSource, open_source
-from etl.report import LoadReport, default_rejects_path, write_rejects
+from etl.report import LoadReport, default_rejects_path, refuse_symlink, write_rejects
 from etl.staging import StageColumn
 from etl.validate import check_geometries, geometries_from_wkt, points_from_columns
 from geo.crs import WGS84_SYSTEM, CoordSystem, parse_crs
@@ -63,8 +65,13 @@ def load(
     options = options or LoadOptions()
     settings = settings or EtlSettings(_env_file=None)
     job = job_for(kind)
-    table = source if not isinstance(source, (str, Path)) else open_source(source, layer=options.layer)
+    if not isinstance(source, (str, Path)):
+        table = source
+    else:
+        refuse_symlink(Path(options.rejects_path or default_rejects_path(Path(source))))
+        table = open_source(source, layer=options.layer, encoding=options.encoding, settings=settings)
     report = LoadReport(kind=kind, path=str(table.path))
+    report.notes.update(getattr(table, "notes", {}))
     started = time.perf_counter()
     plan = _plan(job, table, options)
     if plan.crs.name != "wgs84":
@@ -87,6 +94,8 @@ def load(
                 progress.update(len(chunk.frame))
     finally:
         progress.close()
+    if plan.flattened:
+        report.notes["3-D coordinates"] = f"Z dropped from {plan.flattened:,} rows (stored in 2-D)"
     _raise_if_unloadable(job, plan, report, table, options)
 
     duplicates = staging.drop_duplicates(conn, stage, may_repeat=writer.may_repeat)
@@ -98,6 +107,7 @@ def load(
             f"wins: {shown}{' …' if len(duplicates) > 5 else ''}"
         )
     job.resolve(conn, stage, report, options)
+    job.check(conn, stage, report, options, settings)
     _raise_if_all_rejected(report, table, options)
     _raise_if_strict(report, table, options)
     staged = staging.stage_count(conn, stage)
@@ -117,7 +127,7 @@ def load(
         staging.bump_version(conn, job.table)
     job.after_load(conn, stage, report, options)
     if job.table in _SPATIAL_FRAME_TABLES:
-        report.notes["qa"] = ", ".join(f"{k} {v:,}" for k, v in qa_summary(conn).items())
+        report.notes["qa"] = ", ".join(f"{k} {v:,}" for k, v in qa_summary(conn, settings=settings).items())
     report.seconds = time.perf_counter() - started
     _finish(report, table, options)
     return report
@@ -140,6 +150,10 @@ class _Plan:
     swapped: int = 0
     wrong_type: int = 0
     found_types: set[str] = field(default_factory=set)
+    flattened: int = 0
+    # field name -> (length limit or None, "table.column" it is stored in), for text fields.
+    text_limits: dict[str, tuple[int | None, str]] = field(default_factory=dict)
+    source_id_limit: int | None = None
 
 
 def _plan(job: Job, table: SourceTable, options: LoadOptions) -> _Plan:
@@ -191,6 +205,8 @@ def _plan(job: Job, table: SourceTable, options: LoadOptions) -> _Plan:
         has_geometry=has_geometry,
         source=options.source or path.name,
         stage_columns=[f.stage_column for f in job.fields] + list(job.extra_stage_columns),
+        text_limits=text_limits(job),
+        source_id_limit=column_length(job.table, "source_id"),
     )
 
 
@@ -249,7 +265,7 @@ def _validate_chunk(
         values = chunk.frame[column].tolist() if column is not None else [None] * len(rows)
         out, failed = _parse_values(f.parse, values)
         for i, reason in failed:
-            report.reject(int(rows[i]), column or f.name, values[i], reason)
+            report.reject(int(rows[i]), column or f.name, _shown(f, values[i]), reason)
             rejected.add(int(rows[i]))
         parsed[f.name] = pd.Series(out, index=rows, dtype=object)
     parsed = job.derive(parsed, options)
@@ -262,8 +278,18 @@ def _validate_chunk(
         column = plan.columns.get(f.name)
         for row in rows[parsed[f.name].isna().to_numpy() & ~rows.isin(list(rejected))]:
             value = chunk.frame.at[row, column] if column is not None else None
-            report.reject(int(row), column or f.name, value, "required value is missing")
+            report.reject(int(row), column or f.name, _shown(f, value), "required value is missing")
             rejected.add(int(row))
+    for f in job.fields:
+        if f.name not in plan.text_limits or f.name not in parsed:
+            continue
+        limit, where = plan.text_limits[f.name]
+        for problem in check_cells(parsed[f.name].tolist(), limit=limit, where=where):
+            row = int(rows[problem.position])
+            if row not in rejected:
+                column = plan.columns.get(f.name) or f.name
+                report.reject(row, column, _shown(f, parsed[f.name].iloc[problem.position]), problem.reason)
+                rejected.add(row)
 
     geometry = None
     if plan.has_geometry:
@@ -288,6 +314,7 @@ def _validate_chunk(
                 rejected.add(int(row))
         plan.swapped += check.swapped
         plan.wrong_type += check.wrong_type
+        plan.flattened += check.flattened
         plan.found_types |= check.found_types
         repaired = (check.repaired | chunk.repaired) - rejected
         report.repaired += len(repaired)
@@ -295,11 +322,24 @@ def _validate_chunk(
     elif chunk.repaired:
         report.repaired += len(chunk.repaired - rejected)
 
+    source_ids = _source_ids(job, plan, chunk.frame, parsed, geometry)
+    if plan.id_column is not None:
+        where = f"{job.table}.source_id"
+        for problem in check_cells(source_ids, limit=plan.source_id_limit, where=where):
+            row = int(rows[problem.position])
+            if row not in rejected:
+                report.reject(row, plan.id_column, printable(source_ids[problem.position]), problem.reason)
+                rejected.add(row)
     keep = ~rows.isin(list(rejected))
-    parsed.insert(0, "source_id", _source_ids(job, plan, chunk.frame, parsed, geometry))
+    parsed.insert(0, "source_id", source_ids)
     parsed.insert(0, "row_no", list(rows))
     frame = parsed[keep]
     return frame, (geometry[keep] if geometry is not None else None)
+
+
+def _shown(f: Field, value: object) -> object:
+    """A cell as a reject may show it: personal fields masked, NUL bytes made visible."""
+    return masked(value) if f.personal else printable(value)
 
 
 def _parse_values(parse: Parser, values: list[object]) -> tuple[list[object], list[tuple[int, str]]]:
@@ -311,7 +351,7 @@ def _parse_values(parse: Parser, values: list[object]) -> tuple[list[object], li
     keys = _cell_keys(values)
     parsed = {key: _parse_one(parse, value) for key, value in dict(zip(keys, values, strict=True)).items()}
     out = [parsed[key] for key in keys]
-    failed = [(i, r.reason) for i, r in enumerate(out) if r.__class__ is _Failed]  # type: ignore[attr-defined]
+    failed = [(i, r.reason) for i, r in enumerate(out) if r.__class__ is _Failed]
     for i, _ in failed:
         out[i] = None
     return out, failed
@@ -328,7 +368,12 @@ def _cell_keys(values: list[object]) -> list[object]:
     if not numbers or numbers == {int} or (numbers == {float} and 0.0 not in values):
         return values
     return [
-        (c, v) if (c := v.__class__) in _PLAIN_CELLS else (c, v.hex()) if c is float else (c, id(v))
+        # c is float means v is a float; a type checker narrows by isinstance only, hence the cast
+        (c, v)
+        if (c := v.__class__) in _PLAIN_CELLS
+        else (c, cast(float, v).hex())
+        if c is float
+        else (c, id(v))
         for v in values
     ]
 

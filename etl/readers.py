@@ -9,7 +9,7 @@ order (a CSV's header line is not a row). Nothing here knows about the database.
 from __future__ import annotations
 
 import codecs
-import gzip
+import io
 import json
 import math
 import re
@@ -17,16 +17,25 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry import shape
 
+from etl.files import (
+    check_openable,
+    check_zip,
+    codec_name,
+    expanded_size,
+    open_binary,
+    shapefile_encoding,
+)
 from etl.report import Reject
 from geo.crs import CoordSystem, parse_crs
 from geo.errors import InputError, UnknownCRSError
+from geo.settings import EtlSettings
 
 VECTOR_SUFFIXES = {".gpkg", ".shp", ".zip", ".fgb", ".gml", ".kml"}
 GEOJSON_SUFFIXES = {".geojson", ".json"}
@@ -50,31 +59,54 @@ class Chunk:
 class SourceTable(Protocol):
     """What the pipeline needs of an input, whatever its format."""
 
-    path: Path
-    columns: list[str]
-    declared_crs: CoordSystem | None
-    has_geometry: bool
-    total_rows: int | None
+    # Read-only, so that a source may know them as narrower types (total_rows an int, always).
+    @property
+    def path(self) -> Path: ...
+    @property
+    def columns(self) -> list[str]: ...
+    @property
+    def declared_crs(self) -> CoordSystem | None: ...
+    @property
+    def has_geometry(self) -> bool: ...
+    @property
+    def total_rows(self) -> int | None: ...
+    # What the load report should say about how the file was read (its encoding, …).
+    @property
+    def notes(self) -> dict[str, str]: ...
 
     def chunks(self, size: int) -> Iterator[Chunk]: ...
 
 
-def open_source(path: Path | str, *, layer: str | None = None) -> SourceTable:
-    """Open an input file by its extension; raise InputError naming the file when it cannot be read."""
+def open_source(
+    path: Path | str,
+    *,
+    layer: str | None = None,
+    encoding: str | None = None,
+    settings: EtlSettings | None = None,
+) -> SourceTable:
+    """Open an input file by its extension; raise InputError naming the file when it cannot be read.
+
+    ``encoding`` (``--encoding``) forces the text encoding of a CSV or a Shapefile. FIFOs and
+    devices are refused before anything opens them; zip and gzip files may expand to at most
+    ``settings.max_decompressed_bytes``; GeoJSON above ``settings.geojson_stream_bytes`` is
+    streamed through GDAL instead of being parsed whole.
+    """
     path = Path(path)
-    if not path.exists():
-        raise InputError(path, "file not found")
-    if path.is_file() and path.stat().st_size == 0:
-        raise InputError(path, "the file is empty (0 bytes)")
+    settings = settings or EtlSettings(_env_file=None)
+    check_openable(path)
     suffixes = [s.lower() for s in path.suffixes]
     suffix = suffixes[-1] if suffixes else ""
     inner = suffixes[-2] if suffix == ".gz" and len(suffixes) > 1 else suffix
+    if suffix in {".zip", ".xlsx", ".xlsm"}:  # an XLSX is a zip archive too
+        check_zip(path, max_bytes=settings.max_decompressed_bytes)
     if inner in GEOJSON_SUFFIXES:
-        return GeoJSONSource(path)
+        if expanded_size(path) > settings.geojson_stream_bytes:
+            return VectorSource(path, layer=layer, note="streamed through GDAL (a large GeoJSON)")
+        return GeoJSONSource(path, max_bytes=settings.max_decompressed_bytes)
     if inner in TABLE_SUFFIXES:
-        return TabularSource(path)
+        return TabularSource(path, encoding=encoding, max_bytes=settings.max_decompressed_bytes)
     if inner in VECTOR_SUFFIXES or path.is_dir():
-        return VectorSource(path, layer=layer)
+        return VectorSource(path, layer=layer, encoding=encoding)
     raise InputError(
         path,
         f"unsupported file type {suffix or '(none)'!r}",
@@ -92,10 +124,11 @@ class FrameSource:
         self._geometry_column = geometry_column
         self.columns = [str(c) for c in frame.columns if c != geometry_column]
         self.has_geometry = geometry_column is not None
-        if crs is None and self.has_geometry and frame.crs is not None:  # type: ignore[attr-defined]
-            crs = parse_crs(frame.crs.to_string())  # type: ignore[attr-defined]
+        if crs is None and self.has_geometry and frame.crs is not None:
+            crs = parse_crs(frame.crs.to_string())
         self.declared_crs = crs
         self.total_rows = len(frame)
+        self.notes: dict[str, str] = {}
 
     def chunks(self, size: int) -> Iterator[Chunk]:
         for start in range(0, len(self._frame), size):
@@ -109,11 +142,11 @@ class FrameSource:
 class GeoJSONSource:
     """A GeoJSON FeatureCollection (optionally .gz), parsed by us so each feature keeps its number."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, max_bytes: int) -> None:
         self.path = path
-        opener = gzip.open if path.suffix.lower() == ".gz" else open
+        self.notes: dict[str, str] = {}
         try:
-            with opener(path, "rt", encoding="utf-8-sig") as handle:
+            with io.TextIOWrapper(open_binary(path, max_bytes=max_bytes), encoding="utf-8-sig") as handle:
                 document = json.load(handle)
         except json.JSONDecodeError as exc:
             raise InputError(
@@ -224,18 +257,34 @@ def _has_nan(ring: list) -> bool:
 class VectorSource:
     """A GDAL-readable vector file, streamed as Arrow record batches (bounded memory)."""
 
-    def __init__(self, path: Path, *, layer: str | None = None) -> None:
+    def __init__(
+        self, path: Path, *, layer: str | None = None, encoding: str | None = None, note: str | None = None
+    ) -> None:
         import pyogrio
 
         self.path = path
-        self._layer = layer
-        self._uri = f"/vsizip/{path}" if path.suffix.lower() == ".zip" else str(path)
+        self.notes: dict[str, str] = {"read": note} if note else {}
+        lower = path.suffix.lower()
+        self._uri = (
+            f"/vsizip/{path}" if lower == ".zip" else f"/vsigzip/{path}" if lower == ".gz" else str(path)
+        )
+        self._layer = self._choose_layer(layer)
+        self._encoding: str | None = None
+        choice = (
+            shapefile_encoding(path, forced=encoding, layer=self._layer) if self._is_shapefile() else None
+        )
+        if choice is not None:
+            self._encoding = choice.encoding
+            self.notes["encoding"] = choice.note
+        elif encoding:
+            self._encoding = codec_name(encoding, path=path)
+            self.notes["encoding"] = f"{self._encoding} (given by --encoding)"
         try:
             with warnings.catch_warnings():
                 # GDAL's chatter on a broken file ("bad application_id") comes as RuntimeWarnings
                 # before the error that says it all.
                 warnings.simplefilter("ignore", RuntimeWarning)
-                info = pyogrio.read_info(self._uri, layer=layer)
+                info = pyogrio.read_info(self._uri, layer=self._layer, encoding=self._encoding)
         except Exception as exc:  # pyogrio raises several unrelated types for unreadable files
             raise InputError(path, f"cannot be read as a vector file: {_first_line(exc)}") from exc
         self.columns = [str(c) for c in info["fields"]]
@@ -246,6 +295,38 @@ class VectorSource:
         self.has_geometry = bool(info.get("geometry_type"))
         self.total_rows = info.get("features") if info.get("features", -1) >= 0 else None
 
+    def _choose_layer(self, layer: str | None) -> str | None:
+        """The layer to read: ``--layer`` if the file has it; the only one; else ask for ``--layer``."""
+        import pyogrio
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                names = [str(n) for n, _ in pyogrio.list_layers(self._uri)]
+        except Exception as exc:  # as above: several types for one meaning, "unreadable"
+            raise InputError(self.path, f"cannot be read as a vector file: {_first_line(exc)}") from exc
+        if layer is not None:
+            if layer not in names:
+                raise InputError(
+                    self.path,
+                    f"has no layer {layer!r}",
+                    field="--layer",
+                    fix=f"its layers are: {', '.join(names) or '(none)'}",
+                )
+            return layer
+        if len(names) > 1:
+            raise InputError(
+                self.path,
+                f"holds {len(names)} layers: {', '.join(names)}",
+                field="--layer",
+                fix="pass --layer NAME to say which one to load",
+            )
+        return None
+
+    def _is_shapefile(self) -> bool:
+        lower = self.path.suffix.lower()
+        return lower in {".shp", ".zip", ".dbf"} or self.path.is_dir()
+
     def chunks(self, size: int) -> Iterator[Chunk]:
         import pyogrio
 
@@ -255,6 +336,7 @@ class VectorSource:
             layer=self._layer,
             batch_size=size,
             use_pyarrow=True,
+            encoding=self._encoding,
             return_fids=bool(self._fid_column),
         ) as (meta, reader):
             geometry_name = meta.get("geometry_name") or "wkb_geometry"
@@ -276,7 +358,7 @@ def _from_wkb(wkb: np.ndarray, rows: pd.Index, chunk: Chunk) -> np.ndarray:
     geometry = shapely.from_wkb(wkb, on_invalid="ignore")
     broken = np.flatnonzero(pd.isna(geometry) & pd.notna(wkb))
     for i in broken:
-        chunk.issues.append(Reject(int(rows[i]), "geometry", "(binary)", "unreadable geometry"))
+        chunk.issues.append(Reject(int(rows[int(i)]), "geometry", "(binary)", "unreadable geometry"))
     return geometry
 
 
@@ -295,29 +377,44 @@ class TabularSource:
     has_geometry = False
     declared_crs = None
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, encoding: str | None = None, max_bytes: int = 1 << 62) -> None:
         self.path = path
+        self._max_bytes = max_bytes
         self._excel = path.suffix.lower() in {".xlsx", ".xlsm"}
-        self._encoding = None if self._excel else detect_encoding(path)
+        self.notes: dict[str, str] = {}
+        if self._excel:
+            self._encoding = None
+        elif encoding:
+            self._encoding = codec_name(encoding, path=path)
+            self.notes["encoding"] = f"{self._encoding} (given by --encoding)"
+        else:
+            self._encoding = detect_encoding(path, max_bytes=max_bytes)
+            if self._encoding != "utf-8-sig":
+                self.notes["encoding"] = f"{self._encoding} (the text is not UTF-8)"
         self.columns = [str(c).strip() for c in self._read(nrows=0).columns]
         if not self.columns:
             raise InputError(path, "no header row with column names")
         self.total_rows = None
 
-    def _read(self, **kwargs: object) -> pd.DataFrame:
+    def _read(self, **kwargs: Any) -> pd.DataFrame:  # kwargs: pandas' read_csv / read_excel options
         try:
             if self._excel:
                 return pd.read_excel(self.path, dtype=str, keep_default_na=False, **kwargs)
             separator = "\t" if self.path.suffix.lower() == ".tsv" else ","
-            return pd.read_csv(
-                self.path,
-                dtype=str,
-                keep_default_na=False,
-                encoding=self._encoding,
-                sep=separator,
-                compression="infer",
-                **kwargs,
-            )
+            # Our own handle (gunzipped with a size cap), closed with the reader or at once.
+            handle = open_binary(self.path, max_bytes=self._max_bytes)
+            try:
+                result = pd.read_csv(
+                    handle, dtype=str, keep_default_na=False, encoding=self._encoding, sep=separator, **kwargs
+                )
+            except BaseException:
+                handle.close()
+                raise
+            if "chunksize" not in kwargs:
+                handle.close()
+            else:
+                self._handle = handle
+            return result
         except pd.errors.EmptyDataError as exc:
             raise InputError(self.path, "the file has no header row") from exc
         except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
@@ -329,7 +426,10 @@ class TabularSource:
             return
         # The reader holds the file open: close it even when a row cannot be parsed.
         with self._read(chunksize=size) as reader:  # type: ignore[attr-defined]
-            yield from self._chunks(reader)
+            try:
+                yield from self._chunks(reader)
+            finally:
+                self._handle.close()
 
     def _chunks(self, frames: Iterator[pd.DataFrame]) -> Iterator[Chunk]:
         row = 0
@@ -350,10 +450,9 @@ class TabularSource:
             raise InputError(self.path, reason, row=bad_row) from exc
 
 
-def detect_encoding(path: Path, *, sample_bytes: int = 1 << 20) -> str:
+def detect_encoding(path: Path, *, sample_bytes: int = 1 << 20, max_bytes: int = 1 << 62) -> str:
     """``utf-8-sig`` when the start of the file decodes as UTF-8, else ``gb18030`` (a superset of GBK)."""
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
-    with opener(path, "rb") as handle:
+    with open_binary(path, max_bytes=max_bytes) as handle:
         sample = handle.read(sample_bytes)
     try:
         codecs.getincrementaldecoder("utf-8")().decode(sample, final=len(sample) < sample_bytes)

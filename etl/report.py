@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import csv
+import errno
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from geo.errors import InputError, UnsafeOutputPath
 
 
 @dataclass(frozen=True)
@@ -71,13 +75,56 @@ def default_rejects_path(source: Path) -> Path:
 
 
 def write_rejects(path: Path, rejects: list[Reject]) -> None:
-    """Write the rejects CSV (UTF-8 with BOM so that Excel opens the Chinese text right)."""
+    """Write the rejects CSV (UTF-8 with BOM so that Excel opens the Chinese text right).
+
+    People open it in a spreadsheet, so every cell that a spreadsheet would read as a formula
+    is neutralised (``neutralised``). A path that is a symbolic link is refused, not followed
+    (it could point at any file the user may write).
+    """
+    refuse_symlink(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8-sig") as handle:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        descriptor = os.open(path, flags, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            refuse_symlink(path, force=True)
+        raise InputError(
+            path, f"the rejects file cannot be written: {exc.strerror}", field="--rejects"
+        ) from exc
+    with os.fdopen(descriptor, "w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle)
         writer.writerow(["row", "field", "value", "reason"])
         for r in sorted(rejects, key=lambda r: (r.row, r.field)):
-            writer.writerow([r.row, r.field, r.value, r.reason])
+            writer.writerow([r.row, neutralised(r.field), neutralised(r.value), neutralised(r.reason)])
+
+
+def refuse_symlink(path: Path, *, force: bool = False) -> None:
+    """Raise when the rejects path is a symbolic link (checked before a load starts, and on open),
+    or anything but a regular file (writing to a FIFO would wait for a reader for ever)."""
+    if force or path.is_symlink():
+        raise UnsafeOutputPath(
+            path,
+            "the rejects path is a symbolic link; it is not followed",
+            field="--rejects",
+            fix="remove the link or pass --rejects with another path",
+        )
+    if path.exists() and not path.is_file():
+        raise UnsafeOutputPath(
+            path,
+            "the rejects path exists and is not a regular file",
+            field="--rejects",
+            fix="pass --rejects with the path of a CSV file",
+        )
+
+
+# OWASP CSV injection: a cell starting with one of these is a formula to Excel or LibreOffice.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(text: str) -> str:
+    """The cell with a leading single quote when a spreadsheet would run it as a formula."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def _text(value: object, limit: int = 200) -> str:

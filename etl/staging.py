@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,9 @@ import shapely
 from sqlalchemy import Connection, text
 
 from geo.models import SRID
+
+if TYPE_CHECKING:
+    import psycopg
 
 
 @dataclass(frozen=True)
@@ -63,11 +67,12 @@ def copy_into_stage(conn: Connection, stage: str, frame: pd.DataFrame, geometry:
         columns.append("geom")
         data.append(pd.Series(_hex_ewkb(geometry), index=frame.index, dtype=object))
     body = _csv(columns, data)
-    driver = conn.connection.driver_connection
-    with driver.cursor() as cursor:  # type: ignore[union-attr]
+    # psycopg's own connection (SQLAlchemy types driver_connection as any DB-API connection, or None)
+    driver = cast("psycopg.Connection[Any]", conn.connection.driver_connection)
+    with driver.cursor() as cursor:
         sql = f"COPY {quote(stage)} ({', '.join(quote(c) for c in columns)}) FROM STDIN (FORMAT csv)"
         with cursor.copy(sql) as copy:
-            copy.write(body if driver.info.encoding == "utf-8" else body.decode())  # type: ignore[union-attr]
+            copy.write(body if driver.info.encoding == "utf-8" else body.decode())
 
 
 def _hex_ewkb(geometry: np.ndarray) -> np.ndarray:
@@ -106,7 +111,7 @@ def _arrow_column(values: pd.Series) -> pa.Array:
     kind = array.type
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         # pandas writes "" unquoted, which COPY reads as NULL; Arrow would quote it.
-        return pc.if_else(pc.equal(array, ""), pa.scalar(None, kind), array)
+        return pc.if_else(pc.equal(array, pa.scalar("", kind)), pa.scalar(None, kind), array)
     if pa.types.is_boolean(kind):
         return pc.if_else(array, "True", "False")
     if any(check(kind) for check in _ARROW_AS_IS):
@@ -188,10 +193,10 @@ def drop_duplicates(conn: Connection, stage: str, *, may_repeat: bool = True) ->
     return sorted((int(row), str(source_id)) for row, source_id in result)
 
 
-def take_unresolved(conn: Connection, stage: str, condition: str) -> list[tuple[int, object]]:
+def take_unresolved(conn: Connection, stage: str, condition: str) -> list[int]:
     """Delete the staged rows matching ``condition`` (e.g. an unknown reference); return their rows."""
     result = conn.execute(text(f"DELETE FROM {quote(stage)} WHERE {condition} RETURNING row_no"))
-    return sorted(int(row) for (row,) in result)  # type: ignore[misc]
+    return sorted(int(row) for (row,) in result)
 
 
 def upsert(

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from etl.report import Reject
 from geo.crs import CHINA_BOUNDS, CoordSystem, geometries_to_wgs84
@@ -30,6 +31,8 @@ class GeometryCheck:
     repaired: set[int] = field(default_factory=set)
     swapped: int = 0
     wrong_type: int = 0
+    # Rows whose Z (height) coordinates were dropped: the columns are 2-D, a Z is not an error.
+    flattened: int = 0
     found_types: set[str] = field(default_factory=set)
 
 
@@ -43,7 +46,9 @@ def points_from_columns(lon: pd.Series, lat: pd.Series, rows: pd.Index) -> tuple
         for i in bad:
             raw = series.iloc[i]
             reason = "empty coordinate" if raw is None or str(raw).strip() == "" else "not a finite number"
-            rejects.append(Reject(int(rows[i]), str(series.name), "" if raw is None else str(raw), reason))
+            rejects.append(
+                Reject(int(rows[int(i)]), str(series.name), "" if raw is None else str(raw), reason)
+            )
     ok = np.isfinite(x) & np.isfinite(y)
     points = np.full(len(x), None, dtype=object)
     points[ok] = shapely.points(x[ok], y[ok])
@@ -54,11 +59,12 @@ def geometries_from_wkt(column: pd.Series, rows: pd.Index) -> tuple[np.ndarray, 
     values = column.to_numpy(dtype=object)
     geometry = shapely.from_wkt(values, on_invalid="ignore")
     rejects = [
-        Reject(int(rows[i]), str(column.name), str(values[i])[:80], "not valid WKT")
+        Reject(int(rows[int(i)]), str(column.name), str(values[i])[:80], "not valid WKT")
         for i in np.flatnonzero(pd.isna(geometry) & pd.notna(values))
     ]
     rejects += [
-        Reject(int(rows[i]), str(column.name), "", "empty geometry") for i in np.flatnonzero(pd.isna(values))
+        Reject(int(rows[int(i)]), str(column.name), "", "empty geometry")
+        for i in np.flatnonzero(pd.isna(values))
     ]
     return geometry, rejects
 
@@ -74,9 +80,10 @@ def check_geometries(
 ) -> GeometryCheck:
     """Check one chunk of geometries and return them in WGS84, mended, with the rejects.
 
-    Order matters: empty and non-finite first (nothing else can be said of them), then the
-    type, then the position (outside China, swapped axes, outside the declared area) in
-    the source system, then conversion and validity (make_valid; the row counts as repaired).
+    Order matters: empty and non-finite first (nothing else can be said of them), Z dropped
+    (counted in ``flattened``), then the type, then the position (outside China, swapped
+    axes, outside the declared area) in the source system, then conversion and validity
+    (make_valid; the row counts as repaired).
     Rejects name ``field_name``: the geometry, or the columns the geometry was read from.
     """
     geometry = np.asarray(geometry, dtype=object).copy()
@@ -85,7 +92,7 @@ def check_geometries(
     def drop(mask: np.ndarray, reason: str, values: np.ndarray | None = None) -> None:
         for i in np.flatnonzero(mask):
             value = "" if values is None else str(values[i])
-            result.rejects.append(Reject(int(rows[i]), field_name, value, reason))
+            result.rejects.append(Reject(int(rows[int(i)]), field_name, value, reason))
         geometry[mask] = None
 
     present = pd.notna(geometry)
@@ -100,6 +107,13 @@ def check_geometries(
         nonfinite = np.zeros(len(geometry), dtype=bool)
         nonfinite[np.flatnonzero(present)[bad_index]] = True
         drop(nonfinite, "NaN or infinite coordinate")
+
+    present = pd.notna(geometry)
+    three_d = present.copy()
+    three_d[present] = shapely.has_z(geometry[present].astype(object))
+    if three_d.any():
+        geometry[three_d] = shapely.force_2d(geometry[three_d].astype(object))
+        result.flattened = int(three_d.sum())
 
     present = pd.notna(geometry)
     types = np.full(len(geometry), None, dtype=object)
@@ -160,7 +174,7 @@ def check_geometries(
                 if geom is None or geom.is_empty:
                     result.rejects.append(
                         Reject(
-                            int(rows[position]),
+                            int(rows[int(position)]),
                             field_name,
                             str(why),
                             f"invalid geometry that cannot be repaired as {' or '.join(expected)}",
@@ -169,7 +183,7 @@ def check_geometries(
                     geometry[position] = None
                 else:
                     geometry[position] = geom
-                    result.repaired.add(int(rows[position]))
+                    result.repaired.add(int(rows[int(position)]))
     present = pd.notna(geometry)
     if present.any():
         # Exterior rings counter-clockwise, as RFC 7946 writes them: a round trip through GeoJSON
@@ -221,11 +235,11 @@ def _describe(bounds: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return out
 
 
-def _make_valid(geometries: np.ndarray, expected: tuple[str, ...]) -> list[object]:
+def _make_valid(geometries: np.ndarray, expected: tuple[str, ...]) -> list[BaseGeometry | None]:
     """make_valid, keeping only the parts of the expected dimension (a bow-tie stays polygons)."""
     fixed = shapely.make_valid(geometries)
     keep_dimension = 2 if set(expected) & set(POLYGONAL) else 0 if set(expected) == set(PUNCTUAL) else None
-    out: list[object] = []
+    out: list[BaseGeometry | None] = []
     for geom in fixed:
         # A collection, or fewer dimensions than expected (a flat polygon comes back as lines).
         if (

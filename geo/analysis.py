@@ -13,18 +13,19 @@ from collections.abc import Sequence
 import geopandas as gpd
 import pandas as pd
 import shapely
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
-from geo.crs import WGS84
 from geo.errors import InvalidParameter, NotFound
+from geo.responsibility.gaps import buildings_with_gaps
 from geo.risk.counts import ZoneCounts, count_zoned
-from geo.risk.zones import status_coverage
-from geo.sqlutil import Bbox, bbox_params, read_frame
-from geo.status.rule import household_status
-from geo.vocab import REQUIRED_CHAIN_LEVELS, STATUS_CODES
+from geo.sqlutil import Bbox
+from geo.status.read import status_known_on
+from geo.status.rule import household_statuses
+from geo.vocab import STATUS_CODES
 
 
-def unit_geometry(conn: Connection, unit: str) -> shapely.Geometry:
+def unit_geometry(conn: Connection, unit: str) -> BaseGeometry:
     """The polygon of an admin unit or grid named by its code or name (``310115-033``, ``陆家嘴街道``).
 
     Raises
@@ -50,37 +51,9 @@ def unit_geometry(conn: Connection, unit: str) -> shapely.Geometry:
 
 
 def responsibility_gaps(conn: Connection, *, bbox: Bbox | None = None) -> gpd.GeoDataFrame:
-    """Buildings missing a required level of the responsibility chain (包干缺位), with the levels missing.
-
-    A level is present when someone at that level answers for the building, its compound, its grid
-    or one of its admin units. Columns: ``id`` (source id), ``name``, ``missing`` (codes, chain order),
-    ``n_missing``.
-    """
-    where, params = "", {"levels": list(REQUIRED_CHAIN_LEVELS)}
-    if bbox is not None:
-        where = "WHERE b.geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)"
-        params |= bbox_params(bbox)
-    sql = f"""
-        WITH present AS (
-            SELECT b.id, array_agg(DISTINCT r.level) AS levels
-            FROM buildings b JOIN responsibilities r
-              ON (r.scope_type = 'building' AND r.scope_id = b.id)
-              OR (r.scope_type = 'compound' AND r.scope_id = b.compound_id)
-              OR (r.scope_type = 'grid' AND r.scope_id = b.grid_id)
-              OR (r.scope_type = 'unit' AND r.scope_id IN (b.subdistrict_id, b.district_id, b.committee_id))
-            GROUP BY b.id
-        )
-        SELECT b.source_id AS id, b.name,
-               ARRAY(SELECT l FROM unnest(CAST(:levels AS text[])) WITH ORDINALITY u(l, o)
-                     WHERE NOT l = ANY(COALESCE(p.levels, ARRAY[]::text[])) ORDER BY o) AS missing,
-               ST_AsBinary(b.geom) AS geometry
-        FROM buildings b LEFT JOIN present p ON p.id = b.id {where}
-        ORDER BY b.source_id
-    """
-    frame = read_frame(conn.execute(text(sql), params))
-    frame = frame[frame["missing"].map(len) > 0].reset_index(drop=True) if len(frame) else frame
-    frame["n_missing"] = frame["missing"].map(len) if len(frame) else pd.Series(dtype="int64")
-    return _geoframe(frame)
+    """Buildings missing a required level of the responsibility chain (包干缺位): see
+    :func:`geo.responsibility.gaps.buildings_with_gaps`."""
+    return buildings_with_gaps(conn, bbox=bbox)
 
 
 def status_history(conn: Connection, *, compound: str | int, start: dt.date, end: dt.date) -> pd.DataFrame:
@@ -103,13 +76,12 @@ def status_history(conn: Connection, *, compound: str | int, start: dt.date, end
     )
     if not ids:
         raise NotFound(f"no compound has the id or name {compound!r}")
-    status = household_status("h").replace(":date", "d.day::date")
+    statuses = household_statuses("b.compound_id = ANY(:ids)", on="d.day::date", lookup=True)
     rows = conn.execute(
         text(f"""
-        SELECT d.day::date AS date, {status} AS status, count(*) AS n
+        SELECT d.day::date AS date, x.status, count(*) AS n
         FROM generate_series(CAST(:start AS date), CAST(:end AS date), interval '1 day') AS d(day)
-        CROSS JOIN households h JOIN buildings b ON b.id = h.building_id
-        WHERE b.compound_id = ANY(:ids)
+        CROSS JOIN LATERAL ({statuses}) x
         GROUP BY 1, 2
     """),
         {"start": start, "end": end, "ids": list(ids), "severity": list(STATUS_CODES)},
@@ -160,13 +132,6 @@ def counts_in_polygons(
         {"id": "int64", "rank": "int64"}
     )
     frame["zone"] = frame["rank"].map({r: label for label, r in ranks.items()})
-    first, last = status_coverage(conn)
-    known = first is not None and first <= date <= last
+    known = status_known_on(conn, date)
     labels_by_rank = {r: label for label, r in ranks.items()}
     return frame, count_zoned(conn, frame, date=date, status_known=known, labels=labels_by_rank), known
-
-
-def _geoframe(frame: pd.DataFrame) -> gpd.GeoDataFrame:
-    wkb = frame.pop("geometry").to_numpy(dtype=object) if len(frame) else []
-    geometry = [shapely.from_wkb(bytes(w)) for w in wkb]
-    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs=WGS84), crs=WGS84)

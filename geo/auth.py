@@ -1,7 +1,7 @@
 """Users, roles, passwords and bearer tokens: who is asking, and what their role lets them see.
 
-Passwords are kept as argon2id hashes (argon2-cffi), tokens as SHA-256 digests (a token is
-random, so a fast hash suffices and a leaked table gives nothing away). Roles:
+Passwords are kept as argon2id hashes (argon2-cffi); bearer tokens and browser sessions are
+``geo.credentials``'s. Roles:
 
 - ``commander``: everything, personal data included.
 - ``operator``: only the admin units / grids assigned (``geo.scope``), personal data in them.
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import secrets
 import string
 from dataclasses import dataclass
@@ -28,12 +29,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, text
 
 from geo.audit import Actor, record
+from geo.credentials import TOKEN_PREFIX as TOKEN_PREFIX
+from geo.credentials import issue_token as issue_token  # its home until 0005; kept for callers
+from geo.credentials import revoke_credentials, session_user, token_user
 from geo.errors import ConfigError, Forbidden, InvalidParameter, NotFound, TooManyAttempts
 from geo.models import USER_ROLES
 from geo.scope import UNRESTRICTED, Scope, covers_point, load_scope
 from geo.settings import AuthSettings
 
-TOKEN_PREFIX = "bm_"
 _HASHER = PasswordHasher()
 # Verified against when the name is unknown, so that a wrong name takes as long as a wrong password.
 _DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
@@ -108,7 +111,7 @@ class UserInfo:
     """The assigned units and grids, as ``unit:CODE name`` / ``grid:CODE``."""
 
 
-# --- passwords and tokens ----------------------------------------------------------------------------
+# --- passwords ----------------------------------------------------------------------------
 
 
 def hash_password(password: str) -> str:
@@ -128,10 +131,6 @@ _PASSWORD_ALPHABET = string.ascii_letters + string.digits
 def new_password() -> str:
     """A random password of 16 letters and digits (about 95 bits; nothing a shell or a form mangles)."""
     return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(16))
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 # --- users --------------------------------------------------------------------------------------------
@@ -236,14 +235,17 @@ def list_users(conn: Connection) -> list[UserInfo]:
 
 
 def disable_user(conn: Connection, name: str) -> None:
-    """Disable ``name``: their sessions and tokens stop working on the next request."""
+    """Disable ``name`` and end all their sessions and tokens (enabling them again revives none)."""
     done = conn.execute(text("UPDATE users SET disabled = true WHERE name = :n RETURNING id"), {"n": name})
-    if done.first() is None:
+    row = done.first()
+    if row is None:
         raise NotFound(f"no user is named {name!r}; `battlemap users list` shows them")
+    revoke_credentials(conn, int(row.id))
 
 
 def set_password(conn: Connection, name: str, password: str, *, settings: AuthSettings) -> None:
-    """Replace ``name``'s password (``make demo`` uses it to keep demo users idempotent)."""
+    """Replace ``name``'s password and enable them; every session and token they had ends (whoever
+    knew the old password, or held what it opened, is out). ``make demo`` uses it too."""
     if len(password) < settings.min_password_length:
         raise InvalidParameter(
             f"the password is too short: use at least {settings.min_password_length} characters"
@@ -252,25 +254,10 @@ def set_password(conn: Connection, name: str, password: str, *, settings: AuthSe
         text("UPDATE users SET password_hash = :h, disabled = false WHERE name = :n RETURNING id"),
         {"n": name, "h": hash_password(password)},
     )
-    if done.first() is None:
-        raise NotFound(f"no user is named {name!r}; `battlemap users list` shows them")
-
-
-def issue_token(conn: Connection, name: str, *, settings: AuthSettings) -> str:
-    """A new bearer token for ``name`` (shown once; only its hash is kept), valid ``token_days``."""
-    row = conn.execute(text("SELECT id, disabled FROM users WHERE name = :n"), {"n": name}).one_or_none()
+    row = done.first()
     if row is None:
         raise NotFound(f"no user is named {name!r}; `battlemap users list` shows them")
-    if row.disabled:
-        raise InvalidParameter(f"user {name!r} is disabled: no token is issued")
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    conn.execute(
-        text("""
-        INSERT INTO api_tokens (user_id, token_hash, expires_at)
-        VALUES (:u, :h, now() + make_interval(days => :days))"""),
-        {"u": row.id, "h": _token_hash(token), "days": settings.token_days},
-    )
-    return token
+    revoke_credentials(conn, int(row.id))
 
 
 # --- who is asking ------------------------------------------------------------------------------------
@@ -287,16 +274,16 @@ def principal(conn: Connection, user_id: int) -> Principal | None:
 
 
 def principal_for_token(conn: Connection, token: str) -> Principal | None:
-    """The user a bearer token belongs to, unless it is unknown, expired, or its user disabled."""
-    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
-        return None
-    user_id = conn.execute(
-        text("""
-        SELECT t.user_id FROM api_tokens t
-        WHERE t.token_hash = :h AND (t.expires_at IS NULL OR t.expires_at > now())"""),
-        {"h": _token_hash(token)},
-    ).scalar()
-    return None if user_id is None else principal(conn, int(user_id))
+    """The user a bearer token belongs to, unless it is unknown, expired, revoked or its user
+    disabled; notes the token's use (``conn`` must be writable)."""
+    user_id = token_user(conn, token)
+    return None if user_id is None else principal(conn, user_id)
+
+
+def principal_for_session(conn: Connection, session_id: str) -> Principal | None:
+    """The user of a live session: None once it expired, was ended or its user was disabled."""
+    user_id = session_user(conn, session_id)
+    return None if user_id is None else principal(conn, user_id)
 
 
 def authenticate(
@@ -317,42 +304,59 @@ def authenticate(
     row = conn.execute(
         text("SELECT id, name, role, password_hash, disabled FROM users WHERE name = :n"), {"n": name}
     ).one_or_none()
-    target = name if row is not None else None
-    wait = _throttled(conn, target, ip, settings)
+    key = _name_key(name, settings)
+    wait = _throttled(conn, name, key, ip, settings)
     if wait:
         raise TooManyAttempts(f"too many failed sign-ins: try again in {wait} s", retry_after=wait)
     ok = verify_password(row.password_hash if row else _DUMMY_HASH, password) and row is not None
-    if not ok or row.disabled:
-        # An unknown name is not stored: people type passwords into the name field.
-        record(conn, Actor(name=target, ip=ip), "login_failed", target=target or "(unknown name)")
+    if not ok or row is None or row.disabled:
+        # An unknown name is not stored (people type passwords into the name field), only its keyed
+        # digest, so that it is throttled exactly like a known one and the two cannot be told apart.
+        target = name if row is not None else "(unknown name)"
+        actor = Actor(name=name if row is not None else None, ip=ip)
+        record(conn, actor, "login_failed", target=target, detail={"name_key": key})
         return None
     found = Principal(int(row.id), row.name, row.role, load_scope(conn, row.id))
     record(conn, found.actor(ip), "login", target=row.name)
     return found
 
 
-def _throttled(conn: Connection, name: str | None, ip: str | None, settings: AuthSettings) -> int:
-    """Seconds to wait before ``name`` (or ``ip``) may try again; 0 when they may now."""
+def _name_key(name: str, settings: AuthSettings) -> str:
+    """A keyed digest of a sign-in name (HMAC-SHA256 with the session secret, else a per-process key):
+    counts failures per name without storing names that may be mistyped passwords."""
+    secret = settings.secret_key.get_secret_value().encode() if settings.secret_key else _PROCESS_KEY
+    return hmac.new(secret, name.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+
+_PROCESS_KEY = secrets.token_bytes(32)
+
+
+def _throttled(conn: Connection, name: str, key: str, ip: str | None, settings: AuthSettings) -> int:
+    """Seconds to wait before ``name`` (or ``ip``) may try again; 0 when they may now.
+
+    Failures are counted per name digest, known or unknown name alike, since the name's last
+    successful sign-in; so after ``max_failures`` an unknown name gets the same answer as a known one.
+    """
     row = conn.execute(
         text("""
         WITH last_login AS (
             SELECT coalesce(max(at), '-infinity') AS at FROM audit_log
             WHERE action = 'login' AND target = :name),
         recent AS (
-            SELECT f.at, f.target = :name AND f.at > (SELECT at FROM last_login) AS by_name,
+            SELECT f.at, f.detail ->> 'name_key' = :key AND f.at > (SELECT at FROM last_login) AS by_name,
                    f.ip = :ip AS by_ip
             FROM audit_log f
             WHERE f.action = 'login_failed' AND f.at > clock_timestamp() - make_interval(mins => :window)
-              AND (f.target = :name OR f.ip = :ip))
+              AND (f.detail ->> 'name_key' = :key OR f.ip = :ip))
         SELECT count(*) FILTER (WHERE by_name), max(at) FILTER (WHERE by_name),
                count(*) FILTER (WHERE by_ip), max(at) FILTER (WHERE by_ip), clock_timestamp()
         FROM recent"""),
-        {"window": settings.lockout_minutes, "name": name, "ip": ip},
+        {"window": settings.lockout_minutes, "name": name, "key": key, "ip": ip},
     ).one()
     by_name, last_name, by_ip, last_ip, now = row
     window = dt.timedelta(minutes=settings.lockout_minutes)
     waits = []
-    if name is not None and by_name >= settings.max_failures:
+    if by_name >= settings.max_failures:
         waits.append(last_name + window - now)
     if ip is not None and by_ip >= 4 * settings.max_failures:
         waits.append(last_ip + window - now)

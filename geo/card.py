@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, text
 
 from geo.errors import NotFound
+from geo.responsibility.rule import chain_reach
 from geo.scope import UNRESTRICTED, Scope
-from geo.status.rule import household_statuses
+from geo.status.rule import household_statuses, status_params
 from geo.vocab import CHAIN_LEVEL_CODES, REQUIRED_CHAIN_LEVELS, STATUS_CODES
 
 
@@ -64,22 +65,16 @@ def building_card(
     if row is None:
         raise NotFound(f"no building has id {building_id}")
     counts = dict.fromkeys(STATUS_CODES, 0)
-    statuses = f"SELECT status, count(*) FROM ({household_statuses('date', 'b.id = :id')}) x GROUP BY 1"
-    params = {"id": int(building_id), "date": date, "severity": list(STATUS_CODES)}
+    statuses = f"SELECT status, count(*) FROM ({household_statuses('b.id = :id')}) x GROUP BY 1"
+    params = {"id": int(building_id)} | status_params(date)
     for status, n in conn.execute(text(statuses), params):
         counts[status] = int(n)
     chain = tuple(
         ChainLink(level, role, scope_type)
         for level, role, scope_type in conn.execute(
-            text("""
+            text(f"""
             SELECT level, role, scope_type FROM (
-                SELECT DISTINCT r.level, r.role, r.scope_type FROM buildings b JOIN responsibilities r ON
-                     (r.scope_type = 'building' AND r.scope_id = b.id)
-                  OR (r.scope_type = 'compound' AND r.scope_id = b.compound_id)
-                  OR (r.scope_type = 'grid' AND r.scope_id = b.grid_id)
-                  OR (r.scope_type = 'unit'
-                      AND r.scope_id IN (b.district_id, b.subdistrict_id, b.committee_id))
-                WHERE b.id = :id) x
+                SELECT DISTINCT level, role, scope_type FROM ({chain_reach("b.id = :id")}) r) x
             ORDER BY array_position(CAST(:levels AS text[]), level::text), role, scope_type"""),
             {"id": int(building_id), "levels": list(CHAIN_LEVEL_CODES)},
         )

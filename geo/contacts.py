@@ -14,6 +14,7 @@ from sqlalchemy import Connection, text
 
 from geo.errors import InvalidParameter, NotFound
 from geo.personal import mask_name, mask_phone
+from geo.responsibility.rule import chain_reach
 from geo.scope import UNRESTRICTED, Scope
 from geo.vocab import CHAIN_LEVEL_CODES
 
@@ -56,16 +57,11 @@ def building_contacts(
     if not exists:
         raise NotFound(f"no building has id {building_id}")
     rows = conn.execute(
-        text("""
+        text(f"""
         SELECT r.level, r.role, r.scope_type, p.code, c.name, c.phone
-        FROM buildings b JOIN responsibilities r ON
-             (r.scope_type = 'building' AND r.scope_id = b.id)
-          OR (r.scope_type = 'compound' AND r.scope_id = b.compound_id)
-          OR (r.scope_type = 'grid' AND r.scope_id = b.grid_id)
-          OR (r.scope_type = 'unit' AND r.scope_id IN (b.district_id, b.subdistrict_id, b.committee_id))
+        FROM ({chain_reach("b.id = :id")}) r
         JOIN people p ON p.id = r.person_id
         LEFT JOIN person_contacts c ON c.person_id = r.person_id
-        WHERE b.id = :id
         ORDER BY array_position(CAST(:levels AS text[]), r.level::text), p.code"""),
         params,
     )

@@ -11,7 +11,7 @@ formulas. The inverses have no closed form and are solved iteratively to well un
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final, TypeVar
@@ -21,6 +21,7 @@ import numpy.typing as npt
 import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
+from shapely.geometry.base import BaseGeometry
 
 from geo.errors import UnknownCRSError
 
@@ -75,6 +76,8 @@ _M_PER_DEG: Final = 2.0 * math.pi * 6378137.0 / 360.0
 
 _Coord = TypeVar("_Coord", float, npt.NDArray[np.float64])
 _XY = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]
+# An array, GeoSeries or list of shapely geometries (None allowed).
+Geometries = npt.ArrayLike | Sequence[BaseGeometry | None]
 
 
 # --- point transforms
@@ -503,7 +506,7 @@ def from_wgs84_xy(lon: npt.ArrayLike, lat: npt.ArrayLike, crs: CoordSystem) -> _
     return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
 
 
-def geometries_to_wgs84(geoms: npt.ArrayLike, crs: CoordSystem) -> np.ndarray:
+def geometries_to_wgs84(geoms: Geometries, crs: CoordSystem) -> np.ndarray:
     """Convert shapely geometries from ``crs`` to WGS84, all vertices in one vectorised call.
 
     Parameters
@@ -522,7 +525,7 @@ def geometries_to_wgs84(geoms: npt.ArrayLike, crs: CoordSystem) -> np.ndarray:
     return _transform_geometries(geoms, lambda x, y: to_wgs84_xy(x, y, crs))
 
 
-def geometries_from_wgs84(geoms: npt.ArrayLike, crs: CoordSystem) -> np.ndarray:
+def geometries_from_wgs84(geoms: Geometries, crs: CoordSystem) -> np.ndarray:
     """Convert shapely geometries from WGS84 to ``crs``: the inverse of :func:`geometries_to_wgs84`.
 
     Parameters
@@ -540,7 +543,7 @@ def geometries_from_wgs84(geoms: npt.ArrayLike, crs: CoordSystem) -> np.ndarray:
     return _transform_geometries(geoms, lambda x, y: from_wgs84_xy(x, y, crs))
 
 
-def _transform_geometries(geoms: npt.ArrayLike, xy: Callable[[np.ndarray, np.ndarray], _XY]) -> np.ndarray:
+def _transform_geometries(geoms: Geometries, xy: Callable[[np.ndarray, np.ndarray], _XY]) -> np.ndarray:
     """Apply an x/y transform to every vertex; 3-D geometries are done apart so they keep their Z."""
 
     def on_coords(coords: np.ndarray) -> np.ndarray:

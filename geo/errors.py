@@ -148,6 +148,18 @@ def status_code_for(error: BattlemapError) -> int:
     return 500
 
 
+class OverlappingUnits(InputError):
+    """Admin units overlapping units of their level: each building would belong to two (``--force`` loads)."""
+
+
+class InputTooLarge(InputError):
+    """An archive or compressed input that expands beyond the configured cap (a zip bomb)."""
+
+
+class UnsafeOutputPath(InputError):
+    """An output path (the rejects CSV) that is a symbolic link or not a regular file: not written."""
+
+
 # --- closed-loop work (geo.loops) ----------------------------------------------------------------------
 
 

@@ -11,9 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import geopandas as gpd
+import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
 from geo.crs import WGS84
@@ -21,8 +24,7 @@ from geo.errors import InvalidParameter, NotFound
 from geo.personal import PERSONAL_FIELDS
 from geo.scope import UNRESTRICTED, Scope
 from geo.sqlutil import ENVELOPE, Bbox, bbox_params, read_frame
-from geo.status.rule import household_status, valid_on
-from geo.vocab import STATUS_CODES
+from geo.status.rule import household_statuses, status_params, valid_on
 
 
 @dataclass(frozen=True)
@@ -34,8 +36,9 @@ class _KindSQL:
     geometry: str
     # A predicate on :date, for kinds that have a date dimension.
     date_filter: str | None = None
-    # Extra (name, expression) pairs read only when a date is given.
+    # Extra (name, expression) pairs read only when a date is given, and the FROM clause then.
     dated_columns: tuple[tuple[str, str], ...] = ()
+    dated_from: str | None = None
     # The rows a scope may see (``geo.scope``); None = rows of no area (the OSM basemap).
     in_scope: Callable[[Scope], str] | None = lambda scope: "false"
 
@@ -77,7 +80,9 @@ _KINDS: dict[str, _KindSQL] = {
         "households h JOIN buildings b ON b.id = h.building_id",
         "b.label_point",
         date_filter="true",
-        dated_columns=(("status", household_status("h")),),
+        dated_columns=(("status", "hs.status"),),
+        dated_from="households h JOIN buildings b ON b.id = h.building_id "
+        f"JOIN ({household_statuses()}) hs ON hs.household_id = h.id",
         in_scope=lambda scope: scope.buildings("b"),
     ),
     "cases": _KindSQL(
@@ -165,9 +170,14 @@ FEATURE_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 DATED_KINDS: tuple[str, ...] = tuple(kind for kind, spec in _KINDS.items() if spec.date_filter)
 # Nullable integers and flags keep their types (no 3.0 floors, no 0/1 flags) on the way out.
-_DTYPES = {"floors": "Int64", "size": "Int64", "height_m": "float64"} | dict.fromkeys(
-    ("elderly_alone", "disabled", "foreign_national"), "bool"
-)
+_DTYPES: dict[str, Literal["Int64", "float64", "bool"]] = {
+    "floors": "Int64",
+    "size": "Int64",
+    "height_m": "float64",
+    "elderly_alone": "bool",
+    "disabled": "bool",
+    "foreign_national": "bool",
+}
 
 
 def read_features(
@@ -206,7 +216,8 @@ def read_features(
     leaked = PERSONAL_FIELDS.intersection(name for name, _ in columns)
     if leaked:  # a guard against a future edit of the whitelist above
         raise RuntimeError(f"the {kind} whitelist names personal fields {sorted(leaked)}")
-    where, params = [], {}
+    where: list[str] = []
+    params: dict[str, object] = {}
     if scope.restricted and spec.in_scope is not None:
         where.append(spec.in_scope(scope))
         params.update(scope.params)
@@ -217,14 +228,17 @@ def read_features(
         if spec.date_filter is None:
             raise InvalidParameter(f"{kind} have no date; a date applies to {', '.join(DATED_KINDS)} only")
         where.append(spec.date_filter)
-        params.update(date=date, severity=list(STATUS_CODES))
+        params.update(status_params(date))
     selects = ", ".join(f"{sql} AS {name}" for name, sql in columns)
     sql = (
-        f"SELECT {selects}, ST_AsBinary({spec.geometry}) AS geometry FROM {spec.from_}"
+        f"SELECT {selects}, ST_AsBinary({spec.geometry}) AS geometry "
+        f"FROM {spec.dated_from if date is not None and spec.dated_from else spec.from_}"
         f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY 1"
     )
     frame = read_frame(conn.execute(text(sql), params))
-    geometry = shapely.from_wkb(frame.pop("geometry").to_numpy(dtype=object)) if len(frame) else []
+    geometry: np.ndarray | list[BaseGeometry] = (
+        shapely.from_wkb(frame.pop("geometry").to_numpy(dtype=object)) if len(frame) else []
+    )
     for name in frame.columns:
         if name in _DTYPES:
             frame[name] = frame[name].astype(_DTYPES[name])

@@ -312,6 +312,7 @@ class RiskAreaRecord(SourcedMixin, Base):
     __table_args__ = (
         CheckConstraint(_in("level", RISK_LEVEL_CODES), name="level"),
         CheckConstraint("lifted_at IS NULL OR lifted_at >= declared_at", name="period"),
+        CheckConstraint("geom IS NULL OR ST_IsValid(geom)", name="valid_geom"),  # migration 0006
         Index("ix_risk_areas_period", "declared_at", "lifted_at"),
     )
 
@@ -340,6 +341,7 @@ class RiskAreaZone(Base):
     __tablename__ = "risk_area_zones"
     __table_args__ = (
         CheckConstraint(_in("zone", ZONE_CODES), name="zone"),
+        CheckConstraint("geom IS NULL OR ST_IsValid(geom)", name="valid_geom"),  # migration 0006
         UniqueConstraint("risk_area_id", "zone"),
     )
 
@@ -477,6 +479,23 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class UserSession(Base):
+    """A browser sign-in, kept in the database so that signing out, a new password or disabling
+    the user ends it in every process; the cookie holds a random id, only its SHA-256 is stored."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    ip: Mapped[str | None] = mapped_column(String(64))
 
 
 class AuditEntry(Base):
@@ -523,4 +542,5 @@ __all__ = [
     "UniqueConstraint",
     "User",
     "UserScope",
+    "UserSession",
 ]

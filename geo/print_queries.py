@@ -9,25 +9,27 @@ asks for internal printing.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
 from geo.crs import WGS84
 from geo.errors import InvalidParameter, NotFound
 from geo.personal import mask_name, mask_phone
+from geo.responsibility.rule import building_scopes, chain_reach
 from geo.scope import UNRESTRICTED, Scope
 from geo.sqlutil import read_frame
-from geo.status.rule import severity_order, valid_on
-from geo.vocab import CHAIN_LEVEL_CODES, SIMULATED_SOURCE, STATUS_CODES
+from geo.status.rule import building_statuses, household_statuses, status_params
+from geo.vocab import CHAIN_LEVEL_CODES, SIMULATED_SOURCE
 
 # How far around the chosen grids the sheets may look (neighbouring grids, roads), in degrees.
 _MARGIN_DEG = 0.01
-_VALID_ON = valid_on("s")
-_SEVERITY = severity_order("s")
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,8 @@ class AtlasData:
     households
         ``building_id, status, n``: households of the chosen grids by their status on ``date``.
     building_status
-        ``building_id, status``: whole-building statuses valid on ``date``.
+        ``building_id, status``: each building's status on ``date`` (``geo.status.rule``: its
+        households' most severe, else its building status); buildings with neither are missing.
     chain
         ``building_id, levels (list), leader_id``: responsibility levels reaching each building.
     people
@@ -231,7 +234,7 @@ def read_atlas(
         ids,
     )
     minx, miny, maxx, maxy = grids.total_bounds
-    area = {
+    area: dict[str, object] = {
         "minx": minx - _MARGIN_DEG,
         "miny": miny - _MARGIN_DEG,
         "maxx": maxx + _MARGIN_DEG,
@@ -252,39 +255,15 @@ def read_atlas(
             FROM buildings b WHERE geom && {envelope} AND {scope.buildings("b")} ORDER BY id""",
         area | scope.params,
     )
-    dated = ids | {"date": date, "severity": list(STATUS_CODES)}
-    building_status = read_frame(
-        conn.execute(
-            text(f"""
-            SELECT DISTINCT ON (s.building_id) s.building_id, s.status
-            FROM house_status s JOIN buildings b ON b.id = s.building_id
-            WHERE b.grid_id = ANY(:ids) AND {_VALID_ON}
-            ORDER BY s.building_id, {_SEVERITY}"""),
-            dated,
-        )
+    dated = ids | status_params(date)
+    in_grids = "b.grid_id = ANY(:ids)"
+    whole = f"SELECT building_id, status FROM ({building_statuses(in_grids)}) x WHERE status IS NOT NULL"
+    building_status = read_frame(conn.execute(text(whole), dated))
+    per_status = (
+        f"SELECT building_id, status, count(*) AS n FROM ({household_statuses(in_grids)}) x GROUP BY 1, 2"
     )
-    households = read_frame(
-        conn.execute(
-            text(f"""
-            WITH own AS (
-                SELECT DISTINCT ON (s.household_id) s.household_id, s.status
-                FROM house_status s JOIN households h ON h.id = s.household_id
-                JOIN buildings b ON b.id = h.building_id
-                WHERE b.grid_id = ANY(:ids) AND {_VALID_ON}
-                ORDER BY s.household_id, {_SEVERITY}),
-            whole AS (
-                SELECT DISTINCT ON (s.building_id) s.building_id, s.status
-                FROM house_status s JOIN buildings b ON b.id = s.building_id
-                WHERE b.grid_id = ANY(:ids) AND {_VALID_ON}
-                ORDER BY s.building_id, {_SEVERITY})
-            SELECT h.building_id, COALESCE(own.status, whole.status, 'normal') AS status, count(*) AS n
-            FROM households h JOIN buildings b ON b.id = h.building_id
-            LEFT JOIN own ON own.household_id = h.id LEFT JOIN whole ON whole.building_id = h.building_id
-            WHERE b.grid_id = ANY(:ids) GROUP BY 1, 2"""),
-            dated,
-        )
-    )
-    reach = _reach_sql()
+    households = read_frame(conn.execute(text(per_status), dated))
+    reach = chain_reach("b.grid_id = ANY(:ids)")
     chain = read_frame(
         conn.execute(
             text(f"""
@@ -341,34 +320,10 @@ def read_atlas(
     )
 
 
-def _reach_sql() -> str:
-    """(building_id, grid_id, person_id, level, role, scope_type) for every responsibility reaching a
-    building of the chosen grids: its own, its compound's, its grid's, and its units'."""
-    return """
-        SELECT b.id AS building_id, b.grid_id, r.person_id, r.level, r.role, r.scope_type
-        FROM buildings b JOIN responsibilities r ON r.scope_type = 'building' AND r.scope_id = b.id
-        WHERE b.grid_id = ANY(:ids)
-        UNION ALL
-        SELECT b.id, b.grid_id, r.person_id, r.level, r.role, r.scope_type
-        FROM buildings b JOIN responsibilities r ON r.scope_type = 'compound' AND r.scope_id = b.compound_id
-        WHERE b.grid_id = ANY(:ids)
-        UNION ALL
-        SELECT b.id, b.grid_id, r.person_id, r.level, r.role, r.scope_type
-        FROM buildings b JOIN responsibilities r ON r.scope_type = 'grid' AND r.scope_id = b.grid_id
-        WHERE b.grid_id = ANY(:ids)
-        UNION ALL
-        SELECT b.id, b.grid_id, r.person_id, r.level, r.role, r.scope_type
-        FROM buildings b JOIN grids g ON g.id = b.grid_id
-        LEFT JOIN admin_units gu ON gu.id = g.unit_id
-        JOIN responsibilities r ON r.scope_type = 'unit'
-             AND r.scope_id IN (b.subdistrict_id, b.district_id, b.committee_id, g.unit_id, gu.parent_id)
-        WHERE b.grid_id = ANY(:ids)"""
-
-
 def _sources(conn: Connection, ids: dict[str, list[int]]) -> dict[str, set[str]]:
     """The sources of the households, statuses and responsibilities of the chosen grids."""
     rows = conn.execute(
-        text("""
+        text(f"""
         SELECT 'households' AS t, h.source FROM households h JOIN buildings b ON b.id = h.building_id
         WHERE b.grid_id = ANY(:ids) GROUP BY h.source
         UNION
@@ -377,9 +332,8 @@ def _sources(conn: Connection, ids: dict[str, list[int]]) -> dict[str, set[str]]
         JOIN buildings b ON b.id = COALESCE(s.building_id, h.building_id)
         WHERE b.grid_id = ANY(:ids) GROUP BY s.source
         UNION
-        SELECT 'responsibilities', r.source FROM responsibilities r JOIN buildings b
-          ON (r.scope_type = 'building' AND r.scope_id = b.id)
-          OR (r.scope_type = 'grid' AND r.scope_id = b.grid_id)
+        SELECT 'responsibilities', r.source FROM buildings b {building_scopes("b")}
+        JOIN responsibilities r ON r.scope_type = sc.scope_type AND r.scope_id = sc.scope_id
         WHERE b.grid_id = ANY(:ids) GROUP BY r.source
     """),
         ids,
@@ -390,8 +344,10 @@ def _sources(conn: Connection, ids: dict[str, list[int]]) -> dict[str, set[str]]
     return out
 
 
-def _geo(conn: Connection, sql: str, params: dict[str, object]) -> gpd.GeoDataFrame:
+def _geo(conn: Connection, sql: str, params: Mapping[str, object]) -> gpd.GeoDataFrame:
     frame = read_frame(conn.execute(text(sql), params))
-    wkb = frame.pop("geometry").to_numpy(dtype=object) if "geometry" in frame else []
-    geometry = shapely.from_wkb(wkb) if len(frame) else []
+    wkb: np.ndarray | list[bytes] = (
+        frame.pop("geometry").to_numpy(dtype=object) if "geometry" in frame else []
+    )
+    geometry: np.ndarray | list[BaseGeometry] = shapely.from_wkb(wkb) if len(frame) else []
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs=WGS84), crs=WGS84)

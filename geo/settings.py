@@ -7,6 +7,7 @@ the environment at import time. Tests build them with ``_env_file=None``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,7 +38,26 @@ class DatabaseSettings(BaseSettings):
     )
     pool_size: int = Field(default=5, ge=1, description="Connections kept open by the app.")
     statement_timeout_ms: int = Field(
-        default=0, ge=0, description="Per-statement timeout for app queries (0 = none)."
+        default=15_000,
+        ge=0,
+        description="The web app's statements are cancelled by the server after this (0 = none); "
+        "command-line loads and exports are not limited.",
+    )
+    connect_timeout_s: int = Field(
+        default=5,
+        ge=2,
+        description="A new connection that is not established within this gives up (libpq's minimum is 2).",
+    )
+    pool_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="A request waiting this long for a free pooled connection gets 503.",
+    )
+    retry_after_s: float = Field(
+        default=3.0,
+        ge=0,
+        description="After a connection attempt failed, new ones fail at once for this long "
+        "(so that a hung server costs one timeout, not one per request).",
     )
 
     @field_validator("url")
@@ -70,6 +90,25 @@ class EtlSettings(BaseSettings):
     progress_min_rows: int = Field(
         default=20_000, ge=0, description="Files with at least this many rows show a progress bar."
     )
+    max_decompressed_bytes: int = Field(
+        default=8 * 1024**3,
+        ge=1,
+        description="A zip, XLSX or .gz input may expand to at most this many bytes (8 GiB); "
+        "beyond it the load stops (a zip bomb).",
+    )
+    geojson_stream_bytes: int = Field(
+        default=64 * 1024**2,
+        ge=0,
+        description="GeoJSON files larger than this once unzipped (64 MiB) are streamed in batches "
+        "through GDAL instead of parsed whole, so memory stays bounded.",
+    )
+    admin_overlap_share: float = Field(
+        default=0.01,
+        gt=0,
+        le=1,
+        description="An admin unit covering more than this share (1 %) of another unit of the same "
+        "level is an overlap: reported by `battlemap qa`, and refused by `load admin` without --force.",
+    )
 
 
 class DemoSettings(BaseSettings):
@@ -93,6 +132,17 @@ class AppSettings(BaseSettings):
     port: int = Field(default=8050, ge=1, le=65535, description="Port `battlemap serve` listens on.")
     threads: int = Field(default=8, ge=1, description="Worker threads of the WSGI server.")
     language: str = Field(default="zh", pattern="^(zh|en)$", description="Default UI language.")
+    public_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$",
+        description="The app's address as clients reach it (e.g. https://map.example.org): TileJSON "
+        "tile URLs start with it. Unset: the request's host, if it is one of allowed_hosts.",
+    )
+    allowed_hosts: list[str] = Field(
+        default=["localhost", "127.0.0.1", "::1"],
+        description="Host names a request's Host header may carry when public_url is unset (JSON list; "
+        "the bind host is added); others get 400 where a URL would be built from them.",
+    )
 
 
 class MapSettings(BaseSettings):
@@ -195,15 +245,15 @@ class LoopSettings(BaseSettings):
 class Settings:
     """All settings of one process, built once at the edge."""
 
-    def __init__(self, **overrides: object) -> None:
+    def __init__(self, **overrides: Any) -> None:  # _env_file, then one dict of fields per group
         env_file = overrides.pop("_env_file", ".env")
-        self.database = DatabaseSettings(_env_file=env_file, **overrides.pop("database", {}))  # type: ignore[arg-type]
-        self.etl = EtlSettings(_env_file=env_file, **overrides.pop("etl", {}))  # type: ignore[arg-type]
-        self.demo = DemoSettings(_env_file=env_file, **overrides.pop("demo", {}))  # type: ignore[arg-type]
-        self.app = AppSettings(_env_file=env_file, **overrides.pop("app", {}))  # type: ignore[arg-type]
-        self.map = MapSettings(_env_file=env_file, **overrides.pop("map", {}))  # type: ignore[arg-type]
-        self.flows = FlowSettings(_env_file=env_file, **overrides.pop("flows", {}))  # type: ignore[arg-type]
-        self.auth = AuthSettings(_env_file=env_file, **overrides.pop("auth", {}))  # type: ignore[arg-type]
-        self.loops = LoopSettings(_env_file=env_file, **overrides.pop("loops", {}))  # type: ignore[arg-type]
+        self.database = DatabaseSettings(_env_file=env_file, **overrides.pop("database", {}))
+        self.etl = EtlSettings(_env_file=env_file, **overrides.pop("etl", {}))
+        self.demo = DemoSettings(_env_file=env_file, **overrides.pop("demo", {}))
+        self.app = AppSettings(_env_file=env_file, **overrides.pop("app", {}))
+        self.map = MapSettings(_env_file=env_file, **overrides.pop("map", {}))
+        self.flows = FlowSettings(_env_file=env_file, **overrides.pop("flows", {}))
+        self.auth = AuthSettings(_env_file=env_file, **overrides.pop("auth", {}))
+        self.loops = LoopSettings(_env_file=env_file, **overrides.pop("loops", {}))
         if overrides:
             raise TypeError(f"unknown settings groups: {sorted(overrides)}")

@@ -8,10 +8,15 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 from sqlalchemy import CursorResult
 
+from geo.crs import WGS84
 from geo.errors import InvalidParameter
 
 Bbox = tuple[float, float, float, float]
@@ -30,6 +35,13 @@ def sql_file(path: Path) -> str:
 def read_frame(result: CursorResult) -> pd.DataFrame:
     """A result as a DataFrame (plain tuples: pandas inspects Row objects one by one, slowly)."""
     return pd.DataFrame([tuple(row) for row in result], columns=list(result.keys()))
+
+
+def to_geoframe(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+    """A frame with a WKB ``geometry`` column (``ST_AsBinary``) as a WGS84 GeoDataFrame."""
+    wkb: list[Any] = list(frame.pop("geometry")) if len(frame) else []
+    geometry = shapely.from_wkb(np.array([None if w is None else bytes(w) for w in wkb], dtype=np.object_))
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs=WGS84), crs=WGS84)
 
 
 def bbox_params(bbox: Bbox) -> dict[str, float]:

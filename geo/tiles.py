@@ -12,7 +12,7 @@ import datetime as dt
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
@@ -73,7 +73,7 @@ class TileAddress:
         return (lon(self.x), lat(self.y + 1), lon(self.x + 1), lat(self.y))
 
     @property
-    def params(self) -> dict[str, int]:
+    def params(self) -> dict[str, object]:
         dx, dy = self.shift
         return {"z": self.z, "x": self.x, "y": self.y, "extent": EXTENT, "buffer": BUFFER, "dx": dx, "dy": dy}
 
@@ -151,7 +151,7 @@ _TILE_SESSION = (
 )
 
 
-def render_tile(conn: Connection, sql: str, params: dict[str, object]) -> bytes:
+def render_tile(conn: Connection, sql: str, params: Mapping[str, object]) -> bytes:
     """The tile ``sql`` (one ST_AsMVT value) makes with ``params``, run with tile-speed settings."""
     # A tile must come back in milliseconds: JIT compilation alone would cost tens of them, and the
     # server answers a map's tiles concurrently, so parallel workers only add their start-up cost.
@@ -191,11 +191,11 @@ def house_status_tile(
         return render_tile(
             conn, _areas_sql(addr, BUILDING_STATUS_JOIN, columns, scope=scope, status=True), params
         )
-    columns = (
+    selected = (
         ", (CAST(:severity AS text[]))[st.rank] AS status, st.households::int AS households, "
         "st.cases::int AS cases, st.vulnerable"
     )
-    return render_tile(conn, _buildings_sql(BUILDING_STATUS_JOIN, columns, scope=scope, status=True), params)
+    return render_tile(conn, _buildings_sql(BUILDING_STATUS_JOIN, selected, scope=scope, status=True), params)
 
 
 def responsibility_tile(conn: Connection, addr: TileAddress, *, scope: Scope = UNRESTRICTED) -> bytes:

@@ -9,7 +9,7 @@
 
 Every reader takes an Engine (from :func:`connect`) or a Connection. Geometries are WGS84. Rings are
 geodesic (true metres on the WGS84 ellipsoid, via ``pyproj.Geod``); zones come from
-``geo.risk.declare_risk_area``. Colours and legends are those of ``layers/style.py``.
+``geo.risk.zones.declare_risk_area``. Colours and legends are those of ``layers/style.py``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import html
 import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import folium
 import geopandas as gpd
@@ -205,7 +205,7 @@ def risk_rings(
     lons = np.array([c.lon for c in located])
     lats = np.array([c.lat for c in located])
     azimuths = np.linspace(0.0, 360.0, RING_VERTICES, endpoint=False)
-    disks = []
+    disks: list[np.ndarray] = []
     for radius in radii:
         lon_grid = np.repeat(lons, RING_VERTICES)
         lat_grid = np.repeat(lats, RING_VERTICES)
@@ -213,7 +213,7 @@ def risk_rings(
         x, y, _ = _GEOD.fwd(lon_grid, lat_grid, az, np.full(az.shape, radius))
         coords = np.stack([x, y], axis=1).reshape(len(located), RING_VERTICES, 2)
         coords = np.concatenate([coords, coords[:, :1, :]], axis=1)
-        disks.append(shapely.polygons(coords))
+        disks.append(np.asarray(shapely.polygons(coords)))  # an array: one disk per point
     rows, geoms = [], []
     for k, radius in enumerate(radii):
         inner = radii[k - 1] if k else 0.0
@@ -335,8 +335,8 @@ def to_folium(
 
     ``tiles=None`` draws no web basemap (offline); pass e.g. ``"OpenStreetMap"`` for one.
     """
-    frames = [_as_frame(layer) for layer in layers]
-    frames = [f for f in frames if f is not None and not f.empty]
+    found = [_as_frame(layer) for layer in layers]
+    frames = [f for f in found if f is not None and not f.empty]
     if m is None:
         if frames:
             bounds = np.array([f.total_bounds for f in frames])
@@ -354,7 +354,10 @@ def to_folium(
                 used.setdefault(swatch.code, swatch)
         _draw(m, frame, swatches, language)
     if used:
-        m.get_root().html.add_child(folium.Element(_legend_html(list(used.values()), language)))
+        # a map's root is its Figure (branca types get_root() as any Element)
+        cast(folium.Figure, m.get_root()).html.add_child(
+            folium.Element(_legend_html(list(used.values()), language))
+        )
     return m
 
 

@@ -31,6 +31,8 @@ GEOD = Geod(ellps="WGS84")
 CASE = (121.50, 31.24)
 DATE = dt.date(2022, 4, 10)
 HALF = 5.0  # half the side of a test building, metres
+# The detail of every ``risk_declare`` audit row, whichever path declared (CLI, HTTP, the map's panel).
+DECLARE_AUDIT_KEYS = frozenset({"lon", "lat", "cases", "date", "declared_at", "level"})
 
 # name -> (azimuth, distance of the nearest edge in metres); azimuth 0 = north, 90 = east, 270 = west.
 EDGE_BUILDINGS: dict[str, tuple[float, float]] = {

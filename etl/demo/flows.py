@@ -36,6 +36,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from shapely.geometry import Point
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
 from etl.demo.generator import rng_for
@@ -146,7 +147,7 @@ def _compound_stations(conn: Connection) -> list[dict[str, object]]:
     return rows
 
 
-def _shape(wkb: bytes) -> object:
+def _shape(wkb: bytes) -> BaseGeometry:
     import shapely
 
     return shapely.from_wkb(bytes(wkb))

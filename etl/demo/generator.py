@@ -60,12 +60,14 @@ import datetime as dt
 import hashlib
 import math
 from collections.abc import Iterable
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
 from geo.crs import WGS84, CoordSystem, geometries_from_wgs84, parse_crs, to_wgs84_xy, utm_crs_for
@@ -124,7 +126,8 @@ def gridded_subdistricts(conn: Connection) -> gpd.GeoDataFrame:
         WHERE u.level = 'subdistrict' AND EXISTS (SELECT 1 FROM buildings b WHERE b.subdistrict_id = u.id)
         ORDER BY u.code
     """
-    return gpd.read_postgis(text(sql), conn, geom_col="geom")
+    # The stubs type sql as str only; geopandas takes a SQLAlchemy text() as well (as pandas does).
+    return gpd.read_postgis(text(sql), conn, geom_col="geom")  # type: ignore[call-overload]
 
 
 def grids_frame(
@@ -141,7 +144,8 @@ def grids_frame(
     """
     rows: list[dict[str, object]] = []
     for unit in gridded_subdistricts(conn).itertuples(index=False):
-        cells = tessellate(unit.geom, cell_m=cell_m, sliver_share=sliver_share)
+        # itertuples types its fields as pandas scalars; this column holds the sub-district's polygon
+        cells = tessellate(cast(Polygon | MultiPolygon, unit.geom), cell_m=cell_m, sliver_share=sliver_share)
         for n, cell in enumerate(cells, start=1):
             rows.append(
                 {
@@ -180,7 +184,7 @@ def tessellate(area: Polygon | MultiPolygon, *, cell_m: float, sliver_share: flo
     return [cells[key] for key in sorted(cells)]
 
 
-def _polygonal(geom: shapely.Geometry | None) -> MultiPolygon | None:
+def _polygonal(geom: BaseGeometry | None) -> MultiPolygon | None:
     """The polygons of an overlay result (which may carry stray lines or points), as one MultiPolygon."""
     if geom is None or geom.is_empty:
         return None
@@ -293,7 +297,7 @@ def case_events(
     return events.sort_values(["building", "reported_on"], ignore_index=True)
 
 
-def _read_events(conn: Connection, sql: str, **params: object) -> pd.DataFrame:
+def _read_events(conn: Connection, sql: str, **params: float) -> pd.DataFrame:
     frame = pd.read_sql(text(sql), conn, params=params)
     frame["reported_on"] = pd.to_datetime(frame["reported_on"]).dt.date
     return frame.astype({"cases": "int64", "nearest": "int64"})

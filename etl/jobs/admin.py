@@ -8,8 +8,11 @@ from sqlalchemy import Connection, text
 from etl.assign import assign_buildings, assign_parents, assign_polygons_to_units
 from etl.columns import as_code
 from etl.jobs.base import Field, Job, LoadOptions
+from etl.overlaps import staged_overlaps
 from etl.report import LoadReport
 from etl.staging import StageColumn, quote
+from geo.errors import OverlappingUnits
+from geo.settings import EtlSettings
 from geo.vocab import ADMIN_LEVEL_CODES
 
 LEVEL_ALIASES = {
@@ -57,6 +60,30 @@ class AdminJob(Job):
                 f"{unresolved} rows name a parent unit that is not loaded; their parent is "
                 "taken from the map instead"
             )
+
+    def check(
+        self, conn: Connection, stage: str, report: LoadReport, options: LoadOptions, settings: EtlSettings
+    ) -> None:
+        """Units overlapping others of their level are refused unless ``--force`` (then a warning)."""
+        overlaps = staged_overlaps(conn, stage, share=settings.admin_overlap_share)
+        if not overlaps:
+            return
+        shown = "; ".join(f"row {o.row}: {o.describe()}" for o in overlaps[:5])
+        more = f" (and {len(overlaps) - 5} more)" if len(overlaps) > 5 else ""
+        if options.force:
+            report.warnings.append(
+                f"{len(overlaps)} overlaps of units of the same level, loaded anyway: {shown}{more}"
+            )
+            return
+        first = overlaps[0]
+        others = f"; all {len(overlaps)} overlaps: {shown}{more}" if len(overlaps) > 1 else ""
+        raise OverlappingUnits(
+            report.path,
+            f"{first.describe()}; each of its buildings would belong to two {first.level} units{others}",
+            row=first.row,
+            field="geometry",
+            fix="correct the boundaries, or pass --force to load them anyway",
+        )
 
     def after_load(self, conn: Connection, stage: str, report: LoadReport, options: LoadOptions) -> None:
         assign_parents(conn)

@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from etl.columns import Parser, as_text
 from etl.report import LoadReport
 from etl.staging import StageColumn
+from geo.settings import EtlSettings
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,10 @@ class Field:
     target: bool = True
     # The CLI option that names this field's column explicitly (``id`` -> --id-col, ``name`` -> --name-col).
     option: str | None = None
+    # Where a value that is not copied to the job's table is stored ("table.column"), for its length limit.
+    stored_as: str | None = None
+    # A name, phone or ID number: never shown in a rejects CSV or a message (etl.cells.masked).
+    personal: bool = False
 
     @property
     def stage_column(self) -> StageColumn:
@@ -56,6 +61,10 @@ class LoadOptions:
     source: str | None = None
     progress: bool | None = None
     assign: bool = True
+    # Text encoding to read the file with (``--encoding``); None detects it.
+    encoding: str | None = None
+    # Load admin units even where they overlap units of the same level (``--force``).
+    force: bool = False
 
 
 @dataclass
@@ -93,6 +102,11 @@ class Job:
 
     def resolve(self, conn: Connection, stage: str, report: LoadReport, options: LoadOptions) -> None:
         """Resolve references in SQL; reject rows that point at nothing."""
+
+    def check(
+        self, conn: Connection, stage: str, report: LoadReport, options: LoadOptions, settings: EtlSettings
+    ) -> None:
+        """Checks of the staged rows against what is stored (after ``resolve``); may refuse the load."""
 
     def after_load(self, conn: Connection, stage: str, report: LoadReport, options: LoadOptions) -> None:
         """Work that follows the upsert: spatial assignment, closing superseded statuses…"""

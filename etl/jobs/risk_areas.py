@@ -79,7 +79,9 @@ def candidate_keys(name: str | None, district: str | None) -> list[tuple[str, st
 
 class RiskAreaJob(Job):
     def derive(self, frame: pd.DataFrame, options: LoadOptions) -> pd.DataFrame:
-        districts, names, keys = [], [], []
+        districts: list[str | None] = []
+        names: list[str] = []
+        keys: list[str | None] = []
         for name, district in zip(frame["name"], frame["district"], strict=True):
             if district is None and name:
                 district, name = split_district(name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 from geoalchemy2 import alembic_helpers
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine
 
 from geo.models import Base
 
@@ -12,7 +12,7 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def _configure(connection) -> None:  # type: ignore[no-untyped-def]
+def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -29,7 +29,10 @@ connection = config.attributes.get("connection")
 if connection is not None:
     _configure(connection)
 else:
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("alembic: pass a connection or set sqlalchemy.url (etl.schema does either)")
+    engine = create_engine(url)
     with engine.connect() as conn:
         _configure(conn)
         conn.commit()

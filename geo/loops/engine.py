@@ -198,6 +198,7 @@ def _locked(conn: Connection, actor: LoopActor, item_id: int) -> tuple[LoopKind,
     if not store.lock_item(conn, item_id, actor.scope):
         raise NotFound(f"loop item {item_id} does not exist (or lies outside your area)")
     row = store.item_row(conn, item_id, actor.scope, now())
+    assert row is not None, "a locked item is there"
     log = store.log_rows(conn, item_id)
     kind = kind_named(row.kind)
     return kind, item_view(row, kind, log), log

@@ -1,4 +1,5 @@
-"""The responsibility chain (包干) on the map: gaps per grid and people carrying too many buildings.
+"""The responsibility chain (包干) shown: gaps per grid, buildings with gaps, people carrying too many
+buildings; all by ``geo.responsibility.rule``.
 
 People come out by their opaque code and chain level only; names and phones stay in
 ``person_contacts``, which nothing here reads.
@@ -8,10 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import geopandas as gpd
+import pandas as pd
 from sqlalchemy import Connection, text
 
-from geo.responsibility.rule import CHAIN_JOIN, chain_params
+from geo.responsibility.rule import CHAIN_JOIN, chain_params, reaches
 from geo.scope import UNRESTRICTED, Scope
+from geo.sqlutil import ENVELOPE, Bbox, bbox_params, read_frame, to_geoframe
+from geo.vocab import REQUIRED_CHAIN_LEVELS
 
 
 @dataclass(frozen=True)
@@ -62,3 +67,34 @@ def overloaded_people(conn: Connection, *, limit: int, scope: Scope = UNRESTRICT
         {"limit": limit} | scope.params,
     )
     return [Carrier(r[0], tuple(r[1]), int(r[2])) for r in rows]
+
+
+def buildings_with_gaps(conn: Connection, *, bbox: Bbox | None = None) -> gpd.GeoDataFrame:
+    """Buildings missing a required level of the responsibility chain (包干缺位), with the levels missing.
+
+    A level is present when someone at that level answers for the building, its compound, its grid
+    or one of its admin units. Columns: ``id`` (source id), ``name``, ``missing`` (codes, chain order),
+    ``n_missing``.
+    """
+    where = ""
+    params: dict[str, object] = {"levels": list(REQUIRED_CHAIN_LEVELS)}
+    if bbox is not None:
+        where = f"WHERE b.geom && {ENVELOPE}"
+        params |= bbox_params(bbox)
+    sql = f"""
+        WITH present AS (
+            SELECT b.id, array_agg(DISTINCT r.level) AS levels
+            FROM buildings b JOIN responsibilities r ON {reaches("r", "b")}
+            GROUP BY b.id
+        )
+        SELECT b.source_id AS id, b.name,
+               ARRAY(SELECT l FROM unnest(CAST(:levels AS text[])) WITH ORDINALITY u(l, o)
+                     WHERE NOT l = ANY(COALESCE(p.levels, ARRAY[]::text[])) ORDER BY o) AS missing,
+               ST_AsBinary(b.geom) AS geometry
+        FROM buildings b LEFT JOIN present p ON p.id = b.id {where}
+        ORDER BY b.source_id
+    """
+    frame = read_frame(conn.execute(text(sql), params))
+    frame = frame[frame["missing"].map(len) > 0].reset_index(drop=True) if len(frame) else frame
+    frame["n_missing"] = frame["missing"].map(len) if len(frame) else pd.Series(dtype="int64")
+    return to_geoframe(frame)

@@ -6,10 +6,12 @@ Shared by ``geo.risk.zones`` (zones around cases), ``geo.risk.rings`` (rings aro
 thousand nor a city's worth of them costs more than it must:
 
 * up to ``_LATERAL_MAX`` buildings, their ids and ranks as comma-separated text (parsed by the server
-  in one call), each building's households found through the index (``geo/risk/sql/counts.sql``);
+  in one call), each building's households found through the index;
 * more, one byte per building id from the first zoned id to the last, holding its rank (0 = not
   zoned): 10^6 buildings are 1 MB bound as one ``bytea``, read with ``get_byte`` while scanning the
-  households once, with no id list to build, send, parse or join (``geo/risk/sql/counts_lookup.sql``).
+  households once, with no id list to build, send, parse or join.
+
+Either way the households' statuses are THE rule of ``geo.status.rule`` (``geo/risk/sql/counts.sql``).
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ import pandas as pd
 from psycopg.pq import TransactionStatus
 from sqlalchemy import Connection, text
 
+from geo.responsibility.rule import building_scopes
 from geo.sqlutil import sql_file
-from geo.status.rule import severity_order, valid_on
+from geo.status.rule import household_statuses
 from geo.vocab import STATUS_CODES, ZONE_KINDS
 
 _SQL = Path(__file__).resolve().parent / "sql"
@@ -40,13 +43,21 @@ _RANK_ZONE = dict(enumerate((z.code for z in ZONE_KINDS), start=1))
 # listed ids are joined instead.
 _LATERAL_MAX = 20_000
 _LOOKUP_MAX = 64_000_000
-_HH_LATERAL = """SELECT h.id, h.building_id, zb.rank, h.elderly_alone, h.disabled
-    FROM zb CROSS JOIN LATERAL (
+_ZB_LISTED = (
+    "unnest(string_to_array(:ids, ',')::bigint[], string_to_array(:ranks, ',')::int[]) AS zb(id, rank)"
+)
+_HH_LATERAL = f"""(SELECT h.id, h.building_id, zb.rank, h.elderly_alone, h.disabled
+    FROM {_ZB_LISTED} CROSS JOIN LATERAL (
         SELECT h.id, h.building_id, h.elderly_alone, h.disabled FROM households h WHERE h.building_id = zb.id
         OFFSET 0  -- keeps the planner from flattening this into a merge join over every household
-    ) h"""
-_HH_JOIN = """SELECT h.id, h.building_id, zb.rank, h.elderly_alone, h.disabled
-    FROM zb JOIN households h ON h.building_id = zb.id"""
+    ) h) h"""
+_HH_JOIN = f"""(SELECT h.id, h.building_id, zb.rank, h.elderly_alone, h.disabled
+    FROM {_ZB_LISTED} JOIN households h ON h.building_id = zb.id) h"""
+_HH_LOOKUP = """(SELECT h.id, h.building_id, get_byte(:lookup, (h.building_id - :first)::int) AS rank,
+           h.elderly_alone, h.disabled
+    FROM households h
+    WHERE h.building_id BETWEEN :first AND :last
+      AND get_byte(:lookup, (h.building_id - :first)::int) > 0) h"""
 _ZONED_LISTED = """SELECT t.id, t.rank, b.compound_id, b.grid_id, b.committee_id, b.subdistrict_id,
            b.district_id
     FROM unnest(string_to_array(:ids, ',')::bigint[], string_to_array(:ranks, ',')::int[]) AS t(id, rank)
@@ -138,7 +149,7 @@ def count_zoned(
         with session_for(conn):
             _count_households(conn, buildings, counts, labels, date=date, status_known=status_known)
     if not places.empty:
-        kinds = dict(
+        kinds: dict[int, str] = dict(
             conn.execute(
                 text("SELECT id, kind FROM places WHERE id = ANY(:ids)"), {"ids": places["id"].tolist()}
             ).all()
@@ -162,12 +173,15 @@ def _count_households(
     status_known: bool,
 ) -> None:
     params, lookup = _zoned_params(buildings)
+    if lookup:  # a city's worth: the day's statuses scanned once, each household looks up its rank
+        households, by_household = _HH_LOOKUP, False
+    else:  # listed ids: each zoned household's statuses through the index
+        households, by_household = (_HH_LATERAL if len(buildings) <= _LATERAL_MAX else _HH_JOIN), True
+    statuses = household_statuses(households=households, keep=("rank",), lookup=by_household)
     sql = (
-        sql_file(_SQL / ("counts_lookup.sql" if lookup else "counts.sql"))
-        .replace("{valid}", valid_on("s"))
-        .replace("{order}", severity_order("s"))
-        .replace("{status}", "COALESCE(own.status, bld.status, 'normal')" if status_known else "'unknown'")
-        .replace("{households}", _HH_LATERAL if len(buildings) <= _LATERAL_MAX else _HH_JOIN)
+        sql_file(_SQL / "counts.sql")
+        .replace("{statuses}", statuses)
+        .replace("{status}", "hs.status" if status_known else "'unknown'")
     )
     dated = {"date": date, "severity": list(STATUS_CODES)}
     for rank, status, n, elderly, disabled, vulnerable in conn.execute(text(sql), {**params, **dated}):
@@ -182,7 +196,11 @@ def _count_households(
         c.households_by_status = dict(
             sorted(c.households_by_status.items(), key=lambda kv: order.get(kv[0], len(order)))
         )
-    people_sql = sql_file(_SQL / "people.sql").replace("{zoned}", _ZONED_LOOKUP if lookup else _ZONED_LISTED)
+    people_sql = (
+        sql_file(_SQL / "people.sql")
+        .replace("{zoned}", _ZONED_LOOKUP if lookup else _ZONED_LISTED)
+        .replace("{scopes}", building_scopes("zb"))
+    )
     people: dict[str, tuple[int, str]] = {}
     for rank, code, level in conn.execute(text(people_sql), params):
         people.setdefault(code, (rank, level))  # ordered by rank: the strictest zone first

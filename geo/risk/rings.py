@@ -37,7 +37,8 @@ from geo.crs import utm_crs_for
 from geo.errors import InvalidParameter
 from geo.risk.counts import ZoneCounts, count_zoned, session_for
 from geo.risk.rules import MAX_RADIUS_M
-from geo.risk.zones import case_locations, default_date, status_coverage
+from geo.risk.zones import case_locations, default_date
+from geo.status.read import status_known_on
 
 _ROW = np.dtype(
     [("id", ">i8"), ("x", ">f8"), ("y", ">f8"), ("x0", ">f8"), ("y0", ">f8"), ("x1", ">f8"), ("y1", ">f8")]
@@ -150,8 +151,7 @@ def ring_counts(
         ).astype({"id": "int64", "rank": "int64", "distance_m": "float64"})
         by_rank = dict(enumerate(labels, start=1))
         frame["zone"] = frame["rank"].map(by_rank)
-        first, last = status_coverage(conn)
-        known = first is not None and first <= date <= last
+        known = status_known_on(conn, date)
         counts = count_zoned(conn, frame, date=date, status_known=known, labels=by_rank)
     return RingCounts(frame, counts, known, exact)
 
@@ -257,7 +257,7 @@ def _footprint_distances(
     conn: Connection, ids: np.ndarray, cases: shapely.STRtree, to_metres: Transformer
 ) -> np.ndarray:
     """Exact footprint-to-nearest-case distances (metric CRS) of ``ids``, in their order."""
-    found = dict(
+    found: dict[int, bytes] = dict(
         conn.execute(
             text(
                 "SELECT id, ST_AsBinary(geom) FROM buildings "

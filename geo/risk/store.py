@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry import mapping
@@ -20,11 +21,13 @@ from sqlalchemy import Connection, text
 
 from geo.crs import WGS84
 from geo.errors import InvalidParameter, NotFound
+from geo.risk.counts import count_zoned
 from geo.risk.rules import Sop, default_sop
 from geo.risk.sop import SopClock, aware, sop_clock
-from geo.risk.zones import RiskArea
+from geo.risk.zones import ZONES, RiskArea
 from geo.scope import UNRESTRICTED, Scope
 from geo.sqlutil import Bbox, bbox_params, read_frame
+from geo.status.read import status_known_on
 from geo.vocab import CHINA_TZ, RISK_LEVELS
 
 RISK_LEVEL_CODES: tuple[str, ...] = tuple(t.code for t in RISK_LEVELS)
@@ -47,7 +50,8 @@ def save_risk_area(
     declared = aware(declared_at)
     first = area.cases[0]
     name = name or f"{first.address or f'{first.lon:.5f},{first.lat:.5f}'} ({declared:%Y-%m-%d %H:%M})"
-    sealed = area.geometries.get("sealed")
+    geometries = area.geometries  # valid MultiPolygons (geo.risk.zones.valid_zone); the database checks
+    sealed = geometries.get("sealed")
     summary = area.summary()
     area_id = conn.execute(
         text("""
@@ -72,7 +76,7 @@ def save_risk_area(
             "sid": source_id or f"{source}-{uuid.uuid4().hex[:16]}",
         },
     ).scalar_one()
-    for zone, geom in area.geometries.items():
+    for zone, geom in geometries.items():
         conn.execute(
             text("""
             INSERT INTO risk_area_zones (risk_area_id, zone, counts, geom)
@@ -238,6 +242,7 @@ def list_areas(
         at = on if isinstance(on, dt.datetime) else _day_bounds(on)[1] - dt.timedelta(seconds=1)
     clocks = _clocks(conn, ids, at=at, sop=sop)
     out = []
+    row: Any  # a row of frame (itertuples): pandas-stubs type its fields as any scalar
     for row in frame.drop(columns="geometry").itertuples(index=False):
         clock = clocks[int(row.id)]
         out.append(
@@ -281,7 +286,8 @@ def read_risk_areas(
     The geometry is the area's polygon (the sealed zone, or the matched compound/building), else its
     point; unmatched published areas have none and are kept (``match_kind`` missing).
     """
-    where, params = [], {}
+    where: list[str] = []
+    params: dict[str, object] = {}
     if on is not None:
         params["day_start"], params["day_end"] = _day_bounds(on)
         where.append(_ACTIVE)
@@ -296,9 +302,10 @@ def read_risk_areas(
         FROM risk_areas r {"WHERE " + " AND ".join(where) if where else ""} ORDER BY r.declared_at, r.id
     """
     frame = read_frame(conn.execute(text(sql), params))
-    wkb = frame.pop("geometry").to_numpy(dtype=object) if len(frame) else []
+    wkb: np.ndarray | list[bytes] = frame.pop("geometry").to_numpy(dtype=object) if len(frame) else []
     geometry = [shapely.from_wkb(bytes(w)) if w is not None else None for w in wkb]
-    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs=WGS84), crs=WGS84)
+    # GeoSeries takes None for a missing geometry; types-geopandas does not say so
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs=WGS84), crs=WGS84)  # type: ignore[arg-type]
 
 
 def zones_geojson(
@@ -314,7 +321,8 @@ def zones_geojson(
     Declared areas give one feature per zone (``zone``, ``counts``); published areas matched to the
     map give one feature (``zone`` None). Every feature carries ``risk_area_id``, ``name``, ``level``,
     ``source`` and ``sop``: the area's SOP clock at the end of that day (or at ``on`` if a time).
-    Only zones meeting ``scope`` (``geo.scope``) come out.
+    Only zones meeting ``scope`` (``geo.scope``) come out, and for a restricted scope each declared
+    zone's ``counts`` are of its buildings in that scope only.
     """
     start, end = _day_bounds(on)
     at = on if isinstance(on, dt.datetime) else end - dt.timedelta(seconds=1)
@@ -334,8 +342,13 @@ def zones_geojson(
         params,
     ).all()
     clocks = _clocks(conn, sorted({row[0] for row in rows}), at=at, sop=sop)
+    if scope.restricted:  # the stored counts are the whole area's: count the scope's part again
+        mine = _counts_within(conn, sorted({row[0] for row in rows if row[5]}), scope, day=start.date())
+        counted = [(*row[:6], mine.get((row[0], row[5]), row[6]), row[7]) for row in rows]
+    else:
+        counted = [tuple(row) for row in rows]
     features = []
-    for area_id, name, level, source, district, zone, counts, wkb in rows:
+    for area_id, name, level, source, district, zone, counts, wkb in counted:
         geom = shapely.from_wkb(bytes(wkb)) if wkb is not None else None
         features.append(
             {
@@ -354,6 +367,32 @@ def zones_geojson(
             }
         )
     return {"type": "FeatureCollection", "features": features, "date": start.date().isoformat()}
+
+
+def _counts_within(
+    conn: Connection, area_ids: list[int], scope: Scope, *, day: dt.date
+) -> dict[tuple[int, str], dict[str, Any]]:
+    """Per (declared area, zone): what its stored buildings inside ``scope`` hold on ``day``, counted as
+    at declaration (``geo.risk.counts``). Places are not stored per area, so none are counted here."""
+    if not area_ids:
+        return {}
+    rows = conn.execute(
+        text(f"""
+        SELECT rb.risk_area_id, rb.building_id, rb.zone, rb.rule
+        FROM risk_area_buildings rb JOIN buildings b ON b.id = rb.building_id
+        WHERE rb.risk_area_id = ANY(:ids) AND {scope.buildings("b")}"""),
+        {"ids": area_ids} | scope.params,
+    ).all()
+    stored = pd.DataFrame([tuple(r) for r in rows], columns=["risk_area_id", "id", "zone", "rule"])
+    stored = stored.assign(target="building", rank=stored["zone"].map({z: i for i, z in enumerate(ZONES, 1)}))
+    stored = stored.astype({"id": "int64", "rank": "int64", "zone": "str", "rule": "str"})
+    known = status_known_on(conn, day)
+    out: dict[tuple[int, str], dict[str, Any]] = {}
+    for area_id in area_ids:
+        frame = stored[stored["risk_area_id"] == area_id].drop(columns="risk_area_id")
+        for zone, counts in count_zoned(conn, frame, date=day, status_known=known).items():
+            out[(area_id, zone)] = counts.to_dict()
+    return out
 
 
 def zoned_buildings(conn: Connection, building_ids: list[int], *, on: dt.date) -> pd.DataFrame:

@@ -10,8 +10,8 @@ from sqlalchemy import Connection, text
 
 from geo.areas import Filters, filter_where
 from geo.scope import UNRESTRICTED, Scope
-from geo.status.rule import household_statuses
-from geo.vocab import CASE_STATUSES, STATUS_CODES
+from geo.status.rule import building_statuses, household_statuses, status_params
+from geo.vocab import STATUS_CODES
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class Kpis:
     changed_since_yesterday: int
     buildings_with_cases: int
     buildings: dict[str, int] = field(default_factory=dict)
-    """Buildings by their most severe household status (what the map's colours count)."""
+    """Buildings by their status (``geo.status.rule``: what the map's colours count)."""
 
     @property
     def total(self) -> int:
@@ -45,19 +45,14 @@ def kpis(
         return f"{alias}.building_id IN {ids}" if scope.restricted else "true"
 
     sql = f"""
-    WITH today AS ({household_statuses("date", where)}),
-    yesterday AS ({household_statuses("yesterday", where)})
+    WITH today AS ({household_statuses(where)}),
+    yesterday AS ({household_statuses(where, on=":yesterday")})
     SELECT t.status, count(*) AS n,
            count(*) FILTER (WHERE t.status <> y.status) AS changed,
            count(DISTINCT t.building_id) FILTER (WHERE t.status = ANY(CAST(:cases AS text[]))) AS with_cases
     FROM today t JOIN yesterday y USING (household_id) WHERE {mine("t")}
     GROUP BY ROLLUP (t.status)"""
-    params |= {
-        "date": date,
-        "yesterday": date - dt.timedelta(days=1),
-        "severity": list(STATUS_CODES),
-        "cases": list(CASE_STATUSES),
-    }
+    params |= status_params(date) | {"yesterday": date - dt.timedelta(days=1)}
     conn.execute(text("SET LOCAL jit = off"))  # compiling costs more than these scans
     households = dict.fromkeys(STATUS_CODES, 0)
     changed = with_cases = 0
@@ -67,10 +62,8 @@ def kpis(
         else:
             households[status] = int(n)
     worst = f"""
-    SELECT (CAST(:severity AS text[]))[rank], count(*) FROM (
-        SELECT building_id, min(array_position(CAST(:severity AS text[]), status::text)) AS rank
-        FROM ({household_statuses("date", where)}) x WHERE {mine("x")} GROUP BY building_id) w
-    GROUP BY 1"""
+    SELECT x.status, count(*) FROM ({building_statuses(where)}) x
+    WHERE x.status IS NOT NULL AND {mine("x")} GROUP BY 1"""
     buildings = dict.fromkeys(STATUS_CODES, 0)
     for status, n in conn.execute(text(worst), params):
         buildings[status] = int(n)

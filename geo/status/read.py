@@ -20,6 +20,12 @@ def status_dates(conn: Connection) -> tuple[dt.date, dt.date] | None:
     return None if first is None else (first, last)
 
 
+def status_known_on(conn: Connection, date: dt.date) -> bool:
+    """Whether the status history covers ``date`` (else a count by status on it would be a guess)."""
+    covered = status_dates(conn)
+    return covered is not None and covered[0] <= date <= covered[1]
+
+
 def parse_date(value: object) -> dt.date:
     """A ``YYYY-MM-DD`` request parameter as a date."""
     try:

@@ -70,11 +70,14 @@ def export_atlas(
     ids, title = select_grids(conn, unit=unit, grids=grids, all_grids=all_grids, scope=scope)
     data = read_atlas(conn, ids, title=title, date=date, internal=internal, scope=scope)
     if options.layer == "risk":  # the zones of the areas active on the sheets' day
-        bbox = tuple(float(v) for v in data.buildings.total_bounds) if len(data.buildings) else None
+        bbox: tuple[float, float, float, float] | None = None
+        if len(data.buildings):
+            minx, miny, maxx, maxy = (float(v) for v in data.buildings.total_bounds)
+            bbox = (minx, miny, maxx, maxy)
         data = replace(
             data,
             risk_zones=zoned_buildings(conn, data.buildings["id"].astype(int).tolist(), on=data.date),
-            risk_outlines=zone_outlines(conn, on=data.date, bbox=bbox),  # type: ignore[arg-type]
+            risk_outlines=zone_outlines(conn, on=data.date, bbox=bbox),
         )
     if fmt == "png":
         return [layout for _, layout in write_png(data, Path(output), options=options)]

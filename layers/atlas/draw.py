@@ -11,13 +11,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypedDict
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 from pyproj import Geod
 from reportlab.lib.colors import HexColor
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas as RLCanvas
+from shapely.geometry.base import BaseGeometry
 
 from geo.crs import from_wgs84_xy, geometries_from_wgs84, parse_crs, to_wgs84_xy, utm_crs_for
 from layers.atlas.layout import Box
@@ -39,6 +42,16 @@ GREEN = "#d4e6c3"
 Rings = list[np.ndarray]
 
 
+class BasemapLayers(TypedDict):
+    """The basemap features of one view, grouped as ``draw_basemap`` draws them."""
+
+    landuse: list[tuple[Rings, bool]]  # (rings, green) per area
+    water_areas: Rings
+    water_lines: list[tuple[float, Rings]]  # (width, lines), thinnest first
+    roads: dict[str, Rings]  # by road kind
+    rail: Rings
+
+
 class Projection:
     """WGS84 <-> the local UTM zone of an atlas, and the true scale and north at a point."""
 
@@ -46,7 +59,7 @@ class Projection:
         self.crs = utm_crs_for(lon, lat)
         self.system = parse_crs(self.crs)
 
-    def geometries(self, geoms: np.ndarray) -> np.ndarray:
+    def geometries(self, geoms: npt.ArrayLike) -> np.ndarray:
         return geometries_from_wgs84(geoms, self.system)
 
     def xy(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -67,7 +80,7 @@ class Projection:
         return step_m / ground, north
 
 
-def polygon_rings(geom: shapely.Geometry) -> Rings:
+def polygon_rings(geom: BaseGeometry) -> Rings:
     """The rings (exterior and holes) of every polygon of a geometry, as vertex arrays."""
     rings = []
     for part in shapely.get_parts(geom):
@@ -80,7 +93,7 @@ def polygon_rings(geom: shapely.Geometry) -> Rings:
     return rings
 
 
-def line_strings(geom: shapely.Geometry) -> Rings:
+def line_strings(geom: BaseGeometry) -> Rings:
     """Every line of a geometry (polygons give their rings) as vertex arrays."""
     if shapely.get_dimensions(geom) == 2:
         return polygon_rings(geom)
@@ -268,15 +281,15 @@ class Page:
         self.c.clipPath(p, stroke=0, fill=0)
 
 
-def draw_basemap(page: Page, view: MapView, layers: dict[str, object], k: float) -> None:
+def draw_basemap(page: Page, view: MapView, layers: BasemapLayers, k: float) -> None:
     """Land use, water and roads (as ``render.Prepared.basemap_in`` groups them); widths scale by ``k``."""
-    landuse: list[tuple[Rings, bool]] = layers["landuse"]  # type: ignore[assignment]
+    landuse = layers["landuse"]
     page.areas((r for rings, green in landuse if not green for r in rings), view, fill=BASEMAP["landuse"])
     page.areas((r for rings, green in landuse if green for r in rings), view, fill=GREEN)
-    page.areas(layers["water_areas"], view, fill=BASEMAP["water"])  # type: ignore[arg-type]
-    for width, lines in layers["water_lines"]:  # type: ignore[attr-defined]
+    page.areas(layers["water_areas"], view, fill=BASEMAP["water"])
+    for width, lines in layers["water_lines"]:
         page.lines(lines, view, color=BASEMAP["water"], lw=width * k)
-    roads: dict[str, Rings] = layers["roads"]  # type: ignore[assignment]
+    roads = layers["roads"]
     order = ("path", "pedestrian", "minor_road", "major_road")
     for kind in order:
         casing, _ = ROAD_WIDTHS[kind]
@@ -293,7 +306,7 @@ def draw_basemap(page: Page, view: MapView, layers: dict[str, object], k: float)
                 lw=fill * k,
                 dash=(2 * k, 1.5 * k) if kind == "path" else None,
             )
-    page.lines(layers["rail"], view, color="#9e9e9e", lw=0.9 * k, dash=(4 * k, 2 * k))  # type: ignore[arg-type]
+    page.lines(layers["rail"], view, color="#9e9e9e", lw=0.9 * k, dash=(4 * k, 2 * k))
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ def _fontconfig() -> list[tuple[str, int, str]]:
         text=True,
         check=False,
     )
-    found = []
+    found: list[tuple[str, int, str]] = []
     for line in sorted(run.stdout.splitlines()):
         path, _, index = line.partition(": :index=")
         if path and index.strip().isdigit():

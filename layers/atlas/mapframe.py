@@ -11,15 +11,18 @@ from typing import Protocol
 
 import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from geo.print_queries import AtlasData
 from layers.atlas.draw import (
     GREEN_KINDS,
     ROAD_WIDTHS,
     WATER_LINE_WIDTHS,
+    BasemapLayers,
     MapView,
     Page,
     Projection,
+    Rings,
     draw_north_arrow,
     draw_scale_bar,
     line_strings,
@@ -40,8 +43,11 @@ from layers.style import BASEMAP, PRINT
 
 
 class PaperOptions(Protocol):
-    paper: str
-    orientation: str
+    @property
+    def paper(self) -> str: ...
+
+    @property
+    def orientation(self) -> str: ...
 
 
 class Prepared:
@@ -76,7 +82,7 @@ class Prepared:
         ]
         self.base_lines = [line_strings(g) for g in self.base]
 
-    def basemap_in(self, extent: shapely.Geometry) -> dict[str, object]:
+    def basemap_in(self, extent: BaseGeometry) -> BasemapLayers:
         """The basemap features meeting ``extent``, grouped the way ``draw_basemap`` draws them."""
         landuse: list = []
         water_areas: list = []
@@ -104,7 +110,7 @@ class Prepared:
         }
 
 
-def frame_for(page: Page, options: PaperOptions, area: shapely.Geometry) -> tuple[PageFrame, float]:
+def frame_for(page: Page, options: PaperOptions, area: BaseGeometry) -> tuple[PageFrame, float]:
     minx, miny, maxx, maxy = area.bounds
     frame = page_frame(options.paper, options.orientation, aspect=(maxx - minx) / max(maxy - miny, 1e-9))
     page.c.setPageSize((frame.width, frame.height))
@@ -114,13 +120,13 @@ def frame_for(page: Page, options: PaperOptions, area: shapely.Geometry) -> tupl
 def map_view(
     frame: PageFrame,
     prepared: Prepared,
-    area: shapely.Geometry,
+    area: BaseGeometry,
     *,
     page: int,
     grid_code: str | None,
     paper: str,
     padding: float,
-) -> tuple[MapView, SheetLayout, shapely.Geometry]:
+) -> tuple[MapView, SheetLayout, BaseGeometry]:
     """The map frame at the nice scale that fits ``area`` (UTM), the sheet's numbers, and the extent."""
     minx, miny, maxx, maxy = area.bounds
     cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
@@ -166,7 +172,8 @@ def draw_buildings(
     k: float,
 ) -> None:
     """Buildings outside ``highlight`` in the faded context colour, the others by the theme, by colour."""
-    context, groups = [], {}
+    context: Rings = []
+    groups: dict[tuple[str, str], Rings] = {}
     for i in idx:
         b = int(prepared.building_ids[i])
         if b in highlight and b in classified.fill:

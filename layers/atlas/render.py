@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import shapely
@@ -80,7 +81,13 @@ def write_pdf(
     printed = printed or dt.datetime.now(dt.UTC)
     font = cjk_font()
     tmp = path.with_name(f".{path.name}.part")
-    canvas = RLCanvas(str(tmp), initialFontName=font, initialFontSize=8, pageCompression=1)
+    # types-reportlab types initialFontName as a float; reportlab takes a font's name
+    canvas = RLCanvas(
+        str(tmp),
+        initialFontName=font,  # type: ignore[arg-type]
+        initialFontSize=8,
+        pageCompression=1,
+    )
     canvas.setTitle(f"{data.title} {theme.label_zh}")
     canvas.setCreator("battlemap")
     page = Page(canvas, font)
@@ -139,7 +146,7 @@ def _grid_sheet(
     options: AtlasOptions,
     printed: dt.datetime,
     i: int,
-    grid: object,
+    grid: Any,  # a row of data.grids (itertuples): id, code, name, unit_name
     total: int,
 ) -> SheetLayout:
     geom = prepared.grids[i]
@@ -149,13 +156,13 @@ def _grid_sheet(
         prepared,
         geom,
         page=i + 2,
-        grid_code=grid.code,  # type: ignore[attr-defined]
+        grid_code=grid.code,
         paper=options.paper,
         padding=0.08,
     )
     map_start(page, view)
     draw_basemap(page, view, prepared.basemap_in(extent), k)
-    mine = prepared.building_ids[prepared.building_grid == grid.id]  # type: ignore[attr-defined]
+    mine = prepared.building_ids[prepared.building_grid == grid.id]
     draw_buildings(
         page, view, prepared, prepared.building_tree.query(extent), classified, {int(b) for b in mine}, k
     )
@@ -163,7 +170,7 @@ def _grid_sheet(
     # Fade everything outside the grid, dash the neighbours' edges, then the grid itself, bold.
     veil = shapely.difference(extent.buffer(layout.extent_w_m * 0.05), geom)
     page.areas(polygon_rings(veil), view, fill=PRINT["neighbour_veil"], alpha=0.55)
-    near = [int(j) for j in prepared.context_tree.query(extent) if prepared.context_ids[j] != grid.id]  # type: ignore[attr-defined]
+    near = [int(j) for j in prepared.context_tree.query(extent) if prepared.context_ids[j] != grid.id]
     # Shared edges once (two dashed copies out of phase would look solid).
     edges = shapely.line_merge(shapely.union_all(shapely.boundary(prepared.context[near]))) if near else None
     page.lines(
@@ -187,7 +194,7 @@ def _grid_sheet(
     size = 7 * k
     placed = place_labels(page, neighbour_labels, view, inner, size, reserved=reserved)
     draw_labels(page, placed, size, color=PRINT["muted"], backing=0.0)
-    in_grid = np.flatnonzero(prepared.building_grid == grid.id)  # type: ignore[attr-defined]
+    in_grid = np.flatnonzero(prepared.building_grid == grid.id)
     labels = [
         Label(
             float(prepared.label_xy[j, 0]),
@@ -207,13 +214,13 @@ def _grid_sheet(
         frame,
         k,
         title=grid.name,
-        code=grid.code,  # type: ignore[attr-defined]
-        subtitle=subtitle(grid.unit_name, theme, data.date),  # type: ignore[attr-defined]
+        code=grid.code,
+        subtitle=subtitle(grid.unit_name, theme, data.date),
         page=i + 2,
         pages=total,
         internal=data.internal,
     )
-    _panel(page, frame, k, data, classified, theme, mine, grid.id)  # type: ignore[attr-defined]
+    _panel(page, frame, k, data, classified, theme, mine, grid.id)
     draw_footer(page, frame, k, data, crs=layout.crs, printed=printed)
     return layout
 

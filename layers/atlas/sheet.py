@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pandas as pd
 
@@ -108,6 +109,7 @@ def draw_legend(
 def responsibility_rows(people: pd.DataFrame) -> list[tuple[str, str, str, str]]:
     """(level, scope, name, phone) per person of one grid, chain order; names as read (masked or not)."""
     rows = []
+    person: Any  # a row of people (itertuples): pandas-stubs type its fields as any scalar
     for person in people.itertuples(index=False):
         scopes = set(person.scopes)
         if "building" in scopes:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
-import shapely
+from shapely.geometry.base import BaseGeometry
 
 from geo.print_queries import AtlasData
-from geo.vocab import CHAIN_LEVELS, REQUIRED_CHAIN_LEVELS, STATUS_SEVERITY, term
+from geo.vocab import CHAIN_LEVELS, REQUIRED_CHAIN_LEVELS, term
 from layers.style import (
     GAP_SWATCH,
     NO_ZONE_SWATCH,
@@ -46,7 +47,7 @@ class Classified:
     fill: dict[int, str]
     outline: dict[int, str]
     legend: Callable[[np.ndarray], list[LegendRow]]
-    outlines: tuple[tuple[shapely.Geometry, str], ...] = ()  # (WGS84 area, colour) drawn over buildings
+    outlines: tuple[tuple[BaseGeometry, str], ...] = ()  # (WGS84 area, colour) drawn over buildings
     flagged: frozenset[int] = frozenset()  # buildings the cover's index counts (e.g. zoned ones)
 
 
@@ -59,27 +60,25 @@ class Theme:
 
 
 def building_status(data: AtlasData) -> pd.Series:
-    """Each building's status on the date: its households' most severe, else its own, else normal."""
+    """Each building's status on the date (``geo.status.rule``, read by ``geo.print_queries``); a
+    building with neither households nor a status of its own is drawn as normal."""
     ids = data.buildings.loc[data.buildings["grid_id"].isin(data.grids["id"]), "id"]
     status = pd.Series("normal", index=pd.Index(ids, name="building_id"), dtype=object)
     if len(data.building_status):
-        whole = data.building_status.set_index("building_id")["status"]
-        status.loc[status.index.intersection(whole.index)] = whole
-    if len(data.households):
-        rank = data.households.assign(rank=data.households["status"].map(STATUS_SEVERITY))
-        worst = rank.sort_values("rank").drop_duplicates("building_id").set_index("building_id")["status"]
-        status.loc[status.index.intersection(worst.index)] = worst
+        known = data.building_status.set_index("building_id")["status"]
+        status.loc[status.index.intersection(known.index)] = known
     return status
 
 
 def _house_status(data: AtlasData) -> Classified:
     status = building_status(data)
-    fill = {int(b): status_swatch(s).fill for b, s in status.items()}
-    outline = {int(b): status_swatch(s).outline for b, s in status.items()}
+    fill = {int(b): status_swatch(s).fill for b, s in zip(status.index, status, strict=True)}
+    outline = {int(b): status_swatch(s).outline for b, s in zip(status.index, status, strict=True)}
     households = data.households
 
     def legend_for(building_ids: np.ndarray) -> list[LegendRow]:
-        b_counts = status.reindex(building_ids).dropna().value_counts().to_dict()
+        # statuses are codes (str); pandas-stubs type value_counts' keys as Hashable
+        b_counts = cast(dict[str, int], status.reindex(building_ids).dropna().value_counts().to_dict())
         mine = households[households["building_id"].isin(building_ids)] if len(households) else households
         h_counts = mine.groupby("status")["n"].sum().to_dict() if len(mine) else {}
         return [
@@ -103,8 +102,9 @@ def chain_gaps(data: AtlasData) -> pd.DataFrame:
     required = set(REQUIRED_CHAIN_LEVELS)
     rows = []
     for b in ids:
-        levels = set(chain.at[b, "levels"]) if b in chain.index else set()
-        leader = chain.at[b, "leader_id"] if b in chain.index else None
+        # object columns: pandas-stubs type a cell as any scalar; these hold a list and an id or NaN
+        levels = set(cast(list[str], chain.at[b, "levels"])) if b in chain.index else set()
+        leader = cast(float | None, chain.at[b, "leader_id"]) if b in chain.index else None
         missing = tuple(c for c in REQUIRED_CHAIN_LEVELS if c in required - levels)
         rows.append((int(b), missing, None if pd.isna(leader) else int(leader)))
     return pd.DataFrame(rows, columns=["building_id", "missing", "leader_id"]).set_index("building_id")
@@ -117,16 +117,15 @@ def _responsibility(data: AtlasData) -> Classified:
     # Leaders in building order, so neighbouring buildings get different, stable colours.
     order = {p: i for i, p in enumerate(dict.fromkeys(gaps["leader_id"].dropna().astype(int)))}
     fill, outline = {}, {}
-    for b, row in gaps.iterrows():
-        if row["missing"]:
+    for b, missing, leader in zip(gaps.index, gaps["missing"], gaps["leader_id"], strict=True):
+        if missing:
             fill[int(b)], outline[int(b)] = GAP_SWATCH.fill, GAP_SWATCH.outline
         else:  # a leader answering for a whole compound or grid has no colour of their own
-            leader = row["leader_id"]
             fill[int(b)] = PRINT["muted"] if pd.isna(leader) else categorical(order[int(leader)])
             outline[int(b)] = PRINT["ink"]
 
     def legend_for(building_ids: np.ndarray) -> list[LegendRow]:
-        mine = gaps.loc[gaps.index.intersection(building_ids)]
+        mine = gaps.loc[gaps.index.intersection(pd.Index(building_ids))]
         is_gap = np.array([bool(m) for m in mine["missing"]], dtype=bool)
         missing = sorted({m for ms in mine["missing"] for m in ms}, key=REQUIRED_CHAIN_LEVELS.index)
         label = GAP_SWATCH.label_zh + (
@@ -161,8 +160,8 @@ def building_zone(data: AtlasData) -> pd.Series:
 def _risk(data: AtlasData) -> Classified:
     zone = building_zone(data)
     swatches = {s.code: s for s in (*ZONE_SWATCHES, NO_ZONE_SWATCH)}
-    fill = {int(b): swatches[z].fill for b, z in zone.items()}
-    outline = {int(b): swatches[z].outline for b, z in zone.items()}
+    fill = {int(b): swatches[z].fill for b, z in zip(zone.index, zone, strict=True)}
+    outline = {int(b): swatches[z].outline for b, z in zip(zone.index, zone, strict=True)}
     households = data.households
 
     def legend_for(building_ids: np.ndarray) -> list[LegendRow]:
@@ -183,7 +182,7 @@ def _risk(data: AtlasData) -> Classified:
         if areas is not None
         else ()
     )
-    flagged = frozenset(int(b) for b, z in zone.items() if z != NO_ZONE_SWATCH.code)
+    flagged = frozenset(int(b) for b, z in zip(zone.index, zone, strict=True) if z != NO_ZONE_SWATCH.code)
     return Classified(fill, outline, legend_for, outlines, flagged)
 
 

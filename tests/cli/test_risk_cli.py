@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -11,7 +12,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from geo.crs import wgs84_to_gcj02
-from tests.risk_world import CASE
+from geo.vocab import CHINA_TZ
+from tests.risk_world import CASE, DECLARE_AUDIT_KEYS
 
 BATTLEMAP = str(Path(sys.executable).with_name("battlemap"))
 
@@ -58,6 +60,27 @@ def test_declare_stores_the_area(risk_world_url: str) -> None:
     summary = json.loads(done.stdout)
     assert isinstance(summary["risk_area_id"], int) and summary["declared_at"].startswith("2022-04-10T00:00")
     assert _stored(risk_world_url) == before + 1
+    assert set(_audit_detail(risk_world_url, summary["risk_area_id"])) == DECLARE_AUDIT_KEYS
+
+
+def test_declare_for_today_starts_now_as_on_the_map(risk_world_url: str) -> None:
+    """``--date <today>`` declares the area now, not at 00:00 (the rule of geo.risk.declare)."""
+    before = dt.datetime.now(CHINA_TZ)
+    done = _run("--at", f"{CASE[0]},{CASE[1]}", "--date", before.date().isoformat(), url=risk_world_url)
+    assert done.returncode == 0, done.stderr
+    declared_at = dt.datetime.fromisoformat(json.loads(done.stdout)["declared_at"])
+    assert before - dt.timedelta(seconds=1) <= declared_at <= dt.datetime.now(CHINA_TZ)
+
+
+def _audit_detail(url: str, area_id: int) -> dict:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        detail = conn.execute(
+            text("SELECT detail FROM audit_log WHERE action = 'risk_declare' AND target = :t"),
+            {"t": f"risk_area:{area_id}"},
+        ).scalar_one()
+    engine.dispose()
+    return detail
 
 
 def test_bad_input_is_one_clear_line_and_a_non_zero_exit(risk_world_url: str, tmp_path: Path) -> None:

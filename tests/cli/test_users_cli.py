@@ -57,6 +57,35 @@ def test_users_are_added_listed_given_tokens_and_disabled(users_url: str) -> Non
     assert "disabled" in _run("users", "list", url=users_url).stdout
 
 
+def test_tokens_are_listed_without_the_token_and_revoked_with_an_audit_row(users_url: str) -> None:
+    typed = _run("users", "add", "qgis", "--role", "analyst", "--password-stdin", url=users_url,
+                 stdin="a long enough password\n")  # fmt: skip
+    assert typed.returncode == 0, typed.stderr
+    issued = [_run("users", "token", "qgis", url=users_url).stdout.strip().splitlines()[-1] for _ in range(3)]
+    listed = _run("users", "tokens", "qgis", url=users_url)
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.strip().splitlines()
+    assert lines[0].split() == ["id", "created", "expires", "last", "used", "state"]
+    assert len(lines) == 4 and all(line.endswith("active") for line in lines[1:])
+    assert not any(token in listed.stdout for token in issued)
+    first_id = lines[1].split()[0]
+    one = _run("users", "revoke", "qgis", "--token-id", first_id, url=users_url)
+    assert one.returncode == 0 and f"revoked 1 token(s) of qgis: [{first_id}]" in one.stdout, one.stderr
+    assert _run("users", "tokens", "qgis", url=users_url).stdout.strip().splitlines()[1].endswith("revoked")
+    rest = _run("users", "revoke", "qgis", "--all", url=users_url)
+    assert rest.returncode == 0 and "revoked 2 token(s)" in rest.stdout, rest.stderr
+    engine = create_engine(users_url)
+    with engine.connect() as conn:
+        live = conn.execute(text(
+            "SELECT count(*) FROM api_tokens t JOIN users u ON u.id = t.user_id "
+            "WHERE u.name = 'qgis' AND t.revoked_at IS NULL")).scalar_one()  # fmt: skip
+        audited = conn.execute(text(
+            "SELECT count(*) FROM audit_log WHERE action = 'user_change' AND target = 'qgis' "
+            "AND detail ->> 'op' = 'revoke'")).scalar_one()  # fmt: skip
+    engine.dispose()
+    assert live == 0 and audited == 2
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -67,6 +96,10 @@ def test_users_are_added_listed_given_tokens_and_disabled(users_url: str) -> Non
          "a commander sees everything"),
         (["users", "disable", "ghost"], "no user is named 'ghost'"),
         (["users", "token", "ghost"], "no user is named 'ghost'"),
+        (["users", "tokens", "ghost"], "no user is named 'ghost'"),
+        (["users", "revoke", "ghost", "--all"], "no user is named 'ghost'"),
+        (["users", "revoke", "ops", "--token-id", "99999"], "has no token 99999"),
+        (["users", "revoke", "ops"], "give either --token-id ID or --all"),
     ],
 )  # fmt: skip
 def test_bad_user_commands_say_what_to_fix(users_url: str, args: list[str], message: str) -> None:

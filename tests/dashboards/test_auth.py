@@ -12,9 +12,10 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, create_engine, text
 
-from dashboards._auth import PAGE_ENDPOINTS, PUBLIC_ENDPOINTS, SESSION_ISSUED
+from dashboards._auth import _PRINCIPAL_CACHE_SECONDS, PAGE_ENDPOINTS, PUBLIC_ENDPOINTS, SESSION_ISSUED
+from geo import auth
 from geo.settings import Settings
-from tests.auth_support import PASSWORD, ensure_user, token_for
+from tests.auth_support import AUTH, PASSWORD, ensure_user, token_for
 
 # What may answer without a sign-in, and nothing else: adding to it means editing this test.
 EXPECTED_PUBLIC = {
@@ -222,3 +223,83 @@ def test_the_wall_account_sees_the_wall_only(city_app: dash.Dash, city_engine: E
         "state": [],
     }
     assert client.post("/_dash-update-component", json=router).status_code == 403
+
+
+def _signed_in(app: dash.Dash, engine: Engine, name: str, ip: str) -> FlaskClient:
+    ensure_user(engine, name, role="analyst")
+    client = anonymous(app, ip=ip)
+    response = client.post("/login", data={"csrf": _csrf(client), "name": name, "password": PASSWORD})
+    assert response.status_code == 302
+    return client
+
+
+def _copy(app: dash.Dash, client: FlaskClient) -> FlaskClient:
+    """Another browser holding a copy of ``client``'s session cookie."""
+    cookie = client.get_cookie("battlemap_session")
+    assert cookie is not None
+    thief = anonymous(app, ip="10.66.0.1")
+    thief.set_cookie("battlemap_session", cookie.value)
+    return thief
+
+
+def test_signing_out_ends_the_session_on_the_server(city_app: dash.Dash, city_engine: Engine) -> None:
+    client = _signed_in(city_app, city_engine, "leaver", "10.0.1.1")
+    other_browser = _signed_in(city_app, city_engine, "leaver", "10.0.1.2")
+    copied = _copy(city_app, client)
+    assert copied.get("/tiles/version").status_code == 200
+    assert client.post("/logout", headers={"Origin": ORIGIN}).status_code == 302
+    assert copied.get("/tiles/version").status_code == 401  # the copied cookie is dead too
+    assert other_browser.get("/tiles/version").status_code == 200  # the user's other sign-in is not
+
+
+@pytest.mark.parametrize("disable_first", [False, True], ids=["reset", "disable-then-enable"])
+def test_a_new_password_ends_every_session_and_token_and_enabling_revives_none(
+    city_app: dash.Dash, city_engine: Engine, disable_first: bool
+) -> None:
+    name = f"reset-{int(disable_first)}"
+    client = _signed_in(city_app, city_engine, name, "10.0.2.1")
+    copied = _copy(city_app, client)
+    token = token_for(city_engine, name)
+    assert bearer(city_app, token).get("/tiles/version").status_code == 200
+    with city_engine.begin() as conn:
+        if disable_first:
+            auth.disable_user(conn, name)
+        auth.set_password(conn, name, "a brand new password", settings=AUTH)  # enables again
+    time.sleep(_PRINCIPAL_CACHE_SECONDS + 0.1)  # another process's view of it: the cache has expired
+    assert client.get("/tiles/version").status_code == 401
+    assert copied.get("/tiles/version").status_code == 401
+    assert bearer(city_app, token).get("/tiles/version").status_code == 401
+
+
+@pytest.mark.parametrize(
+    "next_path",
+    [
+        "/%09/evil.example",
+        "/%0a/evil.example",
+        "/%0d%0a/evil.example",
+        "/%5Cevil.example",
+        "/%5C/evil.example",
+        "//evil.example",
+        "///evil.example",
+        "https://evil.example/",
+        "javascript:alert(1)",
+        "%20//evil.example",
+        "/%00/evil.example",
+    ],
+)
+def test_next_leads_back_into_this_site_only(
+    city_app: dash.Dash, city_engine: Engine, next_path: str
+) -> None:
+    ensure_user(city_engine, "nexter", role="analyst")
+    client = anonymous(city_app, ip="10.0.3.1")
+    form = {"csrf": _csrf(client), "name": "nexter", "password": PASSWORD}
+    response = client.post(f"/login?next={next_path}", data=form)
+    assert response.status_code == 302 and response.headers["Location"] == "/", response.headers["Location"]
+
+
+def test_next_keeps_a_plain_path_of_this_site(city_app: dash.Dash, city_engine: Engine) -> None:
+    ensure_user(city_engine, "nexter", role="analyst")
+    client = anonymous(city_app, ip="10.0.3.2")
+    form = {"csrf": _csrf(client), "name": "nexter", "password": PASSWORD}
+    response = client.post("/login?next=/house-status%3Fdate%3D2022-04-04", data=form)
+    assert response.headers["Location"] == "/house-status?date=2022-04-04"

@@ -48,7 +48,8 @@ def home_engine(home_url: str) -> Iterator[Engine]:
     with engine.begin() as conn:
         conn.execute(
             text(
-                f"TRUNCATE {', '.join(t.name for t in Base.metadata.sorted_tables)} RESTART IDENTITY CASCADE"
+                f"TRUNCATE {', '.join(t.name for t in Base.metadata.sorted_tables if t.name != 'audit_log')} "
+                "RESTART IDENTITY CASCADE"
             )
         )
     yield engine

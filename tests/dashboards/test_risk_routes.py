@@ -16,7 +16,7 @@ from geo.risk.zones import declare_risk_area
 from geo.settings import Settings
 from geo.vocab import CHINA_TZ
 from tests.auth_support import guard_bare_server, token_for
-from tests.risk_world import CASE, DATE
+from tests.risk_world import CASE, DATE, DECLARE_AUDIT_KEYS
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +99,11 @@ def test_post_declares_the_simulated_area(client: flask.testing.FlaskClient, wor
         zoned = conn.execute(
             text("SELECT count(*) FROM risk_area_buildings WHERE risk_area_id = :a"), {"a": area_id}
         ).scalar_one()
+        audited = conn.execute(
+            text("SELECT detail FROM audit_log WHERE action = 'risk_declare' AND target = :t"),
+            {"t": f"risk_area:{area_id}"},
+        ).scalar_one()
+    assert set(audited) == DECLARE_AUDIT_KEYS  # the same shape as the CLI's and the panel's
     assert declared == dt.datetime(2022, 4, 20, tzinfo=CHINA_TZ) and zoned == 11
     on_day = client.get("/api/risk/areas?date=2022-04-20").get_json()["features"]
     assert area_id in {f["properties"]["risk_area_id"] for f in on_day}

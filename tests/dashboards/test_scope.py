@@ -211,6 +211,34 @@ def test_an_operators_what_if_counts_only_their_buildings(
     assert zoned(operator) == len(city.G1)
 
 
+def test_an_operators_declaration_counts_what_their_what_if_counts(
+    operator: FlaskClient, commander: FlaskClient, city_engine: Engine
+) -> None:
+    """Issue 11 (4): the declaration's response counts only the operator's area, as the simulation does,
+    and their risk overlay still answers on the day after it (the stored zones are valid)."""
+    lon, lat = city.centre("b02")  # the zones reach G2 too
+    simulated = operator.get(f"/api/risk/simulate?lon={lon}&lat={lat}&date=2022-04-04").get_json()["summary"]
+    declared = operator.post("/api/risk/areas", json={"lon": lon, "lat": lat, "date": "2022-04-04"})
+    assert declared.status_code == 201, declared.get_data(as_text=True)
+    body = declared.get_json()
+    try:
+        assert body["zones"] == simulated["zones"]
+        assert sum(z["buildings"] for z in body["zones"].values()) == len(city.G1)
+        for day in ("2022-04-04", "2022-04-05"):
+            overlay = operator.get(f"/api/risk/areas?date={day}")
+            assert overlay.status_code == 200, overlay.get_data(as_text=True)
+            area = body["risk_area_id"]
+            mine = [f for f in overlay.get_json()["features"] if f["properties"]["risk_area_id"] == area]
+            # What the overlay shows an operator counts their buildings only, as the declaration did.
+            assert sum(f["properties"]["counts"]["buildings"] for f in mine) == len(city.G1)
+        everyone = commander.get("/api/risk/areas?date=2022-04-04").get_json()["features"]
+        whole = [f for f in everyone if f["properties"]["risk_area_id"] == body["risk_area_id"]]
+        assert sum(f["properties"]["counts"]["buildings"] for f in whole) == len(city.BUILDINGS)
+    finally:
+        with city_engine.begin() as conn:
+            conn.execute(text("DELETE FROM risk_areas WHERE id = :a"), {"a": body["risk_area_id"]})
+
+
 # --- personal fields never in a tile or GeoJSON -------------------------------------------------------
 
 

@@ -9,9 +9,12 @@ import mapbox_vector_tile
 import pandas as pd
 import pytest
 from flask.testing import FlaskClient
+from pydantic import ValidationError
 from sqlalchemy import create_engine, text
 
+from dashboards._tiles_routes import public_root
 from geo.personal import PERSONAL_FIELDS
+from geo.settings import AppSettings
 from layers.tiles.registry import TileLayers, default_layers
 from tests.fixtures import small_city as city
 
@@ -134,6 +137,22 @@ def test_the_basemap_is_served_from_our_own_features(client: FlaskClient) -> Non
     tile = _decode(client, _url("basemap", 14, building="b01"))
     assert {"water"} <= set(tile)
     assert tile["water"]["features"][0]["properties"] == {"kind": "river", "name": "黄浦江"}
+
+
+def test_tilejson_builds_no_url_from_a_host_it_does_not_answer_to(client: FlaskClient) -> None:
+    forged = client.get("/tiles/buildings.json", headers={"Host": "evil.example"})
+    assert forged.status_code == 400 and "BATTLEMAP_PUBLIC_URL" in forged.json["error"]
+    assert "evil.example/tiles" not in forged.get_data(as_text=True)
+    served = client.get("/tiles/buildings.json", headers={"Host": "127.0.0.1:8050"})
+    assert served.json["tiles"][0].startswith("http://127.0.0.1:8050/tiles/buildings/")
+
+
+def test_tilejson_urls_start_with_the_public_url_when_one_is_set(city_app: dash.Dash) -> None:
+    app = AppSettings(_env_file=None, public_url="https://map.example.org/battlemap/")
+    with city_app.server.test_request_context("/tiles/buildings.json", headers={"Host": "evil.example"}):
+        assert public_root(app) == "https://map.example.org/battlemap"
+    with pytest.raises(ValidationError):
+        AppSettings(_env_file=None, public_url="javascript:alert(1)")
 
 
 @pytest.mark.parametrize("layer", [*LAYERS, "basemap"])

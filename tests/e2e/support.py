@@ -3,10 +3,7 @@ console errors and screenshots (artifacts/e2e/, git-ignored)."""
 
 from __future__ import annotations
 
-import contextlib
 import io
-import socket
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +17,7 @@ from selenium.webdriver.common.by import By
 
 from tests.auth_support import PASSWORD
 from tests.fixtures import small_city as city
+from tests.tcp_proxy import TcpProxy
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "e2e"
 # Every path (with its query) the app served, in order: MapLibre fetches tiles from a worker,
@@ -30,72 +28,7 @@ WALL_ROTATE_SECONDS = 6
 BUILDING_LIMIT = 4  # sim-L1 and sim-L2 answer for 5 buildings each
 T = TypeVar("T")
 HOUSE_STATUS_MAP = "bm-map-hs"
-
-
-class TcpProxy:
-    """Forwards 127.0.0.1:<port> to ``target``; ``cut()`` drops every connection and refuses new ones
-    until ``restore()``."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.port: int = self._listener.getsockname()[1]
-        self._open = threading.Event()
-        self._open.set()
-        self._sockets: set[socket.socket] = set()
-        self._lock = threading.Lock()
-        self._closed = False
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while not self._closed:
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
-            if not self._open.is_set():
-                client.close()
-                continue
-            try:
-                upstream = socket.create_connection(self.target, timeout=5)
-            except OSError:
-                client.close()
-                continue
-            upstream.settimeout(None)
-            with self._lock:
-                self._sockets |= {client, upstream}
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (source, sink):
-                with contextlib.suppress(OSError):
-                    s.shutdown(socket.SHUT_RDWR)
-                s.close()
-            with self._lock:
-                self._sockets -= {source, sink}
-
-    def cut(self) -> None:
-        self._open.clear()
-        with self._lock:
-            sockets = list(self._sockets)
-        for s in sockets:
-            with contextlib.suppress(OSError):
-                s.shutdown(socket.SHUT_RDWR)
-
-    def restore(self) -> None:
-        self._open.set()
-
-    def close(self) -> None:
-        self._closed = True
-        self.cut()
-        self._listener.close()
+__all__ = ["TcpProxy"]
 
 
 def console_errors(driver: webdriver.Chrome) -> list[dict]:

@@ -20,6 +20,7 @@ from geo.risk.whatif import simulate_at_building
 from layers.risk_overlay import AREAS_SOURCE, SIMULATED_SOURCE
 from tests.e2e.support import click_building, console_errors, map_idle, screenshot, wait_for
 from tests.fixtures import small_city as city
+from tests.risk_world import DECLARE_AUDIT_KEYS
 
 MAP = "bm-map-hs"
 
@@ -113,6 +114,14 @@ def test_simulate_a_case_then_declare_it(
     )
     area_id = note.split("#")[1].strip()
     wait_for(lambda: _drawn(browser, f"{AREAS_SOURCE}-line") > 0, message="the stored zones drawn")
+    engine = create_engine(e2e_database)
+    with engine.connect() as conn:
+        audited = conn.execute(
+            text("SELECT detail FROM audit_log WHERE action = 'risk_declare' AND target = :t"),
+            {"t": f"risk_area:{area_id}"},
+        ).scalar_one()
+    engine.dispose()
+    assert set(audited) == DECLARE_AUDIT_KEYS  # the panel audits as the CLI and the HTTP API do
     assert _drawn(browser, f"{SIMULATED_SOURCE}-fill") == 0
 
     browser.get(f"{server_url}/house-status")  # a fresh page: the stored area comes from the database

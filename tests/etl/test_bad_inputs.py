@@ -271,7 +271,8 @@ CASES = [
             1,
             rejects=(
                 (2, "height", "tall", "not a number"),
-                (3, "floors", "-2", "expected a whole number >= 0"),
+                # A leading "-" is neutralised for spreadsheets (OWASP CSV injection).
+                (3, "floors", "'-2", "expected a whole number >= 0"),
                 (4, "wkt", "POLYGON ((121.5 31.24, 121.501", "not valid WKT"),
                 (5, "wkt", "", "empty geometry"),
             ),
@@ -313,7 +314,7 @@ CASES = [
             1,
             rejects=(
                 (2, "lon/lat", "139.691700 35.689500", OUTSIDE_CHINA),
-                (3, "lon/lat", "-0.127600 51.507200", OUTSIDE_CHINA),
+                (3, "lon/lat", "'-0.127600 51.507200", OUTSIDE_CHINA),
             ),
         ),
         id="outside-china",

@@ -167,7 +167,8 @@ def test_bad_transfers_are_rejected_with_a_reason_and_the_good_row_loads(
         rows = list(csv.DictReader(handle))
     assert [(int(r["row"]), r["field"]) for r in rows] == [(r, f) for r, f, _ in TRANSFER_REJECTS]
     values = {int(r["row"]): r["value"] for r in rows}
-    assert values[2] == "火星基地" and values[4] == "-2" and values[7] == "大门"
+    # A leading "-" gets a quote so that a spreadsheet does not read it as a formula (OWASP).
+    assert values[2] == "火星基地" and values[4] == "'-2" and values[7] == "大门"
     assert values[3] == "2022-04-10 09:00+08:00 < departed 2022-04-10 10:00+08:00"
 
 

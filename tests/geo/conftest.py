@@ -1,5 +1,6 @@
-"""Fixtures of the closed-loop tests: the small city (tests/fixtures/small_city.py) in a database of
-its own, and a connection to it inside a transaction that is rolled back after each test."""
+"""Fixtures of the geo tests: the small city (tests/fixtures/small_city.py) in a database of its own,
+once read-only for the whole session, and once for the closed-loop tests in a transaction rolled back
+after each test."""
 
 from __future__ import annotations
 
@@ -9,6 +10,16 @@ import pytest
 from sqlalchemy import Connection, Engine, create_engine
 
 from tests.fixtures.small_city import small_city_database
+
+
+@pytest.fixture(scope="session")
+def small_city_conn(database_url: str) -> Iterator[Connection]:
+    """A connection to the small city, loaded once per session; tests must not commit."""
+    with small_city_database(database_url, "geocity") as url:
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            yield conn
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -37,7 +37,9 @@ def test_each_record_is_one_row_read_back_in_order(conn: Connection) -> None:
         record(conn, Actor("ann"), "exprot")
 
 
-@pytest.mark.parametrize("statement", ["UPDATE audit_log SET action = 'export'", "DELETE FROM audit_log"])
+@pytest.mark.parametrize(
+    "statement", ["UPDATE audit_log SET action = 'export'", "DELETE FROM audit_log", "TRUNCATE audit_log"]
+)
 def test_the_log_is_append_only(conn: Connection, statement: str) -> None:
     record(conn, Actor("ann"), "login", target="ann")
     with pytest.raises(DBAPIError, match="append-only"), conn.begin_nested():
@@ -62,6 +64,22 @@ def test_sign_ins_are_audited_and_throttled(conn: Connection) -> None:
     with pytest.raises(TooManyAttempts) as caught:
         auth.authenticate(conn, "dora", PASSWORD, ip="10.2.2.3", settings=SETTINGS)
     assert 0 < caught.value.retry_after <= SETTINGS.lockout_minutes * 60 + 1
+
+
+def test_the_throttle_answers_unknown_names_as_it_answers_known_ones(conn: Connection) -> None:
+    auth.add_user(conn, "fred", role="analyst", password=PASSWORD, settings=SETTINGS)
+    answers = {}
+    for name in ("fred", "no-such-user"):
+        for i in range(SETTINGS.max_failures):
+            # From a new address each time: only the per-name count can pause it.
+            ip = f"10.3.{len(answers)}.{i}"
+            assert auth.authenticate(conn, name, "wrong", ip=ip, settings=SETTINGS) is None
+        with pytest.raises(TooManyAttempts) as caught:
+            auth.authenticate(conn, name, "wrong", ip="10.3.9.9", settings=SETTINGS)
+        answers[name] = (type(caught.value), str(caught.value).split(" in ")[0])
+    assert answers["fred"] == answers["no-such-user"]
+    stored = conn.execute(text("SELECT count(*) FROM audit_log WHERE target LIKE '%no-such-user%'"))
+    assert stored.scalar_one() == 0  # the unknown name itself is never stored
 
 
 def test_users_are_created_with_checked_roles_areas_and_passwords(conn: Connection) -> None:

@@ -1,4 +1,4 @@
-"""Counting zoned buildings (geo.risk_counts): a city's worth of buildings (the rank lookup) counts what a
+"""Counting zoned buildings (geo.risk.counts): a city's worth of buildings (the rank lookup) counts what a
 listed few do, and the planner settings are put back afterwards."""
 
 from __future__ import annotations

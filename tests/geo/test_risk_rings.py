@@ -1,4 +1,4 @@
-"""Rings around case points counted fast (geo.risk_rings): the same answer as intersecting ring polygons,
+"""Rings around case points counted fast (geo.risk.rings): the same answer as intersecting ring polygons,
 exact at the edges (buildings 1.5 m either side of a radius), for one point and for many."""
 
 from __future__ import annotations

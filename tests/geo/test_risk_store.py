@@ -1,4 +1,4 @@
-"""Stored risk areas (geo.risk_areas): declared areas with zones and buildings, steps, lifting, past days."""
+"""Stored risk areas (geo.risk.store): declared areas with zones and buildings, steps, lifting, past days."""
 
 from __future__ import annotations
 

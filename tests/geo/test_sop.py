@@ -1,4 +1,4 @@
-"""The SOP clocks (geo.sop): due, overdue and done steps, recurring steps, and the countdown to lifting."""
+"""The SOP clocks (geo.risk.sop): due, overdue and done steps, recurring steps, the countdown to lifting."""
 
 from __future__ import annotations
 

@@ -22,10 +22,11 @@ from sqlalchemy import Engine, text
 
 from dashboards import _print_routes
 from dashboards._print_link import atlas_href
+from geo.audit import Actor
 from geo.db import make_engine, read_connection
 from geo.print_queries import atlas_selection, read_atlas, select_grids
+from geo.risk.declare import declare_and_store
 from geo.risk.store import zone_outlines, zoned_buildings
-from geo.risk.whatif import declare_case
 from geo.settings import Settings
 from layers.atlas import AtlasOptions, export_atlas
 from layers.atlas.themes import building_zone
@@ -44,7 +45,10 @@ def declared(atlas_engine: Engine) -> Iterator[pd.DataFrame]:
     Deleted afterwards: the other atlas tests print the same database.
     """
     with atlas_engine.begin() as conn:
-        area_id, area = declare_case(conn, [centre("b01")], date=LAST_DAY)
+        declared_area = declare_and_store(
+            conn, [centre("b01")], actor=Actor("test", "commander"), date=LAST_DAY
+        )
+        area_id, area = declared_area.area_id, declared_area.area
         names = dict(conn.execute(text("SELECT id, source_id FROM buildings")).all())
     zoned = area.buildings().assign(source_id=lambda f: f["id"].map(names))[["id", "source_id", "zone"]]
     assert {"sealed", "control"} <= set(zoned["zone"])  # the fixture is small: the zones reach it all

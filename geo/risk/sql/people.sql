@@ -1,17 +1,11 @@
 -- Responsible people (codes and chain levels only, never names) of zoned buildings, each (person,
--- level) in the strictest zone whose buildings it answers for: by building, compound, grid or unit.
+-- level) in the strictest zone whose buildings it answers for (geo.responsibility.rule.REACH).
 -- Read by geo.risk.counts; the zoned fragment gives each zoned building's id, rank (1 sealed, 2 control,
 -- 3 prevention) and units: from the listed ids, or from the rank lookup (see geo.risk.counts).
 WITH zb AS (
     {zoned}
-), scopes AS (
-    SELECT 'building' AS scope_type, zb.id AS scope_id, zb.rank FROM zb
-    UNION ALL
-    SELECT s.scope_type, s.scope_id, zb.rank
-    FROM zb CROSS JOIN LATERAL (VALUES ('compound', zb.compound_id), ('grid', zb.grid_id),
-                                       ('unit', zb.committee_id), ('unit', zb.subdistrict_id),
-                                       ('unit', zb.district_id)) AS s(scope_type, scope_id)
-    WHERE s.scope_id IS NOT NULL
+), scopes AS (  -- who answers for a building: THE rule of geo.responsibility.rule (its scopes)
+    SELECT sc.scope_type, sc.scope_id, zb.rank FROM zb {scopes} WHERE sc.scope_id IS NOT NULL
 ), strictest AS (
     SELECT scope_type, scope_id, min(rank) AS rank FROM scopes GROUP BY 1, 2
 )

@@ -1,0 +1,169 @@
+"""Bearer tokens and browser sessions: issued, looked up, listed and ended, all in the database.
+
+Both are random secrets kept only as SHA-256 digests (a random secret needs no slow hash; a leaked
+table gives nothing away). Sessions live in ``user_sessions`` rather than in the signed cookie
+alone, so that signing out, a new password or disabling a user ends them in every process at
+once, and enabling the user again revives none. Who the user is and what they may do is
+``geo.auth``'s.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, text
+
+from geo.errors import InvalidParameter, NotFound
+from geo.settings import AuthSettings
+
+TOKEN_PREFIX = "bm_"
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(conn: Connection, name: str, *, settings: AuthSettings) -> str:
+    """A new bearer token for ``name`` (shown once; only its hash is kept), valid ``token_days``."""
+    row = conn.execute(text("SELECT id, disabled FROM users WHERE name = :n"), {"n": name}).one_or_none()
+    if row is None:
+        raise NotFound(f"no user is named {name!r}; `battlemap users list` shows them")
+    if row.disabled:
+        raise InvalidParameter(f"user {name!r} is disabled: no token is issued")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    conn.execute(
+        text("""
+        INSERT INTO api_tokens (user_id, token_hash, expires_at)
+        VALUES (:u, :h, now() + make_interval(days => :days))"""),
+        {"u": row.id, "h": _token_hash(token), "days": settings.token_days},
+    )
+    return token
+
+
+def token_user(conn: Connection, token: str) -> int | None:
+    """The id of the user a bearer token belongs to, unless it is unknown, expired or revoked
+    (whether the user is enabled is ``geo.auth.principal``'s to say). Notes when the token was used
+    (at most once a minute), so ``conn`` must be writable."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    row = conn.execute(
+        text("""
+        SELECT t.id, t.user_id FROM api_tokens t
+        WHERE t.token_hash = :h AND t.revoked_at IS NULL
+          AND (t.expires_at IS NULL OR t.expires_at > now())"""),
+        {"h": _token_hash(token)},
+    ).one_or_none()
+    if row is None:
+        return None
+    conn.execute(
+        text("""
+        UPDATE api_tokens SET last_used_at = now()
+        WHERE id = :id AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')"""),
+        {"id": row.id},
+    )
+    return int(row.user_id)
+
+
+# --- browser sessions --------------------------------------------------------------------------------
+
+
+def start_session(conn: Connection, user_id: int, *, ip: str | None, settings: AuthSettings) -> str:
+    """A new server-side session of ``user_id``: its random id (for the cookie; only a hash is kept),
+    valid ``session_minutes`` unless ended sooner (sign-out, new password, disabled user)."""
+    session_id = secrets.token_urlsafe(32)
+    conn.execute(
+        text("""
+        INSERT INTO user_sessions (user_id, session_hash, expires_at, ip)
+        VALUES (:u, :h, now() + make_interval(mins => :mins), :ip)"""),
+        {"u": user_id, "h": _token_hash(session_id), "mins": settings.session_minutes, "ip": ip},
+    )
+    return session_id
+
+
+def session_user(conn: Connection, session_id: str) -> int | None:
+    """The id of the user of a live session: None once it expired or was ended."""
+    if not session_id or len(session_id) > 200:
+        return None
+    user_id = conn.execute(
+        text("""
+        SELECT user_id FROM user_sessions
+        WHERE session_hash = :h AND revoked_at IS NULL AND expires_at > now()"""),
+        {"h": _token_hash(session_id)},
+    ).scalar()
+    return None if user_id is None else int(user_id)
+
+
+def end_session(conn: Connection, session_id: str) -> None:
+    """End one session (sign-out): its cookie, wherever it was copied to, no longer signs anyone in."""
+    conn.execute(
+        text("UPDATE user_sessions SET revoked_at = now() WHERE session_hash = :h AND revoked_at IS NULL"),
+        {"h": _token_hash(session_id)},
+    )
+
+
+def revoke_credentials(conn: Connection, user_id: int) -> None:
+    """End every session and token of ``user_id`` (new password, reset, disabled)."""
+    for table in ("user_sessions", "api_tokens"):
+        conn.execute(
+            text(f"UPDATE {table} SET revoked_at = now() WHERE user_id = :u AND revoked_at IS NULL"),
+            {"u": user_id},
+        )
+
+
+# --- tokens of a user -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """A bearer token as ``battlemap users tokens`` lists it: never the token itself."""
+
+    id: int
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+
+def list_tokens(conn: Connection, name: str) -> list[TokenInfo]:
+    """Every token of user ``name``, oldest first (revoked and expired ones too, marked so)."""
+    user_id = _user_id(conn, name)
+    rows = conn.execute(
+        text("""
+        SELECT id, created_at, expires_at, last_used_at, revoked_at FROM api_tokens
+        WHERE user_id = :u ORDER BY created_at, id"""),
+        {"u": user_id},
+    )
+    return [TokenInfo(*row) for row in rows]
+
+
+def revoke_tokens(conn: Connection, name: str, *, token_id: int | None = None) -> list[int]:
+    """Revoke token ``token_id`` of ``name``, or (None) all their live tokens; the ids revoked.
+
+    Raises
+    ------
+    NotFound
+        for an unknown user, or a token id that is not one of theirs.
+    """
+    user_id = _user_id(conn, name)
+    done = conn.execute(
+        text("""
+        UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now())
+        WHERE user_id = :u AND (CAST(:t AS integer) IS NULL OR id = :t)
+          AND (CAST(:t AS integer) IS NOT NULL OR revoked_at IS NULL)
+        RETURNING id"""),
+        {"u": user_id, "t": token_id},
+    )
+    ids = sorted(int(r.id) for r in done)
+    if token_id is not None and not ids:
+        raise NotFound(f"user {name!r} has no token {token_id}; `battlemap users tokens {name}` lists them")
+    return ids
+
+
+def _user_id(conn: Connection, name: str) -> int:
+    user_id = conn.execute(text("SELECT id FROM users WHERE name = :n"), {"n": name}).scalar()
+    if user_id is None:
+        raise NotFound(f"no user is named {name!r}; `battlemap users list` shows them")
+    return int(user_id)
