@@ -15,7 +15,6 @@ from etl.assign import qa_summary
 from etl.jobs import KINDS
 from etl.jobs.base import LoadOptions
 from etl.overlaps import stored_overlaps
-from geo.audit import cli_actor, record
 
 
 @click.command("load")
@@ -84,10 +83,8 @@ def load(
     engine = context.engine()
     try:
         with engine.begin() as conn:
+            # A house-status change is audited where it is written (geo.status.history), by any path.
             report = pipeline.load(conn, kind, path, options=options, settings=context.settings().etl)
-            if kind == "status":  # a house-status change is audited with the load that makes it
-                detail = {"inserted": report.inserted, "updated": report.updated, "rejected": report.rejected}
-                record(conn, cli_actor(), "status_change", target=f"load:{path.name}", detail=detail)
     finally:
         engine.dispose()  # closed also when the load fails
     click.echo(report.summary())

@@ -14,10 +14,13 @@ from collections.abc import Callable
 from typing import Any
 
 import flask
+from pydantic import BaseModel
 from spectree import Response, SecurityScheme, SpecTree
 from spectree.models import SecureType, SecuritySchemeData
+from werkzeug.exceptions import HTTPException
 
 from dashboards._api_models import ErrorOut
+from dashboards._errors import error_body as app_error_body
 from geo.errors import BattlemapError, Conflict, InvalidTransition, Unprocessable, status_code_for
 
 API_PREFIX = "/api/v1"
@@ -37,7 +40,8 @@ def _validation_body(req: Any, resp: Any, error: Exception | None, instance: Any
     message = "; ".join(
         f"{'.'.join(str(p) for p in p_.get('loc', ())) or 'body'}: {p_.get('msg')}" for p_ in problems
     )
-    resp.set_data(json.dumps({"status": "error", "error": message or "invalid request", "field": field}))
+    body = app_error_body(message or "invalid request") | {"field": field}
+    resp.set_data(json.dumps(body))
     resp.mimetype = "application/json"
 
 
@@ -66,9 +70,24 @@ def register(server: flask.Flask, api: SpecTree) -> None:
     """Serve ``api``'s pages and its generated document at ``/api/v1/openapi.json`` (after the routes
     it documents are registered)."""
     api.register(server)
+    for code in (404, 405):
+        server.register_error_handler(code, _http_error)
     server.add_url_rule(
         f"{API_PREFIX}/openapi.json", "api_openapi", lambda: flask.jsonify(api.spec), methods=["GET"]
     )
+
+
+def _http_error(error: HTTPException) -> Any:
+    """Flask's own 404 / 405 (no route matched: an id that is no number, a step name with a slash):
+    JSON like every other API answer under ``/api/v1``, Flask's page elsewhere."""
+    if not flask.request.path.startswith(API_PREFIX + "/"):
+        return error
+    response = flask.jsonify(
+        app_error_body(f"{flask.request.method} {flask.request.path}: {error.description}")
+    )
+    response.status_code = error.code or 500
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def responses(**ok: type) -> Response:
@@ -76,9 +95,20 @@ def responses(**ok: type) -> Response:
     return Response(**ok, **ERRORS)
 
 
+def validated(model: type[BaseModel], part: str) -> Any:
+    """The request's ``part`` (json, query, headers) as validated by spectree into ``model``."""
+    found = getattr(flask.request.context, part)  # type: ignore[attr-defined]
+    if found is None:  # a form post: spectree validates JSON bodies only
+        raise Unprocessable(
+            f"send a JSON body ({model.__name__}) with Content-Type: application/json", field="body"
+        )
+    return found
+
+
 def error_body(error: BattlemapError) -> tuple[dict[str, Any], int]:
-    """The JSON body and status of ``error``, with the field to fix, the allowed steps or the current item."""
-    body: dict[str, Any] = {"status": "error", "error": str(error)}
+    """The JSON body and status of ``error``: the app's error body (``dashboards._errors``: message and
+    request id) with the field to fix, the allowed steps or the current item."""
+    body: dict[str, Any] = dict(app_error_body(str(error)))
     if isinstance(error, Unprocessable):
         body["field"] = error.field
     if isinstance(error, InvalidTransition):

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from geo.loops.kinds import default_kinds
+from geo.vocab import STATUS_CODES
 
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 BigId = Annotated[int, Field(ge=1, le=2**63 - 1)]
@@ -18,8 +19,10 @@ Note = Annotated[str, Field(max_length=2000, description="Free text; keep names 
 TARGET_FIELDS = ("building_id", "household_id", "compound_id", "place_id")
 if TYPE_CHECKING:
     KindCode = str
+    StatusCode = str
 else:
     KindCode = Literal[tuple(sorted(default_kinds()))]
+    StatusCode = Literal[STATUS_CODES]
 """The loop kinds of ``geo/loops/kinds/`` (the document lists them; another file, another value)."""
 
 
@@ -202,12 +205,33 @@ class KindsOut(BaseModel):
     kinds: list[KindOut]
 
 
+class FieldStatusBody(_Body):
+    """A household's status from the field; ``valid_from`` defaults to today (China time)."""
+
+    status: StatusCode = Field(description="A house status code, e.g. home_isolation.")
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = Field(default=None, description="The end, if known (exclusive).")
+
+
+class FieldStatusOut(BaseModel):
+    household_id: int
+    building_id: int
+    status: str
+    valid_from: dt.date
+    valid_to: dt.date | None
+    source: Literal["field"]
+    inserted: int
+    corrected: int
+    unchanged: int
+
+
 class ErrorOut(BaseModel):
     """Every error: ``error`` says what and how to fix it; ``field`` names the input to fix; a 409
     names the ``allowed_steps`` or carries the ``current`` item."""
 
     status: Literal["error"]
     error: str
+    request_id: str | None = None
     field: str | None = None
     allowed_steps: list[str] | None = None
     current: ItemOut | None = None

@@ -31,6 +31,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from dashboards import _auth_callbacks
+from dashboards._errors import error_response
 from geo.audit import record
 from geo.auth import Principal, principal_for_session, principal_for_token, require_secret
 from geo.credentials import end_session, start_session
@@ -42,7 +43,6 @@ from geo.errors import (
     InvalidParameter,
     NotFound,
     Unauthorized,
-    status_code_for,
 )
 from geo.scope import NOTHING, Scope
 from geo.settings import AuthSettings, Settings
@@ -351,10 +351,8 @@ def _login_url(next_path: str) -> str:
 
 
 def _denied(error: BattlemapError) -> flask.Response:
-    response = flask.jsonify({"status": "error", "error": str(error)})
-    response.status_code = status_code_for(error)
+    response = error_response(error)
     if response.status_code == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="battlemap"'
         flask.session.pop(SESSION_ID, None)
-    response.headers["Cache-Control"] = "no-store"
     return response

@@ -19,11 +19,10 @@ import json
 from typing import Any
 
 import flask
-from pydantic import BaseModel
 from spectree import SpecTree
 from sqlalchemy import Engine
 
-from dashboards._api import API_PREFIX, api_errors, responses
+from dashboards._api import API_PREFIX, api_errors, responses, validated
 from dashboards._api_models import (
     AssignBody,
     CountsOut,
@@ -37,7 +36,7 @@ from dashboards._api_models import (
 )
 from dashboards._auth import client_ip, current_principal
 from geo.db import read_connection
-from geo.errors import Forbidden, Unprocessable
+from geo.errors import Forbidden
 from geo.loops import engine as loops
 from geo.loops.engine import LoopActor
 from geo.loops.evidence import Submission, decode_photo
@@ -84,16 +83,6 @@ def _target(body: OpenItemBody) -> Target:
     return Target("point", lon=body.lon, lat=body.lat)
 
 
-def _context(model: type[BaseModel], part: str) -> Any:
-    """The request's ``part`` (json, query, headers) as validated by spectree into ``model``."""
-    found = getattr(flask.request.context, part)  # type: ignore[attr-defined]
-    if found is None:  # a form post: spectree validates JSON bodies only
-        raise Unprocessable(
-            f"send a JSON body ({model.__name__}) with Content-Type: application/json", field="body"
-        )
-    return found
-
-
 def register(server: flask.Flask, api: SpecTree, engine: Engine, settings: Settings) -> None:
     """Add the loop routes to ``server``, validated and documented by ``api``."""
 
@@ -101,7 +90,7 @@ def register(server: flask.Flask, api: SpecTree, engine: Engine, settings: Setti
     @api_errors
     def list_loops() -> Any:
         """Items of your area, overdue first, then by the next deadline."""
-        query: ListQuery = _context(ListQuery, "query")
+        query: ListQuery = validated(ListQuery, "query")
         at = loops.now()
         limit = min(query.limit, settings.loops.list_limit)
         with read_connection(engine) as conn:
@@ -115,8 +104,8 @@ def register(server: flask.Flask, api: SpecTree, engine: Engine, settings: Setti
     def open_loop() -> Any:
         """Open an item on one target; a replayed ``Idempotency-Key`` with the same body answers the
         same item (a different body: 422)."""
-        body: OpenItemBody = _context(OpenItemBody, "json")
-        headers: WriteHeaders = _context(WriteHeaders, "headers")
+        body: OpenItemBody = validated(OpenItemBody, "json")
+        headers: WriteHeaders = validated(WriteHeaders, "headers")
         digest = _hash("open", body.model_dump(mode="json", exclude_none=True))
         with engine.begin() as conn:
             item, created = loops.open_item(
@@ -141,8 +130,8 @@ def register(server: flask.Flask, api: SpecTree, engine: Engine, settings: Setti
     @api_errors
     def complete_step(item_id: int, step: str) -> Any:
         """Complete ``step`` with its evidence; out of order, or a stale ``If-Match``: 409."""
-        body: StepBody = _context(StepBody, "json")
-        headers: WriteHeaders = _context(WriteHeaders, "headers")
+        body: StepBody = validated(StepBody, "json")
+        headers: WriteHeaders = validated(WriteHeaders, "headers")
         photo = None
         if body.photo is not None:
             photo = decode_photo(
@@ -173,8 +162,8 @@ def register(server: flask.Flask, api: SpecTree, engine: Engine, settings: Setti
     @api_errors
     def assign_loop(item_id: int) -> Any:
         """Hand an item to the person ``person_code`` at ``level`` (commanders and operators)."""
-        body: AssignBody = _context(AssignBody, "json")
-        headers: WriteHeaders = _context(WriteHeaders, "headers")
+        body: AssignBody = validated(AssignBody, "json")
+        headers: WriteHeaders = validated(WriteHeaders, "headers")
         with engine.begin() as conn:
             item = loops.reassign(
                 conn,
@@ -226,11 +215,11 @@ def register(server: flask.Flask, api: SpecTree, engine: Engine, settings: Setti
     server.add_url_rule(f"{prefix}/loops", "api_loops_list", list_loops, methods=["GET"])
     server.add_url_rule(f"{prefix}/loops", "api_loops_open", open_loop, methods=["POST"])
     server.add_url_rule(f"{prefix}/loops/counts", "api_loops_counts", loop_counts, methods=["GET"])
-    server.add_url_rule(f"{prefix}/loops/<int:item_id>", "api_loops_get", get_loop, methods=["GET"])
+    server.add_url_rule(f"{prefix}/loops/<int(min=1):item_id>", "api_loops_get", get_loop, methods=["GET"])
     server.add_url_rule(
-        f"{prefix}/loops/<int:item_id>/steps/<step>", "api_loops_step", complete_step, methods=["POST"]
+        f"{prefix}/loops/<int(min=1):item_id>/steps/<step>", "api_loops_step", complete_step, methods=["POST"]
     )
     server.add_url_rule(
-        f"{prefix}/loops/<int:item_id>/assign", "api_loops_assign", assign_loop, methods=["POST"]
+        f"{prefix}/loops/<int(min=1):item_id>/assign", "api_loops_assign", assign_loop, methods=["POST"]
     )
     server.add_url_rule(f"{prefix}/loop-kinds", "api_loop_kinds", loop_kinds, methods=["GET"])

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,8 @@ from etl.validate import check_geometries, geometries_from_wkt, points_from_colu
 from geo.crs import WGS84_SYSTEM, CoordSystem, parse_crs
 from geo.errors import InputError, NotFound, RejectLimitExceeded, UnknownCRSError
 from geo.settings import EtlSettings
+
+logger = logging.getLogger(__name__)
 
 _INTEGER_TYPES = ("smallint", "integer", "bigint")
 
@@ -113,24 +116,41 @@ def load(
     staged = staging.stage_count(conn, stage)
     # Buildings get their grid and units here, so that the upsert writes each row once.
     units = stage_units(conn, stage, job.table, geometry_sql=job.geometry_sql()) if options.assign else None
-    report.inserted, report.updated = staging.upsert(
-        conn,
-        stage,
-        job.table,
-        job.target_columns,
-        source=plan.source,
-        geometry_sql=job.geometry_sql(),
-        derived=units,
+    # Changed rows bump ``data_versions`` by trigger (migration 0007), whoever writes them.
+    report.inserted, report.updated = job.store(
+        conn, stage, report, options, source=plan.source, derived=units
     )
     report.unchanged = staged - report.inserted - report.updated
-    if report.inserted or report.updated:
-        staging.bump_version(conn, job.table)
     job.after_load(conn, stage, report, options)
     if job.table in _SPATIAL_FRAME_TABLES:
         report.notes["qa"] = ", ".join(f"{k} {v:,}" for k, v in qa_summary(conn, settings=settings).items())
     report.seconds = time.perf_counter() - started
     _finish(report, table, options)
+    _log_summary(report)
     return report
+
+
+def _log_summary(report: LoadReport) -> None:
+    """One line per load: what, which file (its name, not its folder), how many rows, how long."""
+    fields = {
+        "kind": report.kind,
+        "file": Path(report.path).name,
+        "rows_read": report.rows_read,
+        "inserted": report.inserted,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "repaired": report.repaired,
+        "duplicates": report.duplicates,
+        "rejected": report.rejected,
+        "seconds": round(report.seconds, 2),
+    }
+    logger.info(
+        "load %(kind)s %(file)s: read %(rows_read)s, new %(inserted)s, updated %(updated)s, "
+        "unchanged %(unchanged)s, repaired %(repaired)s, duplicates %(duplicates)s, "
+        "rejected %(rejected)s in %(seconds)ss",
+        fields,
+        extra={"load": fields},
+    )
 
 
 @dataclass

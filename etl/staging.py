@@ -261,16 +261,5 @@ def _refresh_derived(conn: Connection, stage: str, table: str, derived: Derived)
     )
 
 
-def bump_version(conn: Connection, table: str) -> None:
-    """Tell caches and walls that ``table`` changed."""
-    conn.execute(
-        text("""
-            INSERT INTO data_versions (table_name, version, changed_at) VALUES (:t, 1, now())
-            ON CONFLICT (table_name) DO UPDATE SET version = data_versions.version + 1, changed_at = now()
-        """),
-        {"t": table},
-    )
-
-
 def stage_count(conn: Connection, stage: str) -> int:
     return int(conn.execute(text(f"SELECT count(*) FROM {quote(stage)}")).scalar_one())

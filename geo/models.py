@@ -29,7 +29,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, ExcludeConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from geo.vocab import (
@@ -173,6 +173,18 @@ class HouseStatus(SourcedMixin, Base):
         CheckConstraint("(household_id IS NULL) <> (building_id IS NULL)", name="one_target"),
         CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="period"),
         Index("ix_house_status_period", "valid_from", "valid_to"),
+        Index("ix_house_status_resumes", "resumes", postgresql_where=text("resumes IS NOT NULL")),
+        # No two stretches of one household, or of one building, valid on the same day (0007).
+        *(
+            ExcludeConstraint(
+                (column, "="),
+                (func.daterange(text("valid_from"), text("valid_to")), "&&"),
+                using="gist",
+                where=text(f"{column} IS NOT NULL"),
+                name=f"ex_house_status_{column}_period",
+            )
+            for column in ("household_id", "building_id")
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -185,6 +197,35 @@ class HouseStatus(SourcedMixin, Base):
     status: Mapped[str] = mapped_column(String(30))
     valid_from: Mapped[dt.date] = mapped_column(Date)
     valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    # The end the source gave (NULL: open until the next stretch); ``valid_to`` is worked out from
+    # it and the next stretch in time by ``geo.status.history``.
+    declared_to: Mapped[dt.date | None] = mapped_column(Date)
+    # On the part of a stretch that resumes after a later, shorter one ended inside it: the id of the
+    # stretch's first part (the row that holds what the source gave).
+    resumes: Mapped[int | None] = mapped_column(ForeignKey("house_status.id", ondelete="CASCADE"))
+
+
+class HouseStatusHistory(Base):
+    """A status row a later load or a field report replaced (a correction), kept with who, when and why."""
+
+    __tablename__ = "house_status_history"
+    __table_args__ = (Index("ix_house_status_history_target", "household_id", "building_id", "valid_from"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    status_id: Mapped[int] = mapped_column(BigInteger)
+    household_id: Mapped[int | None] = mapped_column(BigInteger)
+    building_id: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(30))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    declared_to: Mapped[dt.date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(200))
+    source_id: Mapped[str] = mapped_column(String(200))
+    loaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    replaced_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    replaced_by: Mapped[str | None] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(String(200))
+    replacement_source: Mapped[str | None] = mapped_column(String(200))
 
 
 class Address(SourcedMixin, Base):
@@ -529,6 +570,7 @@ __all__ = [
     "GateEvent",
     "Grid",
     "HouseStatus",
+    "HouseStatusHistory",
     "Household",
     "Person",
     "PersonContact",

@@ -226,6 +226,23 @@ class FlowSettings(BaseSettings):
     )
 
 
+class LogSettings(BaseSettings):
+    """What the server and the CLI log (standard-library ``logging``, configured once by ``geo.logs``)."""
+
+    model_config = SettingsConfigDict(env_prefix="BATTLEMAP_LOG_", env_file=".env", extra="ignore")
+
+    level: str = Field(
+        default="INFO",
+        pattern="^(?i:debug|info|warning|error|critical)$",
+        description="The least severe level written (DEBUG, INFO, WARNING, ERROR, CRITICAL).",
+    )
+    format: str = Field(
+        default="text",
+        pattern="^(text|json)$",
+        description="`text`: one readable line per record; `json`: one JSON object per line.",
+    )
+
+
 class LoopSettings(BaseSettings):
     """Closed-loop work (闭环管理, ``geo.loops``) and its field API."""
 
@@ -254,6 +271,7 @@ class Settings:
         self.map = MapSettings(_env_file=env_file, **overrides.pop("map", {}))
         self.flows = FlowSettings(_env_file=env_file, **overrides.pop("flows", {}))
         self.auth = AuthSettings(_env_file=env_file, **overrides.pop("auth", {}))
+        self.log = LogSettings(_env_file=env_file, **overrides.pop("log", {}))
         self.loops = LoopSettings(_env_file=env_file, **overrides.pop("loops", {}))
         if overrides:
             raise TypeError(f"unknown settings groups: {sorted(overrides)}")

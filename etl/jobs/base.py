@@ -13,9 +13,10 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Connection
 
+from etl import staging
 from etl.columns import Parser, as_text
 from etl.report import LoadReport
-from etl.staging import StageColumn
+from etl.staging import Derived, StageColumn
 from geo.settings import EtlSettings
 
 
@@ -107,6 +108,30 @@ class Job:
         self, conn: Connection, stage: str, report: LoadReport, options: LoadOptions, settings: EtlSettings
     ) -> None:
         """Checks of the staged rows against what is stored (after ``resolve``); may refuse the load."""
+
+    def store(
+        self,
+        conn: Connection,
+        stage: str,
+        report: LoadReport,
+        options: LoadOptions,
+        *,
+        source: str,
+        derived: Derived | None = None,
+    ) -> tuple[int, int]:
+        """Write the staged rows into the target table; returns (inserted, updated).
+
+        The upsert by ``source_id``; a kind with a write rule of its own (house status) overrides it.
+        """
+        return staging.upsert(
+            conn,
+            stage,
+            self.table,
+            self.target_columns,
+            source=source,
+            geometry_sql=self.geometry_sql(),
+            derived=derived,
+        )
 
     def after_load(self, conn: Connection, stage: str, report: LoadReport, options: LoadOptions) -> None:
         """Work that follows the upsert: spatial assignment, closing superseded statuses…"""

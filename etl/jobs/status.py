@@ -1,6 +1,7 @@
 """House-status history (房态): a status for a household or a whole building from a date on.
 
-A new status ends the open one it follows, so "the status on date D" is always one row.
+The file's stretches are written by THE write rule of ``geo.status.history`` (each closed by the next
+in time, a same-``valid_from`` load a correction), so "the status on date D" is always one row.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from sqlalchemy import Connection, text
 from etl.columns import as_code, as_date
 from etl.jobs.base import Field, Job, LoadOptions
 from etl.report import LoadReport
-from etl.staging import StageColumn, quote, take_unresolved
+from etl.staging import Derived, StageColumn, quote, take_unresolved
+from geo.status.history import record_statuses, take_contradictions
 from geo.vocab import HOUSE_STATUSES, STATUS_CODES
 
 STATUS_ALIASES = (
@@ -50,19 +52,43 @@ class StatusJob(Job):
             report.reject(row, "household", "", "names no loaded household or building")
         for row in take_unresolved(conn, stage, "valid_to IS NOT NULL AND valid_to <= valid_from"):
             report.reject(row, "valid_to", "", "ends on or before it starts")
+        contradictions, repeats = take_contradictions(conn, s)
+        for row, other in contradictions:
+            report.reject(
+                row,
+                "status",
+                "",
+                f"row {other} gives the same household (or building) another status or end from the "
+                "same valid_from: which one is meant? (a correction belongs in a later file)",
+            )
+        if repeats:
+            report.duplicates += repeats
+            report.warnings.append(
+                f"{repeats} rows repeat another row's household, valid_from, status and end: loaded once"
+            )
 
-    def after_load(self, conn: Connection, stage: str, report: LoadReport, options: LoadOptions) -> None:
-        closed = conn.execute(
-            text(f"""
-            UPDATE house_status old SET valid_to = next.valid_from
-            FROM (SELECT h.id, h.household_id, h.building_id, h.valid_from FROM house_status h
-                  JOIN {quote(stage)} s ON s.source_id = h.source_id) next
-            WHERE old.valid_to IS NULL AND old.id <> next.id AND old.valid_from < next.valid_from
-              AND (old.household_id = next.household_id OR old.building_id = next.building_id)
-        """)
-        ).rowcount
-        if closed:
-            report.notes["earlier statuses closed"] = closed
+    def store(
+        self,
+        conn: Connection,
+        stage: str,
+        report: LoadReport,
+        options: LoadOptions,
+        *,
+        source: str,
+        derived: Derived | None = None,
+    ) -> tuple[int, int]:
+        """The history's write rule; corrections count as updated, the stored stretches it closed or
+        trimmed (and the rows replaced because their id came again) are noted."""
+        change = record_statuses(conn, quote(stage), source=source, target=f"load:{source}")
+        if change.closed:
+            report.notes["earlier statuses closed"] = change.closed
+        if change.corrected:
+            report.notes["corrected (replaced rows kept in house_status_history)"] = change.corrected
+        if change.moved:
+            report.notes["ids loaded again for another household or date (old rows kept in history)"] = (
+                change.moved
+            )
+        return change.inserted, change.corrected
 
 
 JOB = StatusJob(

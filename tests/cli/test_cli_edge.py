@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 from shapely.geometry import box
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from cli import context
 from cli.main import main
 from etl import pipeline
+from tests.fixtures.databases import sibling_url, throwaway_database
 
 BATTLEMAP = str(Path(sys.executable).with_name("battlemap"))
 
@@ -97,21 +98,20 @@ def _units(path: Path, *units: tuple[str, str, tuple[float, float, float, float]
 
 
 @pytest.fixture
-def committed_cleanup(engine: Engine) -> Iterator[list[str]]:
-    """Sources whose committed rows are deleted after the test."""
-    sources: list[str] = []
-    yield sources
-    with engine.begin() as conn:
-        for table in ("admin_units", "places"):
-            conn.execute(text(f"DELETE FROM {table} WHERE source = ANY(:s)"), {"s": sources})
+def committed_db(database_url: str) -> Iterator[tuple[str, Engine]]:
+    """A database of its own for the tests whose CLI loads commit (the session's stays empty)."""
+    with throwaway_database(sibling_url(database_url, "cliedge")) as url:
+        engine = create_engine(url)
+        try:
+            yield url, engine
+        finally:
+            engine.dispose()
 
 
-def test_load_admin_overlap_needs_force(
-    database_url: str, engine: Engine, tmp_path: Path, committed_cleanup: list[str]
-) -> None:
+def test_load_admin_overlap_needs_force(committed_db: tuple[str, Engine], tmp_path: Path) -> None:
+    database_url, engine = committed_db
     first = _units(tmp_path / "lujiazui.geojson", ("cli-005", "陆家嘴街道", (121.50, 31.23, 121.52, 31.25)))
     second = _units(tmp_path / "new.geojson", ("cli-901", "新街道", (121.51, 31.23, 121.53, 31.25)))
-    committed_cleanup += [first.name, second.name]
     assert _run("load", "admin", str(first), "--no-progress", url=database_url).returncode == 0
     refused = _run("load", "admin", str(second), "--no-progress", url=database_url)
     assert refused.returncode == 2
@@ -131,12 +131,10 @@ def test_load_admin_overlap_needs_force(
     )
 
 
-def test_load_with_forced_encoding(
-    database_url: str, engine: Engine, tmp_path: Path, committed_cleanup: list[str]
-) -> None:
+def test_load_with_forced_encoding(committed_db: tuple[str, Engine], tmp_path: Path) -> None:
+    database_url, engine = committed_db
     path = tmp_path / "gbk_places.csv"
     path.write_bytes("id,kind,name,lon,lat\ncli-p1,checkpoint,卡口,121.5,31.24\n".encode("gbk"))
-    committed_cleanup.append(path.name)
     result = _run("load", "places", str(path), "--encoding", "gbk", "--no-progress", url=database_url)
     assert result.returncode == 0, result.stderr
     assert "encoding: gbk (given by --encoding)" in result.stdout

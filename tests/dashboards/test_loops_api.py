@@ -11,7 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, create_engine, text
 
-from dashboards import _api, _auth, _loops_api
+from dashboards import _api, _auth, _field_api, _loops_api
 from geo.settings import Settings
 from tests.auth_support import bearer_client_class, token_for
 from tests.fixtures.small_city import CONTACT_NAME, CONTACT_PHONE, centre, small_city_database
@@ -34,6 +34,7 @@ def server(city: tuple[Engine, Settings]) -> flask.Flask:
     server = flask.Flask(__name__)
     api = _api.make_spec()
     _loops_api.register(server, api, engine, settings)
+    _field_api.register(server, api, engine, settings)
     _api.register(server, api)
     _auth.install(server, engine, settings)
     return server
@@ -294,3 +295,37 @@ def test_roles(clients: dict[str, FlaskClient], city: tuple[Engine, Settings], r
     g2 = client_of(clients["commander"].application, engine, "api-worker-g2", role="worker", grids=["G2"])
     assert g2.get(f"/api/v1/loops/{report['id']}").status_code == 404
     assert report["id"] not in [i["id"] for i in g2.get("/api/v1/loops").get_json()["items"]]
+
+
+def test_a_household_status_from_the_field(
+    clients: dict[str, FlaskClient], city: tuple[Engine, Settings]
+) -> None:
+    engine, _ = city
+    worker = clients["worker"]
+    household = _id(engine, "households", "h-b02-3")  # in G1
+    body = {"status": "home_isolation", "valid_from": "2022-04-06"}
+    answer = worker.post(f"/api/v1/households/{household}/status", json=body)
+    assert answer.status_code == 201, answer.get_json()
+    assert answer.get_json()["inserted"] == 1 and answer.get_json()["source"] == "field"
+    with engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT status, source FROM house_status"
+                " WHERE household_id = :h AND valid_from = '2022-04-06'"
+            ),
+            {"h": household},
+        ).one()
+        audited = conn.execute(
+            text(
+                "SELECT count(*) FROM audit_log"
+                " WHERE action = 'status_change' AND user_name = 'api-worker-g1'"
+            )
+        ).scalar_one()
+    assert tuple(row) == ("home_isolation", "field") and audited >= 1
+    again = worker.post(f"/api/v1/households/{household}/status", json=body)
+    assert again.status_code == 201 and again.get_json()["unchanged"] == 1
+    outside = _id(engine, "households", "h-b03-1")  # in G2
+    assert worker.post(f"/api/v1/households/{outside}/status", json=body).status_code == 404
+    bad = worker.post(f"/api/v1/households/{household}/status", json={"status": "zombie"})
+    assert bad.status_code == 422 and bad.get_json()["field"] == "status"
+    assert clients["analyst"].post(f"/api/v1/households/{household}/status", json=body).status_code == 403

@@ -49,6 +49,55 @@ def test_households_need_a_loaded_building(conn: Connection, two_buildings: None
     assert flags == [("H1", True), ("H2", False)]
 
 
+def test_a_household_without_id_that_moves_building_is_updated_and_reported(
+    conn: Connection, two_buildings: None
+) -> None:
+    first = pd.DataFrame(
+        {"building": ["B1", "B1", "B2"], "unit": ["3-301", "3-302", "101"], "size": [2, 4, 1]}
+    )
+    assert _load(conn, "households", first).inserted == 3
+    household = conn.execute(text("SELECT id FROM households WHERE unit_label = '3-301'")).scalar_one()
+    conn.execute(
+        text("""INSERT INTO house_status (household_id, status, valid_from, source, source_id)
+                VALUES (:h, 'close_contact', '2022-04-01', 't', 't1')"""),
+        {"h": household},
+    )
+    # 3-301 now in B2 (same unit label, new building); 3-302 stays; B2's 101 is listed again.
+    second = pd.DataFrame(
+        {"building": ["B2", "B1", "B2"], "unit": ["3-301", "3-302", "101"], "size": [2, 4, 1]}
+    )
+    report = _load(conn, "households", second)
+    assert (report.inserted, report.updated) == (0, 1)
+    assert report.notes["households moved to another building"] == 1
+    assert any("row 1: B1 -> B2" in w for w in report.warnings)
+    rows = conn.execute(
+        text("""SELECT h.id, b.source_id FROM households h JOIN buildings b ON b.id = h.building_id
+                WHERE h.unit_label = '3-301'""")
+    ).all()
+    assert [tuple(r) for r in rows] == [(household, "B2")]  # the same household: its history stays
+    assert conn.execute(text("SELECT count(*) FROM households")).scalar_one() == 3
+    # Loading the same file again changes nothing.
+    again = _load(conn, "households", second)
+    assert (again.inserted, again.updated, again.notes.get("households moved to another building")) == (
+        0,
+        0,
+        None,
+    )
+
+
+def test_a_unit_label_that_fits_several_moved_households_is_not_guessed(
+    conn: Connection, two_buildings: None
+) -> None:
+    _load(conn, "households", pd.DataFrame({"building": ["B1", "B2"], "unit": ["101", "101"]}))
+    box_b3 = gpd.GeoDataFrame(
+        {"id": ["B3"]}, geometry=[box(121.502, 31.230, 121.5025, 31.2305)], crs="EPSG:4326"
+    )
+    _load(conn, "buildings", box_b3)
+    report = _load(conn, "households", pd.DataFrame({"building": ["B3"], "unit": ["101"]}))
+    assert report.inserted == 1 and "households moved to another building" not in report.notes
+    assert any("share a unit label with several households" in w for w in report.warnings)
+
+
 def test_a_new_status_closes_the_open_one(conn: Connection, two_buildings: None) -> None:
     _load(conn, "households", pd.DataFrame({"id": ["H1"], "building": ["B1"]}))
     _load(

@@ -18,11 +18,13 @@ from sqlalchemy import Connection, text
 
 from geo.analysis import status_history
 from geo.card import building_card
+from geo.errors import InvalidParameter
 from geo.features import read_households
 from geo.print_queries import read_atlas, select_grids
 from geo.public import MIN_COUNT, SUPPRESSED, public_counts
 from geo.risk import counts as risk_counts
 from geo.status.kpis import kpis
+from geo.status.read import status_dates
 from geo.tiles import BUILDING_ZOOM, TileAddress, house_status_tile
 from geo.vocab import CASE_STATUSES, STATUS_CODES
 from layers.atlas.themes import building_status
@@ -139,6 +141,11 @@ def test_risk_counts_count_households_by_the_rule(
 
 @pytest.mark.parametrize("day", DAYS, ids=str)
 def test_public_counts_count_households_by_the_rule(small_city_conn: Connection, day) -> None:
+    first, last = status_dates(small_city_conn) or (day, day)
+    if not first <= day <= last:
+        with pytest.raises(InvalidParameter, match="the public figures cover"):
+            public_counts(small_city_conn, date=day)
+        return
     total = next(r for r in public_counts(small_city_conn, date=day) if r.grid is None)
     expected = expected_households(day)
     cases = sum(s in CASE_STATUSES for s in expected.values())
@@ -146,7 +153,9 @@ def test_public_counts_count_households_by_the_rule(small_city_conn: Connection,
     assert total.counts["households"] == len(expected)
     for measure, n in (("case_households", cases), ("controlled_households", controlled)):
         cell = total.counts[measure]
-        assert cell == n or (cell == SUPPRESSED and n < MIN_COUNT), (measure, cell, n)
+        # A small count is always hidden; a cell small on another day of the history is hidden on
+        # every day (geo.public), so a hidden cell may hold more than MIN_COUNT here.
+        assert cell == SUPPRESSED if n < MIN_COUNT else cell in (n, SUPPRESSED), (measure, cell, n)
 
 
 @pytest.mark.parametrize("day", DAYS, ids=str)

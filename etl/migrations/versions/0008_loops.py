@@ -1,7 +1,7 @@
 """loops: closed-loop work items, their append-only transition log and photos; the worker role
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-03 18:40:00
 
 An item's current state is never stored: it is the last row of its log (``geo.loops.store``), the row
@@ -15,7 +15,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

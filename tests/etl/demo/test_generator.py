@@ -256,6 +256,13 @@ def test_one_status_per_household_and_day(db: Connection) -> None:
            WHERE previous_end > valid_from""",
     )
     assert overlapping == 0
+    # The generator's stretches do not overlap to begin with: the write rule neither closed nor split any.
+    rewritten = _scalar(
+        db,
+        "SELECT count(*) FROM house_status WHERE resumes IS NOT NULL "
+        "OR valid_to IS DISTINCT FROM declared_to",
+    )
+    assert rewritten == 0
     dates = db.execute(text("SELECT min(valid_from), max(valid_from) FROM house_status")).one()
     assert dates == (dt.date(2022, 3, 1), dates[1]) and dates[1] <= dt.date(2022, 5, 11)
 
