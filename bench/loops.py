@@ -9,6 +9,7 @@ responsibility rule (``geo.responsibility.rule.answerer_join``) in one set-based
 
 - the worker list: ``GET /api/v1/loops`` as a worker bound to the busiest grid (p50 / p95, target
   p95 < 100 ms), and the commander's overdue list;
+- the house-status tile after a field status change: fresh on the next request (ETag and bytes);
 - field clients: C threads (default 200) for S seconds (default 60), each completing the steps of its
   own items (``response`` then ``handling``, with ``If-Match`` and an ``Idempotency-Key``) over
   HTTP: requests, errors (anything but 200), p50 / p95 (target: zero errors, p95 < 300 ms).
@@ -199,6 +200,48 @@ def field_clients(
             "mean_ms": round(statistics.fmean(latencies) * 1000, 1) if latencies else None}  # fmt: skip
 
 
+def tile_after_field_status(url: str, base: str, token: str) -> dict[str, object]:
+    """A household in the first building with an item; its z17 house-status tile, a field status
+    change (``POST /api/v1/households/{id}/status``), the same tile again: fresh when it differs."""
+    import math
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        building, lon, lat = conn.execute(
+            text("""SELECT b.id, ST_X(b.label_point), ST_Y(b.label_point) FROM loop_items i
+                    JOIN buildings b ON b.id = i.building_id ORDER BY i.id LIMIT 1""")
+        ).one()
+        household = conn.execute(
+            text("""INSERT INTO households (source, source_id, building_id) VALUES ('bench', :s, :b)
+                    ON CONFLICT (source_id) DO UPDATE SET building_id = excluded.building_id RETURNING id"""),
+            {"s": f"bench-h-{building}", "b": building},
+        ).scalar_one()
+    engine.dispose()
+    z = 17
+    x = int((lon + 180) / 360 * 2**z)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * 2**z)
+    tile = f"{base}/tiles/house-status/{z}/{x}/{y}.pbf"
+
+    def fetch() -> tuple[int, str, bytes]:
+        request = urllib.request.Request(tile, headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.headers.get("ETag", ""), response.read()
+
+    _, before_tag, before = fetch()
+    today = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 8 * 3600))
+    status, took, _ = call(
+        "POST",
+        f"{base}/api/v1/households/{household}/status",
+        token,
+        {"status": "close_contact", "valid_from": today},
+    )
+    started = time.perf_counter()
+    _, after_tag, after = fetch()
+    return {"status_post": status, "status_post_ms": round(took * 1000, 1), "tile": f"{z}/{x}/{y}",
+            "fresh_on_next_request": before_tag != after_tag and before != after,
+            "tile_ms": round((time.perf_counter() - started) * 1000, 1)}  # fmt: skip
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.loops", description=__doc__.splitlines()[0])
     parser.add_argument("--buildings", type=int, default=1_000_000, help="footprints (default 1,000,000)")
@@ -257,6 +300,10 @@ def main(argv: Sequence[str] | None = None) -> None:
                 base, tokens["bench-commander"], who["ids"], clients=args.clients, seconds=args.seconds
             )  # type: ignore[arg-type]
             emit({"measure": "field_clients"} | row)
+            emit(
+                {"measure": "tile_after_field_status"}
+                | tile_after_field_status(url, base, tokens["bench-commander"])
+            )
         finally:
             process.terminate()
             process.wait(30)
