@@ -15,11 +15,14 @@ from sqlalchemy import Engine
 
 from dashboards import (
     _access_log,
+    _api,
     _auth,
     _auth_callbacks,
     _auth_routes,
     _contacts_routes,
     _errors,
+    _field_api,
+    _loops_api,
     _print_routes,
     _public_routes,
     _risk_routes,
@@ -67,6 +70,10 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> dash.Dash
     _print_routes.register(server, engine, settings)
     _risk_routes.register(server, engine, settings)
     _contacts_routes.register(server, engine, settings)
+    api = _api.make_spec()  # the REST API under /api/v1 and its OpenAPI document
+    _loops_api.register(server, api, engine, settings)
+    _field_api.register(server, api, engine, settings)
+    _api.register(server, api)
     register_callbacks(app)
     _auth_callbacks.install(app)
     return app

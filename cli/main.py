@@ -24,6 +24,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("cli.export:export", "Write loaded data back out (WGS84, never with personal fields)."),
     "flows": ("cli.flows:flows", "Movement flows (动线) and closed-loop transfers (闭环转运)."),
     "load": ("cli.load:load", "Load a file of KIND into PostGIS, in one transaction (all or nothing)."),
+    "loops": (
+        "cli.loops:loops_group",
+        "Closed-loop work: home isolation, inspections, problem reports (闭环管理).",
+    ),
     "qa": (
         "cli.load:qa",
         "Print the data-quality summary (buildings outside grids, overlapping grids and admin units).",
@@ -38,7 +42,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "users": (
         "cli.users:users",
-        "Accounts: commander (everything), operator (own area), analyst (read-only, masked), wall.",
+        "Accounts: commander (all), operator (own area), analyst (read-only, masked), wall, worker (grids).",
     ),
 }
 

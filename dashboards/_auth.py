@@ -70,10 +70,12 @@ PAGE_LIMITED_ENDPOINTS: frozenset[str] = (
     PUBLIC_ENDPOINTS
     | PAGE_ENDPOINTS
     | {"logout", "tile", "tilejson", "tiles_version", "tile_not_found"}
+    | {"api_loops_counts"}  # closed-loop counts per kind and grid: no items, no people
     | {"/_dash-layout", "/_dash-dependencies", "/_dash-update-component", "/_reload-hash"}
 )
 """What a role limited to some pages (the wall) may reach: its pages, the map tiles they draw (kept
-to its area, no personal data), Dash's own endpoints (callbacks checked one by one), signing out."""
+to its area, no personal data), the closed-loop counts, Dash's own endpoints (callbacks checked one by
+one), signing out."""
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SESSION_ID, SESSION_ISSUED, SESSION_CSRF = "sid", "iat", "csrf"
 CACHE_EXTENSION = "battlemap.auth_cache"

@@ -481,7 +481,7 @@ class GateEvent(SourcedMixin, Base):
 
 # --- who may see what (migration 0004) --------------------------------------------------------------
 
-USER_ROLES: tuple[str, ...] = ("commander", "operator", "analyst", "wall")
+USER_ROLES: tuple[str, ...] = ("commander", "operator", "analyst", "wall", "worker")  # worker: 0008
 USER_SCOPE_TYPES: tuple[str, ...] = ("unit", "grid")
 
 
