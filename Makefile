@@ -1,11 +1,12 @@
-# battlemap: `make demo` runs the demo on a fresh machine, `make test` the whole suite.
+# battlemap: `make demo` runs the demo on a fresh machine, `make test` the whole suite, `make test-fast`
+# the suite without browser, notebook and slow tests.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8050
 
-.PHONY: setup python postgis os assets demo serve test lint format bench clean
+.PHONY: setup python postgis os assets demo serve test test-fast lint format bench clean
 
 setup: python postgis os assets
 
@@ -48,6 +49,13 @@ serve: python assets
 
 test: setup
 	$(BIN)/pytest
+
+# The fast lane: unit and database tests; no browser (tests/e2e), no notebooks, nothing marked slow.
+# Two xdist workers, each with its own throwaway databases (named after its pid); a file's tests stay
+# on one worker, in order (some modules build on their earlier tests' state).
+FAST := -m "not slow" --ignore=tests/e2e --ignore=tests/notebooks -n 2 --dist loadfile
+test-fast: python postgis os
+	$(BIN)/pytest $(FAST)
 
 lint: python
 	$(BIN)/ruff check .

@@ -1,6 +1,7 @@
 """The composition root: settings -> engine -> Dash app (pages from dashboards/) + HTTP endpoints.
 
-Wiring only: what a page shows lives in ``dashboards``, what it reads in ``geo``.
+Wiring only: what a page shows lives in ``dashboards``, what it reads in ``geo``; the request edges
+(request ids, the access log, the one error handler) are installed here, before the sign-in guard.
 ``battlemap serve`` runs ``create_app(settings).server`` under waitress.
 """
 
@@ -13,10 +14,15 @@ import flask
 from sqlalchemy import Engine
 
 from dashboards import (
+    _access_log,
+    _api,
     _auth,
     _auth_callbacks,
     _auth_routes,
     _contacts_routes,
+    _errors,
+    _field_api,
+    _loops_api,
     _print_routes,
     _public_routes,
     _risk_routes,
@@ -26,7 +32,6 @@ from dashboards._context import EXTENSION, PageContext
 from dashboards._i18n import TITLE
 from dashboards._tiles_routes import register_tile_routes
 from geo.db import check_connection, make_engine
-from geo.errors import BattlemapError, status_code_for
 from geo.settings import Settings
 
 DASHBOARDS = Path(__file__).resolve().parent / "dashboards"
@@ -55,9 +60,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> dash.Dash
     def health() -> tuple[dict[str, str], int]:
         return {"status": "ok", "postgis": check_connection(engine)}, 200
 
-    def battlemap_error(error: BattlemapError) -> tuple[dict[str, str], int]:
-        return {"status": "error", "error": str(error)}, status_code_for(error)
-
+    _access_log.install(server)  # first: every request gets its id, even one the guard refuses
+    _errors.install(server)
     _auth.install(server, engine, settings)
     server.add_url_rule("/health", "health", health, methods=["GET"])
     _auth_routes.register(server, engine, settings)
@@ -66,7 +70,10 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> dash.Dash
     _print_routes.register(server, engine, settings)
     _risk_routes.register(server, engine, settings)
     _contacts_routes.register(server, engine, settings)
+    api = _api.make_spec()  # the REST API under /api/v1 and its OpenAPI document
+    _loops_api.register(server, api, engine, settings)
+    _field_api.register(server, api, engine, settings)
+    _api.register(server, api)
     register_callbacks(app)
     _auth_callbacks.install(app)
-    server.register_error_handler(BattlemapError, battlemap_error)
     return app

@@ -10,12 +10,13 @@ import click
 from cli import context
 from cli.edge import processing
 from cli.options import bbox_option
-from geo.audit import cli_actor, record, record_now
+from geo.audit import cli_actor, record_now
 from geo.db import read_connection
 from geo.export import FORMATS, driver_for, export_features
 from geo.features import DATED_KINDS, FEATURE_KINDS
 from layers.atlas import FORMATS as ATLAS_FORMATS
-from layers.atlas import ORIENTATIONS, PAPERS, THEMES, AtlasOptions, export_atlas
+from layers.atlas import ORIENTATIONS, PAPERS, THEMES, AtlasOptions
+from layers.atlas.publish import AtlasRequest, print_atlas
 
 
 @click.group("export")
@@ -150,27 +151,18 @@ def atlas(
     parent = output if fmt == "png" and output.is_dir() else output.parent
     if not parent.is_dir():
         raise click.BadParameter(f"the folder {str(parent)!r} does not exist", param_hint="-o")
-    options = AtlasOptions(layer=layer, paper=paper, orientation=orientation, dpi=dpi)
+    request = AtlasRequest(
+        unit=unit,
+        grids=tuple(grids) if grids is not None else None,
+        all_grids=all_grids,
+        date=date_.date() if date_ else None,
+        internal=internal,
+        fmt=fmt,
+        options=AtlasOptions(layer=layer, paper=paper, orientation=orientation, dpi=dpi),
+    )
     engine = context.engine(create=False)
     try:
-        with read_connection(engine) as conn:
-            layouts = export_atlas(
-                conn,
-                output,
-                unit=unit,
-                grids=grids,
-                all_grids=all_grids,
-                date=date_.date() if date_ else None,
-                internal=internal,
-                fmt=fmt,
-                options=options,
-            )
-        with engine.begin() as conn:
-            what = f"atlas:{unit or ','.join(grids or []) or 'all'}"
-            detail = {"file": output.name, "format": fmt, "pages": len(layouts), "internal": internal}
-            record(conn, cli_actor(), "export", target=what, detail=detail)
-            if internal:
-                record(conn, cli_actor(), "view_personal", target=what)
+        layouts = print_atlas(engine, request, output, actor=cli_actor())
     finally:
         engine.dispose()
     click.echo(f"wrote {len(layouts)} pages ({len(layouts) - 1} grids + cover, {paper}) to {output}")

@@ -1,4 +1,4 @@
-"""The ``battlemap`` command: one click group, one module per command family."""
+"""The ``battlemap`` command: one click group, one module per command family, imported per command."""
 
 from __future__ import annotations
 
@@ -6,29 +6,62 @@ import sys
 
 import click
 
-from cli import audit, db, demo, export, flows, load, risk, serve, users
 from cli.edge import RunState, traceback_text, unexpected_error_line
+from cli.lazy import LazyGroup
 from geo.errors import BattlemapError
 
+# name -> (where the command lives, its one-line help for `battlemap --help`; a test keeps them equal)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "audit": (
+        "cli.audit:audit",
+        "List audited actions since WHEN, oldest first: time, user, role, action, target, address, detail.",
+    ),
+    "db": ("cli.db:db", "Create, upgrade and inspect the PostGIS schema."),
+    "demo": (
+        "cli.demo:demo",
+        "The demo data: the real sample (data/sample) and the simulated parts it lacks.",
+    ),
+    "export": ("cli.export:export", "Write loaded data back out (WGS84, never with personal fields)."),
+    "flows": ("cli.flows:flows", "Movement flows (动线) and closed-loop transfers (闭环转运)."),
+    "load": ("cli.load:load", "Load a file of KIND into PostGIS, in one transaction (all or nothing)."),
+    "loops": (
+        "cli.loops:loops_group",
+        "Closed-loop work: home isolation, inspections, problem reports (闭环管理).",
+    ),
+    "qa": (
+        "cli.load:qa",
+        "Print the data-quality summary (buildings outside grids, overlapping grids and admin units).",
+    ),
+    "risk": (
+        "cli.risk:risk",
+        "Risk areas (风险区域): the sealed, control and prevention zones around cases.",
+    ),
+    "serve": (
+        "cli.serve:serve",
+        "Start the web app (the pages and GET /health) with the waitress WSGI server.",
+    ),
+    "users": (
+        "cli.users:users",
+        "Accounts: commander (all), operator (own area), analyst (read-only, masked), wall, worker (grids).",
+    ),
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Print the traceback of an unexpected failure.")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
     """battlemap: load, serve and export the epidemic-control battle map (挂图作战)."""
     ctx.ensure_object(RunState).debug = debug
+    configure_cli_logging()
 
 
-cli.add_command(db.db)
-cli.add_command(load.load)
-cli.add_command(load.qa)
-cli.add_command(demo.demo)
-cli.add_command(serve.serve)
-cli.add_command(export.export)
-cli.add_command(risk.risk)
-cli.add_command(flows.flows)
-cli.add_command(users.users)
-cli.add_command(audit.audit)
+def configure_cli_logging() -> None:
+    """Logging for the command about to run (``BATTLEMAP_LOG_LEVEL``, ``BATTLEMAP_LOG_FORMAT``)."""
+    from cli import context
+    from geo.logs import configure_logging
+
+    configure_logging(context.settings().log)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -18,11 +18,12 @@ import click
 from cli import context
 from cli.edge import processing
 from geo.audit import cli_actor
+from geo.clock import china_today
 from geo.db import read_connection
 from geo.risk.declare import declare_and_store
 from geo.risk.rules import load_rules
 from geo.risk.store import area_clock, lift_risk_area, list_areas, record_step
-from geo.risk.zones import declare_risk_area, default_date
+from geo.risk.zones import declare_risk_area
 from geo.vocab import CHINA_TZ
 
 
@@ -89,7 +90,7 @@ def declare(
     if rules is not None:
         processing(rules)
     zone_rules = load_rules(rules)
-    day = date_.date() if date_ else default_date()
+    day = date_.date() if date_ else china_today()
     engine = context.engine(create=False)
     try:
         with engine.begin() as conn:

@@ -20,7 +20,7 @@ from geo.audit import cli_actor, record
 
 @click.group("users")
 def users() -> None:
-    """Accounts: commander (everything), operator (own area), analyst (read-only, masked), wall."""
+    """Accounts: commander (all), operator (own area), analyst (read-only, masked), wall, worker (grids)."""
 
 
 def _password(password_stdin: bool, generate: bool) -> tuple[str, bool]:
@@ -47,7 +47,7 @@ def add(
     password_stdin: bool,
     generate_password: bool,
 ) -> None:
-    """Create user NAME; an operator needs --unit or --grid, the others see everything unless given one."""
+    """Create user NAME; an operator needs --unit or --grid, a worker --grid; others see all unless given."""
     password, generated = _password(password_stdin, generate_password)
     engine = context.engine()
     upgrade(engine)

@@ -31,6 +31,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from dashboards import _auth_callbacks
+from dashboards._errors import error_response
 from geo.audit import record
 from geo.auth import Principal, principal_for_session, principal_for_token, require_secret
 from geo.credentials import end_session, start_session
@@ -42,7 +43,6 @@ from geo.errors import (
     InvalidParameter,
     NotFound,
     Unauthorized,
-    status_code_for,
 )
 from geo.scope import NOTHING, Scope
 from geo.settings import AuthSettings, Settings
@@ -70,10 +70,12 @@ PAGE_LIMITED_ENDPOINTS: frozenset[str] = (
     PUBLIC_ENDPOINTS
     | PAGE_ENDPOINTS
     | {"logout", "tile", "tilejson", "tiles_version", "tile_not_found"}
+    | {"api_loops_counts"}  # closed-loop counts per kind and grid: no items, no people
     | {"/_dash-layout", "/_dash-dependencies", "/_dash-update-component", "/_reload-hash"}
 )
 """What a role limited to some pages (the wall) may reach: its pages, the map tiles they draw (kept
-to its area, no personal data), Dash's own endpoints (callbacks checked one by one), signing out."""
+to its area, no personal data), the closed-loop counts, Dash's own endpoints (callbacks checked one by
+one), signing out."""
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SESSION_ID, SESSION_ISSUED, SESSION_CSRF = "sid", "iat", "csrf"
 CACHE_EXTENSION = "battlemap.auth_cache"
@@ -349,10 +351,8 @@ def _login_url(next_path: str) -> str:
 
 
 def _denied(error: BattlemapError) -> flask.Response:
-    response = flask.jsonify({"status": "error", "error": str(error)})
-    response.status_code = status_code_for(error)
+    response = error_response(error)
     if response.status_code == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="battlemap"'
         flask.session.pop(SESSION_ID, None)
-    response.headers["Cache-Control"] = "no-store"
     return response

@@ -11,6 +11,7 @@ from dash import MATCH, Input, Output, State, html
 from dashboards import _context
 from dashboards._auth import current_principal
 from dashboards._contacts_routes import contacts_for
+from dashboards._errors import alert
 from dashboards._i18n import chain_level, t
 from geo.errors import BattlemapError
 
@@ -43,7 +44,7 @@ def register_callbacks(app: dash.Dash) -> None:
         try:
             people, masked = contacts_for(_context.current().engine, int(key["building"]))
         except BattlemapError as error:
-            return html.Div(str(error), className="bm-alert", role="alert")
+            return alert(error)
         if not people:
             return html.P(t("contacts_none", lang), className="bm-note")
         rows = [

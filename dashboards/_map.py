@@ -23,7 +23,7 @@ from geo.crs import from_wgs84_xy, parse_crs
 from geo.settings import MapSettings
 from geo.tiles import BUILDINGS_LAYER
 from layers.style import BASEMAP, CHANGED_SWATCH
-from layers.tiles.registry import TileLayer
+from layers.tiles.layer import TileLayer
 
 if TYPE_CHECKING:
     from dash.dependencies import Wildcard

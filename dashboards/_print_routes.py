@@ -19,11 +19,10 @@ import flask
 from sqlalchemy import Engine
 
 from dashboards._auth import client_ip, current_principal
-from geo.audit import record
-from geo.db import read_connection
 from geo.errors import Forbidden, InvalidParameter
 from geo.settings import Settings
-from layers.atlas import AtlasOptions, export_atlas
+from layers.atlas import AtlasOptions
+from layers.atlas.publish import AtlasRequest, print_atlas
 
 ATLAS_PATH = "/print/atlas.pdf"
 
@@ -39,34 +38,23 @@ def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
         if internal and found.policy.personal != "full":
             raise Forbidden(f"role {found.role!r} may not print names and phones (internal printing)")
         unit, grids, all_grids = _selection(args)
-        options = AtlasOptions(
-            layer=args.get("layer", "house-status"),
-            paper=args.get("paper", "A4").upper(),
-            orientation=args.get("orientation", "auto"),
+        request = AtlasRequest(
+            unit=unit,
+            grids=tuple(grids) if grids is not None else None,
+            all_grids=all_grids,
+            date=_date(args.get("date")),
+            internal=internal,
+            options=AtlasOptions(
+                layer=args.get("layer", "house-status"),
+                paper=args.get("paper", "A4").upper(),
+                orientation=args.get("orientation", "auto"),
+            ),
         )
-        date = _date(args.get("date"))
+        name = _filename(unit or (grids[0] if grids else "all"), request.options.layer, request.date)
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "atlas.pdf"
-            with read_connection(engine) as conn:
-                layouts = export_atlas(
-                    conn,
-                    path,
-                    unit=unit,
-                    grids=grids,
-                    all_grids=all_grids,
-                    date=date,
-                    options=options,
-                    internal=internal,
-                    scope=found.scope,
-                )
-            what = unit or (",".join(grids) if grids else "all")
-            detail = {"format": "pdf", "layer": options.layer, "pages": len(layouts), "internal": internal}
-            with engine.begin() as conn:
-                record(conn, found.actor(client_ip()), "export", target=f"atlas:{what}", detail=detail)
-                if internal:
-                    record(conn, found.actor(client_ip()), "view_personal", target=f"atlas:{what}")
+            path = Path(tmp) / name  # the audit row names the file the user receives
+            layouts = print_atlas(engine, request, path, actor=found.actor(client_ip()), scope=found.scope)
             body = path.read_bytes()
-        name = _filename(unit or (grids[0] if grids else "all"), options.layer, date)
         response = flask.Response(body, mimetype="application/pdf")
         response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
         response.headers["X-Atlas-Pages"] = str(len(layouts))

@@ -15,6 +15,7 @@ from markupsafe import escape
 from sqlalchemy import Connection, Engine
 
 from geo import loaded
+from geo.clock import china_today
 from geo.db import read_connection
 from geo.errors import InvalidParameter
 from geo.public import MEASURES, MIN_COUNT, Suppression, history_suppression, public_counts
@@ -47,7 +48,7 @@ def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
                 date = parse_date(args["date"])
             else:
                 dates = status_dates(conn)
-                date = dates[1] if dates else dt.date.today()
+                date = dates[1] if dates else china_today()
             rows = public_counts(conn, date=date, suppression=cache.get(conn))
         if fmt == "json":
             body = {

@@ -8,8 +8,6 @@ The print action downloads the atlas of the clicked building's grid (every grid 
 
 from __future__ import annotations
 
-import datetime as dt
-
 import dash
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
@@ -28,6 +26,7 @@ from dashboards._tiles_routes import tile_layers
 from geo import loaded
 from geo.areas import data_bounds
 from geo.card import building_card
+from geo.clock import china_today
 from geo.db import read_connection
 from geo.errors import BattlemapError
 from geo.print_queries import atlas_selection
@@ -181,7 +180,7 @@ def register_callbacks(app: dash.Dash) -> None:
             raise PreventUpdate
         with read_connection(_context.current().engine) as conn:
             dates = status_dates(conn)
-            day = dates[1] if dates else dt.date.today()
+            day = dates[1] if dates else china_today()
             found = building_card(conn, int(clicked["id"]), date=day, scope=current_scope())
             selection = atlas_selection(conn, building_id=int(clicked["id"]))
         actions = tuple(contacts_action(found.id, state["lang"]))

@@ -15,27 +15,27 @@ Signed-in users only (``dashboards._auth``): an area-limited user simulates and 
 points of their area and sees only risk areas meeting it; analyst and wall accounts may not
 declare. Every declaration is audited (``risk_declare``).
 
-Thin: parameters in, ``geo.risk.zones`` / ``geo.risk.declare`` / ``geo.risk.store`` out. Errors are
-JSON with the status of ``geo.errors.STATUS_CODES``.
+Thin: parameters in, ``geo.risk.zones`` / ``geo.risk.declare`` / ``geo.risk.store`` out. Errors go
+through the app's one handler (``dashboards._errors``): JSON with the status of ``geo.errors.STATUS_CODES``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
 from typing import Any
 
 import flask
 from sqlalchemy import Engine
 
 from dashboards._auth import client_ip, current_principal
+from geo.clock import china_today
 from geo.crs import parse_crs, to_wgs84_xy
 from geo.db import read_connection
-from geo.errors import BattlemapError, Forbidden, InvalidParameter, status_code_for
+from geo.errors import Forbidden, InvalidParameter
 from geo.risk.declare import declare_and_store
 from geo.risk.store import zones_geojson
-from geo.risk.zones import declare_risk_area, default_date
+from geo.risk.zones import declare_risk_area
 from geo.scope import covers_point
 from geo.settings import Settings
 
@@ -94,25 +94,14 @@ def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
         response.status_code = 201
         return response
 
-    server.add_url_rule(SIMULATE_PATH, "risk_simulate", _errors(simulate), methods=["GET"])
-    server.add_url_rule(AREAS_PATH, "risk_areas", _errors(areas), methods=["GET"])
-    server.add_url_rule(AREAS_PATH, "risk_declare", _errors(declare), methods=["POST"])
+    server.add_url_rule(SIMULATE_PATH, "risk_simulate", simulate, methods=["GET"])
+    server.add_url_rule(AREAS_PATH, "risk_areas", areas, methods=["GET"])
+    server.add_url_rule(AREAS_PATH, "risk_declare", declare, methods=["POST"])
 
 
 def _wgs84(lon: float, lat: float, crs: str) -> tuple[float, float]:
     x, y = to_wgs84_xy([lon], [lat], parse_crs(crs))
     return float(x[0]), float(y[0])
-
-
-def _errors(view: Callable[[], Any]) -> Callable[[], Any]:
-    def wrapped() -> Any:
-        try:
-            return view()
-        except BattlemapError as error:
-            return flask.jsonify({"status": "error", "error": str(error)}), status_code_for(error)
-
-    wrapped.__name__ = view.__name__
-    return wrapped
 
 
 def _json(body: dict[str, Any]) -> flask.Response:
@@ -134,7 +123,7 @@ def _number(args: Any, name: str) -> float:
 
 def _date(raw: str | None) -> dt.date:
     if not raw:
-        return default_date()
+        return china_today()
     try:
         return dt.date.fromisoformat(raw)
     except ValueError:

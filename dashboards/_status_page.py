@@ -31,6 +31,7 @@ from dashboards._tiles_routes import tile_layers
 from geo import loaded
 from geo.areas import FILTER_COLUMNS, data_bounds, filter_options, filtered_bounds
 from geo.card import BuildingCard, building_card
+from geo.clock import china_today
 from geo.db import read_connection
 from geo.errors import BattlemapError
 from geo.print_queries import atlas_selection
@@ -58,7 +59,7 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
             version = loaded.data_state(conn).version
     except BattlemapError as exc:
         return unavailable_page(header, exc, lang, page_id=ids.HS_PAGE)
-    first, last = dates if dates else (dt.date.today(), dt.date.today())
+    first, last = dates if dates else (china_today(), china_today())
     days = (last - first).days
     spec = _map.map_spec(
         MAP,

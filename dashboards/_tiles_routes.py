@@ -40,7 +40,7 @@ def register_tile_routes(
     server: flask.Flask, settings: Settings, engine: Engine, *, layers: TileLayers | None = None
 ) -> TileLayers:
     """Add the tile endpoints to ``server``; returns the layer registry they serve."""
-    layers = layers or default_layers()
+    layers = layers or default_layers(settings)
     server.extensions[LAYERS_EXTENSION] = layers
     cache = TileCache(settings.map.tile_cache_entries)
 

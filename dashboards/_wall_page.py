@@ -8,6 +8,7 @@ import datetime as dt
 
 import dash
 from dash import ClientsideFunction, Input, Output, State, dcc, html
+from sqlalchemy import Connection
 
 from dashboards import _context, _map
 from dashboards import _ids as ids
@@ -22,12 +23,14 @@ from geo.areas import area_bounds, data_bounds
 from geo.db import read_connection
 from geo.errors import BattlemapError
 from geo.responsibility.gaps import gaps_by_grid, overloaded_people
+from geo.scope import Scope
+from geo.settings import MapSettings
 from geo.status.kpis import kpis
 from geo.status.read import changed_buildings, status_dates
+from geo.vocab import CHINA_TZ
 from layers.style import STATUS_SWATCHES, VULNERABLE_MARKER
 
 MAP = "wall"
-SHANGHAI = dt.timezone(dt.timedelta(hours=8), "UTC+8")
 
 
 def layout(lang: str | None = None, **_query: object) -> html.Div:
@@ -109,28 +112,15 @@ def register_callbacks(app: dash.Dash) -> None:
                 data = loaded.data_state(conn)
                 bounds = area_bounds(conn, area) if area else data_bounds(conn, scope=scope)
                 dates = status_dates(conn)
-                date = dates[1] if dates else now.astimezone(SHANGHAI).date()
+                date = dates[1] if dates else now.astimezone(CHINA_TZ).date()
                 since = now - dt.timedelta(minutes=settings.wall_changed_minutes)
                 changed = changed_buildings(conn, since=since, scope=scope)
-                if layer_name == "house-status":
-                    figures = kpis(conn, date=date, scope=scope)
-                    strip = kpi_strip(figures, lang)
-                    markers = ((VULNERABLE_MARKER, None, "outline"),)
-                    legend = legend_panel(
-                        STATUS_SWATCHES, figures.buildings, lang, markers=markers, dark=True
-                    )
-                else:
-                    grids = gaps_by_grid(conn, scope=scope)
-                    over = overloaded_people(conn, limit=settings.building_limit, scope=scope)
-                    strip = [
-                        _kpi(t("kpi_buildings", lang), sum(g.buildings for g in grids)),
-                        _kpi(t("kpi_gap_buildings", lang), sum(g.gap_buildings for g in grids)),
-                        _kpi(t("kpi_overloaded", lang), len(over)),
-                    ]
-                    legend = grid_legend(grids, lang)
+                strip, legend = side_panel(
+                    conn, layer_name, date=date, scope=scope, settings=settings, lang=lang
+                )
         except BattlemapError:
             # Keep the last good picture; say since when it is stale.
-            stamp = dt.datetime.fromisoformat(last_ok).astimezone(SHANGHAI) if last_ok else None
+            stamp = dt.datetime.fromisoformat(last_ok).astimezone(CHINA_TZ) if last_ok else None
             badge = t("stale_since", lang, time=f"{stamp:%H:%M:%S}" if stamp else "–")
             return (*(dash.no_update,) * 8, badge, False, dash.no_update)
         spec = _map.map_spec(
@@ -146,7 +136,7 @@ def register_callbacks(app: dash.Dash) -> None:
         title = layer.title(lang) + (f" · {area}" if area else "")
         if layer_name == "house-status":
             title += f" · {date.isoformat()}"
-        as_of = f"{t('as_of', lang)} {data.as_of.astimezone(SHANGHAI):%Y-%m-%d %H:%M}" if data.as_of else ""
+        as_of = f"{t('as_of', lang)} {data.as_of.astimezone(CHINA_TZ):%Y-%m-%d %H:%M}" if data.as_of else ""
         changed_panel = [
             html.H3(
                 t("changed_recently", lang, minutes=settings.wall_changed_minutes) + f" · {len(changed)}"
@@ -161,6 +151,28 @@ def register_callbacks(app: dash.Dash) -> None:
         Output(ids.WALL_CLOCK, "children"),
         Input(ids.WALL_TICK, "n_intervals"),
     )
+
+
+def side_panel(
+    conn: Connection, layer: str, *, date: dt.date, scope: Scope, settings: MapSettings, lang: str
+) -> tuple[list, object]:
+    """The wall's figures and legend for ``layer``: house status and responsibility have their own;
+    any other layer (buildings, flows…) shows none rather than another layer's figures."""
+    if layer == "house-status":
+        figures = kpis(conn, date=date, scope=scope)
+        markers = ((VULNERABLE_MARKER, None, "outline"),)
+        legend = legend_panel(STATUS_SWATCHES, figures.buildings, lang, markers=markers, dark=True)
+        return kpi_strip(figures, lang), legend
+    if layer == "responsibility":
+        grids = gaps_by_grid(conn, scope=scope)
+        over = overloaded_people(conn, limit=settings.building_limit, scope=scope)
+        strip = [
+            _kpi(t("kpi_buildings", lang), sum(g.buildings for g in grids)),
+            _kpi(t("kpi_gap_buildings", lang), sum(g.gap_buildings for g in grids)),
+            _kpi(t("kpi_overloaded", lang), len(over)),
+        ]
+        return strip, grid_legend(grids, lang)
+    return [], []
 
 
 def _kpi(label: str, value: int) -> html.Div:

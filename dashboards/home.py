@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from collections.abc import Iterable
 from typing import Any, cast
 
@@ -18,11 +17,10 @@ from dashboards._auth_ui import user_badge
 from dashboards._i18n import LANGUAGE_NAMES, LANGUAGES, TITLE, language, level, t
 from geo.errors import BattlemapError
 from geo.loaded import COUNTED_KINDS
+from geo.vocab import CHINA_TZ
 
 dash.register_page(__name__, path="/", name=TITLE, title=TITLE, order=0)
 
-# Shanghai keeps UTC+8 all year (no daylight saving), so a fixed offset is exact.
-SHANGHAI_TIME = dt.timezone(dt.timedelta(hours=8), "UTC+8")
 OSM_COPYRIGHT_URL = "https://www.openstreetmap.org/copyright"
 
 
@@ -79,7 +77,7 @@ def _header(lang: str) -> html.Header:
 def _loaded(summary: _context.LoadedSummary, lang: str) -> list:
     as_of = summary.state.as_of
     stamp = (
-        f"{t('as_of', lang)} {as_of.astimezone(SHANGHAI_TIME):%Y-%m-%d %H:%M} (UTC+8)"
+        f"{t('as_of', lang)} {as_of.astimezone(CHINA_TZ):%Y-%m-%d %H:%M} (UTC+8)"
         if as_of is not None
         else t("never_loaded", lang)
     )

@@ -3,7 +3,7 @@
 PostgreSQL refuses both for a whole COPY (``invalid byte sequence ... 0x00``, ``value too long
 for type character varying(300)``), which would end the load with a driver traceback. They are
 found here first and the row is rejected, naming the field and the limit. The limits are read
-from the models (geo/models.py), so they are stated once.
+from the models (geo/models/), so they are stated once.
 
 A NUL byte rejects the row rather than being stripped: nothing a file says is changed silently,
 and a NUL inside a name usually means a broken export whose other cells are suspect too.

@@ -7,8 +7,9 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
@@ -20,17 +21,18 @@ from tqdm import tqdm
 
 from etl import staging
 from etl.assign import qa_summary, stage_units
-from etl.cells import check_cells, column_length, masked, printable, text_limits
-from etl.columns import CoordinateColumns, Parser, find_column, find_coordinates
+from etl.cells import check_cells, masked, printable
+from etl.columns import Parser
 from etl.jobs import REGISTRY
 from etl.jobs.base import Field, Job, LoadOptions
-from etl.readers import Chunk, GeoJSONSource, SourceTable, TabularSource, open_source
+from etl.plan import Plan, plan_for
+from etl.readers import Chunk, SourceTable, open_source
 from etl.report import LoadReport, default_rejects_path, refuse_symlink, write_rejects
-from etl.staging import StageColumn
 from etl.validate import check_geometries, geometries_from_wkt, points_from_columns
-from geo.crs import WGS84_SYSTEM, CoordSystem, parse_crs
-from geo.errors import InputError, NotFound, RejectLimitExceeded, UnknownCRSError
+from geo.errors import InputError, NotFound, RejectLimitExceeded
 from geo.settings import EtlSettings
+
+logger = logging.getLogger(__name__)
 
 _INTEGER_TYPES = ("smallint", "integer", "bigint")
 
@@ -73,7 +75,7 @@ def load(
     report = LoadReport(kind=kind, path=str(table.path))
     report.notes.update(getattr(table, "notes", {}))
     started = time.perf_counter()
-    plan = _plan(job, table, options)
+    plan = plan_for(job, table, options)
     if plan.crs.name != "wgs84":
         report.notes["coordinates"] = f"read as {plan.crs.name}, converted to WGS84 (EPSG:4326)"
 
@@ -123,126 +125,35 @@ def load(
         report.notes["qa"] = ", ".join(f"{k} {v:,}" for k, v in qa_summary(conn, settings=settings).items())
     report.seconds = time.perf_counter() - started
     _finish(report, table, options)
+    _log_summary(report)
     return report
 
 
-@dataclass
-class _Plan:
-    """What was decided about an input before reading its rows, and what its rows showed."""
-
-    columns: dict[str, str]
-    id_column: str | None
-    crs: CoordSystem
-    coordinates: CoordinateColumns | None
-    has_geometry: bool
-    source: str
-    stage_columns: list[StageColumn]
-    # How often each content digest was seen (for kinds whose exact repeats are separate records).
-    seen: dict[str, int] = field(default_factory=dict)
-    # Whole-file geometry evidence, summed over chunks.
-    swapped: int = 0
-    wrong_type: int = 0
-    found_types: set[str] = field(default_factory=set)
-    flattened: int = 0
-    # field name -> (length limit or None, "table.column" it is stored in), for text fields.
-    text_limits: dict[str, tuple[int | None, str]] = field(default_factory=dict)
-    source_id_limit: int | None = None
-
-
-def _plan(job: Job, table: SourceTable, options: LoadOptions) -> _Plan:
-    path = table.path
-    columns: dict[str, str] = {}
-    for f in job.fields:
-        explicit = options.name_col if f.option == "name" else None
-        found = find_column(table.columns, f.candidates, explicit=explicit, path=path, option="--name-col")
-        if found is None and f.required and f.name not in job.derivable:
-            raise InputError(
-                path,
-                f"required column {f.name!r} is missing (looked for {', '.join(f.candidates)})",
-                field=f.name,
-                fix=f"the file's columns are: {', '.join(table.columns) or '(none)'}",
-            )
-        if found is not None:
-            columns[f.name] = found
-    id_column = find_column(
-        table.columns, job.id_candidates, explicit=options.id_col, path=path, option="--id-col"
-    )
-
-    coordinates = None
-    has_geometry = False
-    implied = None
-    if job.geometry is not None:
-        if table.has_geometry:
-            has_geometry = True
-        else:
-            try:
-                coordinates = find_coordinates(
-                    table.columns,
-                    lon_col=options.lon_col,
-                    lat_col=options.lat_col,
-                    wkt_col=options.wkt_col,
-                    path=path,
-                    preferred_crs=_crs_name(options, path),
-                )
-                has_geometry = True
-                implied = coordinates.implied_crs
-            except InputError:
-                if job.geometry_required:
-                    raise
-    crs = _resolve_crs(table, options, implied) if has_geometry else WGS84_SYSTEM
-    return _Plan(
-        columns=columns,
-        id_column=id_column,
-        crs=crs,
-        coordinates=coordinates,
-        has_geometry=has_geometry,
-        source=options.source or path.name,
-        stage_columns=[f.stage_column for f in job.fields] + list(job.extra_stage_columns),
-        text_limits=text_limits(job),
-        source_id_limit=column_length(job.table, "source_id"),
-    )
-
-
-def _crs_name(options: LoadOptions, path: Path) -> str | None:
-    return _option_crs(options, path).name if options.crs else None
-
-
-def _option_crs(options: LoadOptions, path: Path) -> CoordSystem:
-    """The system --crs names; an unknown one is an InputError naming the file it was given for."""
-    try:
-        return parse_crs(options.crs)
-    except UnknownCRSError as exc:
-        raise InputError(
-            path,
-            f"unknown CRS {options.crs!r} given by --crs",
-            field="--crs",
-            fix="use wgs84, gcj02, bd09 or EPSG:<code> (e.g. EPSG:4326)",
-        ) from exc
-
-
-def _resolve_crs(table: SourceTable, options: LoadOptions, implied: str | None) -> CoordSystem:
-    """--crs wins; then what the file declares; GeoJSON and plain tables default to WGS84."""
-    if options.crs:
-        return _option_crs(options, table.path)
-    if table.declared_crs is not None:
-        return table.declared_crs
-    if implied:
-        return parse_crs(implied)
-    if (
-        isinstance(table, (GeoJSONSource, TabularSource))
-        or not isinstance(table.path, Path)
-        or not table.path.exists()
-    ):
-        return WGS84_SYSTEM
-    raise InputError(
-        table.path,
-        "the file does not say its coordinate system (a Shapefile without .prj?)",
-        fix="pass --crs wgs84, --crs gcj02, --crs bd09 or --crs EPSG:<code>",
+def _log_summary(report: LoadReport) -> None:
+    """One line per load: what, which file (its name, not its folder), how many rows, how long."""
+    fields = {
+        "kind": report.kind,
+        "file": Path(report.path).name,
+        "rows_read": report.rows_read,
+        "inserted": report.inserted,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "repaired": report.repaired,
+        "duplicates": report.duplicates,
+        "rejected": report.rejected,
+        "seconds": round(report.seconds, 2),
+    }
+    logger.info(
+        "load %(kind)s %(file)s: read %(rows_read)s, new %(inserted)s, updated %(updated)s, "
+        "unchanged %(unchanged)s, repaired %(repaired)s, duplicates %(duplicates)s, "
+        "rejected %(rejected)s in %(seconds)ss",
+        fields,
+        extra={"load": fields},
     )
 
 
 def _validate_chunk(
-    job: Job, plan: _Plan, chunk: Chunk, report: LoadReport, options: LoadOptions
+    job: Job, plan: Plan, chunk: Chunk, report: LoadReport, options: LoadOptions
 ) -> tuple[pd.DataFrame, np.ndarray | None]:
     """Parse, check and identify one chunk; return the rows to stage and their geometries."""
     rows = chunk.frame.index
@@ -386,7 +297,7 @@ def _parse_one(parse: Parser, value: object) -> object:
         return _Failed(str(exc))
 
 
-def _geometry_field(plan: _Plan) -> str:
+def _geometry_field(plan: Plan) -> str:
     """What a geometry reject names as its field: the WKT or lon/lat columns of a table."""
     if plan.coordinates is None:
         return "geometry"
@@ -395,7 +306,7 @@ def _geometry_field(plan: _Plan) -> str:
     return f"{plan.coordinates.lon}/{plan.coordinates.lat}"
 
 
-def _geometry_of(chunk: Chunk, plan: _Plan) -> tuple[np.ndarray, list]:
+def _geometry_of(chunk: Chunk, plan: Plan) -> tuple[np.ndarray, list]:
     if chunk.geometry is not None:
         return chunk.geometry, []
     assert plan.coordinates is not None
@@ -407,7 +318,7 @@ def _geometry_of(chunk: Chunk, plan: _Plan) -> tuple[np.ndarray, list]:
 
 
 def _source_ids(
-    job: Job, plan: _Plan, raw: pd.DataFrame, parsed: pd.DataFrame, geometry: np.ndarray | None
+    job: Job, plan: Plan, raw: pd.DataFrame, parsed: pd.DataFrame, geometry: np.ndarray | None
 ) -> list[str]:
     """The id column when there is one; else a digest of the identifying fields and the geometry
     (stable across loads of the same content)."""
@@ -434,7 +345,7 @@ def _source_ids(
 
 
 def _raise_if_unloadable(
-    job: Job, plan: _Plan, report: LoadReport, table: SourceTable, options: LoadOptions
+    job: Job, plan: Plan, report: LoadReport, table: SourceTable, options: LoadOptions
 ) -> None:
     """Whole-file failures: wrong geometry type throughout, axes swapped throughout, nothing loadable."""
     path = table.path

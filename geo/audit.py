@@ -27,6 +27,10 @@ ACTIONS: tuple[str, ...] = (
     "export",
     "view_personal",
     "user_change",
+    "loop_open",
+    "loop_step",
+    "loop_escalate",
+    "loop_assign",
 )
 """What is audited; ``record`` refuses anything else, so a typo cannot hide an action."""
 

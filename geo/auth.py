@@ -7,6 +7,8 @@ Passwords are kept as argon2id hashes (argon2-cffi); bearer tokens and browser s
 - ``operator``: only the admin units / grids assigned (``geo.scope``), personal data in them.
 - ``analyst``: everything, read-only, personal fields masked.
 - ``wall``: the wall display only: no personal fields, no cards with names, no exports.
+- ``worker``: a grid worker (网格员/楼组长) bound to grids: their grids' closed-loop items
+  (``geo.loops``), masked personal fields, no exports; may not declare risk areas.
 
 Sign-in failures are audited and, past ``AuthSettings.max_failures`` within
 ``lockout_minutes``, refused with ``TooManyAttempts`` until the window has passed.
@@ -58,7 +60,10 @@ POLICIES: dict[str, RolePolicy] = {
     "operator": RolePolicy(personal="full", exports=True, writes=True, scoped=True),
     "analyst": RolePolicy(personal="masked", exports=True, writes=False),
     "wall": RolePolicy(personal="none", exports=False, writes=False, pages=("/wall",)),
+    "worker": RolePolicy(personal="masked", exports=False, writes=False, scoped=True),
 }
+GRID_ONLY_ROLES: frozenset[str] = frozenset({"worker"})
+"""Roles bound to grids, never to whole admin units."""
 assert set(POLICIES) == set(USER_ROLES), "every role of the users table needs a policy"
 
 
@@ -164,7 +169,10 @@ def add_user(
         ("grid", i) for i in _grid_ids(conn, grids or [])
     ]
     if POLICIES[role].scoped and not scopes:
-        raise InvalidParameter(f"an {role} must be given an area: add --unit NAME|CODE or --grid CODE")
+        hint = "--grid CODE" if role in GRID_ONLY_ROLES else "--unit NAME|CODE or --grid CODE"
+        raise InvalidParameter(f"a user of role {role} must be given an area: add {hint}")
+    if role in GRID_ONLY_ROLES and units:
+        raise InvalidParameter(f"a {role} is bound to grids: use --grid CODE (repeatable), not --unit")
     if role == "commander" and scopes:
         raise InvalidParameter("a commander sees everything: leave out --unit and --grid")
     exists = conn.execute(text("SELECT 1 FROM users WHERE name = :n"), {"n": name}).scalar()

@@ -158,3 +158,42 @@ class InputTooLarge(InputError):
 
 class UnsafeOutputPath(InputError):
     """An output path (the rejects CSV) that is a symbolic link or not a regular file: not written."""
+
+
+# --- closed-loop work (geo.loops) ----------------------------------------------------------------------
+
+
+class InvalidTransition(BattlemapError):
+    """A closed-loop step asked for out of order (or on a closed item): ``allowed`` names the steps
+    that may come next, so a client can offer them."""
+
+    exit_code = 6
+
+    def __init__(self, message: str, *, allowed: tuple[str, ...] = ()) -> None:
+        self.allowed = tuple(allowed)
+        super().__init__(message)
+
+
+class Conflict(BattlemapError):
+    """A write based on a stale version (``If-Match``): ``current`` carries the state it lost to, so
+    the second writer loses nothing and can decide again."""
+
+    exit_code = 6
+
+    def __init__(self, message: str, *, current: dict | None = None) -> None:
+        self.current = current
+        super().__init__(message)
+
+
+class Unprocessable(BattlemapError, ValueError):
+    """A well-formed request whose content is refused (a reading out of range, an oversized photo, an
+    ``Idempotency-Key`` replayed with another body); ``field`` names what to fix."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+STATUS_CODES.update({InvalidTransition: 409, Conflict: 409, Unprocessable: 422})

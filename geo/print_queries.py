@@ -19,6 +19,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
+from geo.clock import china_today
 from geo.crs import WGS84
 from geo.errors import InvalidParameter, NotFound
 from geo.personal import mask_name, mask_phone
@@ -91,7 +92,7 @@ class AtlasData:
 def latest_status_date(conn: Connection) -> dt.date:
     """The latest day a house status started (the default date of an atlas); today when none."""
     latest = conn.execute(text("SELECT max(valid_from) FROM house_status")).scalar()
-    return latest or dt.date.today()
+    return latest or china_today()
 
 
 def select_grids(

@@ -226,6 +226,39 @@ class FlowSettings(BaseSettings):
     )
 
 
+class LogSettings(BaseSettings):
+    """What the server and the CLI log (standard-library ``logging``, configured once by ``geo.logs``)."""
+
+    model_config = SettingsConfigDict(env_prefix="BATTLEMAP_LOG_", env_file=".env", extra="ignore")
+
+    level: str = Field(
+        default="INFO",
+        pattern="^(?i:debug|info|warning|error|critical)$",
+        description="The least severe level written (DEBUG, INFO, WARNING, ERROR, CRITICAL).",
+    )
+    format: str = Field(
+        default="text",
+        pattern="^(text|json)$",
+        description="`text`: one readable line per record; `json`: one JSON object per line.",
+    )
+
+
+class LoopSettings(BaseSettings):
+    """Closed-loop work (闭环管理, ``geo.loops``) and its field API."""
+
+    model_config = SettingsConfigDict(env_prefix="BATTLEMAP_LOOPS_", env_file=".env", extra="ignore")
+
+    photo_max_bytes: int = Field(
+        default=2_000_000,
+        ge=1_000,
+        le=20_000_000,
+        description="The largest photo a step accepts (bytes, after base64 decoding); larger ones get 422.",
+    )
+    list_limit: int = Field(
+        default=500, ge=1, le=10_000, description="Most items one `GET /api/v1/loops` answers with."
+    )
+
+
 class Settings:
     """All settings of one process, built once at the edge."""
 
@@ -238,5 +271,7 @@ class Settings:
         self.map = MapSettings(_env_file=env_file, **overrides.pop("map", {}))
         self.flows = FlowSettings(_env_file=env_file, **overrides.pop("flows", {}))
         self.auth = AuthSettings(_env_file=env_file, **overrides.pop("auth", {}))
+        self.log = LogSettings(_env_file=env_file, **overrides.pop("log", {}))
+        self.loops = LoopSettings(_env_file=env_file, **overrides.pop("loops", {}))
         if overrides:
             raise TypeError(f"unknown settings groups: {sorted(overrides)}")

@@ -30,10 +30,11 @@ from pyproj import Geod
 from sqlalchemy import Connection, Engine
 
 from geo import analysis, features
+from geo.clock import china_today
 from geo.db import make_engine
 from geo.errors import InvalidParameter
 from geo.risk.rules import MAX_RADIUS_M, RiskRules
-from geo.risk.zones import RiskArea, case_locations, declare_risk_area, default_date
+from geo.risk.zones import RiskArea, case_locations, declare_risk_area
 from geo.settings import Settings
 from geo.sqlutil import Bbox
 from layers.style import GAP_SWATCH, STATUS_SWATCHES, ZONE_SWATCHES, Swatch, status_swatch
@@ -144,7 +145,7 @@ def read_households(
 ) -> gpd.GeoDataFrame:
     """Households at their building's point, with their ``status`` on ``date`` (today when None);
     ``status`` keeps only those statuses."""
-    frame = _read(source, "households", bbox=bbox, unit=unit, date=date or default_date())
+    frame = _read(source, "households", bbox=bbox, unit=unit, date=date or china_today())
     if status is not None:
         wanted = [status] if isinstance(status, str) else list(status)
         for code in wanted:
@@ -282,7 +283,7 @@ def affected(source: Source, zones_or_rings: Any, *, date: Any = None) -> pd.Dat
         frame = frame.to_crs("EPSG:4326") if frame.crs is not None else frame
         label = "zone" if "zone" in frame.columns else "ring" if "ring" in frame.columns else None
         labels = [str(v) for v in frame[label]] if label else [str(i) for i in range(len(frame))]
-        day = parse_day(date) if date is not None else default_date()
+        day = parse_day(date) if date is not None else china_today()
         with _connection(source) as conn:
             _, counts, known = analysis.counts_in_polygons(conn, list(frame.geometry), labels, date=day)
     rows = {}

@@ -10,7 +10,7 @@ import flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, create_engine, text
 
-from dashboards import _auth
+from dashboards import _access_log, _auth, _errors
 from geo import auth
 from geo.settings import AuthSettings, Settings
 
@@ -66,6 +66,9 @@ def sign_in_clients(server: flask.Flask, token: str) -> None:
 
 
 def guard_bare_server(server: flask.Flask, engine: Engine, settings: Settings, token: str) -> None:
-    """Install the production guard on a bare Flask app (routes registered alone) and sign its clients in."""
+    """Install the production edges on a bare Flask app (routes registered alone): request ids and the
+    access log, the one error handler, the sign-in guard; and sign its clients in."""
+    _access_log.install(server)
+    _errors.install(server)
     _auth.install(server, engine, settings)
     sign_in_clients(server, token)

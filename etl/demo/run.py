@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from etl import pipeline
-from etl.demo import flows, generator
+from etl.demo import flows, generator, loops
 from etl.demo.sample import load_sample
 from etl.jobs.base import LoadOptions
 from etl.readers import FrameSource
@@ -51,6 +51,7 @@ def iter_demo(conn: Connection, *, settings: Settings) -> Iterator[LoadReport]:
     """:func:`run_demo`, yielding each report as its step completes."""
     yield from load_sample(conn, settings.demo.sample_dir, settings=settings.etl)
     yield from load_simulated(conn, settings=settings)
+    yield loops.load_loops(conn, seed=settings.demo.seed)  # closed-loop work on the simulated statuses
 
 
 def load_simulated(conn: Connection, *, settings: Settings) -> Iterator[LoadReport]:

@@ -9,7 +9,9 @@ so the map and the printed atlas count the same gaps.
 
 from __future__ import annotations
 
-from geo.vocab import REQUIRED_CHAIN_LEVELS
+from sqlalchemy import Connection, text
+
+from geo.vocab import CHAIN_LEVEL_CODES, REQUIRED_CHAIN_LEVELS
 
 REACH: tuple[tuple[str, str], ...] = (
     ("building", "id"),
@@ -60,3 +62,45 @@ CHAIN_JOIN = f"""
 def chain_params() -> dict[str, object]:
     """The bound parameters ``CHAIN_JOIN`` needs."""
     return {"required": list(REQUIRED_CHAIN_LEVELS)}
+
+
+# Escalation goes one rung up, read bottom-up:
+# 社工/楼长/党员/志愿者 -> 居民区书记 -> 机关干部 -> 班子领导 -> 指挥部.
+_BOTTOM_RUNG = ("social_worker", "building_leader", "party_member", "volunteer")
+
+
+def level_above(level: str) -> str | None:
+    """The chain level one rung above ``level`` (the bottom rung shares one), None above command HQ."""
+    if level not in CHAIN_LEVEL_CODES:
+        raise ValueError(f"chain level {level!r} is unknown: expected one of {', '.join(CHAIN_LEVEL_CODES)}")
+    if level in _BOTTOM_RUNG:
+        return "area_secretary"
+    rank = CHAIN_LEVEL_CODES.index(level)
+    return CHAIN_LEVEL_CODES[rank - 1] if rank > 0 else None
+
+
+def answerer_join(b: str = "b", level: str = ":level", alias: str = "ans") -> str:
+    """A lateral join giving building ``b`` the one person who answers for it at chain level ``level``
+    (an SQL expression): ``alias.person_id``, ``alias.person_code``, NULL when nobody does. The most
+    specific assignment wins (building, then compound, grid, unit), then the lowest person code."""
+    return f"""
+    LEFT JOIN LATERAL (
+        SELECT p.id AS person_id, p.code AS person_code
+        FROM responsibilities r JOIN people p ON p.id = r.person_id
+        WHERE r.level = {level} AND {reaches("r", b)}
+        ORDER BY CASE r.scope_type WHEN 'building' THEN 0 WHEN 'compound' THEN 1
+                                   WHEN 'grid' THEN 2 ELSE 3 END, p.code
+        LIMIT 1
+    ) {alias} ON true"""
+
+
+def who_answers(conn: Connection, building_id: int, level: str) -> tuple[int, str] | None:
+    """(person id, person code) of whoever answers for building ``building_id`` at ``level``, or None
+    (a gap). Closed-loop work assigns and escalates its items with this."""
+    row = conn.execute(
+        text(f"SELECT ans.person_id, ans.person_code FROM buildings b {answerer_join()} WHERE b.id = :b"),
+        {"b": int(building_id), "level": level},
+    ).one_or_none()
+    if row is None or row.person_id is None:
+        return None
+    return int(row.person_id), str(row.person_code)

@@ -33,11 +33,12 @@ import shapely
 from pyproj import Transformer
 from sqlalchemy import Connection, text
 
+from geo.clock import china_today
 from geo.crs import utm_crs_for
 from geo.errors import InvalidParameter
 from geo.risk.counts import ZoneCounts, count_zoned, session_for
 from geo.risk.rules import MAX_RADIUS_M
-from geo.risk.zones import case_locations, default_date
+from geo.risk.zones import case_locations
 from geo.status.read import status_known_on
 
 _ROW = np.dtype(
@@ -121,7 +122,7 @@ def ring_counts(
     radii = _radii(radii_m)
     labels = ring_labels(radii)
     located = case_locations(points, crs=crs)
-    date = date or default_date()
+    date = date or china_today()
     lons = np.array([c.lon for c in located])
     lats = np.array([c.lat for c in located])
     to_metres = Transformer.from_crs(

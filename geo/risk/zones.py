@@ -30,6 +30,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
 from geo.address import match_key
+from geo.clock import china_today
 from geo.crs import WGS84, CoordSystem, parse_crs, to_wgs84_xy
 from geo.errors import InvalidParameter, OutsideLoadedArea
 from geo.risk.counts import ZoneCounts, count_zoned, packed, session_for
@@ -37,7 +38,7 @@ from geo.risk.rules import RiskRules, default_rules
 from geo.scope import UNRESTRICTED, Scope
 from geo.sqlutil import sql_file
 from geo.status.read import status_dates
-from geo.vocab import CHINA_TZ, ZONE_KINDS
+from geo.vocab import ZONE_KINDS
 
 _SQL = Path(__file__).resolve().parent / "sql"
 ZONES: tuple[str, ...] = tuple(z.code for z in ZONE_KINDS)
@@ -217,11 +218,6 @@ def _xy(item: Any, index: int) -> tuple[float, float, str | None]:
         raise InvalidParameter(f"case {index} is {item!r}, expected a (lon, lat) pair or a point") from None
 
 
-def default_date() -> dt.date:
-    """Today in China (UTC+8): the date statuses are read on when none is given."""
-    return dt.datetime.now(CHINA_TZ).date()
-
-
 # --- checks shared with the rings
 
 
@@ -313,7 +309,7 @@ def declare_risk_area(
     """
     rules = rules or default_rules()
     located = case_locations(cases, crs=crs)
-    date = date or default_date()
+    date = date or china_today()
     if not isinstance(date, dt.date):
         raise InvalidParameter(f"date must be a date, got {date!r}")
     with session_for(conn):

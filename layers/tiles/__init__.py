@@ -1,1 +1,1 @@
-"""Tile layers as plugins: one module per layer, gathered in ``registry.default_layers()``."""
+"""Tile layers as plugins: one module per layer (a ``layer.TileLayer``), gathered by the registry."""

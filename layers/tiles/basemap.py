@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from geo.tiles import basemap_tile
 from layers.style import BASEMAP
-from layers.tiles.registry import TileLayer
+from layers.tiles.layer import TileLayer
 
 FIELDS = {"kind": "feature kind (e.g. major_road, park)", "name": "name, where known"}
 

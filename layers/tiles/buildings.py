@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from geo.tiles import AREAS_LAYER, BUILDING_ZOOM, BUILDINGS_LAYER, buildings_tile
 from layers.style import BASEMAP
-from layers.tiles.registry import TileLayer
+from layers.tiles.layer import TileLayer
 
 BUILDING_FIELDS = {
     "grid": "id of the building's grid",

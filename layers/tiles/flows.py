@@ -3,13 +3,14 @@
 Request options: ``at`` (the clock, ISO 8601; default the latest time in the transfer data),
 ``hours`` (the window ending at ``at``; default ``FlowSettings.window_hours``) and ``deadline``
 (hours a leg may take to be handed over; default ``FlowSettings.deadline_hours``). The page
-passes its configured values; the defaults make a bare tile URL meaningful too.
+passes its configured values; the defaults make a bare tile URL meaningful too, and come from the
+settings the layer is built with (``layer(settings)``), never from the class defaults.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from sqlalchemy import Connection
 
@@ -29,11 +30,8 @@ from geo.scope import UNRESTRICTED, Scope
 from geo.settings import FlowSettings
 from geo.tiles import TileAddress
 from layers.style import CHAIN_GAP_SWATCH, FLOW_PLACE_SWATCHES, LEG_SWATCHES, PATH_SWATCH, Swatch
-from layers.tiles.registry import Options, TileLayer
+from layers.tiles.layer import Options, TileLayer
 
-_DEFAULTS = FlowSettings.model_fields
-DEFAULT_HOURS = float(_DEFAULTS["window_hours"].default)
-DEFAULT_DEADLINE = float(_DEFAULTS["deadline_hours"].default)
 # Width in pixels by head count (legs, OD totals) or gate count (paths).
 _WIDTH_STOPS = (1, 2, 10, 5, 50, 10, 200, 14)
 
@@ -57,14 +55,19 @@ def _clock(value: str) -> dt.datetime:
         raise InvalidParameter(f"at was {value!r}: {exc}") from None
 
 
-def resolve(conn: Connection, query: Mapping[str, str]) -> Options:
-    """``at`` (as UTC ``...Z``: it travels in TileJSON URLs unescaped), ``hours`` and ``deadline``."""
-    at = _clock(query["at"]) if query.get("at") else latest_time(conn) or dt.datetime.now(dt.UTC)
-    return {
-        "at": at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "hours": _number(query, "hours", DEFAULT_HOURS, most=24 * 14),
-        "deadline": _number(query, "deadline", DEFAULT_DEADLINE, most=24 * 30),
-    }
+def resolver(settings: FlowSettings) -> Callable[[Connection, Mapping[str, str]], Options]:
+    """The request options, with the window and deadline of ``settings`` where the query has none."""
+
+    def resolve(conn: Connection, query: Mapping[str, str]) -> Options:
+        """``at`` (as UTC ``...Z``: it travels in TileJSON URLs unescaped), ``hours`` and ``deadline``."""
+        at = _clock(query["at"]) if query.get("at") else latest_time(conn) or dt.datetime.now(dt.UTC)
+        return {
+            "at": at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "hours": _number(query, "hours", float(settings.window_hours), most=24 * 14),
+            "deadline": _number(query, "deadline", settings.deadline_hours, most=24 * 30),
+        }
+
+    return resolve
 
 
 def render(
@@ -135,42 +138,47 @@ LEG_FIELDS = {
     "gap": "the chain has a gap: a leg does not leave from where the previous one arrived",
 }
 
-LAYER = TileLayer(
-    name="flows",
-    title_zh="动线管理图",
-    title_en="Movement-flow map",
-    render=render,
-    scoped=True,
-    resolve=resolve,
-    query_params=("at", "hours", "deadline"),
-    fields={
-        LEGS_LAYER: LEG_FIELDS,
-        OD_LAYER: {
-            "from_place": "origin place id",
-            "to_place": "destination place id",
-            "legs": "legs between the two places in the window",
-            "head_count": "people moved between them in the window",
-            "status": "the worst state among those legs",
-            "gap": "any of those legs belongs to a chain with a gap",
-        },
-        PATHS_LAYER: {
-            "compound": "compound id",
-            "from_kind": "place kind the step starts at (compound_gate, registration_point…)",
-            "to_kind": "place kind the step ends at",
-            "count": "gate counts in the window this step carries",
-            "abnormal": "abnormal temperatures in the window (temperature step only)",
-        },
-        ARROWS_LAYER: {
-            "flow": "leg, od or path",
-            "status": "state of the leg or pair",
-            "head_count": "people",
-            "count": "gate counts (paths)",
-        },
-        PLACES_LAYER: {
-            "kind": "place kind (geo.vocab.PLACE_KINDS)",
-            "name": "place name",
-            "events": "gate counts in the window (gates)",
-        },
+FIELDS: dict[str, dict[str, str]] = {
+    LEGS_LAYER: LEG_FIELDS,
+    OD_LAYER: {
+        "from_place": "origin place id",
+        "to_place": "destination place id",
+        "legs": "legs between the two places in the window",
+        "head_count": "people moved between them in the window",
+        "status": "the worst state among those legs",
+        "gap": "any of those legs belongs to a chain with a gap",
     },
-    style=style,
-)
+    PATHS_LAYER: {
+        "compound": "compound id",
+        "from_kind": "place kind the step starts at (compound_gate, registration_point…)",
+        "to_kind": "place kind the step ends at",
+        "count": "gate counts in the window this step carries",
+        "abnormal": "abnormal temperatures in the window (temperature step only)",
+    },
+    ARROWS_LAYER: {
+        "flow": "leg, od or path",
+        "status": "state of the leg or pair",
+        "head_count": "people",
+        "count": "gate counts (paths)",
+    },
+    PLACES_LAYER: {
+        "kind": "place kind (geo.vocab.PLACE_KINDS)",
+        "name": "place name",
+        "events": "gate counts in the window (gates)",
+    },
+}
+
+
+def layer(settings: FlowSettings) -> TileLayer:
+    """The ``flows`` layer, its default window and deadline those of ``settings``."""
+    return TileLayer(
+        name="flows",
+        title_zh="动线管理图",
+        title_en="Movement-flow map",
+        render=render,
+        scoped=True,
+        resolve=resolver(settings),
+        query_params=("at", "hours", "deadline"),
+        fields=FIELDS,
+        style=style,
+    )

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 
 from sqlalchemy import Connection
 
+from geo.clock import china_today
 from geo.status.read import parse_date, status_dates
 from geo.tiles import AREAS_LAYER, BUILDING_ZOOM, BUILDINGS_LAYER, house_status_tile
 from layers.style import NO_STATUS_SWATCH, STATUS_SWATCHES, VULNERABLE_MARKER
 from layers.tiles.buildings import AREA_FIELDS, BUILDING_FIELDS
-from layers.tiles.registry import Options, TileLayer
+from layers.tiles.layer import Options, TileLayer
 
 
 def resolve(conn: Connection, query: Mapping[str, str]) -> Options:
-    """``date`` from ``?date=YYYY-MM-DD``, else the last day of the status history (else today)."""
+    """``date`` from ``?date=YYYY-MM-DD``, else the last day of the status history (else today in China)."""
     if query.get("date"):
         return {"date": parse_date(query["date"])}
     dates = status_dates(conn)
-    return {"date": dates[1] if dates else dt.date.today()}
+    return {"date": dates[1] if dates else china_today()}
 
 
 def status_colour(*, dark: bool = False) -> list:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from geo.tiles import AREAS_LAYER, BUILDING_ZOOM, BUILDINGS_LAYER, responsibility_tile
 from layers.style import CATEGORICAL, GAP_SWATCH
 from layers.tiles.buildings import AREA_FIELDS, BUILDING_FIELDS
-from layers.tiles.registry import TileLayer
+from layers.tiles.layer import TileLayer
 
 
 def _categorical(attribute: str) -> list:

@@ -82,7 +82,11 @@ def test_every_route_without_a_sign_in_is_refused_or_sent_to_sign_in(city_app: d
             assert response.headers["Location"].startswith("/login?next="), (endpoint, path)
         else:
             assert response.status_code == 401, (endpoint, method, path, response.status_code)
-            assert response.json == {"status": "error", "error": response.json["error"]}
+            assert response.json == {
+                "status": "error",
+                "error": response.json["error"],
+                "request_id": response.headers["X-Request-ID"],
+            }
             assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert checked >= 12
 

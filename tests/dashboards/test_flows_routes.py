@@ -9,11 +9,16 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import dash
+import flask
 import mapbox_vector_tile
 import pytest
 from flask.testing import FlaskClient
 
+from dashboards._tiles_routes import register_tile_routes
+from geo.db import make_engine
+from geo.settings import Settings
 from layers.tiles.registry import default_layers
+from tests.auth_support import guard_bare_server, token_for
 
 
 @pytest.fixture
@@ -26,7 +31,9 @@ def test_tilejson_names_the_flow_layers_and_a_tile_url_with_the_clock(client: Fl
     assert response.status_code == 200, response.get_data(as_text=True)
     doc = response.json
     assert doc["name"] == "flows" and doc["description"] == "Movement-flow map"
-    assert {layer["id"] for layer in doc["vector_layers"]} == set(default_layers().get("flows").fields)
+    assert {layer["id"] for layer in doc["vector_layers"]} == set(
+        default_layers(Settings(_env_file=None)).get("flows").fields
+    )
     url = urlsplit(doc["tiles"][0])
     assert url.path == "/tiles/flows/{z}/{x}/{y}.pbf"
     query = parse_qs(url.query)
@@ -53,3 +60,22 @@ def test_bad_options_are_a_400_naming_the_option(client: FlaskClient, query: str
     response = client.get(f"/tiles/flows/11/1715/837.pbf?{query}")
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
+
+
+def test_a_bare_tilejson_url_takes_the_configured_window_and_deadline(
+    monkeypatch: pytest.MonkeyPatch, small_city_url: str
+) -> None:
+    """``BATTLEMAP_FLOWS_DEADLINE_HOURS`` (and the window) reach the layer: not the class defaults."""
+    monkeypatch.setenv("BATTLEMAP_FLOWS_DEADLINE_HOURS", "2.5")
+    monkeypatch.setenv("BATTLEMAP_FLOWS_WINDOW_HOURS", "5")
+    settings = Settings(_env_file=None, database={"url": small_city_url})
+    engine = make_engine(settings.database)
+    try:
+        server = flask.Flask(__name__)
+        register_tile_routes(server, settings, engine)
+        guard_bare_server(server, engine, settings, token_for(engine, "test-commander"))
+        doc = server.test_client().get("/tiles/flows.json?at=2022-04-10T16:30:00%2B08:00").json
+    finally:
+        engine.dispose()
+    query = parse_qs(urlsplit(doc["tiles"][0]).query)
+    assert query["deadline"] == ["2.5"] and query["hours"] == ["5.0"]

@@ -7,7 +7,7 @@ import pytest
 
 from dashboards import _map
 from geo.crs import wgs84_to_gcj02
-from geo.settings import MapSettings
+from geo.settings import MapSettings, Settings
 from layers.risk_overlay import AREAS_SOURCE, SIMULATED_SOURCE, overlay_layers
 from layers.style import ZONE_SWATCHES
 from layers.tiles.registry import default_layers
@@ -21,7 +21,7 @@ def _collection() -> dict:
 
 
 def test_the_spec_carries_the_zone_sources_and_their_colours() -> None:
-    registry = default_layers()
+    registry = default_layers(Settings(_env_file=None))
     spec = _map.map_spec(
         "hs",
         overlay=registry.get("house-status"),

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 
 from dashboards._tiles_routes import public_root
 from geo.personal import PERSONAL_FIELDS
-from geo.settings import AppSettings
+from geo.settings import AppSettings, Settings
 from layers.tiles.registry import TileLayers, default_layers
 from tests.fixtures import small_city as city
 
@@ -57,7 +57,7 @@ def test_building_zoom_tiles_hold_footprints_with_only_whitelisted_attributes(
     assert set(tile) == {"buildings"}
     features = tile["buildings"]["features"]
     assert features and all(f["geometry"]["type"] == "Polygon" for f in features)
-    declared = set(default_layers().get(layer).fields["buildings"])
+    declared = set(default_layers(Settings(_env_file=None)).get(layer).fields["buildings"])
     for feature in features:
         names = set(feature["properties"])
         assert BUILDING_FIELDS <= names <= declared
@@ -165,7 +165,9 @@ def test_tilejson_describes_the_layer(client: FlaskClient, layer: str) -> None:
     west, south, *_ = doc["bounds"]
     assert west == pytest.approx(city.WEST) and south == pytest.approx(city.SOUTH)
     fields = {v["id"]: v["fields"] for v in doc["vector_layers"]}
-    assert fields == {k: dict(v) for k, v in default_layers().get(layer).fields.items()}
+    assert fields == {
+        k: dict(v) for k, v in default_layers(Settings(_env_file=None)).get(layer).fields.items()
+    }
     assert not PERSONAL_FIELDS & {f for v in fields.values() for f in v}
 
 
@@ -245,7 +247,7 @@ def test_a_write_outside_the_loaders_changes_the_tile_etag(
 
 
 def test_the_registry_refuses_to_replace_a_layer_silently() -> None:
-    registry = default_layers()
+    registry = default_layers(Settings(_env_file=None))
     layer = registry.get("buildings")
     with pytest.raises(Exception, match="already registered"):
         registry.register(layer)

@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parents[2]
 WINGS = ("layers", "dashboards", "cli", "app")
 MAX_LINES = 500
 # Owned by other work (issue 12 leaves them in place): the schema and the CRS constants and transforms.
-TOO_LONG_FOR_NOW = {"geo/models.py", "geo/crs.py"}
+# Over the limit, to be split next (migrations are history and exempt).
+TOO_LONG_FOR_NOW = {"etl/demo/generator.py"}
 
 
 def _modules(package: str) -> list[str]:
@@ -82,11 +83,12 @@ def test_geo_has_no_import_cycle() -> None:
             visit(name)
 
 
-def test_geo_modules_stay_small() -> None:
+def test_modules_stay_small() -> None:
     long = {
         str(p.relative_to(ROOT)): n
-        for p in (ROOT / "geo").rglob("*.py")
-        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+        for package in ("geo", "etl", "layers", "dashboards", "cli")
+        for p in (ROOT / package).rglob("*.py")
+        if "migrations" not in p.parts and (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
     assert set(long) <= TOO_LONG_FOR_NOW, long
 

@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 
 from dashboards import _print_routes
 from geo.db import make_engine, read_connection
-from geo.errors import BattlemapError, InvalidParameter, NotFound, status_code_for
+from geo.errors import InvalidParameter, NotFound
 from geo.personal import mask_name, mask_phone
 from geo.print_queries import read_atlas, select_grids
 from geo.settings import Settings
@@ -315,15 +315,12 @@ def test_cli_writes_pdf_and_png_pages(atlas_url: str, tmp_path: Path) -> None:
 
 @pytest.fixture
 def client(atlas_url: str) -> Iterator[flask.testing.FlaskClient]:
-    """The print route alone on a bare Flask app, with the app's error mapping."""
+    """The print route alone on a bare Flask app, with the app's error handler."""
     settings = Settings(_env_file=None, database={"url": atlas_url})
     engine = make_engine(settings.database)
     server = flask.Flask(__name__)
     _print_routes.register(server, engine, settings)
     guard_bare_server(server, engine, settings, token_for(engine, "test-commander"))
-    server.register_error_handler(
-        BattlemapError, lambda error: ({"status": "error", "error": str(error)}, status_code_for(error))
-    )
     yield server.test_client()
     engine.dispose()
 

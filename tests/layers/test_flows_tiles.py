@@ -21,12 +21,13 @@ from etl.readers import FrameSource
 from geo.errors import InvalidParameter
 from geo.flows.tiles import OD_ZOOM, PATH_ZOOM
 from geo.scope import NOTHING, Scope
+from geo.settings import Settings
 from geo.tiles import TileAddress
 from layers.tiles.registry import default_layers
 
 GATE_1 = (121.5185, 31.2400)
 HOTEL_A = (121.4930, 31.2415)
-LAYER = default_layers().get("flows")
+LAYER = default_layers(Settings(_env_file=None)).get("flows")
 # At 16:30 China time, deadline 6 h: C2 overdue, C3 planned, C5 in transit, C6 cancelled, the rest done.
 CLOCK = {"at": "2022-04-10T16:30:00+08:00"}
 

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, text
 
 from geo.crs import wgs84_to_gcj02
 from geo.errors import InvalidParameter
+from geo.settings import Settings
 from geo.tiles import EXTENT, TileAddress
 from layers.tiles.registry import default_layers
 
@@ -60,7 +61,7 @@ def tower(conn: Connection) -> int:
 def _centre_in(
     conn: Connection, addr: TileAddress, building: int, query: dict[str, str]
 ) -> tuple[float, float]:
-    layer = default_layers().get("buildings")
+    layer = default_layers(Settings(_env_file=None)).get("buildings")
     tile = mapbox_vector_tile.decode(
         layer.tile(conn, addr, layer.options(conn, query)), default_options={"y_coord_down": True}
     )
@@ -82,4 +83,4 @@ def test_gcj02_tiles_put_the_oriental_pearl_tower_where_a_gcj02_basemap_has_it(
 
 def test_an_unknown_crs_is_refused(conn: Connection) -> None:
     with pytest.raises(InvalidParameter, match="crs was 'bd09' but is expected to be one of wgs84, gcj02"):
-        default_layers().get("buildings").options(conn, {"crs": "bd09"})
+        default_layers(Settings(_env_file=None)).get("buildings").options(conn, {"crs": "bd09"})

@@ -19,10 +19,13 @@ from etl.demo import flows as flows_demo
 from etl.demo import generator
 from etl.demo.run import iter_demo
 from etl.report import LoadReport
+from geo.audit import Actor
 from geo.crs import SHANGHAI_UTM, geometries_from_wgs84, geometries_to_wgs84, parse_crs
 from geo.flows import chains
+from geo.loops import engine as loops
+from geo.loops.engine import LoopActor
 from geo.settings import Settings
-from geo.vocab import REQUIRED_CHAIN_LEVELS, SIMULATED_SOURCE
+from geo.vocab import CHINA_TZ, REQUIRED_CHAIN_LEVELS, SIMULATED_SOURCE
 
 pytestmark = pytest.mark.slow
 
@@ -54,7 +57,7 @@ def test_every_step_loads_without_rejects(demo: tuple[Connection, list[LoadRepor
     _, reports = demo
     simulated = [r for r in reports if r.path.startswith(SIMULATED_SOURCE)]
     assert [r.kind for r in simulated] == [
-        "grids", "households", "status", "responsibility", "places", "transfers", "gate-events"
+        "grids", "households", "status", "responsibility", "places", "transfers", "gate-events", "loops"
     ]  # fmt: skip
     for report in simulated:
         assert report.rejected == 0 and report.inserted > 0, report.summary()
@@ -333,3 +336,30 @@ def test_flows_demo_has_overdue_chains_a_gap_and_gates_that_agree_with_the_legs(
         "WHERE kind = 'temperature_point' AND compound_id IS NOT NULL",
     )
     assert paths >= 3
+
+
+# --- closed-loop work (etl/demo/loops.py) ------------------------------------------------------------
+
+
+def test_loops_are_simulated_for_isolated_households_inspected_compounds_and_reports(db: Connection) -> None:
+    rows = db.execute(
+        text("SELECT kind, count(*), count(*) FILTER (WHERE source = :s) FROM loop_items GROUP BY kind"),
+        {"s": SIMULATED_SOURCE},
+    ).all()
+    kinds = {kind: (total, simulated) for kind, total, simulated in rows}
+    assert set(kinds) == {"home_isolation", "inspection", "problem_report"}
+    assert all(total == simulated > 0 for total, simulated in kinds.values())
+    isolated = _scalar(
+        db,
+        """SELECT count(*) FROM loop_items i JOIN house_status s ON s.household_id = i.target_id
+           AND s.status = 'home_isolation' WHERE i.kind = 'home_isolation'""",
+    )
+    assert isolated >= kinds["home_isolation"][0]
+    last_day = db.execute(text("SELECT max(valid_from) FROM house_status")).scalar_one()
+    clock = dt.datetime.combine(last_day, dt.time(23), CHINA_TZ)
+    actor = LoopActor(role="cli", audit=Actor(name="test", role="cli"))
+    states = {
+        state: len(loops.list_items(db, actor, state=state, at=clock, limit=10_000))
+        for state in ("open", "overdue", "closed")
+    }
+    assert states["open"] > 0 and states["overdue"] > 0 and states["closed"] > 0, states
