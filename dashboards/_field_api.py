@@ -19,12 +19,12 @@ from sqlalchemy import Engine
 from dashboards._api import API_PREFIX, api_errors, responses, validated
 from dashboards._api_models import FieldStatusBody, FieldStatusOut
 from dashboards._auth import client_ip, current_principal
+from geo.clock import china_today
 from geo.errors import Forbidden
-from geo.loops.engine import OPEN_ROLES, now
+from geo.loops.engine import OPEN_ROLES
 from geo.loops.targets import Target, resolve
 from geo.settings import Settings
 from geo.status.history import Stretch, record_statuses
-from geo.vocab import CHINA_TZ
 
 FIELD_SOURCE = "field"
 
@@ -40,7 +40,7 @@ def register(server: flask.Flask, api: SpecTree, engine: Engine, settings: Setti
         found = current_principal()
         if found.role not in OPEN_ROLES:
             raise Forbidden(f"role {found.role!r} may not change statuses")
-        valid_from = body.valid_from or now().astimezone(CHINA_TZ).date()
+        valid_from = body.valid_from or china_today()
         with engine.begin() as conn:
             place = resolve(conn, Target("household", household_id), found.scope, allowed=("household",))
             stretch = Stretch(

@@ -35,6 +35,7 @@ from dashboards._api_models import (
     WriteHeaders,
 )
 from dashboards._auth import client_ip, current_principal
+from geo.clock import china_now
 from geo.db import read_connection
 from geo.errors import Forbidden
 from geo.loops import engine as loops
@@ -91,7 +92,7 @@ def register(server: flask.Flask, api: SpecTree, engine: Engine, settings: Setti
     def list_loops() -> Any:
         """Items of your area, overdue first, then by the next deadline."""
         query: ListQuery = validated(ListQuery, "query")
-        at = loops.now()
+        at = china_now()
         limit = min(query.limit, settings.loops.list_limit)
         with read_connection(engine) as conn:
             items = loops.list_items(
@@ -179,7 +180,7 @@ def register(server: flask.Flask, api: SpecTree, engine: Engine, settings: Setti
     @api_errors
     def loop_counts() -> Any:
         """Open, overdue and closed-today items per kind and grid, in your area (the wall too)."""
-        at = loops.now()
+        at = china_now()
         with read_connection(engine) as conn:
             found = loops.counts(conn, current_principal().scope, at=at)
         return {

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from geo.audit import Actor, record
+from geo.clock import china_now
 from geo.errors import Conflict, Forbidden, InvalidTransition, NotFound, Unprocessable
 from geo.loops import store
 from geo.loops.evidence import Submission, check_submission
@@ -39,10 +40,6 @@ class LoopActor:
     audit: Actor
     user_id: int | None = None
     scope: Scope = UNRESTRICTED
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _require(actor: LoopActor, roles: frozenset[str], what: str) -> None:
@@ -96,7 +93,7 @@ def open_item(
         replay = _replayed_item(conn, actor, client_id, body_hash)
         if replay is not None:
             return replay, False
-    at = at or now()
+    at = at or china_now()
     place = resolve(conn, target, actor.scope, allowed=loop.targets)
     first = loop.steps[0]
     person, level = _assignee(conn, place.building_id, first.level)
@@ -165,7 +162,7 @@ def _replayed_item(
 def get_item(conn: Connection, actor: LoopActor, item_id: int, *, at: dt.datetime | None = None) -> ItemView:
     """Item ``item_id`` with its log; NotFound when missing or outside the actor's area."""
     _require(actor, READ_ROLES, "read loop items")
-    row = store.item_row(conn, item_id, actor.scope, at or now())
+    row = store.item_row(conn, item_id, actor.scope, at or china_now())
     if row is None:
         raise NotFound(f"loop item {item_id} does not exist (or lies outside your area)")
     return item_view(row, _kind_or_none(row.kind), store.log_rows(conn, item_id))
@@ -190,14 +187,16 @@ def list_items(
 ) -> list[ItemView]:
     """Items in the actor's area, overdue first, then by deadline."""
     _require(actor, READ_ROLES, "list loop items")
-    rows = store.item_rows(conn, actor.scope, at=at or now(), kind=kind, state=state, grid=grid, limit=limit)
+    rows = store.item_rows(
+        conn, actor.scope, at=at or china_now(), kind=kind, state=state, grid=grid, limit=limit
+    )
     return [item_view(row, _kind_or_none(row.kind)) for row in rows]
 
 
 def _locked(conn: Connection, actor: LoopActor, item_id: int) -> tuple[LoopKind, ItemView, list]:
     if not store.lock_item(conn, item_id, actor.scope):
         raise NotFound(f"loop item {item_id} does not exist (or lies outside your area)")
-    row = store.item_row(conn, item_id, actor.scope, now())
+    row = store.item_row(conn, item_id, actor.scope, china_now())
     assert row is not None, "a locked item is there"
     log = store.log_rows(conn, item_id)
     kind = kind_named(row.kind)
@@ -251,7 +250,7 @@ def complete_step(
             current=item.to_dict(),
         )
     target = kind.step(step)
-    at = at or now()
+    at = at or china_now()
     done = done_of(log)
     before = progress(kind, item.created_at, done)
     if before.closed:
@@ -322,7 +321,7 @@ def escalate_overdue(conn: Connection, actor: LoopActor, *, at: dt.datetime | No
     """Escalate every item overdue at ``at`` one rung up the chain (a log row each, audited); the
     new assignee gets the step's SLA again. Items already at command HQ stay where they are."""
     _require(actor, ASSIGN_ROLES, "escalate loop items")
-    at = at or now()
+    at = at or china_now()
     escalated = []
     for item_id in store.overdue_ids(conn, at=at):
         kind, item, _log = _locked(conn, actor, item_id)
@@ -392,7 +391,7 @@ def reassign(
     person = store.person_by_code(conn, person_code)
     if person is None:
         raise Unprocessable(f"no responsible person has code {person_code!r}", field="person_code")
-    at = at or now()
+    at = at or china_now()
     store.append(
         conn,
         item_id,
@@ -429,7 +428,7 @@ class Count:
 def counts(conn: Connection, scope: Scope, *, at: dt.datetime | None = None) -> list[Count]:
     """Open, overdue and closed-today (China day of ``at``) items per kind and grid: what the wall and
     the loops panel show (every role may read counts)."""
-    at = at or now()
+    at = at or china_now()
     since = at.astimezone(CHINA_TZ).replace(hour=0, minute=0, second=0, microsecond=0)
     return [
         Count(r.kind, r.grid_code, int(r.open), int(r.overdue), int(r.closed))

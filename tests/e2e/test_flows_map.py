@@ -167,7 +167,7 @@ def test_playback_moves_the_window(chrome: webdriver.Chrome, flows_url: str) -> 
     chrome.find_element(By.ID, "fl-play").click()
     wait_for(lambda: chrome.find_element(By.ID, "fl-at-label").text != label, message="the clock to move")
     chrome.find_element(By.ID, "fl-play").click()
-    assert chrome.find_element(By.ID, "fl-play").text == "▶ Play"
+    wait_for(lambda: chrome.find_element(By.ID, "fl-play").text == "▶ Play", message="the button to say Play")
     wait_for(
         lambda: any(p.startswith("/tiles/flows/") and "at=" in p for p in REQUESTS),
         message="tiles of the moved window",
