@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from etl import pipeline
-from etl.demo import flows, generator, loops
+from etl.demo import flows, generator, grids, loops
 from etl.demo.sample import load_sample
 from etl.jobs.base import LoadOptions
 from etl.readers import FrameSource
@@ -71,7 +71,7 @@ def load_simulated(conn: Connection, *, settings: Settings) -> Iterator[LoadRepo
         return generator.status_frame(conn, seed=seed, events=events)
 
     steps: tuple[tuple[str, Callable[[], pd.DataFrame]], ...] = (
-        ("grids", lambda: generator.grids_frame(conn)),
+        ("grids", lambda: grids.grids_frame(conn)),
         ("households", lambda: generator.households_frame(conn, seed=seed)),
         ("status", statuses),
         ("responsibility", lambda: generator.responsibility_frame(conn, seed=seed)),
@@ -111,7 +111,7 @@ def _describe(kind: str, frame: pd.DataFrame, events: pd.DataFrame | None) -> st
     if kind == "grids":
         return (
             f"{len(frame)} grids in {frame['unit'].nunique()} sub-districts "
-            f"({generator.CELL_M:.0f} m squares, slivers merged)"
+            f"({grids.CELL_M:.0f} m squares, slivers merged)"
         )
     if kind == "households":
         return f"{len(frame):,} households in {frame['building'].nunique():,} buildings"

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, text
 
 from etl.assign import qa_summary
 from etl.demo import flows as flows_demo
-from etl.demo import generator
+from etl.demo import generator, grids
 from etl.demo.run import iter_demo
 from etl.report import LoadReport
 from geo.audit import Actor
@@ -111,7 +111,7 @@ def test_tessellate_tiles_without_gaps_overlaps_or_slivers() -> None:
     # A 1,030 m x 870 m rectangle off the 400 m lattice: its edge rows and columns are slivers.
     box = Polygon([(370_130, 3_455_070), (371_160, 3_455_070), (371_160, 3_455_940), (370_130, 3_455_940)])
     area = geometries_to_wgs84([box], utm)[0]
-    cells = generator.tessellate(area, cell_m=400, sliver_share=0.3)
+    cells = grids.tessellate(area, cell_m=400, sliver_share=0.3)
 
     def m2(geoms: list[shapely.Geometry]) -> float:
         return float(shapely.area(geometries_from_wgs84(geoms, utm)).sum())
