@@ -6,10 +6,12 @@ Screenshots go to artifacts/e2e/ (git-ignored).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import pytest
 from selenium import webdriver
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app import create_app
@@ -62,3 +64,43 @@ def browser(server_url: str) -> Iterator[webdriver.Chrome]:
     """One headless Chromium for the session, signed in as a commander through the sign-in form."""
     with chromium(server_url) as driver:
         yield driver
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def server_log_holds_no_personal_data(e2e_database: str) -> Iterator[None]:
+    """Everything the app logs during the whole browser session (access lines, errors, loads) is
+    read at its end: no name, phone or ID number of ``person_contacts`` may be in it (issue 12)."""
+    collect = _Collect()
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(collect)
+    root.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        root.removeHandler(collect)
+        root.setLevel(level)
+    engine = create_engine(e2e_database)
+    try:
+        with engine.connect() as conn:
+            personal = {
+                str(value)
+                for row in conn.execute(text("SELECT name, phone, id_number FROM person_contacts"))
+                for value in row
+                if value
+            }
+    finally:
+        engine.dispose()
+    assert personal, "the fixture has contacts to look for"
+    assert len(collect.lines) > 50, "the browser session was logged"
+    leaked = [line for line in collect.lines if any(value in line for value in personal)]
+    assert leaked == [], leaked[:3]
