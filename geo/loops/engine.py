@@ -336,26 +336,8 @@ def escalate_overdue(conn: Connection, actor: LoopActor, *, at: dt.datetime | No
         daily_due_at = item.daily_due_at
         if daily_due_at is not None and daily_due_at < at:
             daily_due_at = at + dt.timedelta(hours=24)
-        store.append(
-            conn,
-            item_id,
-            store.NewTransition(
-                seq=item.version + 1,
-                action="escalate",
-                step=item.step,
-                from_state="open",
-                to_state="open",
-                next_step=item.step,
-                assignee_person_id=person,
-                assignee_level=level,
-                due_at=due_at,
-                daily_due_at=daily_due_at,
-                note=f"overdue: escalated from {item.assignee_level} to {level}",
-                actor_user_id=actor.user_id,
-                actor_role=actor.role,
-                at=at,
-            ),
-        )
+        note = f"overdue: escalated from {item.assignee_level} to {level}"
+        _hand_over(conn, actor, item, "escalate", person, level, due_at, daily_due_at, note=note, at=at)
         detail = {"from_level": item.assignee_level, "to_level": level, "step": item.step}
         record(conn, actor.audit, "loop_escalate", target=f"loop:{item_id}", detail=detail)
         escalated.append(get_item(conn, actor, item_id, at=at))
@@ -392,28 +374,46 @@ def reassign(
     if person is None:
         raise Unprocessable(f"no responsible person has code {person_code!r}", field="person_code")
     at = at or china_now()
+    _hand_over(conn, actor, item, "assign", person, level, item.due_at, item.daily_due_at, at=at)
+    detail = {"person_code": person_code, "level": level}
+    record(conn, actor.audit, "loop_assign", target=f"loop:{item_id}", detail=detail)
+    return get_item(conn, actor, item_id, at=at)
+
+
+def _hand_over(
+    conn: Connection,
+    actor: LoopActor,
+    item: ItemView,
+    action: str,
+    person: int | None,
+    level: str,
+    due_at: dt.datetime | None,
+    daily_due_at: dt.datetime | None,
+    *,
+    note: str | None = None,
+    at: dt.datetime,
+) -> None:
+    """The log row of an open item changing hands (escalated or reassigned) on the step it is at."""
     store.append(
         conn,
-        item_id,
+        item.id,
         store.NewTransition(
             seq=item.version + 1,
-            action="assign",
+            action=action,
             step=item.step,
             from_state="open",
             to_state="open",
             next_step=item.step,
             assignee_person_id=person,
             assignee_level=level,
-            due_at=item.due_at,
-            daily_due_at=item.daily_due_at,
+            due_at=due_at,
+            daily_due_at=daily_due_at,
+            note=note,
             actor_user_id=actor.user_id,
             actor_role=actor.role,
             at=at,
         ),
     )
-    detail = {"person_code": person_code, "level": level}
-    record(conn, actor.audit, "loop_assign", target=f"loop:{item_id}", detail=detail)
-    return get_item(conn, actor, item_id, at=at)
 
 
 @dataclass(frozen=True)
