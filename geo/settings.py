@@ -130,7 +130,14 @@ class AppSettings(BaseSettings):
 
     host: str = Field(default="127.0.0.1", description="Interface `battlemap serve` binds to.")
     port: int = Field(default=8050, ge=1, le=65535, description="Port `battlemap serve` listens on.")
-    threads: int = Field(default=8, ge=1, description="Worker threads of the WSGI server.")
+    threads: int = Field(default=8, ge=1, description="Worker threads of the WSGI server (per process).")
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="App processes: 1 serves with waitress; more with gunicorn (set redis_url so that "
+        "they share one tile and KPI cache).",
+    )
     language: str = Field(default="zh", pattern="^(zh|en)$", description="Default UI language.")
     public_url: str | None = Field(
         default=None,
@@ -259,6 +266,30 @@ class LoopSettings(BaseSettings):
     )
 
 
+class CacheSettings(BaseSettings):
+    """Where computed tiles and KPIs are kept: in each process, or in Redis for all of them."""
+
+    model_config = SettingsConfigDict(env_prefix="BATTLEMAP_", env_file=".env", extra="ignore")
+
+    redis_url: str | None = Field(
+        default=None,
+        description="A Redis server (redis://host:port/db) shared by all app processes; unset: each "
+        "process keeps its own cache (the map's tile_cache_entries).",
+    )
+    redis_prefix: str = Field(
+        default="battlemap", min_length=1, description="The prefix of every key this app writes to Redis."
+    )
+    redis_ttl_s: int = Field(
+        default=86_400,
+        ge=60,
+        description="Seconds a cached value lives in Redis (entries of an old data version are never "
+        "read again; the TTL and Redis's maxmemory policy bound them).",
+    )
+    redis_timeout_s: float = Field(
+        default=0.5, gt=0, le=10, description="A Redis call slower than this is a miss, never a failure."
+    )
+
+
 class Settings:
     """All settings of one process, built once at the edge."""
 
@@ -273,5 +304,6 @@ class Settings:
         self.auth = AuthSettings(_env_file=env_file, **overrides.pop("auth", {}))
         self.log = LogSettings(_env_file=env_file, **overrides.pop("log", {}))
         self.loops = LoopSettings(_env_file=env_file, **overrides.pop("loops", {}))
+        self.cache = CacheSettings(_env_file=env_file, **overrides.pop("cache", {}))
         if overrides:
             raise TypeError(f"unknown settings groups: {sorted(overrides)}")
