@@ -6,16 +6,27 @@ the environment at import time. Tests build them with ``_env_file=None``.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/battlemap"
+
+
+def _psycopg_url(value: str) -> str:
+    """A PostgreSQL URL read with the psycopg 3 driver."""
+    url = make_url(value)
+    if url.drivername in ("postgres", "postgresql"):
+        url = url.set(drivername="postgresql+psycopg")
+    if not url.drivername.startswith("postgresql"):
+        raise ValueError(f"DATABASE_URL must point at PostgreSQL/PostGIS, got {url.drivername!r}")
+    return url.render_as_string(hide_password=False)
 
 
 class DatabaseSettings(BaseSettings):
@@ -60,15 +71,38 @@ class DatabaseSettings(BaseSettings):
         "(so that a hung server costs one timeout, not one per request).",
     )
 
+    read_urls: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        validation_alias=AliasChoices("BATTLEMAP_DATABASE_READ_URLS", "read_urls"),
+        description="Hot standbys of the primary (comma-separated or a JSON list of URLs): tiles, "
+        "pages, KPIs and the public view read there; every write goes to the primary.",
+    )
+    replica_max_lag_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="A standby lagging more than this is out of rotation until it catches up.",
+    )
+    replica_check_s: float = Field(
+        default=0.5, gt=0, le=60, description="How often each standby's lag and health are checked."
+    )
+
+    @field_validator("read_urls", mode="before")
+    @classmethod
+    def _url_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = (
+                json.loads(value)
+                if value.strip().startswith("[")
+                else [v for v in value.split(",") if v.strip()]
+            )
+        if isinstance(value, list):
+            return [_psycopg_url(str(v).strip()) for v in value]
+        return value
+
     @field_validator("url")
     @classmethod
     def _psycopg_driver(cls, value: str) -> str:
-        url = make_url(value)
-        if url.drivername in ("postgres", "postgresql"):
-            url = url.set(drivername="postgresql+psycopg")
-        if not url.drivername.startswith("postgresql"):
-            raise ValueError(f"DATABASE_URL must point at PostgreSQL/PostGIS, got {url.drivername!r}")
-        return url.render_as_string(hide_password=False)
+        return _psycopg_url(value)
 
     @property
     def sqlalchemy_url(self) -> URL:

@@ -9,30 +9,18 @@ from __future__ import annotations
 
 import math
 import os
-import socket
 import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from tests.auth_support import token_on
+from tests.fixtures.processes import call, served
 from tests.fixtures.small_city import SOUTH, WEST, small_city_database
 
-BATTLEMAP = str(Path(sys.executable).with_name("battlemap"))
 REDIS_URL = os.environ.get("BATTLEMAP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _tile_path(z: int = 16) -> str:
@@ -52,51 +40,22 @@ def city(database_url: str) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def servers(city: str) -> Iterator[list[str]]:
     """Two servers on one Redis namespace of this run: gunicorn with 2 workers, and waitress."""
-    env = os.environ | {
+    env = {
         "DATABASE_URL": city,
         "BATTLEMAP_REDIS_URL": REDIS_URL,
         "BATTLEMAP_REDIS_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
     }
-    ports = [_free_port(), _free_port()]
-    runs = [
-        subprocess.Popen(
-            [BATTLEMAP, "serve", "--port", str(port), "--workers", str(workers), "--threads", "2"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for port, workers in zip(ports, (2, 1), strict=True)
-    ]
-    urls = [f"http://127.0.0.1:{p}" for p in ports]
-    try:
-        for url, run in zip(urls, runs, strict=True):
-            _wait_healthy(url, run)
-        yield urls
-    finally:
-        for run in runs:
-            run.terminate()
-        for run in runs:
-            run.wait(timeout=30)
-
-
-def _wait_healthy(url: str, run: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if run.poll() is not None:
-            raise AssertionError(f"the server on {url} exited with {run.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=10) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.3)
-    raise AssertionError(f"{url} did not become healthy in 60 s")
+    with (
+        served(env, "--workers", "2", "--threads", "2") as gunicorn,
+        served(env, "--threads", "2") as waitress,
+    ):
+        yield [gunicorn, waitress]
 
 
 def _get(url: str, token: str) -> tuple[str, bytes]:
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return response.headers["X-Cache"], response.read()
+    status, headers, body = call(url, token)
+    assert status == 200, body
+    return headers["X-Cache"], body
 
 
 def test_a_tile_computed_by_one_process_is_a_hit_in_the_others(servers: list[str], city: str) -> None:
