@@ -20,6 +20,8 @@ from tests.auth_support import token_on
 from tests.fixtures.processes import call, served
 from tests.fixtures.small_city import SOUTH, WEST, small_city_database
 
+pytestmark = pytest.mark.slow  # real server processes and clusters: the full lane only
+
 REDIS_URL = os.environ.get("BATTLEMAP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
