@@ -2,14 +2,13 @@
 page breaks with the table's header repeated, a footer with the page count), and ``write_pdf``.
 
 Text is real text in the embedded TrueType CJK subset (``layers.atlas.fonts``), so the PDF is
-searchable and its figures can be read back (the tests do). The page count is known after a first
-pass in memory; the second pass writes the file beside its target and moves it into place.
+searchable and its figures can be read back (the tests do). The page count ("共 N 页") is a form
+every footer draws and the last page defines; the file is written beside its target, then moved.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from layers.style import BRIEF, PRINT
 WIDTH, HEIGHT = PAPERS["A4"]
 MARGIN = 40.0
 FOOTER = 34.0
+TOTAL_FORM = "brief-pages"
 WEEKDAYS = "一二三四五六日"
 
 
@@ -45,11 +45,10 @@ Cell = str | tuple[str, str]
 class Writer:
     """Flows a brief's sections down A4 pages, top to bottom."""
 
-    def __init__(self, canvas: RLCanvas, brief: Brief, *, total: int | None) -> None:
+    def __init__(self, canvas: RLCanvas, brief: Brief) -> None:
         self.page = Page(canvas, cjk_font())
         self.c = canvas
         self.brief = brief
-        self.total = total
         self.number = 1
         self.left, self.right = MARGIN, WIDTH - MARGIN
         self.y = HEIGHT - MARGIN
@@ -108,12 +107,23 @@ class Writer:
         printed = local(b.printed_at, "%Y-%m-%d %H:%M")
         note = f"打印 {printed}（北京时间）· battlemap · 数字与地图页面同日同范围一致"
         p.text(self.left, FOOTER - 11, note, 6.5, color=PRINT["muted"])
-        pages = f"第 {self.number} 页" + (f" / 共 {self.total} 页" if self.total else "")
-        p.text(self.right, FOOTER - 11, pages, 7, ha="right", color=PRINT["muted"])
+        # "共 N 页" is a form drawn on every page and written once the last page is known.
+        total_w = p.width("/ 共 999 页", 7)
+        p.text(
+            self.right - total_w - 3, FOOTER - 11, f"第 {self.number} 页", 7, ha="right", color=PRINT["muted"]
+        )
+        self.c.saveState()
+        self.c.translate(self.right - total_w, FOOTER - 11)
+        self.c.doForm(TOTAL_FORM)
+        self.c.restoreState()
 
     def finish(self) -> int:
+        """End the last page and write the page count every footer shows; returns it."""
         self._footer()
         self.c.showPage()
+        self.c.beginForm(TOTAL_FORM)
+        self.page.text(0, 0, f"/ 共 {self.number} 页", 7, color=PRINT["muted"])
+        self.c.endForm()
         return self.number
 
     def need(self, height: float) -> None:
@@ -217,35 +227,27 @@ def write_pdf(brief: Brief, path: Path, sections: Sequence[tuple[str, Section]])
 
     The file appears whole or not at all (written beside ``path``, then moved).
     """
-    pages = _render(brief, io.BytesIO(), sections, total=None)
     tmp = path.with_name(f".{path.name}.part")
     try:
-        written = _render(brief, tmp, sections, total=pages)
+        font = cjk_font()
+        canvas = RLCanvas(
+            str(tmp),
+            pagesize=(WIDTH, HEIGHT),
+            initialFontName=font,  # type: ignore[arg-type]  # types-reportlab says float; it is a name
+            initialFontSize=8,
+            pageCompression=1,
+        )
+        canvas.setTitle(f"疫情防控每日态势简报 {brief.title} {brief.date.isoformat()}")
+        canvas.setSubject("daily situation brief (日报)")
+        canvas.setCreator("battlemap")
+        writer = Writer(canvas, brief)
+        for _code, draw in sections:
+            draw(writer, brief)
+        pages = writer.finish()
+        canvas.save()
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
-    return written
-
-
-def _render(
-    brief: Brief, target: io.BytesIO | Path, sections: Sequence[tuple[str, Section]], *, total: int | None
-) -> int:
-    font = cjk_font()
-    canvas = RLCanvas(
-        target if isinstance(target, io.BytesIO) else str(target),
-        pagesize=(WIDTH, HEIGHT),
-        initialFontName=font,  # type: ignore[arg-type]  # types-reportlab says float; it is a name
-        initialFontSize=8,
-        pageCompression=1,
-    )
-    canvas.setTitle(f"疫情防控每日态势简报 {brief.title} {brief.date.isoformat()}")
-    canvas.setSubject("daily situation brief (日报)")
-    canvas.setCreator("battlemap")
-    writer = Writer(canvas, brief, total=total)
-    for _code, draw in sections:
-        draw(writer, brief)
-    pages = writer.finish()
-    canvas.save()
     return pages
 
 
