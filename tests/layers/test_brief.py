@@ -154,6 +154,13 @@ def test_every_figure_equals_the_pages_and_routes_and_the_pdf(
     assert {a.id: (a.state, a.overdue, a.days_to_lift) for a in brief.risk.areas} == {
         i: (s["state"], tuple(s["overdue"]), s["days_to_lift"]) for i, s in by_id.items()
     }
+    households: dict[int, int] = {}
+    for f in areas["features"]:
+        counted = (f["properties"]["counts"] or {}).get("households", 0)
+        households[f["properties"]["risk_area_id"]] = (
+            households.get(f["properties"]["risk_area_id"], 0) + counted
+        )
+    assert {a.id: a.households for a in brief.risk.areas} == households
     assert [a.change for a in brief.risk.areas] == ["new", "lifted", "ongoing"]
     yesterday = commander.get(
         "/api/risk/areas", query_string={"date": (DAY - dt.timedelta(days=1)).isoformat()}
@@ -200,6 +207,14 @@ def test_an_operator_gets_their_area_only(
     layout, raw, _ = _pdf_text(response.data, tmp_path)
     _assert_pdf_says(mine, layout, raw)
     assert "G2" not in layout and f"共 {mine.status.total} 户" in raw
+    # the district above their grid: still only their part of it; everything else is as unknown
+    with engine.connect() as conn:
+        district = gather_brief(
+            conn, date=DAY, unit="浦东新区", scope=scope, role="operator", flows=settings.flows
+        )
+    assert district.status == mine.status and district.unit is not None and district.unit.level == "district"
+    whole = operator.get("/print/brief.pdf", query_string={"date": DAY.isoformat(), "unit": "浦东新区"})
+    assert whole.status_code == 200 and f"共 {mine.status.total} 户" in _pdf_text(whole.data, tmp_path)[1]
 
 
 def test_contacts_are_masked_unless_internal_and_every_print_is_audited(
