@@ -23,6 +23,7 @@ from dashboards import (
     _errors,
     _field_api,
     _loops_api,
+    _ogc_routes,
     _print_routes,
     _public_routes,
     _risk_routes,
@@ -67,6 +68,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> dash.Dash
     _auth_routes.register(server, engine, settings)
     _public_routes.register(server, engine, settings)
     register_tile_routes(server, settings, engine)
+    _ogc_routes.register(server, engine, settings)
     _print_routes.register(server, engine, settings)
     _risk_routes.register(server, engine, settings)
     _contacts_routes.register(server, engine, settings)
@@ -74,6 +76,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> dash.Dash
     _loops_api.register(server, api, engine, settings)
     _field_api.register(server, api, engine, settings)
     _api.register(server, api)
+    _ogc_routes.register_not_found(server)
     register_callbacks(app)
     _auth_callbacks.install(app)
     return app
