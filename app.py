@@ -24,6 +24,7 @@ from dashboards import (
     _field_api,
     _loops_api,
     _ogc_routes,
+    _ogc_tiles,
     _print_routes,
     _public_routes,
     _risk_routes,
@@ -69,6 +70,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> dash.Dash
     _public_routes.register(server, engine, settings)
     register_tile_routes(server, settings, engine)
     _ogc_routes.register(server, engine, settings)
+    _ogc_tiles.register(server, engine, settings)
     _print_routes.register(server, engine, settings)
     _risk_routes.register(server, engine, settings)
     _contacts_routes.register(server, engine, settings)

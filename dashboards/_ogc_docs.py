@@ -7,6 +7,8 @@ the ones the items endpoint reads, so the two cannot disagree.
 
 from __future__ import annotations
 
+from typing import Any
+
 from geo.crs.uris import CRS84_URI, OGC_CRS
 from geo.ogc.collections import COLLECTIONS, Collection
 from geo.ogc.query import PARAMETERS
@@ -32,8 +34,8 @@ CONFORMANCE: tuple[str, ...] = (
 WORLD = (-180.0, -90.0, 180.0, 90.0)
 
 
-def link(href: str, rel: str, type_: str = JSON, title: str | None = None) -> dict[str, str]:
-    out = {"href": href, "rel": rel, "type": type_}
+def link(href: str, rel: str, type_: str = JSON, title: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"href": href, "rel": rel, "type": type_}
     return out | ({"title": title} if title else {})
 
 
@@ -68,9 +70,8 @@ def collection_doc(
         link(f"{base}/queryables{suffix}", "http://www.opengis.net/def/rel/ogc/1.0/queryables", "application/schema+json"),
     ]
     if item.tiles:
-        links.append(
-            link(f"{base}/tiles{suffix}", "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", JSON, "Vector tiles")
-        )
+        for rel in ("tilesets-vector", "tilesets"):  # the second: the name of the drafts GDAL 3.6 reads
+            links.append(link(f"{base}/tiles{suffix}", f"http://www.opengis.net/def/rel/ogc/1.0/{rel}", JSON, "Vector tiles"))
     return {
         "id": item.id,
         "title": item.title,
