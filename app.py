@@ -20,6 +20,7 @@ from dashboards import (
     _auth_callbacks,
     _auth_routes,
     _contacts_routes,
+    _cors,
     _errors,
     _field_api,
     _loops_api,
@@ -64,6 +65,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> dash.Dash
 
     _access_log.install(server)  # first: every request gets its id, even one the guard refuses
     _errors.install(server)
+    _cors.install(server, settings.app)  # before the guard: a preflight carries no credential
     _auth.install(server, engine, settings)
     server.add_url_rule("/health", "health", health, methods=["GET"])
     _auth_routes.register(server, engine, settings)

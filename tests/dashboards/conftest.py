@@ -52,4 +52,5 @@ def live_city(city_app: dash.Dash) -> Iterator[str]:
         yield f"http://127.0.0.1:{LIVE_PORT}"
     finally:
         server.shutdown()
+        server.server_close()
         thread.join(5)
