@@ -135,7 +135,9 @@ def token(name: str, kind: str, layers: tuple[str, ...], days: int | None) -> No
         _url_key(name, [part.strip() for item in layers for part in item.split(",") if part.strip()], days)
         return
     if layers or days is not None:
-        raise click.UsageError("--layers and --days are for --kind url-key; a bearer token opens all the user may")
+        raise click.UsageError(
+            "--layers and --days are for --kind url-key; a bearer token opens all the user may"
+        )
     engine = context.engine()
     upgrade(engine)
     settings = context.settings().auth
@@ -158,7 +160,9 @@ def _url_key(name: str, layers: list[str], days: int | None) -> None:
         raise click.UsageError(f"{what}: a URL key covers some of {', '.join(known)}")
     if days is None or not 1 <= days <= credentials.URL_KEY_MAX_DAYS:
         given = "" if days is None else f" (not {days})"
-        raise click.UsageError(f"a URL key expires: give --days N{given}, 1 to {credentials.URL_KEY_MAX_DAYS}")
+        raise click.UsageError(
+            f"a URL key expires: give --days N{given}, 1 to {credentials.URL_KEY_MAX_DAYS}"
+        )
     engine = context.engine()
     upgrade(engine)
     with engine.begin() as conn:

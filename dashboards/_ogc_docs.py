@@ -67,11 +67,22 @@ def collection_doc(
     links = [
         link(f"{base}{suffix}", "self"),
         link(f"{base}/items{suffix}", "items", GEOJSON, f"{item.title}: features"),
-        link(f"{base}/queryables{suffix}", "http://www.opengis.net/def/rel/ogc/1.0/queryables", "application/schema+json"),
+        link(
+            f"{base}/queryables{suffix}",
+            "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+            "application/schema+json",
+        ),
     ]
     if item.tiles:
         for rel in ("tilesets-vector", "tilesets"):  # the second: the name of the drafts GDAL 3.6 reads
-            links.append(link(f"{base}/tiles{suffix}", f"http://www.opengis.net/def/rel/ogc/1.0/{rel}", JSON, "Vector tiles"))
+            links.append(
+                link(
+                    f"{base}/tiles{suffix}",
+                    f"http://www.opengis.net/def/rel/ogc/1.0/{rel}",
+                    JSON,
+                    "Vector tiles",
+                )
+            )
     return {
         "id": item.id,
         "title": item.title,
@@ -116,20 +127,31 @@ def openapi(root: str) -> dict:
     collection_id = _parameter(
         "collectionId", "path", "A collection id", {"type": "string", "enum": list(COLLECTIONS)}
     )
-    items_params = [collection_id] + [_parameter(p.name, "query", p.description, p.schema) for p in PARAMETERS]
-    error = {"description": "An error naming the parameter to fix", "content": {JSON: {"schema": {"$ref": "#/components/schemas/exception"}}}}
+    items_params = [collection_id] + [
+        _parameter(p.name, "query", p.description, p.schema) for p in PARAMETERS
+    ]
+    error = {
+        "description": "An error naming the parameter to fix",
+        "content": {JSON: {"schema": {"$ref": "#/components/schemas/exception"}}},
+    }
 
     def get(summary: str, params: list[dict], mime: str = JSON) -> dict:
         return {
             "get": {
                 "summary": summary,
                 "parameters": params,
-                "responses": {"200": {"description": summary, "content": {mime: {}}}, "400": error, "404": error},
+                "responses": {
+                    "200": {"description": summary, "content": {mime: {}}},
+                    "400": error,
+                    "404": error,
+                },
             }
         }
 
     tile_params = [collection_id] + [
-        _parameter(name, "path", f"Tile {name}", {"type": "string" if name == "tileMatrixSetId" else "integer"})
+        _parameter(
+            name, "path", f"Tile {name}", {"type": "string" if name == "tileMatrixSetId" else "integer"}
+        )
         for name in ("tileMatrixSetId", "tileMatrix", "tileRow", "tileCol")
     ]
     return {
@@ -156,12 +178,18 @@ def openapi(root: str) -> dict:
             "/api": get("This document", [], OPENAPI),
             "/collections": get("The collections", []),
             "/collections/{collectionId}": get("One collection", [collection_id]),
-            "/collections/{collectionId}/queryables": get("Its queryables", [collection_id], "application/schema+json"),
+            "/collections/{collectionId}/queryables": get(
+                "Its queryables", [collection_id], "application/schema+json"
+            ),
             "/collections/{collectionId}/items": get("Its features", items_params, GEOJSON),
             "/collections/{collectionId}/items/{featureId}": get(
                 "One feature",
                 [collection_id, _parameter("featureId", "path", "The feature's id", {"type": "string"})]
-                + [_parameter(p.name, "query", p.description, p.schema) for p in PARAMETERS if p.name == "crs"],
+                + [
+                    _parameter(p.name, "query", p.description, p.schema)
+                    for p in PARAMETERS
+                    if p.name == "crs"
+                ],
                 GEOJSON,
             ),
             "/collections/{collectionId}/tiles": get("Its tilesets", [collection_id]),

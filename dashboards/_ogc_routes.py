@@ -31,6 +31,8 @@ from geo.ogc.query import items_query
 from geo.settings import Settings
 
 PREFIX = "/ogc"
+
+
 def key_suffix() -> str:
     """``?key=…`` when the request came with a URL key: links keep it, for clients that cannot send
     headers (they follow the links as given)."""
@@ -114,7 +116,9 @@ def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
         unknown = set(flask.request.args) - {"crs", "f", "key"}
         if unknown:
             name = sorted(unknown)[0][:60]
-            raise InvalidParameter(f"unknown parameter {name!r}: a feature takes crs and f only", parameter=name)
+            raise InvalidParameter(
+                f"unknown parameter {name!r}: a feature takes crs and f only", parameter=name
+            )
         crs = parse_ogc_crs(flask.request.args.get("crs"), parameter="crs")
         with read_connection(engine) as conn:
             feature = items.read_item(conn, item, fid, crs=crs, scope=current_scope())

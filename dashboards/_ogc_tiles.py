@@ -7,7 +7,11 @@ answers both, so scope, cache, ETag and headers cannot differ between them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import cast
+
 import flask
+from flask.typing import ResponseReturnValue
 from sqlalchemy import Engine
 
 from dashboards import _ogc_docs as docs
@@ -64,7 +68,9 @@ def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
             "tileMatrixSetDefinition": f"{root()}{PREFIX}/tileMatrixSets/{tms.WEB_MERCATOR_QUAD}",
             "links": [
                 docs.link(f"{base}{key_suffix()}", "self", docs.JSON),
-                docs.link(f"{base}{key_suffix()}", "http://www.opengis.net/def/rel/ogc/1.0/tileset", docs.JSON),
+                docs.link(
+                    f"{base}{key_suffix()}", "http://www.opengis.net/def/rel/ogc/1.0/tileset", docs.JSON
+                ),
                 docs.link(f"{root()}{PREFIX}/tileMatrixSets/{tms.WEB_MERCATOR_QUAD}", _TILING_SCHEME),
             ],
         }
@@ -80,23 +86,33 @@ def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
         with read_connection(engine) as conn:
             bounds = data_bounds(conn, scope=current_scope()) or docs.WORLD
         top = min(layer.maxzoom, DESCRIBED_MAX_ZOOM)
-        template = f"{root()}{PREFIX}/collections/{cid}/tiles/{tms.WEB_MERCATOR_QUAD}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}"
+        matrix = "{tileMatrix}/{tileRow}/{tileCol}"
+        template = f"{root()}{PREFIX}/collections/{cid}/tiles/{tms.WEB_MERCATOR_QUAD}/{matrix}"
         body = tileset_summary(item) | {
             "tileMatrixSetLimits": tms.limits(bounds, layer.minzoom, top),
             "layers": [
-                {"id": name, "dataType": "vector", "propertiesSchema": {"type": "object", "properties": {
-                    field: {"description": text} for field, text in fields.items()}}}
+                {
+                    "id": name,
+                    "dataType": "vector",
+                    "propertiesSchema": {
+                        "type": "object",
+                        "properties": {field: {"description": text} for field, text in fields.items()},
+                    },
+                }
                 for name, fields in layer.fields.items()
             ],
         }
-        body["links"].append(docs.link(template + key_suffix(), "item", docs.MVT, "A vector tile") | {"templated": True})
+        body["links"].append(
+            docs.link(template + key_suffix(), "item", docs.MVT, "A vector tile") | {"templated": True}
+        )
         return flask.jsonify(body)
 
-    def tile(cid: str, tms_id: str, z: int, row: int, col: int) -> flask.Response:
+    def tile(cid: str, tms_id: str, z: int, row: int, col: int) -> ResponseReturnValue:
         item = _tiled(cid)
         _matrix_set(tms_id)
         # the view of /tiles/<layer>/<z>/<x>/<y>.pbf itself: one code path for every tile
-        return flask.current_app.view_functions["tile"](layer=item.tiles, z=z, x=col, y=row)
+        view = cast(Callable[..., ResponseReturnValue], flask.current_app.view_functions["tile"])
+        return view(layer=item.tiles, z=z, x=col, y=row)
 
     address = "<int(signed=True):z>/<int(signed=True):row>/<int(signed=True):col>"
     rules = (

@@ -102,7 +102,9 @@ def issue_url_key(conn: Connection, name: str, *, layers: list[str], days: int) 
     if not layers:
         raise InvalidParameter("a URL key covers named layers only: give --layers (e.g. --layers buildings)")
     if not 1 <= days <= URL_KEY_MAX_DAYS:
-        raise InvalidParameter(f"--days was {days} but is expected to be 1 to {URL_KEY_MAX_DAYS}: a URL key expires")
+        raise InvalidParameter(
+            f"--days was {days} but is expected to be 1 to {URL_KEY_MAX_DAYS}: a URL key expires"
+        )
     key = URL_KEY_PREFIX + secrets.token_urlsafe(32)
     conn.execute(
         text("""
@@ -192,7 +194,10 @@ def list_tokens(conn: Connection, name: str) -> list[TokenInfo]:
         WHERE user_id = :u ORDER BY created_at, id"""),
         {"u": user_id},
     )
-    return [TokenInfo(*row[:6], tuple(row[6] or ())) for row in rows]
+    return [
+        TokenInfo(row[0], row[1], row[2], row[3], row[4], kind=row[5], layers=tuple(row[6] or ()))
+        for row in rows
+    ]
 
 
 def revoke_tokens(conn: Connection, name: str, *, token_id: int | None = None) -> list[int]:

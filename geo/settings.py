@@ -147,7 +147,8 @@ class AppSettings(BaseSettings):
     cors_origins: list[str] = Field(
         default=[],
         description="Web origins (scheme://host[:port]) whose pages may read the tiles, TileJSON, OGC API "
-        "and REST API from a browser (CORS), as a JSON list: BATTLEMAP_CORS_ORIGINS='[\"https://a.example\"]'. "
+        "and REST API from a browser (CORS), as a JSON list: "
+        "BATTLEMAP_CORS_ORIGINS='[\"https://a.example\"]'. "
         'None by default. "*" allows any origin, but then without credentials (cookies).',
     )
 

@@ -57,7 +57,9 @@ class ApiToken(Base):
     __tablename__ = "api_tokens"
     __table_args__ = (
         CheckConstraint(in_codes("kind", TOKEN_KINDS), name="kind"),
-        CheckConstraint("kind = 'bearer' OR (layers IS NOT NULL AND cardinality(layers) > 0)", name="url_key_layers"),
+        CheckConstraint(
+            "kind = 'bearer' OR (layers IS NOT NULL AND cardinality(layers) > 0)", name="url_key_layers"
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -51,7 +51,9 @@ COLLECTIONS: dict[str, Collection] = {
             tiles="buildings",
         ),
         Collection("places", "Places 场所", "Places of operations: gates, sampling sites, hospitals."),
-        Collection("cases", "Cases 病例", "Case locations; with datetime, those reported on that day.", "reported"),
+        Collection(
+            "cases", "Cases 病例", "Case locations; with datetime, those reported on that day.", "reported"
+        ),
         Collection(
             "risk-areas",
             "Risk areas 风险地区",

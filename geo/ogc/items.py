@@ -44,7 +44,9 @@ def _select(
     spec = kind_sql(collection.id)
     expressions = dict(spec.columns)
     if PERSONAL_FIELDS.intersection(properties):  # a guard against a future edit of a whitelist
-        raise RuntimeError(f"personal fields asked of {collection.id}: {sorted(PERSONAL_FIELDS & set(properties))}")
+        raise RuntimeError(
+            f"personal fields asked of {collection.id}: {sorted(PERSONAL_FIELDS & set(properties))}"
+        )
     terms = list(where)
     bound: dict[str, object] = dict(params or {})
     from_ = spec.from_

@@ -43,7 +43,9 @@ PARAMETERS: tuple[Parameter, ...] = (
         {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
     ),
     Parameter("bbox-crs", "The CRS of bbox (a URI).", {"type": "string", "enum": list(OGC_CRS)}),
-    Parameter("crs", "The CRS of the geometries returned (a URI).", {"type": "string", "enum": list(OGC_CRS)}),
+    Parameter(
+        "crs", "The CRS of the geometries returned (a URI).", {"type": "string", "enum": list(OGC_CRS)}
+    ),
     Parameter(
         "datetime",
         "A day (2022-04-03) or an instant (2022-04-03T10:00:00+08:00, taken as its day in China): "
@@ -55,7 +57,9 @@ PARAMETERS: tuple[Parameter, ...] = (
         "Comma-separated property names: only these are returned.",
         {"type": "array", "items": {"type": "string"}},
     ),
-    Parameter("cursor", "Where the page starts (from a next link; opaque).", {"type": "integer", "minimum": 0}),
+    Parameter(
+        "cursor", "Where the page starts (from a next link; opaque).", {"type": "integer", "minimum": 0}
+    ),
 )
 _PROTOCOL = frozenset({p.name for p in PARAMETERS} | {"f", "key"})
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -142,14 +146,16 @@ def parse_bbox(value: str, crs: OgcCrs = CRS84) -> Bbox:
         numbers = []
     if len(numbers) not in (4, 6) or not all(math.isfinite(n) for n in numbers):
         raise InvalidParameter(
-            f"bbox was {value[:80]!r} but is expected to be minx,miny,maxx,maxy (four numbers)", parameter="bbox"
+            f"bbox was {value[:80]!r} but is expected to be minx,miny,maxx,maxy (four numbers)",
+            parameter="bbox",
         )
     if len(numbers) == 6:
         numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
     box = (numbers[0], numbers[1], numbers[2], numbers[3])
     if not (box[0] < box[2] and box[1] < box[3]):
-        raise InvalidParameter(f"bbox was {value[:80]!r}: its minimum must be below its maximum on both axes",
-                               parameter="bbox")
+        raise InvalidParameter(
+            f"bbox was {value[:80]!r}: its minimum must be below its maximum on both axes", parameter="bbox"
+        )
     west, south, east, north = bbox_to_wgs84(box, crs)
     if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
         raise InvalidParameter(
@@ -184,7 +190,8 @@ def _properties(value: str | None, known: tuple[str, ...]) -> tuple[str, ...]:
     wrong = [name for name in asked if name not in known]
     if wrong:
         raise InvalidParameter(
-            f"properties names {wrong[0][:60]!r}, which is not a property here; choose from {', '.join(known)}",
+            f"properties names {wrong[0][:60]!r}, which is not a property here; "
+            f"choose from {', '.join(known)}",
             parameter="properties",
         )
     return tuple(name for name in known if name in asked)

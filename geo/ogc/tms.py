@@ -85,5 +85,7 @@ def limits(bounds: tuple[float, float, float, float], min_zoom: int, max_zoom: i
     out = []
     for z in range(min_zoom, max_zoom + 1):
         c0, r0, c1, r1 = tile_range(bounds, z)
-        out.append({"tileMatrix": str(z), "minTileRow": r0, "maxTileRow": r1, "minTileCol": c0, "maxTileCol": c1})
+        out.append(
+            {"tileMatrix": str(z), "minTileRow": r0, "maxTileRow": r1, "minTileCol": c0, "maxTileCol": c1}
+        )
     return out

@@ -18,7 +18,8 @@ from geo.tiles import MAX_ZOOM, TileAddress, display_shift
 
 Options = dict[str, object]
 COMMON_PARAMS = frozenset({"v", "crs", "key"})
-"""Taken by every layer: ``v`` (a cache buster), ``crs`` (the basemap's datum), ``key`` (a URL key, ``geo.credentials``)."""
+"""Taken by every layer: ``v`` (a cache buster), ``crs`` (the basemap's datum), ``key`` (a URL key,
+``geo.credentials``)."""
 DISPLAY_CRS: tuple[str, ...] = ("wgs84", "gcj02")
 Render = Callable[..., bytes]
 

@@ -71,7 +71,9 @@ def test_tokens_are_listed_without_the_token_and_revoked_with_an_audit_row(users
     first_id = lines[1].split()[0]
     one = _run("users", "revoke", "qgis", "--token-id", first_id, url=users_url)
     assert one.returncode == 0 and f"revoked 1 token(s) of qgis: [{first_id}]" in one.stdout, one.stderr
-    assert _run("users", "tokens", "qgis", url=users_url).stdout.strip().splitlines()[1].split()[-2] == "revoked"
+    assert (
+        _run("users", "tokens", "qgis", url=users_url).stdout.strip().splitlines()[1].split()[-2] == "revoked"
+    )
     rest = _run("users", "revoke", "qgis", "--all", url=users_url)
     assert rest.returncode == 0 and "revoked 2 token(s)" in rest.stdout, rest.stderr
     engine = create_engine(users_url)
@@ -101,9 +103,12 @@ def test_tokens_are_listed_without_the_token_and_revoked_with_an_audit_row(users
         (["users", "revoke", "ops", "--token-id", "99999"], "has no token 99999"),
         (["users", "revoke", "ops"], "give either --token-id ID or --all"),
         (["users", "token", "ops", "--kind", "url-key", "--days", "3"], "no --layers"),
-        (["users", "token", "ops", "--kind", "url-key", "--layers", "people", "--days", "3"], "unknown layer 'people'"),
-        (["users", "token", "ops", "--kind", "url-key", "--layers", "buildings"], "give --days N, 1 to 366"),
-        (["users", "token", "ops", "--kind", "url-key", "--layers", "buildings", "--days", "9999"], "1 to 366"),
+        (["users", "token", "ops", "--kind", "url-key", "--layers", "people", "--days", "3"],
+         "unknown layer 'people'"),
+        (["users", "token", "ops", "--kind", "url-key", "--layers", "buildings"],
+         "give --days N, 1 to 366"),
+        (["users", "token", "ops", "--kind", "url-key", "--layers", "buildings", "--days", "9999"],
+         "1 to 366"),
         (["users", "token", "ops", "--layers", "buildings"], "are for --kind url-key"),
     ],
 )  # fmt: skip

@@ -29,7 +29,11 @@ def _server(origins: list[str]) -> flask.Flask:
 def _preflight(client: flask.testing.FlaskClient, path: str, origin: str = ORIGIN) -> flask.Response:
     return client.options(
         path,
-        headers={"Origin": origin, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization"},
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization",
+        },
     )
 
 
@@ -68,7 +72,9 @@ def test_pages_and_callbacks_take_no_part(path: str) -> None:
     assert "Access-Control-Allow-Methods" not in _preflight(client, path).headers
 
 
-@pytest.mark.parametrize("bad", ["http://a.example/", "a.example", "http://a.example/path", "ftp://a.example"])
+@pytest.mark.parametrize(
+    "bad", ["http://a.example/", "a.example", "http://a.example/path", "ftp://a.example"]
+)
 def test_the_setting_names_a_bad_origin(bad: str) -> None:
     with pytest.raises(ValidationError, match="scheme://host"):
         AppSettings(_env_file=None, cors_origins=[bad])

@@ -49,7 +49,7 @@ def test_landing_conformance_and_collections_describe_the_api(client: FlaskClien
     found = _json(client, "/ogc/collections")["collections"]
     assert [c["id"] for c in found] == list(COLLECTIONS)
     buildings = _json(client, "/ogc/collections/buildings")
-    west, south, east, north = buildings["extent"]["spatial"]["bbox"][0]
+    west, south, _east, _north = buildings["extent"]["spatial"]["bbox"][0]
     assert west == pytest.approx(city.WEST) and south == pytest.approx(city.SOUTH)
     api = client.get("/ogc/api")
     assert api.status_code == 200 and api.mimetype == "application/vnd.oai.openapi+json"
@@ -108,9 +108,13 @@ def test_property_filters_and_selection(client: FlaskClient) -> None:
 
 
 def test_datetime_gives_building_status_on_the_day(client: FlaskClient) -> None:
-    on_3rd = {f["id"]: f["properties"]["status"] for f in _json(client, f"{ITEMS}?datetime=2022-04-03")["features"]}
+    on_3rd = {
+        f["id"]: f["properties"]["status"] for f in _json(client, f"{ITEMS}?datetime=2022-04-03")["features"]
+    }
     assert on_3rd["b01"] == "confirmed" and on_3rd["b05"] == "sealed"
-    on_1st = {f["id"]: f["properties"]["status"] for f in _json(client, f"{ITEMS}?datetime=2022-04-01")["features"]}
+    on_1st = {
+        f["id"]: f["properties"]["status"] for f in _json(client, f"{ITEMS}?datetime=2022-04-01")["features"]
+    }
     assert on_1st["b01"] == "normal"
     sealed = _json(client, f"{ITEMS}?datetime=2022-04-03T12:00:00%2B08:00&status=sealed")["features"]
     assert [f["id"] for f in sealed] == ["b05"]
@@ -156,13 +160,23 @@ def test_datetime_on_a_collection_without_days(client: FlaskClient) -> None:
     assert _json(client, "/ogc/collections/grids/items?datetime=2022-04-03", 400)["parameter"] == "datetime"
 
 
-@pytest.mark.parametrize("path", ["/ogc/nothing", "/ogc/collections/people", "/ogc/collections/people/items", "/ogc/collections/buildings/nope"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/ogc/nothing",
+        "/ogc/collections/people",
+        "/ogc/collections/people/items",
+        "/ogc/collections/buildings/nope",
+    ],
+)
 def test_unknown_paths_under_ogc_are_json_404(client: FlaskClient, path: str) -> None:
     body = _json(client, path, 404)
     assert body["code"] == "NotFound" and body["request_id"]
 
 
-def test_without_sign_in_401_and_the_operator_sees_only_their_grid(city_app: dash.Dash, small_city_url: str) -> None:
+def test_without_sign_in_401_and_the_operator_sees_only_their_grid(
+    city_app: dash.Dash, small_city_url: str
+) -> None:
     bare = city_app.server.test_client()
     bare.environ_base.pop("HTTP_AUTHORIZATION", None)
     assert bare.get(ITEMS).status_code == 401

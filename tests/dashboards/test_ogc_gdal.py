@@ -13,7 +13,9 @@ import pytest
 from tests.auth_support import token_on
 from tests.fixtures import small_city as city
 
-pytestmark = pytest.mark.skipif(not Path("/usr/bin/ogrinfo").exists(), reason="gdal-bin (scripts/setup_os.sh)")
+pytestmark = pytest.mark.skipif(
+    not Path("/usr/bin/ogrinfo").exists(), reason="gdal-bin (scripts/setup_os.sh)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -49,9 +51,20 @@ def test_ogr2ogr_copies_a_bbox_of_buildings_into_a_geopackage(
     out = tmp_path / "g1.gpkg"
     _run(
         [
-            "ogr2ogr", "-f", "GPKG", str(out), f"OAPIF:{live_city}/ogc/collections/buildings",
-            "-oo", "PAGE_SIZE=2", "-spat", str(west - 1e-5), str(south - 1e-5), str(east + 1e-5), str(north + 1e-5),
-            "-nln", "buildings",
+            "ogr2ogr",
+            "-f",
+            "GPKG",
+            str(out),
+            f"OAPIF:{live_city}/ogc/collections/buildings",
+            "-oo",
+            "PAGE_SIZE=2",
+            "-spat",
+            str(west - 1e-5),
+            str(south - 1e-5),
+            str(east + 1e-5),
+            str(north + 1e-5),
+            "-nln",
+            "buildings",
         ],
         gdal_env,
     )

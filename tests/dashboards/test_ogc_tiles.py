@@ -109,8 +109,15 @@ def test_gdal_reads_an_ogc_tile_in_place(live_city: str, gdal_env: dict[str, str
 @pytest.mark.skipif(not Path("/usr/bin/ogrinfo").exists(), reason="gdal-bin (scripts/setup_os.sh)")
 def test_gdal_reads_a_zoom_level_with_the_tilejson(live_city: str, gdal_env: dict[str, str]) -> None:
     out = _run(
-        ["ogrinfo", "-ro", "-al", "-so", f"MVT:{live_city}/tiles/buildings/17",
-         "-oo", f"METADATA_FILE={live_city}/tiles/buildings.json"],
+        [
+            "ogrinfo",
+            "-ro",
+            "-al",
+            "-so",
+            f"MVT:{live_city}/tiles/buildings/17",
+            "-oo",
+            f"METADATA_FILE={live_city}/tiles/buildings.json",
+        ],
         gdal_env,
     )
     assert "Layer name: buildings" in out and "floors" in out, out

@@ -96,7 +96,9 @@ def test_revoked_and_expired_keys_stop(city_app: dash.Dash, small_city_url: str)
     engine = create_engine(small_city_url)
     try:
         with engine.begin() as conn:
-            ids = [t.id for t in credentials.list_tokens(conn, USER) if t.kind == "url-key" and not t.revoked_at]
+            ids = [
+                t.id for t in credentials.list_tokens(conn, USER) if t.kind == "url-key" and not t.revoked_at
+            ]
             credentials.revoke_tokens(conn, USER, token_id=ids[-2])
             conn.execute(text("UPDATE api_tokens SET expires_at = now() - interval '1 minute' WHERE id = :i"),
                          {"i": ids[-1]})  # fmt: skip
@@ -108,7 +110,9 @@ def test_revoked_and_expired_keys_stop(city_app: dash.Dash, small_city_url: str)
         assert response.status_code == 401 and "URL key" in response.get_json()["error"]
 
 
-def test_the_access_log_redacts_the_key(city_app: dash.Dash, key: str, caplog: pytest.LogCaptureFixture) -> None:
+def test_the_access_log_redacts_the_key(
+    city_app: dash.Dash, key: str, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.INFO, logger="dashboards._access_log"):
         anonymous(city_app).get(f"/ogc/collections/buildings/items?limit=1&key={key}")
         anonymous(city_app).get(f"/tiles/house-status.json?key={key}")
@@ -117,7 +121,9 @@ def test_the_access_log_redacts_the_key(city_app: dash.Dash, key: str, caplog: p
     assert not any(key in r.getMessage() or key in str(getattr(r, "http", "")) for r in caplog.records)
 
 
-def test_reading_with_a_key_is_audited_as_its_user(city_app: dash.Dash, key: str, small_city_url: str) -> None:
+def test_reading_with_a_key_is_audited_as_its_user(
+    city_app: dash.Dash, key: str, small_city_url: str
+) -> None:
     since = time.time()
     anonymous(city_app).get(f"/ogc/collections/buildings/items?key={key}")
     engine = create_engine(small_city_url)

@@ -69,7 +69,9 @@ def sites(e2e_database: str) -> Iterator[tuple[str, str]]:
     root = Path(tempfile.mkdtemp(prefix="battlemap-cors-"))
     for name in ("maplibre-gl.js", "maplibre-gl.css"):
         shutil.copy(VENDOR / name, root / name)
-    (root / "index.html").write_text(PAGE.replace("CENTRE", "%f, %f" % city.centre("b06")), encoding="utf-8")
+    (root / "index.html").write_text(
+        PAGE.replace("CENTRE", "{:f}, {:f}".format(*city.centre("b06"))), encoding="utf-8"
+    )
     pages = [_static(ALLOWED_PORT, root), _static(REFUSED_PORT, root)]
     token = token_on(e2e_database, "cors-page-commander")
     try:
@@ -122,7 +124,9 @@ def test_an_allowed_origin_draws_the_tiles(
     api, token = sites
     page_browser.set_window_size(width, height)
     result = _open(page_browser, ALLOWED, api, token)
-    wait_for(lambda: page_browser.execute_script("return window.result.features"), timeout=30, message="features")
+    wait_for(
+        lambda: page_browser.execute_script("return window.result.features"), timeout=30, message="features"
+    )
     assert page_browser.execute_script("return window.result.errors") == []
     screenshot(page_browser, f"cors-allowed-{width}x{height}")
     assert result is not None and _red_share(page_browser) > 0.01

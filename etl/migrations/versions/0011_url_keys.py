@@ -24,7 +24,9 @@ def upgrade() -> None:
     op.add_column("api_tokens", sa.Column("layers", postgresql.ARRAY(sa.String(length=60)), nullable=True))
     op.create_check_constraint(op.f("ck_api_tokens_kind"), "api_tokens", "kind IN ('bearer', 'url-key')")
     op.create_check_constraint(
-        op.f("ck_api_tokens_url_key_layers"), "api_tokens", "kind = 'bearer' OR (layers IS NOT NULL AND cardinality(layers) > 0)"
+        op.f("ck_api_tokens_url_key_layers"),
+        "api_tokens",
+        "kind = 'bearer' OR (layers IS NOT NULL AND cardinality(layers) > 0)",
     )
 
 
