@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from qgis.core import (  # noqa: E402  (after the platform is chosen)
+from qgis.core import (
     QgsApplication,
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
@@ -30,8 +30,8 @@ from qgis.core import (  # noqa: E402  (after the platform is chosen)
     QgsVectorTileLayer,
     QgsWkbTypes,
 )
-from qgis.PyQt.QtCore import QSize  # noqa: E402
-from qgis.PyQt.QtGui import QColor  # noqa: E402
+from qgis.PyQt.QtCore import QSize
+from qgis.PyQt.QtGui import QColor
 
 FILL = QColor(214, 39, 40)
 BOX = (121.4975, 31.2395, 121.5015, 31.2427)  # the small city's buildings, with a margin
@@ -65,7 +65,7 @@ def main(base: str, key: str, out_dir: str) -> None:
     app.initQgis()
     result: dict[str, object] = {}
     # Recipe step 2: OGC API - Features, the landing page URL with the key.
-    uri = f"url='{base}/ogc?key={key}' typename='buildings' pagingEnabled='true' preferCoordinatesForWfsT11='false'"
+    uri = f"url='{base}/ogc?key={key}' typename='buildings' pagingEnabled='true'"
     features = QgsVectorLayer(uri, "buildings (OGC API)", "OAPIF")
     entry: dict[str, object] = {"valid": features.isValid()}
     if features.isValid():
