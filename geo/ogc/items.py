@@ -26,7 +26,7 @@ from geo.scope import UNRESTRICTED, Scope
 from geo.sqlutil import ENVELOPE, bbox_params
 from geo.status.rule import building_statuses, status_params
 
-BATCH = 500
+BATCH = 2000
 """Rows fetched from the server-side cursor, and features written, at a time."""
 
 

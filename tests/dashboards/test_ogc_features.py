@@ -202,3 +202,29 @@ def test_the_first_page_of_a_query_is_audited(client: FlaskClient, small_city_ur
             assert conn.execute(text(count)).scalar_one() == before + 1
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize(("batch", "limit"), [(1, 5), (2, 5), (5, 5), (3, 12), (100, 7)])
+def test_pages_written_in_batches_are_whole_json(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch, batch: int, limit: int
+) -> None:
+    """The features of a page go out ``BATCH`` at a time: every split gives the same valid document."""
+    from geo.ogc import items
+
+    monkeypatch.setattr(items, "BATCH", batch)
+    pages = _pages(client, f"{ITEMS}?limit={limit}")
+    assert [f["id"] for page in pages for f in page["features"]] == city.BUILDINGS
+
+
+@pytest.mark.parametrize(("role", "grids"), [("worker", ["G1"]), ("wall", None)])
+def test_roles_without_exports_read_no_features(
+    city_app: dash.Dash, small_city_url: str, role: str, grids: list[str] | None
+) -> None:
+    token = token_on(small_city_url, f"ogc-{role}", role=role, grids=grids)
+    saved = city_app.server.test_client_class
+    city_app.server.test_client_class = bearer_client_class(token)
+    try:
+        body = _json(city_app.server.test_client(), ITEMS, 403)
+        assert body["code"] == "Forbidden"
+    finally:
+        city_app.server.test_client_class = saved
