@@ -118,7 +118,10 @@ _KINDS: dict[str, KindSQL] = {
         ),
     ),
     "places": KindSQL(
-        _columns("p", "kind name"), "places p", "p.geom", in_scope=lambda scope: scope.covers("p.geom")
+        _columns("p", "kind name subcategory"),
+        "places p",
+        "p.geom",
+        in_scope=lambda scope: scope.covers("p.geom"),
     ),
     "status": KindSQL(
         _columns(
