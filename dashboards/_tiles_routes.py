@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from typing import NoReturn
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import flask
 from sqlalchemy import Engine
@@ -76,7 +76,9 @@ def register_tile_routes(
             bounds = data_bounds(conn, scope=current_scope()) or (-180.0, -85.0511, 180.0, 85.0511)
             version = loaded.data_state(conn).version
         params = {k: str(v) for k, v in options.items()} | {"v": str(version)}
-        search = "&".join(f"{k}={v}" for k, v in sorted(params.items()))
+        if flask.request.args.get("key"):  # a client that cannot send headers asks its tiles with it too
+            params["key"] = flask.request.args["key"]
+        search = urlencode(sorted(params.items()))
         root = public_root(settings.app)
         return {
             "tilejson": "3.0.0",
@@ -142,6 +144,5 @@ def _not_a_tile(rest: str) -> NoReturn:
 
 def _headers(response: flask.Response, etag: str) -> flask.Response:
     response.set_etag(etag)
-    response.headers["Cache-Control"] = "no-cache"
-    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = "no-cache"  # cross-origin reads: dashboards._cors, by setting
     return response

@@ -7,6 +7,7 @@ the environment at import time. Tests build them with ``_env_file=None``.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -184,6 +185,24 @@ class AppSettings(BaseSettings):
         description="Host names a request's Host header may carry when public_url is unset (JSON list; "
         "the bind host is added); others get 400 where a URL would be built from them.",
     )
+    cors_origins: list[str] = Field(
+        default=[],
+        description="Web origins (scheme://host[:port]) whose pages may read the tiles, TileJSON, OGC API "
+        "and REST API from a browser (CORS), as a JSON list: "
+        "BATTLEMAP_CORS_ORIGINS='[\"https://a.example\"]'. "
+        'None by default. "*" allows any origin, but then without credentials (cookies).',
+    )
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if origin != "*" and not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+", origin):
+                raise ValueError(
+                    f"BATTLEMAP_CORS_ORIGINS has {origin[:80]!r}: an origin is scheme://host[:port], no path "
+                    'or trailing slash (e.g. "https://map.example.org"), or "*"'
+                )
+        return [origin.lower() for origin in value]
 
 
 class MapSettings(BaseSettings):
