@@ -67,7 +67,7 @@ BAD = [
     (4, "removed_on", "removed before it was installed"),
     (5, "unit", "a building alone does not say which household"),
     (6, "household", "name the household (its id) or its building and unit"),
-    (7, "installed_on", "expected a date like"),
+    (7, "installed", "expected a date like"),
 ]
 
 
