@@ -37,23 +37,22 @@ def device_kpis(
         text(f"""
         WITH dev AS (
             SELECT b.grid_id, count(*) FILTER (WHERE {online_sql()}) AS online,
-                   count(*) FILTER (WHERE NOT coalesce({online_sql()}, false)) AS offline
+                   count(*) FILTER (WHERE NOT coalesce({online_sql()}, false)) AS offline, 0 AS open_alerts
             FROM devices d JOIN households h ON h.id = d.household_id JOIN buildings b ON b.id = h.building_id
             {LAST_SEEN}
             WHERE {scope.buildings("b")} AND d.installed_on <= CAST(:at AS timestamptz)::date
               AND (d.removed_on IS NULL OR d.removed_on > CAST(:at AS timestamptz)::date)
             GROUP BY b.grid_id
         ), al AS (
-            SELECT b.grid_id, count(*) AS open_alerts
+            SELECT b.grid_id, 0, 0, count(*) AS open_alerts
             FROM device_alerts a JOIN loop_items i ON i.id = a.loop_item_id {STATE_JOIN}
             JOIN buildings b ON b.id = i.building_id
             WHERE st.state = 'open' AND {scope.buildings("b")}
             GROUP BY b.grid_id
         )
-        SELECT g.code, coalesce(dev.online, 0), coalesce(dev.offline, 0), coalesce(al.open_alerts, 0)
-        FROM dev FULL JOIN al ON al.grid_id IS NOT DISTINCT FROM dev.grid_id
-        LEFT JOIN grids g ON g.id = coalesce(dev.grid_id, al.grid_id)
-        ORDER BY g.code NULLS LAST"""),
+        SELECT g.code, sum(x.online), sum(x.offline), sum(x.open_alerts)
+        FROM (SELECT * FROM dev UNION ALL SELECT * FROM al) x LEFT JOIN grids g ON g.id = x.grid_id
+        GROUP BY g.code ORDER BY g.code NULLS LAST"""),
         {"at": at, "heartbeat_h": heartbeat_h} | scope.params,
     )
     return [GridDevices(r[0], int(r[1]), int(r[2]), int(r[3])) for r in rows]
