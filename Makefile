@@ -46,7 +46,8 @@ demo: setup
 	$(BIN)/battlemap demo load
 	$(BIN)/battlemap demo users
 	url="$$($(BIN)/battlemap db role create $(APP_ROLE) --generate-password | tail -n 1)" && \
-		DATABASE_URL="$$url" $(BIN)/battlemap serve --host $(HOST) --port $(PORT)
+		{ $(BIN)/battlemap ingest mqtt & ingester=$$!; trap 'kill $$ingester' EXIT INT TERM; \
+		  DATABASE_URL="$$url" $(BIN)/battlemap serve --host $(HOST) --port $(PORT); }
 
 serve: python assets
 	$(BIN)/battlemap serve --host $(HOST) --port $(PORT)

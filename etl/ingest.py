@@ -122,7 +122,6 @@ class Ingester:
         self._generation = 0
         self._devices: dict[str, store.Device] = {}
         self._devices_at = 0.0
-        self._last_sweep = 0.0
         self._last_report = time.monotonic()
         self.client = make_client(settings, client_id=settings.client_id, url=self.url)
         self.client.on_connect = self._on_connect
@@ -159,17 +158,19 @@ class Ingester:
             properties=connect_properties(self.settings),
         )
         self.client.loop_start()
+        sweeper = threading.Thread(target=self._sweep_loop, name="device-sweep", daemon=True)
+        sweeper.start()
         logger.info("ingesting %s from %s:%s as %s", self.topic, address.host, address.port, self.settings.client_id)
         try:
             while not self.stop.is_set():
                 batch = self._take()
                 if batch:
                     self._store(batch)
-                self._maybe_sweep()
                 self._maybe_report()
         finally:
             self.client.disconnect()
             self.client.loop_stop()
+            sweeper.join(timeout=30)
         return self.stats
 
     def _take(self) -> list[tuple[int, mqtt.MQTTMessage]]:
@@ -258,35 +259,34 @@ class Ingester:
             by_id[device.id] = device
             rows.append((device.id, item.seq, item.ts, item.type, item.value))
         with self.engine.begin() as conn:
-            new = store.insert_events(conn, rows, source=self.source)
+            stored, new = store.insert_events(conn, rows, source=self.source, fever_c=self.rules.fever.min_c)
             store.insert_dead_letters(conn, letters)
             try:
                 with conn.begin_nested():
-                    raised = on_events(conn, new, by_id, self.rules, source=self.source)
+                    raised = on_events(conn, new, by_id, self.rules, heard=by_id, source=self.source)
             except (OperationalError, DatabaseUnavailable):
                 raise
             except Exception:  # a rule's failure must not lose the readings: they commit, it is logged
                 logger.exception("device alert rules failed on a batch; its events are stored")
                 raised = []
         self.stats.batches += 1
-        self.stats.stored += len(new)
-        self.stats.duplicates += len(rows) - len(new)
+        self.stats.stored += stored
+        self.stats.duplicates += len(rows) - stored
         self.stats.alerts += sum(r.created for r in raised)
         for letter in letters:
             self.stats.dead[letter.reason] = self.stats.dead.get(letter.reason, 0) + 1
             logger.warning("dead letter on %s: %s (%d bytes)", letter.topic, letter.reason, letter.size)
 
-    def _maybe_sweep(self) -> None:
-        if time.monotonic() - self._last_sweep < self.settings.sweep_s:
-            return
-        self._last_sweep = time.monotonic()
-        try:
-            with self.engine.begin() as conn:
-                raised = sweep(conn, self.rules, source=self.source)
-        except (OperationalError, DBAPIError, DatabaseUnavailable) as error:
-            logger.warning("time rules skipped: database unavailable (%s)", type(error).__name__)
-            return
-        self.stats.alerts += sum(r.created for r in raised)
+    def _sweep_loop(self) -> None:
+        """The time rules every ``sweep_s``, in a thread of their own so that the messages keep flowing."""
+        while not self.stop.wait(self.settings.sweep_s):
+            try:
+                with self.engine.begin() as conn:
+                    raised = sweep(conn, self.rules, source=self.source)
+            except (OperationalError, DBAPIError, DatabaseUnavailable) as error:
+                logger.warning("time rules skipped: database unavailable (%s)", type(error).__name__)
+                continue
+            self.stats.alerts += sum(r.created for r in raised)
 
     def _maybe_report(self) -> None:
         if time.monotonic() - self._last_report < 60:

@@ -297,7 +297,7 @@ class DeviceSettings(BaseSettings):
         default=None,
         description="The alert rules (YAML); unset: geo/devices/defaults/rules.yaml.",
     )
-    batch_size: int = Field(default=2000, ge=1, description="Messages stored in one transaction at most.")
+    batch_size: int = Field(default=5000, ge=1, description="Messages stored in one transaction at most.")
     batch_ms: int = Field(
         default=100, ge=1, description="A batch is stored at the latest this long after its first message."
     )

@@ -220,15 +220,18 @@ def on_events(
     devices: dict[int, Device],
     rules: Rules,
     *,
+    heard: Iterable[int] = (),
     source: str = "device",
     at: dt.datetime | None = None,
 ) -> list[Raised]:
     """Apply the event rules to newly stored ``events`` (a duplicate is never passed twice): fever,
     a door opened outside the allowed windows, a low battery raise alerts on monitored households;
     a door closed again soon resolves its door alert; any word from a device resolves its offline
-    alert. One query for the open alerts and one for the statuses per batch."""
+    alert (of the devices in ``events`` and ``heard``). One query for the open alerts and one for the
+    statuses per batch."""
     at = at or china_now()
-    households = {devices[e.device_id].household_id for e in events}
+    heard_ids = set(heard) | {e.device_id for e in events}
+    households = {devices[d].household_id for d in heard_ids}
     candidates = [(e, kind) for e in events if (kind := _candidate(e, rules)) is not None]
     existing = open_alerts(conn, households) if households else {}
     raised: list[Raised] = []
@@ -238,13 +241,16 @@ def on_events(
         for day in days
     }
     resolved: set[int] = set()
+    for device_id in sorted(heard_ids):
+        device = devices[device_id]
+        offline = existing.get((device.household_id, "offline"))
+        if offline is None or offline.device_id != device_id or offline.alert_id in resolved:
+            continue
+        if resolve(conn, offline, f"device {device.code} heard again by {_local(at)}", at=at):
+            resolved.add(offline.alert_id)
     for event in sorted(events, key=lambda e: (e.ts, e.seq)):
         device = devices[event.device_id]
         day = event.ts.astimezone(CHINA_TZ).date()
-        offline = existing.get((device.household_id, "offline"))
-        if offline is not None and offline.device_id == device.id and offline.alert_id not in resolved:
-            if resolve(conn, offline, f"device {device.code} heard again at {_local(event.ts)}", at=at):
-                resolved.add(offline.alert_id)
         if event.type == "door_close":
             door = existing.get((device.household_id, "door"))
             opened = None if door is None else door.last_door_open

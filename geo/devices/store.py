@@ -54,22 +54,31 @@ def insert_events(
     rows: Sequence[tuple[int, int, dt.datetime, str, float | None]],
     *,
     source: str = "device",
-) -> list[StoredEvent]:
-    """Store ``(device id, seq, ts, type, value)`` rows in one statement; returns the rows that were
-    new (a repeated (device, seq) is a duplicate delivery: ignored, not returned)."""
+    fever_c: float | None = None,
+) -> tuple[int, list[StoredEvent]]:
+    """Store ``(device id, seq, ts, type, value)`` rows in one statement: (how many were new, the new
+    rows the event rules look at). A repeated (device, seq) is a duplicate delivery: ignored, neither
+    counted nor returned. Heartbeats and normal temperatures (below ``fever_c``; all of them when
+    None) are counted but not read back, so a burst costs one round trip per batch, not per row."""
     if not rows:
-        return []
+        return 0, []
     devices, seqs, tss, types, values = (list(column) for column in zip(*rows, strict=True))
     result = conn.execute(
         text("""
-        INSERT INTO device_events (device_id, seq, ts, type, value, source)
-        SELECT d, s, t, ty, v, :source FROM unnest(CAST(:d AS bigint[]), CAST(:s AS bigint[]),
-            CAST(:t AS timestamptz[]), CAST(:ty AS text[]), CAST(:v AS float8[])) AS x(d, s, t, ty, v)
-        ON CONFLICT (device_id, seq) DO NOTHING
-        RETURNING id, device_id, seq, ts, type, value"""),
-        {"d": devices, "s": seqs, "t": tss, "ty": types, "v": values, "source": source},
-    )
-    return [StoredEvent(*r) for r in result]
+        WITH ins AS (
+            INSERT INTO device_events (device_id, seq, ts, type, value, source)
+            SELECT d, s, t, ty, v, :source FROM unnest(CAST(:d AS bigint[]), CAST(:s AS bigint[]),
+                CAST(:t AS timestamptz[]), CAST(:ty AS text[]), CAST(:v AS float8[])) AS x(d, s, t, ty, v)
+            ON CONFLICT (device_id, seq) DO NOTHING
+            RETURNING id, device_id, seq, ts, type, value
+        ), n AS (SELECT count(*) AS n FROM ins)
+        SELECT n.n, i.id, i.device_id, i.seq, i.ts, i.type, i.value FROM n
+        LEFT JOIN ins i ON i.type IN ('door_open', 'door_close', 'battery')
+            OR (i.type = 'temperature' AND i.value >= coalesce(CAST(:fever AS float8), i.value))"""),
+        {"d": devices, "s": seqs, "t": tss, "ty": types, "v": values, "source": source, "fever": fever_c},
+    ).all()
+    new = int(result[0][0])
+    return new, [StoredEvent(*r[1:]) for r in result if r[1] is not None]
 
 
 def insert_event_row_by_row(conn: Connection, row: tuple[int, int, dt.datetime, str, float | None]) -> bool:

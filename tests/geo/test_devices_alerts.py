@@ -57,9 +57,9 @@ def conn(world: tuple[str, Engine]) -> Iterator[Connection]:
 def _store(conn: Connection, device: str, rows: list[tuple[int, dt.datetime, str, float | None]]) -> list:
     found = store.devices_by_code(conn)
     d = found[device]
-    new = store.insert_events(conn, [(d.id, s, ts, ty, v) for s, ts, ty, v in rows])
+    _, new = store.insert_events(conn, [(d.id, s, ts, ty, v) for s, ts, ty, v in rows], fever_c=37.3)
     by_id = {x.id: x for x in found.values()}
-    return alerts.on_events(conn, new, by_id, default_rules(), at=NOW)
+    return alerts.on_events(conn, new, by_id, default_rules(), heard=[d.id], at=NOW)
 
 
 def _item(conn: Connection, item_id: int) -> tuple[str, str, str | None, int]:
