@@ -107,14 +107,18 @@ def baseline(url: str, k: int, results: list[dict]) -> None:
 
 def burst(url: str, broker: Broker, n_devices: int, b: int, workdir: Path, results: list[dict]) -> None:
     engine = create_engine(url)
-    process = IngesterProcess(url, broker.url, "bench-ingest", workdir / "ingest.log", BATTLEMAP_MQTT_BATCH_MS="100")
+    process = IngesterProcess(
+        url, broker.url, "bench-ingest", workdir / "ingest.log", BATTLEMAP_MQTT_BATCH_MS="100"
+    )
     process.start()  # once, to create the persistent session and its subscription
     wait_for(lambda: "subscribing to" in process.output())
     process.stop()
     publisher = Publisher(broker.url, "bench-burst-pub")
     now = dt.datetime.now(CHINA_TZ).isoformat()
     started = time.perf_counter()
-    infos = [publisher.event(f"B{n % n_devices}", 20_000_000 + n, now, "heartbeat", wait=False) for n in range(b)]
+    infos = [
+        publisher.event(f"B{n % n_devices}", 20_000_000 + n, now, "heartbeat", wait=False) for n in range(b)
+    ]
     for info in infos:
         info.wait_for_publish(timeout=60)
     published = time.perf_counter() - started
@@ -122,7 +126,9 @@ def burst(url: str, broker: Broker, n_devices: int, b: int, workdir: Path, resul
 
     def stored() -> int:
         with engine.connect() as conn:
-            return int(conn.execute(text("SELECT count(*) FROM device_events WHERE seq >= 20000000")).scalar_one())
+            return int(
+                conn.execute(text("SELECT count(*) FROM device_events WHERE seq >= 20000000")).scalar_one()
+            )
 
     started = time.perf_counter()
     process.start()
@@ -141,7 +147,9 @@ def burst(url: str, broker: Broker, n_devices: int, b: int, workdir: Path, resul
     )
 
 
-def steady(url: str, broker: Broker, n_devices: int, minutes: float, workdir: Path, results: list[dict]) -> None:
+def steady(
+    url: str, broker: Broker, n_devices: int, minutes: float, workdir: Path, results: list[dict]
+) -> None:
     """Every device once a minute, spread evenly; a fever every 2 s; latency and memory."""
     engine = create_engine(url)
     process = IngesterProcess(url, broker.url, "bench-ingest", workdir / "steady.log")

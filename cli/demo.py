@@ -60,9 +60,16 @@ def users() -> None:
 
 @demo.command("devices")
 @click.option("--count", type=click.IntRange(min=1), help="Only the first N demo devices (default: all).")
-@click.option("--minutes", type=click.FloatRange(min=0.1), default=10.0, show_default=True, help="How long to publish.")
-@click.option("--rate", type=click.FloatRange(min=0.1, max=600), default=1.0, show_default=True,
-              help="Messages a minute per device.")
+@click.option(
+    "--minutes", type=click.FloatRange(min=0.1), default=10.0, show_default=True, help="How long to publish."
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0.1, max=600),
+    default=1.0,
+    show_default=True,
+    help="Messages a minute per device.",
+)
 @click.option("--url", help="The broker, mqtt://host[:port]; default BATTLEMAP_MQTT_URL.")
 def devices(count: int | None, minutes: float, rate: float, url: str | None) -> None:
     """Publish realistic streams for the demo's simulated devices (diurnal temperatures, a few fevers,

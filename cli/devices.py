@@ -63,7 +63,9 @@ def list_devices(at: dt.datetime | None, as_json: bool) -> None:
     engine = context.engine(create=False)
     try:
         with engine.connect() as conn:
-            rows = device_rows(conn, at=at or dt.datetime.now(CHINA_TZ), heartbeat_h=rules.offline.heartbeat_h)
+            rows = device_rows(
+                conn, at=at or dt.datetime.now(CHINA_TZ), heartbeat_h=rules.offline.heartbeat_h
+            )
     finally:
         engine.dispose()
     listed = [
@@ -107,7 +109,13 @@ def events(device_id: str, since: dt.datetime | None, limit: int, as_json: bool)
     finally:
         engine.dispose()
     listed = [
-        {"seq": int(r.seq), "ts": _iso(r.ts), "type": r.type, "value": r.value, "received": _iso(r.received_at)}
+        {
+            "seq": int(r.seq),
+            "ts": _iso(r.ts),
+            "type": r.type,
+            "value": r.value,
+            "received": _iso(r.received_at),
+        }
         for r in rows
     ]
     if as_json:
@@ -123,7 +131,7 @@ def events(device_id: str, since: dt.datetime | None, limit: int, as_json: bool)
 @devices.command("check")
 @click.option("--at", callback=_clock, help=f"The clock; default now. {AT_HELP}")
 def check(at: dt.datetime | None) -> None:
-    """Run the time rules once (offline, missed readings, door left open); the ingester runs them every minute."""
+    """Run the time rules once (offline, missed readings, door left open); the ingester: each minute."""
     settings = context.settings()
     engine = context.engine()
     upgrade(engine)
@@ -132,11 +140,15 @@ def check(at: dt.datetime | None) -> None:
             raised = sweep(conn, load_rules(settings.devices.rules_path), at=at)
     finally:
         engine.dispose()
-    click.echo(f"{sum(r.created for r in raised)} alerts opened, {sum(not r.created for r in raised)} updated")
+    click.echo(
+        f"{sum(r.created for r in raised)} alerts opened, {sum(not r.created for r in raised)} updated"
+    )
 
 
 @devices.command("rollup")
-@click.option("--days", type=click.IntRange(min=1), help="Keep raw events this many days (default: the setting).")
+@click.option(
+    "--days", type=click.IntRange(min=1), help="Keep raw events this many days (default: the setting)."
+)
 def rollup(days: int | None) -> None:
     """Roll raw events older than the retention (BATTLEMAP_MQTT_RAW_RETENTION_DAYS) up per device and day."""
     settings = context.settings()
@@ -206,7 +218,9 @@ def ingest() -> None:
 
 
 @ingest.command("mqtt")
-@click.option("--url", help="The broker, mqtt://host[:port]; default BATTLEMAP_MQTT_URL (mqtt://127.0.0.1:1883).")
+@click.option(
+    "--url", help="The broker, mqtt://host[:port]; default BATTLEMAP_MQTT_URL (mqtt://127.0.0.1:1883)."
+)
 @click.option("--topic", help="Topic filter; default 'battlemap/devices/+/events'.")
 @click.option("--client-id", help="The fixed client id of the persistent session; default battlemap-ingest.")
 @click.option("--source", default="device", show_default=True, help="Stored as the events' source.")

@@ -34,6 +34,7 @@ from geo.devices.rules import Rules
 from geo.devices.sweep import sweep
 from geo.errors import ConfigError, DatabaseUnavailable
 from geo.settings import DeviceSettings
+from geo.vocab import CHINA_TZ
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,9 @@ def broker_address(url: str) -> BrokerAddress:
     """Host, port, TLS and credentials of ``mqtt://[user:password@]host[:port]`` (``mqtts://``: TLS, 8883)."""
     parts = urlsplit(url)
     if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-        raise ConfigError(f"the MQTT URL must read mqtt://host[:port] (or mqtts://), not {parts.scheme!r}://…")
+        raise ConfigError(
+            f"the MQTT URL must read mqtt://host[:port] (or mqtts://), not {parts.scheme!r}://…"
+        )
     tls = parts.scheme == "mqtts"
     try:
         port = parts.port or (8883 if tls else 1883)
@@ -76,7 +79,9 @@ class Stats:
     connects: int = 0
 
 
-def make_client(settings: DeviceSettings, *, client_id: str, url: str, persistent: bool = True) -> mqtt.Client:
+def make_client(
+    settings: DeviceSettings, *, client_id: str, url: str, persistent: bool = True
+) -> mqtt.Client:
     """A paho MQTT 5 client for ``url``: manual acknowledgement, the session kept by the broker for
     ``session_expiry_s`` under ``client_id`` (``persistent``), reconnecting with a backoff."""
     address = broker_address(url)
@@ -135,7 +140,9 @@ class Ingester:
             return
         self.stats.connects += 1
         present = getattr(flags, "session_present", False)
-        logger.info("connected to the MQTT broker (session present: %s); subscribing to %s", present, self.topic)
+        logger.info(
+            "connected to the MQTT broker (session present: %s); subscribing to %s", present, self.topic
+        )
         client.subscribe(self.topic, qos=1)
 
     def _on_disconnect(self, _c: mqtt.Client, _u: object, _f: object, reason: object, _p: object) -> None:
@@ -160,7 +167,9 @@ class Ingester:
         self.client.loop_start()
         sweeper = threading.Thread(target=self._sweep_loop, name="device-sweep", daemon=True)
         sweeper.start()
-        logger.info("ingesting %s from %s:%s as %s", self.topic, address.host, address.port, self.settings.client_id)
+        logger.info(
+            "ingesting %s from %s:%s as %s", self.topic, address.host, address.port, self.settings.client_id
+        )
         try:
             while not self.stop.is_set():
                 batch = self._take()
@@ -245,16 +254,30 @@ class Ingester:
                 continue
             device = devices.get(item.device_code)
             if device is None:
-                letters.append(DeadLetter("unknown_device", message.topic[:200], len(message.payload),
-                                          "no registered device has this id", item.device_code))
+                letters.append(
+                    DeadLetter(
+                        "unknown_device",
+                        message.topic[:200],
+                        len(message.payload),
+                        "no registered device has this id",
+                        item.device_code,
+                    )
+                )
                 continue
             wrong = check_device(item, device.type, message.topic, len(message.payload))
             if wrong is not None:
                 letters.append(wrong)
                 continue
-            if device.removed_on is not None and item.ts.date() >= device.removed_on:
-                letters.append(DeadLetter("removed_device", message.topic[:200], len(message.payload),
-                                          "the device was removed before this reading", item.device_code))
+            if device.removed_on is not None and item.ts.astimezone(CHINA_TZ).date() >= device.removed_on:
+                letters.append(
+                    DeadLetter(
+                        "removed_device",
+                        message.topic[:200],
+                        len(message.payload),
+                        "the device was removed before this reading",
+                        item.device_code,
+                    )
+                )
                 continue
             by_id[device.id] = device
             rows.append((device.id, item.seq, item.ts, item.type, item.value))
@@ -295,5 +318,9 @@ class Ingester:
         s = self.stats
         logger.info(
             "ingested %d messages: %d stored, %d duplicates, %d dead letters, %d alerts opened",
-            s.received, s.stored, s.duplicates, sum(s.dead.values()), s.alerts,
+            s.received,
+            s.stored,
+            s.duplicates,
+            sum(s.dead.values()),
+            s.alerts,
         )

@@ -68,7 +68,9 @@ class Broker:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [MOSQUITTO, "-c", str(self.dir / "mosquitto.conf")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            [MOSQUITTO, "-c", str(self.dir / "mosquitto.conf")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_for(self._answers, timeout=10)
 
@@ -163,8 +165,9 @@ class Publisher:
             info.wait_for_publish(timeout=10)
         return info
 
-    def event(self, device: str, seq: int, ts: str, type_: str, value: float | None = None, *,
-              wait: bool = True) -> mqtt.MQTTMessageInfo:
+    def event(
+        self, device: str, seq: int, ts: str, type_: str, value: float | None = None, *, wait: bool = True
+    ) -> mqtt.MQTTMessageInfo:
         body = {"ts": ts, "seq": seq, "type": type_, "value": value}
         return self.raw(f"battlemap/devices/{device}/events", json.dumps(body).encode(), wait=wait)
 

@@ -40,14 +40,21 @@ def devices_frame(conn: Connection, *, limit: int = DEMO_DEVICE_LIMIT) -> pd.Dat
     for household_id, source_id in rows:
         for prefix, kind in (("D", "door_sensor"), ("T", "thermometer")):
             records.append(
-                {"device_id": f"sim-{prefix}-{household_id}", "type": kind, "household": source_id, "installed": today}
+                {
+                    "device_id": f"sim-{prefix}-{household_id}",
+                    "type": kind,
+                    "household": source_id,
+                    "installed": today,
+                }
             )
     return pd.DataFrame.from_records(records, columns=["device_id", "type", "household", "installed"])
 
 
 def demo_devices(conn: Connection) -> list[tuple[str, str]]:
     """(device id, type) of the demo's simulated devices."""
-    rows = conn.execute(text("SELECT source_id, type FROM devices WHERE source = 'simulated' ORDER BY source_id"))
+    rows = conn.execute(
+        text("SELECT source_id, type FROM devices WHERE source = 'simulated' ORDER BY source_id")
+    )
     return [(str(a), str(b)) for a, b in rows]
 
 
@@ -63,7 +70,11 @@ def stream(
 ) -> dict[str, int]:
     """Publish ``rate`` messages a minute per device for ``minutes`` (real time); returns counts by type."""
     rng = np.random.default_rng(seed)
-    fevers = set(rng.choice(len(devices), size=max(1, len(devices) // 20), replace=False).tolist()) if devices else set()
+    fevers = (
+        set(rng.choice(len(devices), size=max(1, len(devices) // 20), replace=False).tolist())
+        if devices
+        else set()
+    )
     silent = int(rng.integers(len(devices))) if devices else -1
     left_open = int(rng.integers(len(devices))) if devices else -1
     seq0 = int(time.time() * 1000)
@@ -75,8 +86,9 @@ def stream(
         for n, (code, kind) in enumerate(devices):
             if n == silent and tick >= ticks // 2:
                 continue
-            body = _reading(kind, n, tick, now, rng, fever=n in fevers, door_open=door_open,
-                            left_open=n == left_open)
+            body = _reading(
+                kind, n, tick, now, rng, fever=n in fevers, door_open=door_open, left_open=n == left_open
+            )
             body["seq"] = seq0 + tick * 10 + 1
             publish(f"battlemap/devices/{code}/events", body)
             counts[body["type"]] = counts.get(body["type"], 0) + 1
@@ -85,11 +97,24 @@ def stream(
     return counts
 
 
-def _reading(kind: str, n: int, tick: int, now: dt.datetime, rng: np.random.Generator, *, fever: bool,
-             door_open: dict[int, bool], left_open: bool) -> dict:
+def _reading(
+    kind: str,
+    n: int,
+    tick: int,
+    now: dt.datetime,
+    rng: np.random.Generator,
+    *,
+    fever: bool,
+    door_open: dict[int, bool],
+    left_open: bool,
+) -> dict:
     ts = now.isoformat()
     if tick % 30 == 29:
-        return {"ts": ts, "type": "battery", "value": round(float(rng.uniform(8 if n % 25 == 0 else 40, 100)))}
+        return {
+            "ts": ts,
+            "type": "battery",
+            "value": round(float(rng.uniform(8 if n % 25 == 0 else 40, 100))),
+        }
     if kind == "thermometer":
         hour = now.hour + now.minute / 60
         base = 36.55 + 0.3 * math.sin((hour - 10) / 24 * 2 * math.pi) + float(rng.normal(0, 0.08))
@@ -106,11 +131,14 @@ def _reading(kind: str, n: int, tick: int, now: dt.datetime, rng: np.random.Gene
     return {"ts": ts, "type": "heartbeat", "value": None}
 
 
-def publisher(url: str, client_id: str = "battlemap-demo-devices") -> tuple[Callable[[str, dict], None], Callable[[], None]]:
+def publisher(
+    url: str, client_id: str = "battlemap-demo-devices"
+) -> tuple[Callable[[str, dict], None], Callable[[], None]]:
     """A QoS 1 publish function on the broker ``url`` and its closer."""
-    from etl.ingest import broker_address
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
+
+    from etl.ingest import broker_address
 
     address = broker_address(url)
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)

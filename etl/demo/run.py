@@ -134,7 +134,8 @@ def _describe(kind: str, frame: pd.DataFrame, events: pd.DataFrame | None) -> st
             "hospital transfers; a few overdue and one chain with a deliberate gap)"
         )
     if kind == "devices":
-        return f"{len(frame):,} devices (door sensors and thermometers) of {frame['household'].nunique():,} isolated households"
+        households = frame["household"].nunique()
+        return f"{len(frame):,} devices (door sensors and thermometers) of {households:,} isolated households"
     if kind == "gate-events":
         return f"{len(frame):,} hourly counts at {frame['gate'].nunique():,} gates"
     return f"{len(frame):,} rows"

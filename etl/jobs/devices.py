@@ -35,20 +35,25 @@ TYPE_ALIASES = {
 class DeviceJob(Job):
     def resolve(self, conn: Connection, stage: str, report: LoadReport, options: LoadOptions) -> None:
         s = quote(stage)
-        conn.execute(text(f"UPDATE {s} x SET household_id = h.id FROM households h WHERE h.source_id = x.household"))
+        conn.execute(
+            text(f"UPDATE {s} x SET household_id = h.id FROM households h WHERE h.source_id = x.household")
+        )
         conn.execute(
             text(f"""UPDATE {s} x SET household_id = h.id FROM households h
                      WHERE x.household_id IS NULL AND x.household ~ '^[0-9]{{1,18}}$'
                        AND h.id = CAST(x.household AS bigint)""")
         )
         conn.execute(
-            text(f"""UPDATE {s} x SET household_id = h.id FROM households h JOIN buildings b ON b.id = h.building_id
+            text(f"""UPDATE {s} x SET household_id = h.id
+                     FROM households h JOIN buildings b ON b.id = h.building_id
                      WHERE x.household IS NULL AND b.source_id = x.building AND h.unit_label = x.unit""")
         )
         for row, value in take(conn, stage, "household IS NULL AND building IS NULL", "''"):
             report.reject(row, "household", value, "name the household (its id) or its building and unit")
         for row, value in take(conn, stage, "household IS NOT NULL AND household_id IS NULL", "household"):
-            report.reject(row, "household", value, "no loaded household has this id (load the households first)")
+            report.reject(
+                row, "household", value, "no loaded household has this id (load the households first)"
+            )
         for row, value in take(conn, stage, "household_id IS NULL AND unit IS NULL", "building"):
             report.reject(row, "unit", value, "a building alone does not say which household: add the unit")
         for row, value in take(conn, stage, "household_id IS NULL", "building || ' ' || unit"):

@@ -95,7 +95,8 @@ def monitored(conn: Connection, household_ids: Iterable[int], day: dt.date, rule
     ids = sorted(set(household_ids))
     if not ids:
         return set()
-    sql = f"SELECT household_id, status FROM ({household_statuses('h.id = ANY(CAST(:ids AS bigint[]))', lookup=True)}) x"
+    chosen = household_statuses("h.id = ANY(CAST(:ids AS bigint[]))", lookup=True)
+    sql = f"SELECT household_id, status FROM ({chosen}) x"
     rows = conn.execute(text(sql), status_params(day) | {"ids": ids})
     return {int(r[0]) for r in rows if r[1] in rules.monitored_statuses}
 
@@ -124,7 +125,8 @@ def raise_alert(
             return None
         conn.execute(
             text(
-                "UPDATE device_alerts SET last_at = greatest(last_at, :at), triggers = triggers + 1 WHERE id = :id"
+                "UPDATE device_alerts SET last_at = greatest(last_at, :at), triggers = triggers + 1 "
+                "WHERE id = :id"
             ),
             {"id": found.alert_id, "at": at},
         )
@@ -141,7 +143,8 @@ def raise_alert(
     )
     alert_id = int(
         conn.execute(
-            text("""INSERT INTO device_alerts (kind, household_id, device_id, loop_item_id, opened_at, last_at)
+            text("""INSERT INTO device_alerts (kind, household_id, device_id, loop_item_id, opened_at,
+                                               last_at)
                     VALUES (:kind, :h, :d, :item, :at, :at) RETURNING id"""),
             {"kind": kind, "h": household_id, "d": trigger.device_id, "item": item.id, "at": at},
         ).scalar_one()

@@ -24,7 +24,12 @@ class GridDevices:
     open_alerts: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {"grid": self.grid, "online": self.online, "offline": self.offline, "open_alerts": self.open_alerts}
+        return {
+            "grid": self.grid,
+            "online": self.online,
+            "offline": self.offline,
+            "open_alerts": self.open_alerts,
+        }
 
 
 def device_kpis(
@@ -81,15 +86,17 @@ def household_devices(
     history, newest first."""
     at = at or china_now()
     found = []
-    for r in device_rows(conn, at=at, heartbeat_h=heartbeat_h, where="d.household_id = :h", params={"h": household_id}):
+    for r in device_rows(
+        conn, at=at, heartbeat_h=heartbeat_h, where="d.household_id = :h", params={"h": household_id}
+    ):
         reading = conn.execute(
             text("""SELECT ts, value FROM device_events WHERE device_id = :d AND type = 'temperature'
                     ORDER BY ts DESC LIMIT 1"""),
             {"d": r.id},
         ).first()
         door = conn.execute(
-            text("""SELECT ts, type FROM device_events WHERE device_id = :d AND type IN ('door_open', 'door_close')
-                    ORDER BY ts DESC LIMIT 1"""),
+            text("""SELECT ts, type FROM device_events WHERE device_id = :d
+                    AND type IN ('door_open', 'door_close') ORDER BY ts DESC LIMIT 1"""),
             {"d": r.id},
         ).first()
         found.append(

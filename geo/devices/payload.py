@@ -61,7 +61,7 @@ def device_of_topic(topic: str) -> str | None:
 
 
 def parse(
-    topic: str, payload: bytes, *, max_bytes: int, now: dt.datetime, future_s: float
+    topic: str, payload: bytes | bytearray, *, max_bytes: int, now: dt.datetime, future_s: float
 ) -> Event | DeadLetter:
     """The event in ``payload``, or why it is dead.
 
@@ -121,6 +121,8 @@ def _field_problem(body: dict) -> str | None:
         return "field `value` must be a finite number"
     if kind in ("temperature", "battery") and value is None:
         return f"field `value` is required for type {kind}"
+    if value is None:
+        return None
     if kind == "temperature" and not TEMPERATURE_RANGE[0] <= value <= TEMPERATURE_RANGE[1]:
         lo, hi = TEMPERATURE_RANGE
         return f"field `value` of a temperature must lie within {lo}..{hi} °C"

@@ -127,7 +127,8 @@ LAST_SEEN = """
 def online_sql(hours: str = ":heartbeat_h") -> str:
     """THE rule "a device is online at :at": heard within the offline rule's hours (and not removed)."""
     return (
-        f"(coalesce(ls.last_ts, lr.rolled_ts) >= CAST(:at AS timestamptz) - make_interval(secs => {hours} * 3600)"
+        "(coalesce(ls.last_ts, lr.rolled_ts) >= "
+        f"CAST(:at AS timestamptz) - make_interval(secs => {hours} * 3600)"
         " AND (d.removed_on IS NULL OR d.removed_on > CAST(:at AS timestamptz)::date))"
     )
 
@@ -140,7 +141,7 @@ def device_rows(
     where: str = "true",
     params: dict[str, Any] | None = None,
 ) -> list[Any]:
-    """Devices (``where`` over ``d``, household ``h``, building ``b``, grid ``g``) with last seen and online."""
+    """Devices (``where`` over ``d``, household ``h``, building ``b``, grid ``g``), last seen, online."""
     return list(
         conn.execute(
             text(f"""
@@ -192,7 +193,8 @@ def roll_up(conn: Connection, *, before: dt.datetime) -> tuple[int, int]:
                 events = x.events + EXCLUDED.events,
                 min_value = least(x.min_value, EXCLUDED.min_value),
                 max_value = greatest(x.max_value, EXCLUDED.max_value),
-                first_ts = least(x.first_ts, EXCLUDED.first_ts), last_ts = greatest(x.last_ts, EXCLUDED.last_ts)
+                first_ts = least(x.first_ts, EXCLUDED.first_ts),
+                last_ts = greatest(x.last_ts, EXCLUDED.last_ts)
             RETURNING events
         )
         SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM up)"""),

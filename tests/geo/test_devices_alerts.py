@@ -79,8 +79,14 @@ def test_a_fever_opens_one_item_and_later_readings_update_it(conn: Connection) -
     assert [r.created for r in raised] == [True]
     kind, state, assignee, _ = _item(conn, raised[0].item_id)
     assert (kind, state, assignee) == ("isolation_alert", "open", "sim-L2")  # b09's building leader
-    again = _store(conn, "T-b09-1", [(3, NOW - dt.timedelta(minutes=10), "temperature", 38.4),
-                                     (2, NOW - dt.timedelta(minutes=20), "temperature", 38.1)])  # + a duplicate
+    again = _store(
+        conn,
+        "T-b09-1",
+        [
+            (3, NOW - dt.timedelta(minutes=10), "temperature", 38.4),
+            (2, NOW - dt.timedelta(minutes=20), "temperature", 38.1),
+        ],
+    )  # + a duplicate
     assert [(r.created, r.item_id) for r in again] == [(False, raised[0].item_id)]
     listed = alerts.list_alerts(conn, state="open")
     assert [(a.kind, a.device, a.triggers) for a in listed] == [("fever", "T-b09-1", 2)]
@@ -94,8 +100,10 @@ def test_a_fever_of_a_household_not_isolated_raises_nothing(conn: Connection) ->
     # register one for the test and read a fever.
     household = conn.execute(text("SELECT id FROM households WHERE source_id = 'h-b01-2'")).scalar_one()
     conn.execute(
-        text("INSERT INTO devices (source_id, type, household_id, installed_on, source) "
-             "VALUES ('T-x', 'thermometer', :h, '2022-04-01', 'test')"),
+        text(
+            "INSERT INTO devices (source_id, type, household_id, installed_on, source) "
+            "VALUES ('T-x', 'thermometer', :h, '2022-04-01', 'test')"
+        ),
         {"h": household},
     )
     assert _store(conn, "T-x", [(1, NOW, "temperature", 39.0)]) == []
@@ -153,7 +161,9 @@ def test_a_published_fever_reaches_the_workers_loop_list_within_seconds(
     _loops_api.register(server, api, engine, settings)
     _api.register(server, api)
     _auth.install(server, engine, settings)
-    server.test_client_class = bearer_client_class(token_for(engine, "dev-worker-g1", role="worker", grids=["G1"]))
+    server.test_client_class = bearer_client_class(
+        token_for(engine, "dev-worker-g1", role="worker", grids=["G1"])
+    )
     worker = server.test_client()
     with broker() as mosquitto:
         process = IngesterProcess(url, mosquitto.url, f"bm-test-fever-{os.getpid()}", tmp_path / "fever.log")
@@ -180,3 +190,22 @@ def test_a_published_fever_reaches_the_workers_loop_list_within_seconds(
     assert item["kind"] == "isolation_alert" and item["assignee"]["code"] == "sim-L2"
     assert "38.6" in (item.get("note") or "")
     assert "Traceback" not in process.output()
+
+
+def test_the_building_card_shows_devices_last_reading_door_and_alert_history(conn: Connection) -> None:
+    from dashboards._status_page import device_section
+    from geo.card import building_card
+
+    _store(conn, "T-b09-1", [(1, NOW - dt.timedelta(minutes=5), "temperature", 38.2)])
+    _store(conn, "D-b09-1", [(1, NOW.replace(hour=8, minute=15, second=0), "door_open", None)])
+    b09 = conn.execute(text("SELECT id FROM buildings WHERE source_id = 'b09'")).scalar_one()
+    card = building_card(conn, b09, date=NOW.date(), heartbeat_h=6)
+    [(household, unit, fitted)] = card.devices
+    assert unit == "101室"
+    by_code = {d.code: d for d in fitted.devices}
+    assert by_code["T-b09-1"].last_reading == (NOW - dt.timedelta(minutes=5), 38.2)
+    assert by_code["D-b09-1"].last_door is not None and by_code["D-b09-1"].last_door[1] == "door_open"
+    assert [(a.kind, a.state) for a in fitted.alerts] == [("fever", "open")]
+    text_ = str(device_section(card, "en"))
+    assert "Thermometer T-b09-1" in text_ and "38.2 °C" in text_ and "door opened" in text_
+    assert "fever · open" in text_

@@ -63,10 +63,13 @@ def _events(engine: Engine, device: str) -> list[int]:
 
 
 @pytest.fixture
-def ingester(world: tuple[str, Engine], mosquitto: Broker, tmp_path: Path, request: pytest.FixtureRequest
-             ) -> Iterator[IngesterProcess]:
+def ingester(
+    world: tuple[str, Engine], mosquitto: Broker, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[IngesterProcess]:
     url, _ = world
-    process = IngesterProcess(url, mosquitto.url, f"bm-test-{os.getpid()}-{request.node.name[:30]}", tmp_path / "ingest.log")
+    process = IngesterProcess(
+        url, mosquitto.url, f"bm-test-{os.getpid()}-{request.node.name[:30]}", tmp_path / "ingest.log"
+    )
     process.start()
     yield process
     process.stop()
@@ -96,10 +99,13 @@ def test_bad_input_is_dead_lettered_and_the_ingester_carries_on(
     wait_for(lambda: 903 in _events(engine, "T-b09-1"))
     with engine.connect() as conn:
         rows = conn.execute(
-            text("SELECT reason, topic, size, detail FROM device_dead_letters ORDER BY id OFFSET :n"), {"n": before}
+            text("SELECT reason, topic, size, detail FROM device_dead_letters ORDER BY id OFFSET :n"),
+            {"n": before},
         ).all()
     reasons = sorted(r.reason for r in rows)
-    assert reasons == sorted(["not_json", "unknown_device", "future_ts", "bad_field", "bad_field", "too_large"])
+    assert reasons == sorted(
+        ["not_json", "unknown_device", "future_ts", "bad_field", "bad_field", "too_large"]
+    )
     by_reason = {r.reason: r for r in rows}
     assert by_reason["too_large"].size > 1_000_000
     assert by_reason["unknown_device"].topic == "battlemap/devices/NO-SUCH-DEVICE/events"
@@ -177,8 +183,13 @@ def test_the_database_down_means_no_ack_and_nothing_lost(
     real = make_url(url)
     proxy = TcpProxy((real.host or "127.0.0.1", real.port or 5432))
     via_proxy = real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-    process = IngesterProcess(via_proxy, mosquitto.url, f"bm-test-dbdown-{os.getpid()}", tmp_path / "db.log",
-                              BATTLEMAP_CONNECT_TIMEOUT_S="2")
+    process = IngesterProcess(
+        via_proxy,
+        mosquitto.url,
+        f"bm-test-dbdown-{os.getpid()}",
+        tmp_path / "db.log",
+        BATTLEMAP_CONNECT_TIMEOUT_S="2",
+    )
     process.start()
     try:
         wait_for(lambda: _subscribed(process))
