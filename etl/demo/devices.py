@@ -1,7 +1,7 @@
 """Simulated home-isolation devices for the demo (``source = 'simulated'``): a smart door sensor and a
-thermometer for each household the demo's status history has in home isolation today (the stretches
-still open), installed today so that a vendor's test message works at once; and a simulator that
-publishes realistic streams for them (``battlemap demo devices``).
+thermometer for each household the demo's status history has in home isolation on its last day,
+installed today so that a vendor's test message works at once; and a simulator that publishes
+realistic streams for them (``battlemap demo devices``).
 
 The streams: temperatures on a diurnal curve (lowest before dawn, highest late afternoon) with a few
 fevers; door openings in the delivery windows and now and then outside them, one door left open;
@@ -22,6 +22,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from geo.clock import china_now, china_today
+from geo.status.read import status_dates
 from geo.status.rule import household_statuses, status_params
 
 DEMO_DEVICE_LIMIT = 200
@@ -30,11 +31,15 @@ DEMO_DEVICE_LIMIT = 200
 
 def devices_frame(conn: Connection, *, limit: int = DEMO_DEVICE_LIMIT) -> pd.DataFrame:
     """Door sensor ``sim-D-<household>`` and thermometer ``sim-T-<household>`` for the households in
-    home isolation today, installed today."""
+    home isolation on the status history's last day (the day the alert rules read for today, see
+    ``geo.devices.alerts.monitored``), installed today."""
+    known = status_dates(conn)
+    if known is None:
+        return pd.DataFrame(columns=["device_id", "type", "household", "installed"])
     sql = f"""SELECT x.household_id, h.source_id FROM ({household_statuses()}) x
               JOIN households h ON h.id = x.household_id
               WHERE x.status = 'home_isolation' ORDER BY x.household_id LIMIT :limit"""
-    rows = conn.execute(text(sql), status_params(china_today()) | {"limit": limit}).all()
+    rows = conn.execute(text(sql), status_params(min(known[1], china_today())) | {"limit": limit}).all()
     today = china_today().isoformat()
     records = []
     for household_id, source_id in rows:

@@ -27,6 +27,7 @@ from geo.loops.engine import LoopActor
 from geo.loops.evidence import Submission
 from geo.loops.store import STATE_JOIN
 from geo.loops.targets import Target
+from geo.status.read import status_dates
 from geo.status.rule import household_statuses, status_params
 from geo.vocab import CHINA_TZ
 
@@ -91,10 +92,14 @@ def open_alerts(conn: Connection, household_ids: Iterable[int]) -> dict[tuple[in
 
 def monitored(conn: Connection, household_ids: Iterable[int], day: dt.date, rules: Rules) -> set[int]:
     """Those of ``household_ids`` whose house status on ``day`` is monitored (home isolation): THE
-    status rule of ``geo.status.rule``."""
+    status rule of ``geo.status.rule``. A day after the loaded status history's last day reads that
+    last day (as the map's default date does): the latest known status."""
     ids = sorted(set(household_ids))
     if not ids:
         return set()
+    known = status_dates(conn)
+    if known is not None and day > known[1]:
+        day = known[1]
     chosen = household_statuses("h.id = ANY(CAST(:ids AS bigint[]))", lookup=True)
     sql = f"SELECT household_id, status FROM ({chosen}) x"
     rows = conn.execute(text(sql), status_params(day) | {"ids": ids})

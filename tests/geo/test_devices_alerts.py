@@ -200,7 +200,7 @@ def test_the_building_card_shows_devices_last_reading_door_and_alert_history(con
     _store(conn, "D-b09-1", [(1, NOW.replace(hour=8, minute=15, second=0), "door_open", None)])
     b09 = conn.execute(text("SELECT id FROM buildings WHERE source_id = 'b09'")).scalar_one()
     card = building_card(conn, b09, date=NOW.date(), heartbeat_h=6)
-    [(household, unit, fitted)] = card.devices
+    [(_household, unit, fitted)] = card.devices
     assert unit == "101室"
     by_code = {d.code: d for d in fitted.devices}
     assert by_code["T-b09-1"].last_reading == (NOW - dt.timedelta(minutes=5), 38.2)
