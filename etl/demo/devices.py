@@ -1,5 +1,5 @@
 """Simulated home-isolation devices for the demo (``source = 'simulated'``): a smart door sensor and a
-thermometer for each household the demo's status history has in home isolation on its last day,
+thermometer for each household of the demo's latest home isolations (the history's last such day),
 installed today so that a vendor's test message works at once; and a simulator that publishes
 realistic streams for them (``battlemap demo devices``).
 
@@ -22,7 +22,6 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from geo.clock import china_now, china_today
-from geo.status.read import status_dates
 from geo.status.rule import household_statuses, status_params
 
 DEMO_DEVICE_LIMIT = 200
@@ -31,15 +30,19 @@ DEMO_DEVICE_LIMIT = 200
 
 def devices_frame(conn: Connection, *, limit: int = DEMO_DEVICE_LIMIT) -> pd.DataFrame:
     """Door sensor ``sim-D-<household>`` and thermometer ``sim-T-<household>`` for the households in
-    home isolation on the status history's last day (the day the alert rules read for today, see
-    ``geo.devices.alerts.monitored``), installed today."""
-    known = status_dates(conn)
-    if known is None:
+    home isolation on the last day the status history has any (the latest isolations), installed
+    today: past the history's end the devices say who is watched (``geo.devices.alerts.monitored``)."""
+    last = conn.execute(
+        text(
+            "SELECT max(coalesce(valid_to - 1, valid_from)) FROM house_status WHERE status = 'home_isolation'"
+        )
+    ).scalar()
+    if last is None:
         return pd.DataFrame(columns=["device_id", "type", "household", "installed"])
     sql = f"""SELECT x.household_id, h.source_id FROM ({household_statuses()}) x
               JOIN households h ON h.id = x.household_id
               WHERE x.status = 'home_isolation' ORDER BY x.household_id LIMIT :limit"""
-    rows = conn.execute(text(sql), status_params(min(known[1], china_today())) | {"limit": limit}).all()
+    rows = conn.execute(text(sql), status_params(min(last, china_today())) | {"limit": limit}).all()
     today = china_today().isoformat()
     records = []
     for household_id, source_id in rows:

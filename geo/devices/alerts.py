@@ -91,15 +91,17 @@ def open_alerts(conn: Connection, household_ids: Iterable[int]) -> dict[tuple[in
 
 
 def monitored(conn: Connection, household_ids: Iterable[int], day: dt.date, rules: Rules) -> set[int]:
-    """Those of ``household_ids`` whose house status on ``day`` is monitored (home isolation): THE
-    status rule of ``geo.status.rule``. A day after the loaded status history's last day reads that
-    last day (as the map's default date does): the latest known status."""
+    """Those of ``household_ids`` that are watched on ``day``: within the loaded status history, those
+    whose house status that day is monitored (home isolation; THE status rule of ``geo.status.rule``).
+    Past the history's last day it says nothing, and a device's installation period is what is known
+    (devices are fitted for the isolation and removed at release, 解除): every one of them is watched.
+    The callers check that the device is installed that day."""
     ids = sorted(set(household_ids))
     if not ids:
         return set()
     known = status_dates(conn)
-    if known is not None and day > known[1]:
-        day = known[1]
+    if known is None or day > known[1]:
+        return set(ids)
     chosen = household_statuses("h.id = ANY(CAST(:ids AS bigint[]))", lookup=True)
     sql = f"SELECT household_id, status FROM ({chosen}) x"
     rows = conn.execute(text(sql), status_params(day) | {"ids": ids})

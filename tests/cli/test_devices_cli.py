@@ -40,8 +40,11 @@ def city(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             found = store.devices_by_code(conn)
             t = found["T-b09-1"]
             old = NOW - dt.timedelta(days=40)
-            rows = [(t.id, 1, old, "temperature", 36.5), (t.id, 3, NOW, "temperature", 38.0),
-                    (t.id, 2, NOW - dt.timedelta(minutes=5), "temperature", 36.9)]
+            rows = [
+                (t.id, 1, old, "temperature", 36.5),
+                (t.id, 3, NOW, "temperature", 38.0),
+                (t.id, 2, NOW - dt.timedelta(minutes=5), "temperature", 36.9),
+            ]
             _, new = store.insert_events(conn, rows, fever_c=37.3)
             alerts.on_events(conn, new, {d.id: d for d in found.values()}, default_rules(), heard=[t.id])
         engine.dispose()

@@ -95,9 +95,9 @@ def test_a_fever_opens_one_item_and_later_readings_update_it(conn: Connection) -
     assert grid["G1"].open_alerts == 1 and grid["G1"].online == 1  # the thermometer spoke; D-b09-1 did not
 
 
-def test_a_fever_of_a_household_not_isolated_raises_nothing(conn: Connection) -> None:
-    # D-b01-1 is a door sensor of h-b01-1 (confirmed, not home isolation): no thermometer there, so
-    # register one for the test and read a fever.
+def test_within_the_status_history_only_isolated_households_raise_alerts(conn: Connection) -> None:
+    # The history ends 2022-04-04: on that day h-b09-1 is in home isolation, h-b01-2 a close contact.
+    # Past the end (today) the installed devices say who is watched.
     household = conn.execute(text("SELECT id FROM households WHERE source_id = 'h-b01-2'")).scalar_one()
     conn.execute(
         text(
@@ -106,7 +106,10 @@ def test_a_fever_of_a_household_not_isolated_raises_nothing(conn: Connection) ->
         ),
         {"h": household},
     )
-    assert _store(conn, "T-x", [(1, NOW, "temperature", 39.0)]) == []
+    day = dt.datetime(2022, 4, 4, 10, 0, tzinfo=CHINA_TZ)
+    assert _store(conn, "T-x", [(1, day, "temperature", 39.0)]) == []
+    assert [r.created for r in _store(conn, "T-b09-1", [(1, day, "temperature", 39.0)])] == [True]
+    assert [r.created for r in _store(conn, "T-x", [(2, NOW, "temperature", 39.0)])] == [True]
 
 
 def test_a_door_opened_at_night_and_closed_within_minutes_resolves_with_a_note(conn: Connection) -> None:
@@ -196,14 +199,15 @@ def test_the_building_card_shows_devices_last_reading_door_and_alert_history(con
     from dashboards._status_page import device_section
     from geo.card import building_card
 
-    _store(conn, "T-b09-1", [(1, NOW - dt.timedelta(minutes=5), "temperature", 38.2)])
+    later = NOW + dt.timedelta(minutes=30)  # after the MQTT test's reading, which is committed
+    _store(conn, "T-b09-1", [(1, later, "temperature", 38.2)])
     _store(conn, "D-b09-1", [(1, NOW.replace(hour=8, minute=15, second=0), "door_open", None)])
     b09 = conn.execute(text("SELECT id FROM buildings WHERE source_id = 'b09'")).scalar_one()
     card = building_card(conn, b09, date=NOW.date(), heartbeat_h=6)
     [(_household, unit, fitted)] = card.devices
     assert unit == "101室"
     by_code = {d.code: d for d in fitted.devices}
-    assert by_code["T-b09-1"].last_reading == (NOW - dt.timedelta(minutes=5), 38.2)
+    assert by_code["T-b09-1"].last_reading == (later, 38.2)
     assert by_code["D-b09-1"].last_door is not None and by_code["D-b09-1"].last_door[1] == "door_open"
     assert [(a.kind, a.state) for a in fitted.alerts] == [("fever", "open")]
     text_ = str(device_section(card, "en"))

@@ -371,7 +371,7 @@ def test_loops_are_simulated_for_isolated_households_inspected_compounds_and_rep
 # --- home-isolation devices (etl/demo/devices.py) ------------------------------------------------------
 
 
-def test_devices_are_fitted_to_the_households_isolated_on_the_last_day(db: Connection) -> None:
+def test_devices_are_fitted_to_the_latest_isolated_households(db: Connection) -> None:
     rows = db.execute(
         text("""SELECT d.type, count(*), count(DISTINCT d.household_id),
                        count(*) FILTER (WHERE d.source = :s), min(d.installed_on), max(d.installed_on)
