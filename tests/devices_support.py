@@ -116,6 +116,7 @@ class IngesterProcess:
             "DATABASE_URL": database_url,
             "BATTLEMAP_MQTT_BATCH_MS": "50",
             "BATTLEMAP_MQTT_DEVICE_CACHE_S": "0",
+            "BATTLEMAP_MQTT_RECONNECT_MAX_S": "4",
             **env,
         }
         self.log = log

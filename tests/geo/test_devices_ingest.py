@@ -167,11 +167,11 @@ def test_a_broker_restart_reconnects_by_itself(
     wait_for(lambda: 5001 in _events(engine, "D-b09-1"))
     publisher.close()
     mosquitto.restart(down_s=2)
-    wait_for(lambda: ingester.output().count("subscribing to") >= 2, timeout=30)
+    wait_for(lambda: ingester.output().count("subscribing to") >= 2, timeout=60)
     assert "connection lost" in ingester.output()
     publisher = Publisher(mosquitto.url, "bm-test-restart-pub2")
     publisher.event("D-b09-1", 5002, _now(), "heartbeat")
-    wait_for(lambda: 5002 in _events(engine, "D-b09-1"))
+    wait_for(lambda: 5002 in _events(engine, "D-b09-1"), timeout=60)
     assert ingester.alive()
     publisher.close()
 
