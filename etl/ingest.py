@@ -301,15 +301,27 @@ class Ingester:
             logger.warning("dead letter on %s: %s (%d bytes)", letter.topic, letter.reason, letter.size)
 
     def _sweep_loop(self) -> None:
-        """The time rules every ``sweep_s``, in a thread of their own so that the messages keep flowing."""
+        """The time rules every ``sweep_s``, and the retention roll-up once an hour, in a thread of their
+        own so that the messages keep flowing."""
+        last_rollup = 0.0
         while not self.stop.wait(self.settings.sweep_s):
             try:
                 with self.engine.begin() as conn:
                     raised = sweep(conn, self.rules, source=self.source)
+                self.stats.alerts += sum(r.created for r in raised)
+                if time.monotonic() - last_rollup > 3600:
+                    last_rollup = time.monotonic()
+                    before = china_now() - dt.timedelta(days=self.settings.raw_retention_days)
+                    with self.engine.begin() as conn:
+                        gone, _days = store.roll_up(conn, before=before)
+                    if gone:
+                        logger.info(
+                            "rolled %d raw events older than %d days up per device and day",
+                            gone,
+                            self.settings.raw_retention_days,
+                        )
             except (OperationalError, DBAPIError, DatabaseUnavailable) as error:
                 logger.warning("time rules skipped: database unavailable (%s)", type(error).__name__)
-                continue
-            self.stats.alerts += sum(r.created for r in raised)
 
     def _maybe_report(self) -> None:
         if time.monotonic() - self._last_report < 60:
