@@ -102,6 +102,7 @@ def baseline(url: str, k: int, results: list[dict]) -> None:
         row_by_row_msgs_s=round(k / slow),
         batched_msgs_s=round(k / fast),
         ratio=round(slow / fast, 1),
+        load_average=round(os.getloadavg()[0], 1),
     )
 
 
@@ -132,8 +133,11 @@ def burst(url: str, broker: Broker, n_devices: int, b: int, workdir: Path, resul
 
     started = time.perf_counter()
     process.start()
+    wait_for(lambda: stored() > 0, timeout=120, every=0.02)
+    first_row = time.perf_counter()
     wait_for(lambda: stored() >= b, timeout=600, every=0.05)
     took = time.perf_counter() - started
+    flowing = time.perf_counter() - first_row
     process.stop()
     engine.dispose()
     _emit(
@@ -143,6 +147,9 @@ def burst(url: str, broker: Broker, n_devices: int, b: int, workdir: Path, resul
         publish_msgs_s=round(b / published),
         ingest_s=round(took, 2),
         ingest_msgs_s=round(b / took),
+        startup_s=round(took - flowing, 2),
+        ingest_msgs_s_after_first_row=round(b / flowing),
+        load_average=round(os.getloadavg()[0], 1),
         goal_msgs_s=5000,
     )
 
