@@ -38,6 +38,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cli.national:national",
         "The national roll-up: per-day counts per sub-district, published and subscribed by replication.",
     ),
+    "places": (
+        "cli.places:places",
+        "Places: counts per grid of the key places (shops, office buildings, firms, key industries).",
+    ),
     "qa": (
         "cli.load:qa",
         "Print the data-quality summary (buildings outside grids, overlapping grids and admin units).",

@@ -266,6 +266,8 @@ class Place(SourcedMixin, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(40), index=True)
     name: Mapped[str | None] = mapped_column(String(300))
+    # The industry of a key-industry site (geo.vocab.KEY_INDUSTRIES); migration 0013.
+    subcategory: Mapped[str | None] = mapped_column(String(40))
     compound_id: Mapped[int | None] = mapped_column(
         ForeignKey("compounds.id", ondelete="SET NULL"), index=True
     )

@@ -2,7 +2,7 @@
 daily roll-ups and alerts (items of the ``isolation_alert`` loop)
 
 Revision ID: 0009
-Revises: 0012 (main's head after the merge; written against 0008)
+Revises: 0013 (main's head after the merge; written against 0008)
 Create Date: 2026-12-04 01:40:00
 
 - ``devices``: one row per registered device (``source_id`` is the vendor's device id, the topic
@@ -22,7 +22,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0009"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
