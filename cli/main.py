@@ -20,6 +20,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cli.audit:audit",
         "List audited actions since WHEN, oldest first: time, user, role, action, target, address, detail.",
     ),
+    "brief": (
+        "cli.brief:brief",
+        "Print the daily situation brief (日报) of a day: one to three A4 pages for leaders.",
+    ),
     "db": ("cli.db:db", "Create, upgrade and inspect the PostGIS schema."),
     "demo": (
         "cli.demo:demo",
