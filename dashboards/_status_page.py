@@ -39,6 +39,7 @@ from geo.print_queries import atlas_selection
 from geo.status.kpis import Kpis
 from geo.status.read import find_buildings
 from geo.status.read import status_dates as read_status_dates
+from geo.vocab import CHINA_TZ
 from layers.style import STATUS_SWATCHES, VULNERABLE_MARKER, status_swatch
 
 MAP = "hs"
@@ -225,8 +226,49 @@ def card(found: BuildingCard, lang: str, *, actions: tuple = ()) -> list:
         html.Ul(statuses, className="bm-card-statuses"),
         html.H4(t("card_chain", lang)),
         html.Ul(chain + missing, className="bm-card-chain"),
+        *device_section(found, lang),
         *actions,
     ]
+
+
+def _hm(moment: dt.datetime | None) -> str:
+    return "–" if moment is None else moment.astimezone(CHINA_TZ).strftime("%m-%d %H:%M")
+
+
+def device_section(found: BuildingCard, lang: str) -> list:
+    """Per household with devices: each device (online, last reading, last door event) and its alerts."""
+    if not found.devices:
+        return []
+    parts: list = [html.H4(t("card_devices", lang))]
+    for household_id, unit, fitted in found.devices:
+        items = []
+        for d in fitted.devices:
+            state = t("device_online" if d.online else "device_offline", lang)
+            detail = ""
+            if d.last_reading is not None:
+                detail = f" · {d.last_reading[1]:.1f} °C {_hm(d.last_reading[0])}"
+            if d.last_door is not None:
+                detail += f" · {t('device_' + d.last_door[1], lang)} {_hm(d.last_door[0])}"
+            items.append(
+                html.Li(
+                    f"{t('device_' + d.type, lang)} {d.code} · {state}{detail}",
+                    **data_attributes(device=d.code),
+                )
+            )
+        alerts = [
+            html.Li(
+                f"{t('alert_' + a.kind, lang)} · {t('alert_' + a.state, lang)} · {_hm(a.opened)}",
+                className="bm-gap" if a.state == "open" else None,
+                **data_attributes(alert=a.kind),
+            )
+            for a in fitted.alerts
+        ]
+        parts.append(html.H5(f"{t('card_household', lang)} #{household_id} {unit or ''}".strip()))
+        parts.append(html.Ul(items, className="bm-card-devices"))
+        if alerts:
+            parts.append(html.Div(t("card_alerts", lang), className="bm-card-label"))
+            parts.append(html.Ul(alerts, className="bm-card-alerts"))
+    return parts
 
 
 def _chosen(values: tuple | list) -> dict[str, int]:

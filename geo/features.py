@@ -169,6 +169,13 @@ _KINDS: dict[str, KindSQL] = {
         "g.geom",
         in_scope=lambda scope: scope.covers("g.geom"),
     ),
+    # Home-isolation devices (技防), at their household's building; the household as its source id.
+    "devices": KindSQL(
+        _columns("d", "type installed_on removed_on", household="h.source_id"),
+        "devices d JOIN households h ON h.id = d.household_id JOIN buildings b ON b.id = h.building_id",
+        "b.label_point",
+        in_scope=lambda scope: scope.buildings("b"),
+    ),
 }
 
 FEATURE_KINDS: tuple[str, ...] = tuple(_KINDS)

@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from etl import pipeline
-from etl.demo import flows, generator, grids, loops
+from etl.demo import devices, flows, generator, grids, loops
 from etl.demo.sample import load_sample
 from etl.jobs.base import LoadOptions
 from etl.readers import FrameSource
@@ -39,6 +39,7 @@ DEMO_TABLES: tuple[str, ...] = (
     "risk_areas",
     "transfers",
     "gate_events",
+    "devices",
 )
 
 
@@ -83,6 +84,8 @@ def load_simulated(conn: Connection, *, settings: Settings) -> Iterator[LoadRepo
             lambda: flows.transfers_frame(conn, seed=seed, deadline_hours=settings.flows.deadline_hours),
         ),
         ("gate-events", lambda: flows.gate_events_frame(conn, seed=seed)),
+        # Door sensors and thermometers of the households isolated today (active now).
+        ("devices", lambda: devices.devices_frame(conn)),
     )
     for kind, build in steps:
         frame = build()
@@ -130,6 +133,9 @@ def _describe(kind: str, frame: pd.DataFrame, events: pd.DataFrame | None) -> st
             f"{len(frame):,} legs in {frame['chain_id'].nunique():,} chains (inbound loops, returnees, "
             "hospital transfers; a few overdue and one chain with a deliberate gap)"
         )
+    if kind == "devices":
+        households = frame["household"].nunique()
+        return f"{len(frame):,} devices (door sensors and thermometers) of {households:,} isolated households"
     if kind == "gate-events":
         return f"{len(frame):,} hourly counts at {frame['gate'].nunique():,} gates"
     return f"{len(frame):,} rows"

@@ -9,6 +9,7 @@ from etl.jobs import (
     buildings,
     cases,
     compounds,
+    devices,
     gate_events,
     grids,
     households,
@@ -37,6 +38,7 @@ REGISTRY: dict[str, Job] = {
         risk_areas,
         transfers,
         gate_events,
+        devices,
     )
 }
 

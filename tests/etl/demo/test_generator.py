@@ -20,11 +20,13 @@ from etl.demo import generator, grids
 from etl.demo.run import iter_demo
 from etl.report import LoadReport
 from geo.audit import Actor
+from geo.clock import china_today
 from geo.crs import SHANGHAI_UTM, geometries_from_wgs84, geometries_to_wgs84, parse_crs
 from geo.flows import chains
 from geo.loops import engine as loops
 from geo.loops.engine import LoopActor
 from geo.settings import Settings
+from geo.status.rule import household_statuses, status_params
 from geo.vocab import CHINA_TZ, REQUIRED_CHAIN_LEVELS, SIMULATED_SOURCE
 
 pytestmark = pytest.mark.slow
@@ -57,7 +59,8 @@ def test_every_step_loads_without_rejects(demo: tuple[Connection, list[LoadRepor
     _, reports = demo
     simulated = [r for r in reports if r.path.startswith(SIMULATED_SOURCE)]
     assert [r.kind for r in simulated] == [
-        "grids", "households", "status", "responsibility", "places", "transfers", "gate-events", "loops"
+        "grids", "households", "status", "responsibility", "places", "transfers", "gate-events", "devices",
+        "loops",
     ]  # fmt: skip
     for report in simulated:
         assert report.rejected == 0 and report.inserted > 0, report.summary()
@@ -363,3 +366,30 @@ def test_loops_are_simulated_for_isolated_households_inspected_compounds_and_rep
         for state in ("open", "overdue", "closed")
     }
     assert states["open"] > 0 and states["overdue"] > 0 and states["closed"] > 0, states
+
+
+# --- home-isolation devices (etl/demo/devices.py) ------------------------------------------------------
+
+
+def test_devices_are_fitted_to_the_latest_isolated_households(db: Connection) -> None:
+    rows = db.execute(
+        text("""SELECT d.type, count(*), count(DISTINCT d.household_id),
+                       count(*) FILTER (WHERE d.source = :s), min(d.installed_on), max(d.installed_on)
+                FROM devices d GROUP BY d.type ORDER BY d.type"""),
+        {"s": SIMULATED_SOURCE},
+    ).all()
+    assert [r[0] for r in rows] == ["door_sensor", "thermometer"]
+    (_, doors, door_households, door_sim, first, last), (_, thermometers, therm_households, *_rest) = rows
+    assert doors == thermometers == door_households == therm_households == door_sim > 0
+    assert first == last == china_today()  # active now: a vendor's test message works at once
+    last = db.execute(
+        text(
+            "SELECT max(coalesce(valid_to - 1, valid_from)) FROM house_status WHERE status = 'home_isolation'"
+        )
+    ).scalar_one()
+    statuses = f"SELECT household_id, status FROM ({household_statuses()}) x"
+    isolated = {
+        int(h) for h, status in db.execute(text(statuses), status_params(last)) if status == "home_isolation"
+    }
+    fitted = {int(h) for (h,) in db.execute(text("SELECT DISTINCT household_id FROM devices"))}
+    assert fitted <= isolated
