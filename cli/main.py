@@ -16,6 +16,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cli.audit:audit",
         "List audited actions since WHEN, oldest first: time, user, role, action, target, address, detail.",
     ),
+    "campaign": (
+        "cli.campaign:campaign",
+        "Vaccination campaigns (疫苗接种): targets, daily counts and the board (任务总量、剩余任务量、日均任务量).",
+    ),
     "db": ("cli.db:db", "Create, upgrade and inspect the PostGIS schema."),
     "demo": (
         "cli.demo:demo",

@@ -17,6 +17,7 @@ from etl.jobs import (
     risk_areas,
     status,
     transfers,
+    vaccination,
 )
 from etl.jobs.base import Job
 
@@ -37,6 +38,7 @@ REGISTRY: dict[str, Job] = {
         risk_areas,
         transfers,
         gate_events,
+        vaccination,
     )
 }
 
