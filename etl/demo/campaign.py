@@ -6,8 +6,9 @@ The model
 targets
     20 % of each sub-district's resident population (``ELIGIBLE_SHARE``, a simulated eligible
     share). 陆家嘴街道's population is the field report's (常住人口约12万, 48,728 households); the
-    other 35 share the rest of Pudong's 2020 census population (5,681,512) by land area, which is a
-    simulation, not a published figure per sub-district (see data/SOURCES.md).
+    other 35 share the rest of Pudong's 2020 census population (5,681,512) by land area, an urban
+    sub-district (街道) weighted ``URBAN_DENSITY`` times a town (镇): a simulation, not a published
+    figure per sub-district (see data/SOURCES.md).
 daily counts
     From ``START`` to ``LAST_DAY``, each unit vaccinates at its own pace: on track units at 1.15 to
     1.45 times the straight-line rate, the two ``LAGGING`` units at about half of it, with day-to-day
@@ -46,6 +47,7 @@ DEADLINE = dt.date(2022, 5, 31)
 PUDONG_POPULATION = 5_681_512  # 2020 census, Shanghai Statistics Bureau
 LUJIAZUI = ("310115-033", 120_000)  # the field report: 常住人口约12万
 ELIGIBLE_SHARE = 0.20
+URBAN_DENSITY = 10.0  # a 街道 (urban sub-district) is weighted as ten times as dense as a 镇 (town)
 LAGGING = ("310115-005", "310115-036")  # 书院镇, 高行镇
 MISSING = (("310115-010", dt.date(2022, 4, 12)), ("310115-021", dt.date(2022, 4, 14)),
            ("310115-027", LAST_DAY))  # fmt: skip
@@ -69,7 +71,8 @@ def targets_frame(units: pd.DataFrame) -> pd.DataFrame:
     others = units[units["code"] != code]
     population = pd.Series(0.0, index=units.index)
     population[units["code"] == code] = known
-    population[others.index] = (PUDONG_POPULATION - known) * others["km2"] / others["km2"].sum()
+    weight = others["km2"] * others["name"].str.endswith("街道").map({True: URBAN_DENSITY, False: 1.0})
+    population[others.index] = (PUDONG_POPULATION - known) * weight / weight.sum()
     return pd.DataFrame(
         {
             "unit": units["code"],

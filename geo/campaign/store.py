@@ -24,6 +24,7 @@ from sqlalchemy import Connection, text
 
 from geo import audit
 from geo.errors import InvalidParameter, NotFound
+from geo.scope import UNRESTRICTED, Scope
 from geo.vocab import DOSE_CODES
 
 
@@ -292,3 +293,17 @@ def default_day(conn: Connection, campaign: Campaign, today: dt.date) -> dt.date
     dates = report_dates(conn, campaign)
     last = dates[1] if dates else campaign.start
     return max(campaign.start, min(last, today, campaign.deadline))
+
+
+def campaign_bounds(
+    conn: Connection, campaign: Campaign, *, scope: Scope = UNRESTRICTED
+) -> tuple[float, float, float, float] | None:
+    """(west, south, east, north) of the units with a target in ``campaign`` (of ``scope``)."""
+    row = conn.execute(
+        text(f"""
+        SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (
+            SELECT ST_Extent(u.geom) AS e FROM admin_units u JOIN campaign_targets t ON t.unit_id = u.id
+            WHERE t.campaign_id = :c AND {scope.units("u")}) x"""),
+        {"c": campaign.id} | scope.params,
+    ).one()
+    return None if row[0] is None else (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
