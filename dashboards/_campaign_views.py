@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 from dash import html
+from sqlalchemy import Connection
 
 from dashboards import _ids as ids
 from dashboards._html import data_attributes
 from dashboards._i18n import t
-from geo.campaign.board import BoardRow, Ranked
+from geo.campaign.board import BoardRow, Ranked, board, flagged, missing_units, totals
 from geo.campaign.series import SeriesPoint, funnel
+from geo.campaign.store import default_day, latest_campaign
+from geo.clock import china_today
+from geo.scope import Scope
 from layers.style import (
     BEHIND_SWATCH,
     CAMPAIGN_LINES,
@@ -188,3 +192,28 @@ def legend(lang: str) -> html.Div:
     )  # fmt: skip
     return html.Div([html.H3(t("cp_map", lang)), html.Ul(items, className="bm-legend-list")], id=ids.CP_LEGEND)
 
+
+
+def campaign_panel(conn: Connection, *, scope: Scope, lang: str) -> tuple[list, object]:
+    """The wall's figures for the ``campaign`` layer: the latest campaign's district KPIs on its
+    default day, and the flagged sub-districts (``geo.campaign.board.flagged``) as its list."""
+    campaign = latest_campaign(conn)
+    if campaign is None:
+        return [], html.P(t("cp_none", lang), className="bm-note")
+    day = default_day(conn, campaign, china_today())
+    rows = board(conn, campaign, day=day, scope=scope)
+    behind = flagged(conn, campaign, day=day, scope=scope, levels=("subdistrict",))
+    missing = missing_units(conn, campaign, day=day, scope=scope)
+    strip = kpi_strip(totals(rows, campaign, day), len(behind), len(missing), lang)
+    items = [
+        html.Li(
+            [html.Span(className="bm-swatch", style={"backgroundColor": BEHIND_SWATCH.dark_fill}),
+             f"{r.unit} · {t('cp_daily_needed', lang)} {number(r.daily_needed)} · {t('cp_avg_7d', lang)} "
+             f"{number(r.avg_7d)}"],
+            **data_attributes(unit=r.code),
+        )
+        for r in behind
+    ]  # fmt: skip
+    listed = html.Div([html.H3(f"{campaign.name} · {day.isoformat()} · {t('cp_behind', lang)}"), html.Ul(items)],
+                      className="bm-legend")  # fmt: skip
+    return strip, listed

@@ -14,6 +14,7 @@ from dashboards import _context, _map
 from dashboards import _ids as ids
 from dashboards._auth import current_scope
 from dashboards._i18n import TITLE, language, t
+from dashboards._campaign_views import campaign_panel
 from dashboards._legend import legend_panel
 from dashboards._responsibility_page import grid_legend
 from dashboards._status_page import kpi_strip
@@ -172,6 +173,8 @@ def side_panel(
             _kpi(t("kpi_overloaded", lang), len(over)),
         ]
         return strip, grid_legend(grids, lang)
+    if layer == "campaign":
+        return campaign_panel(conn, scope=scope, lang=lang)
     return [], []
 
 

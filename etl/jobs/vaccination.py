@@ -32,7 +32,7 @@ from etl.jobs.base import Field, Job, LoadOptions
 from etl.jobs.place_refs import take
 from etl.report import LoadReport
 from etl.staging import Derived, StageColumn, quote
-from geo.campaign.store import current_reports, record_reports
+from geo.campaign.store import record_reports
 from geo.campaign.units import resolve_units
 from geo.clock import china_today
 from geo.vocab import DOSE_CODES, DOSES
@@ -170,33 +170,22 @@ class VaccinationJob(Job):
         derived: Derived | None = None,
     ) -> tuple[int, int]:
         """The append-only write rule; a correction counts as updated (the earlier row is kept)."""
-        self._warn_contradictions(conn, quote(stage), report)
         change = record_reports(conn, quote(stage), source=source)
+        self._warn_contradictions(conn, quote(stage), report)
         if change.corrected:
             report.notes["corrected (earlier counts kept in campaign_reports)"] = change.corrected
         return change.inserted, change.corrected
 
     def _warn_contradictions(self, conn: Connection, s: str, report: LoadReport) -> None:
-        """Rows after which the unit's funnel to date contradicts itself, with the stored days counted."""
+        """Rows whose day's funnel to date (stored days and this file, as now current) contradicts itself."""
         rows = conn.execute(
             text(f"""
-            WITH merged AS (
-                SELECT x.campaign_id, x.unit_id, x.day, x.organised, x.booked, x.vaccinated, x.row_no
-                FROM {s} x
-                UNION ALL
-                SELECT cur.campaign_id, cur.unit_id, cur.day, cur.organised, cur.booked, cur.vaccinated, NULL
-                FROM (SELECT DISTINCT campaign_id FROM {s}) k
-                CROSS JOIN LATERAL ({current_reports(f"r.campaign_id = k.campaign_id AND r.unit_id IN (SELECT unit_id FROM {s})")}) cur
-                WHERE NOT EXISTS (SELECT 1 FROM {s} y WHERE y.campaign_id = cur.campaign_id
-                                  AND y.unit_id = cur.unit_id AND y.day = cur.day)
-            ), running AS (
-                SELECT m.*, sum(organised) OVER w AS o, sum(booked) OVER w AS b, sum(vaccinated) OVER w AS v,
-                       t.target
-                FROM merged m JOIN campaign_targets t USING (campaign_id, unit_id)
-                WINDOW w AS (PARTITION BY campaign_id, unit_id ORDER BY day)
-            )
-            SELECT row_no, o, b, v, target FROM running
-            WHERE row_no IS NOT NULL AND (v > b OR b > o OR v > target) ORDER BY row_no""")
+            SELECT x.row_no, c.cum_organised AS o, c.cum_booked AS b, c.cum_vaccinated AS v, t.target
+            FROM {s} x
+            JOIN campaign_current c ON c.campaign_id = x.campaign_id AND c.unit_id = x.unit_id AND c.day = x.day
+            JOIN campaign_targets t ON t.campaign_id = x.campaign_id AND t.unit_id = x.unit_id
+            WHERE c.cum_vaccinated > c.cum_booked OR c.cum_booked > c.cum_organised OR c.cum_vaccinated > t.target
+            ORDER BY x.row_no""")
         ).all()
         if not rows:
             return

@@ -68,9 +68,7 @@ def cumulative(
         )
         SELECT d::date AS day, coalesce(daily.vaccinated, 0) AS vaccinated,
                coalesce(daily.reported, 0) AS reported,
-               (SELECT count(*) FROM units) AS expected, (SELECT coalesce(sum(target), 0) FROM units) AS target,
-               (SELECT coalesce(sum(c.vaccinated), 0) FROM cur c JOIN units USING (unit_id)
-                WHERE c.day < :start) AS before
+               (SELECT count(*) FROM units) AS expected, (SELECT coalesce(sum(target), 0) FROM units) AS target
         FROM generate_series(CAST(:start AS date), CAST(:last AS date), interval '1 day') AS d
         LEFT JOIN daily ON daily.day = d::date
         ORDER BY 1"""),
@@ -79,7 +77,7 @@ def cumulative(
     ).all()  # fmt: skip
     span = (campaign.deadline - campaign.start).days + 1
     points: list[SeriesPoint] = []
-    total = int(rows[0].before) if rows else 0
+    total = 0
     for r in rows:
         total += int(r.vaccinated)
         done = (r.day - campaign.start).days + 1

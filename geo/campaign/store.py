@@ -29,18 +29,24 @@ from geo.vocab import DOSE_CODES
 
 
 def current_reports(where: str) -> str:
-    """The current reports matching ``where`` (code-defined SQL over ``campaign_reports r``): the latest
-    row of each campaign, unit and day. Every read of the reports selects from this."""
+    """The current reports matching ``where`` (code-defined SQL over ``campaign_reports r``) read from
+    the log itself: the latest row of each campaign, unit and day."""
     return f"""
     SELECT DISTINCT ON (r.campaign_id, r.unit_id, r.day)
-           r.campaign_id, r.unit_id, r.day, r.organised, r.booked, r.vaccinated
+           r.id, r.campaign_id, r.unit_id, r.day, r.organised, r.booked, r.vaccinated
     FROM campaign_reports r
     WHERE {where}
     ORDER BY r.campaign_id, r.unit_id, r.day, r.id DESC"""
 
 
-# The current reports of campaign :campaign up to and including :day (board, series, public totals).
-CURRENT_REPORTS = current_reports("r.campaign_id = :campaign AND r.day <= :day")
+# The current reports of campaign :campaign up to and including :day, with the running totals to
+# each day (``campaign_current``, kept equal to ``current_reports`` by :func:`refresh_current`).
+# Every read of the figures (board, series, public totals) selects from this.
+CURRENT_REPORTS = """
+    SELECT r.unit_id, r.day, r.organised, r.booked, r.vaccinated, r.cum_organised, r.cum_booked,
+           r.cum_vaccinated
+    FROM campaign_current r
+    WHERE r.campaign_id = :campaign AND r.day <= :day"""
 
 
 @dataclass(frozen=True)
@@ -244,7 +250,12 @@ def record_reports(
         FROM campaign_reports_in WHERE NOT same ORDER BY campaign_id, unit_id, day"""),
         {"source": source, "actor": actor.name},
     )
-    conn.exec_driver_sql("DROP TABLE campaign_reports_in")
+    conn.exec_driver_sql("""
+        CREATE TEMP TABLE campaign_reports_since ON COMMIT DROP AS
+        SELECT campaign_id, unit_id, min(day) AS since FROM campaign_reports_in WHERE NOT same
+        GROUP BY campaign_id, unit_id""")
+    refresh_current(conn, "campaign_reports_since")
+    conn.exec_driver_sql("DROP TABLE campaign_reports_in, campaign_reports_since")
     change = ReportChange(int(inserted), int(corrected), int(unchanged))
     if change.inserted or change.corrected:
         audit.record(
@@ -255,6 +266,44 @@ def record_reports(
             detail={"inserted": change.inserted, "corrected": change.corrected},
         )
     return change
+
+
+def refresh_current(conn: Connection, since: str) -> None:
+    """Rebuild ``campaign_current`` from the log for the units and days table ``since`` names
+    (``campaign_id, unit_id, since``: each unit's days from ``since`` on), running totals carried on
+    from the unit's last day before. Pass ``campaign_reports`` grouped to rebuild everything."""
+    conn.exec_driver_sql(f"""
+        DELETE FROM campaign_current c USING {since} s
+        WHERE c.campaign_id = s.campaign_id AND c.unit_id = s.unit_id AND c.day >= s.since""")
+    conn.exec_driver_sql(f"""
+        INSERT INTO campaign_current (campaign_id, unit_id, day, report_id, organised, booked, vaccinated,
+                                      cum_organised, cum_booked, cum_vaccinated)
+        SELECT r.campaign_id, r.unit_id, r.day, r.id, r.organised, r.booked, r.vaccinated,
+               coalesce(b.cum_organised, 0) + sum(r.organised) OVER w,
+               coalesce(b.cum_booked, 0) + sum(r.booked) OVER w,
+               coalesce(b.cum_vaccinated, 0) + sum(r.vaccinated) OVER w
+        FROM ({current_reports(f"EXISTS (SELECT 1 FROM {since} s WHERE s.campaign_id = r.campaign_id "
+                               "AND s.unit_id = r.unit_id AND r.day >= s.since)")}) r
+        JOIN {since} s ON s.campaign_id = r.campaign_id AND s.unit_id = r.unit_id
+        LEFT JOIN LATERAL (
+            SELECT c.cum_organised, c.cum_booked, c.cum_vaccinated FROM campaign_current c
+            WHERE c.campaign_id = s.campaign_id AND c.unit_id = s.unit_id AND c.day < s.since
+            ORDER BY c.day DESC LIMIT 1) b ON true
+        WINDOW w AS (PARTITION BY r.campaign_id, r.unit_id ORDER BY r.day)""")
+
+
+def rebuild_current(conn: Connection, campaign_id: int) -> None:
+    """Rebuild ``campaign_current`` of one campaign wholly from the log (after a bulk insert into it)."""
+    conn.exec_driver_sql("DROP TABLE IF EXISTS campaign_reports_since")
+    conn.execute(
+        text("""
+        CREATE TEMP TABLE campaign_reports_since ON COMMIT DROP AS
+        SELECT campaign_id, unit_id, min(day) AS since FROM campaign_reports WHERE campaign_id = :c
+        GROUP BY campaign_id, unit_id"""),
+        {"c": campaign_id},
+    )
+    refresh_current(conn, "campaign_reports_since")
+    conn.exec_driver_sql("DROP TABLE campaign_reports_since")
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, create_engine, text
 
 from geo.campaign.board import board, flagged, missing_units, ranking
 from geo.campaign.series import cumulative, funnel
-from geo.campaign.store import get_campaign, report_versions
+from geo.campaign.store import get_campaign, rebuild_current, report_versions
 from geo.errors import NotFound
 from geo.scope import Scope
 from tests.campaign_world import DAY, DEADLINE, NAME, START, TARGETS, UNITS, campaign_world
@@ -140,3 +140,14 @@ def test_scope_keeps_to_the_operator_units(wconn: Connection) -> None:
 def test_unknown_unit_names_the_nearest(wconn: Connection) -> None:
     with pytest.raises(NotFound, match="甲街道"):
         board(wconn, NAME, day=DAY, unit="甲街")
+
+
+def test_derived_current_equals_the_log(wconn: Connection) -> None:
+    """campaign_current (running totals) is what the append-only log gives, rebuilt from scratch."""
+    derived = wconn.execute(text("SELECT * FROM campaign_current ORDER BY unit_id, day")).all()
+    transaction = wconn.begin_nested() if wconn.in_transaction() else wconn.begin()
+    try:
+        rebuild_current(wconn, get_campaign(wconn, NAME).id)
+        assert wconn.execute(text("SELECT * FROM campaign_current ORDER BY unit_id, day")).all() == derived
+    finally:
+        transaction.rollback()

@@ -11,6 +11,8 @@ Create Date: 2026-12-04 01:50:00
   append-only: a later file for the same campaign, unit and day appends a row that replaces the
   earlier one for every read (the current value is the latest row, ``geo.campaign.store``); the
   earlier row stays, with its file and load time. UPDATE and DELETE are refused by trigger.
+- ``campaign_current``: derived from the log by the write rule (the current row of each unit and
+  day, with running totals), so the board reads a row per unit instead of the whole history.
 - Statement-level triggers bump ``data_versions`` (the function of migration 0007).
 """
 
@@ -71,6 +73,23 @@ CREATE TABLE campaign_reports (
 -- The current value of (campaign, unit, day) is its latest row: this index answers it.
 CREATE INDEX ix_campaign_reports_current ON campaign_reports (campaign_id, unit_id, day, id DESC);
 
+-- Derived, never written but by geo.campaign.store (rebuilt from the log for the days a write
+-- changes): the current counts of each unit and day with the running totals to that day, so that a
+-- board reads one row per unit (its latest day) and the 7 days before, not the whole log.
+CREATE TABLE campaign_current (
+    campaign_id integer NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+    unit_id integer NOT NULL REFERENCES admin_units (id) ON DELETE CASCADE,
+    day date NOT NULL,
+    report_id bigint NOT NULL,
+    organised integer NOT NULL,
+    booked integer NOT NULL,
+    vaccinated integer NOT NULL,
+    cum_organised bigint NOT NULL,
+    cum_booked bigint NOT NULL,
+    cum_vaccinated bigint NOT NULL,
+    CONSTRAINT pk_campaign_current PRIMARY KEY (campaign_id, unit_id, day)
+);
+
 CREATE FUNCTION campaign_reports_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'campaign_reports is append-only (a correction is a later row): % is not allowed', TG_OP
@@ -92,5 +111,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("DROP TABLE campaign_reports, campaign_targets, campaigns")
+    op.execute("DROP TABLE campaign_current, campaign_reports, campaign_targets, campaigns")
     op.execute("DROP FUNCTION campaign_reports_append_only()")
