@@ -51,12 +51,14 @@ def fill(conn: Connection, committees: int, days: int) -> None:
     conn.execute(
         text("""
         INSERT INTO admin_units (code, name, level, geom, source, source_id)
-        VALUES ('D', '浦东新区', 'district', ST_Multi(ST_MakeEnvelope(121, 31, 122, 32, 4326)), 'bench', 'D')""")
+        VALUES ('D', '浦东新区', 'district', ST_Multi(ST_MakeEnvelope(121, 31, 122, 32, 4326)),
+                'bench', 'D')""")
     )
     conn.execute(
         text("""
         INSERT INTO admin_units (code, name, level, parent_id, geom, source, source_id)
-        SELECT 'S' || lpad(i::text, 2, '0'), '街镇' || i, 'subdistrict', (SELECT id FROM admin_units WHERE code = 'D'),
+        SELECT 'S' || lpad(i::text, 2, '0'), '街镇' || i, 'subdistrict',
+               (SELECT id FROM admin_units WHERE code = 'D'),
                ST_Multi(ST_MakeEnvelope(121 + i * 0.02, 31, 121.02 + i * 0.02, 31.5, 4326)), 'bench', 'S' || i
         FROM generate_series(1, :s) i""").bindparams(s=SUBDISTRICTS)
     )
@@ -71,7 +73,9 @@ def fill(conn: Connection, committees: int, days: int) -> None:
         FROM generate_series(1, :n) i"""),
         {"s": SUBDISTRICTS, "n": committees},
     )
-    units = conn.execute(text("SELECT id FROM admin_units WHERE level = 'committee' ORDER BY id")).scalars().all()
+    units = (
+        conn.execute(text("SELECT id FROM admin_units WHERE level = 'committee' ORDER BY id")).scalars().all()
+    )
     deadline = START + dt.timedelta(days=days - 1)
     campaign = add_campaign(
         conn, NAME, start=START, deadline=deadline, source="bench",
@@ -92,7 +96,8 @@ def fill(conn: Connection, committees: int, days: int) -> None:
         text("""
         INSERT INTO campaign_reports (campaign_id, unit_id, day, organised, booked, vaccinated, source)
         SELECT campaign_id, unit_id, day, organised, booked, vaccinated + 1, 'bench-corrected'
-        FROM campaign_reports WHERE campaign_id = :c AND (unit_id * 13 + day - CAST(:start AS date)) % 50 = 0"""),
+        FROM campaign_reports
+        WHERE campaign_id = :c AND (unit_id * 13 + day - CAST(:start AS date)) % 50 = 0"""),
         {"c": campaign.id, "start": START},
     )
     rebuild_current(conn, campaign.id)
@@ -117,17 +122,23 @@ def timed(call: Callable[[], object], repeat: int) -> dict[str, float]:
 def pandas_board(conn: Connection, day: dt.date) -> pd.DataFrame:
     """The baseline: every report row read whole, the board computed in pandas."""
     reports = pd.read_sql_query(
-        text("SELECT r.id, r.unit_id, r.day, r.organised, r.booked, r.vaccinated FROM campaign_reports r"), conn
+        text("SELECT r.id, r.unit_id, r.day, r.organised, r.booked, r.vaccinated FROM campaign_reports r"),
+        conn,
     )
     units = pd.read_sql_query(
-        text("SELECT t.unit_id, t.target, u.parent_id FROM campaign_targets t JOIN admin_units u ON u.id = t.unit_id"),
+        text(
+            "SELECT t.unit_id, t.target, u.parent_id FROM campaign_targets t "
+            "JOIN admin_units u ON u.id = t.unit_id"
+        ),
         conn,
     )
     current = reports.sort_values("id").drop_duplicates(["unit_id", "day"], keep="last")  # the latest row
     current = current[current["day"] <= day]
     window = current[current["day"] > day - dt.timedelta(days=7)]
     frame = units.set_index("unit_id")
-    frame[["organised", "booked", "vaccinated"]] = current.groupby("unit_id")[["organised", "booked", "vaccinated"]].sum()
+    frame[["organised", "booked", "vaccinated"]] = current.groupby("unit_id")[
+        ["organised", "booked", "vaccinated"]
+    ].sum()
     frame["avg_7d"] = window.groupby("unit_id")["vaccinated"].mean()
     rolled = frame.groupby("parent_id")[["target", "organised", "booked", "vaccinated", "avg_7d"]].sum()
     rolled["remaining"] = (rolled["target"] - rolled["vaccinated"]).clip(lower=0)
@@ -158,7 +169,13 @@ def main(argv: list[str] | None = None) -> None:
             first = board(conn, NAME, day=day)
             assert len(first) == SUBDISTRICTS, len(first)
             unit = first[0].code
-            results.append({"measure": "board", "rows": len(first), **timed(lambda: board(conn, NAME, day=day), args.repeat)})
+            results.append(
+                {
+                    "measure": "board",
+                    "rows": len(first),
+                    **timed(lambda: board(conn, NAME, day=day), args.repeat),
+                }
+            )
             results.append({"measure": "board --unit", "unit": unit,
                             **timed(lambda: board(conn, NAME, day=day, unit=unit), args.repeat)})  # fmt: skip
             results.append({"measure": "flagged", **timed(lambda: flagged(conn, NAME, day=day), args.repeat)})
@@ -166,7 +183,9 @@ def main(argv: list[str] | None = None) -> None:
                             **timed(lambda: cumulative(conn, NAME, day=day), args.repeat)})  # fmt: skip
             baseline = pandas_board(conn, day)
             ours = {r.unit_id: r for r in first}
-            assert all(int(baseline.loc[i, "vaccinated"]) == ours[i].vaccinated for i in ours), "baseline agrees"
+            assert all(int(baseline.loc[i, "vaccinated"]) == ours[i].vaccinated for i in ours), (
+                "baseline agrees"
+            )
             results.append({"measure": "baseline: pandas over every row",
                             **timed(lambda: pandas_board(conn, day), max(3, args.repeat // 4))})  # fmt: skip
         codes = pd.read_sql_query(text("SELECT code FROM admin_units WHERE level = 'committee'"), engine)

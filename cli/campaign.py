@@ -25,7 +25,11 @@ _DATE = click.DateTime(["%Y-%m-%d"])
 
 @click.group("campaign")
 def campaign() -> None:
-    """Vaccination campaigns (疫苗接种): targets, daily counts and the board (任务总量、剩余任务量、日均任务量)."""
+    """Vaccination campaigns (疫苗接种): targets, daily counts and the board.
+
+    The board's words are the field report's: 任务总量 (target), 剩余任务量 (remaining), 日均任务量
+    (daily needed).
+    """
 
 
 @campaign.command("add")
@@ -42,7 +46,12 @@ def campaign() -> None:
 @click.option("--dose", type=click.Choice(DOSE_CODES), default="any", show_default=True, help="The dose.")
 @click.option("--source", help="Provenance stored with the campaign (default: the targets file's name).")
 def add(
-    name: str, deadline: dt.datetime, targets_path: Path, start: dt.datetime | None, dose: str, source: str | None
+    name: str,
+    deadline: dt.datetime,
+    targets_path: Path,
+    start: dt.datetime | None,
+    dose: str,
+    source: str | None,
 ) -> None:
     """Create campaign NAME with its targets, in one transaction (nothing is written on any problem)."""
     engine = context.engine()
@@ -87,7 +96,9 @@ def list_(as_json: bool) -> None:
 
 @campaign.command("board")
 @click.argument("name")
-@click.option("--date", "date_", type=_DATE, help="The day (default: the last reported day, not after today).")
+@click.option(
+    "--date", "date_", type=_DATE, help="The day (default: the last reported day, not after today)."
+)
 @click.option("--unit", help="A sub-district (its row and its committees') or a committee, by code or name.")
 @click.option("--json", "as_json", is_flag=True, help="Print the rows as a JSON list.")
 def board_command(name: str, date_: dt.datetime | None, unit: str | None, as_json: bool) -> None:

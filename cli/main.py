@@ -18,7 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "campaign": (
         "cli.campaign:campaign",
-        "Vaccination campaigns (疫苗接种): targets, daily counts and the board (任务总量、剩余任务量、日均任务量).",
+        "Vaccination campaigns (疫苗接种): targets, daily counts and the board.",
     ),
     "db": ("cli.db:db", "Create, upgrade and inspect the PostGIS schema."),
     "demo": (

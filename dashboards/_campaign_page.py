@@ -9,6 +9,7 @@ tile layer. Every figure comes from ``geo.campaign`` (board, flagged, series): n
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import dash
 from dash import ALL, Input, Output, State, ctx, dcc, html
@@ -39,10 +40,12 @@ from geo.status.read import parse_date
 
 MAP = "cp"
 LAYER = "campaign"
-_GRAPH = {"displayModeBar": False}
+_GRAPH: Any = {"displayModeBar": False}
 
 
-def layout(lang: str | None = None, campaign: str | None = None, date: str | None = None, **_q: object) -> html.Div:
+def layout(
+    lang: str | None = None, campaign: str | None = None, date: str | None = None, **_q: object
+) -> html.Div:
     context = _context.current()
     lang = language(lang, context.settings.app.language)
     layers = tile_layers()
@@ -96,16 +99,26 @@ def layout(lang: str | None = None, campaign: str | None = None, date: str | Non
             html.Div(id=ids.CP_KPIS, className="bm-kpis"),
             html.Main(
                 [
-                    html.Section([html.P(t("cp_click_hint", lang), className="bm-note"),
-                                  html.Div(id=ids.CP_TABLE, className="bm-cp-table-wrap"),
-                                  html.P(t("cp_avg_note", lang), className="bm-note")],
-                                 className="bm-cp-board"),  # fmt: skip
                     html.Section(
-                        [_map.map_view(MAP, spec, _query(chosen, day, version), class_name="bm-cp-map"),
-                         legend(lang)], className="bm-cp-mapbox"),  # fmt: skip
+                        [
+                            html.P(t("cp_click_hint", lang), className="bm-note"),
+                            html.Div(id=ids.CP_TABLE, className="bm-cp-table-wrap"),
+                            html.P(t("cp_avg_note", lang), className="bm-note"),
+                        ],
+                        className="bm-cp-board",
+                    ),
+                    html.Section(
+                        [
+                            _map.map_view(MAP, spec, _query(chosen, day, version), class_name="bm-cp-map"),
+                            legend(lang),
+                        ],
+                        className="bm-cp-mapbox",
+                    ),
                     detail,
-                    html.Section([html.H3(t("cp_ranking", lang)), dcc.Graph(id=ids.CP_RANKING, config=_GRAPH)],
-                                 className="bm-cp-ranking"),  # fmt: skip
+                    html.Section(
+                        [html.H3(t("cp_ranking", lang)), dcc.Graph(id=ids.CP_RANKING, config=_GRAPH)],
+                        className="bm-cp-ranking",
+                    ),
                 ],
                 className="bm-cp-grid",
             ),

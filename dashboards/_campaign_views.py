@@ -4,6 +4,8 @@ the ranking, the funnel and the cumulative line. Builders only: no reads, no rul
 
 from __future__ import annotations
 
+from typing import Any
+
 import plotly.graph_objects as go
 from dash import html
 from sqlalchemy import Connection
@@ -104,7 +106,9 @@ def board_table(rows: list[BoardRow], total: BoardRow | None, lang: str, *, clic
             html.Td(number(getattr(row, name)), className="bm-num", **data_attributes(col=name))
             for name, _ in COLUMNS
         ]
-        extra = {"id": {"type": ids.CP_ROW, "code": row.code}, "n_clicks": 0} if clickable else {}
+        extra: dict[str, Any] = (
+            {"id": {"type": ids.CP_ROW, "code": row.code}, "n_clicks": 0} if clickable else {}
+        )
         body.append(
             html.Tr(
                 cells,
@@ -129,7 +133,8 @@ def board_table(rows: list[BoardRow], total: BoardRow | None, lang: str, *, clic
 
 
 def _layout(height: int, **extra: object) -> dict:
-    return {"height": height, "margin": {"l": 8, "r": 8, "t": 8, "b": 8}, "font": {"family": _FONT, "size": 12},
+    return {"height": height, "margin": {"l": 8, "r": 8, "t": 8, "b": 8},
+            "font": {"family": _FONT, "size": 12},
             "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)", **extra}  # fmt: skip
 
 
@@ -184,14 +189,15 @@ def legend(lang: str) -> html.Div:
         html.Li([html.Span(className="bm-swatch", style={"backgroundColor": colour}), label])
         for label, colour in remaining_legend()
     ]
-    items.append(html.Li([html.Span(className="bm-swatch", style={"border": f"3px solid {BEHIND_SWATCH.fill}"}),
-                          BEHIND_SWATCH.label(lang)]))  # fmt: skip
+    behind = {"border": f"3px solid {BEHIND_SWATCH.fill}"}
+    missing = {"border": f"2px dashed {MISSING_REPORT_SWATCH.outline}"}
+    items.append(html.Li([html.Span(className="bm-swatch", style=behind), BEHIND_SWATCH.label(lang)]))
     items.append(
-        html.Li([html.Span(className="bm-swatch", style={"border": f"2px dashed {MISSING_REPORT_SWATCH.outline}"}),
-                 MISSING_REPORT_SWATCH.label(lang)])
-    )  # fmt: skip
-    return html.Div([html.H3(t("cp_map", lang)), html.Ul(items, className="bm-legend-list")], id=ids.CP_LEGEND)
-
+        html.Li([html.Span(className="bm-swatch", style=missing), MISSING_REPORT_SWATCH.label(lang)])
+    )
+    return html.Div(
+        [html.H3(t("cp_map", lang)), html.Ul(items, className="bm-legend-list")], id=ids.CP_LEGEND
+    )
 
 
 def campaign_panel(conn: Connection, *, scope: Scope, lang: str) -> tuple[list, object]:
@@ -214,6 +220,6 @@ def campaign_panel(conn: Connection, *, scope: Scope, lang: str) -> tuple[list, 
         )
         for r in behind
     ]  # fmt: skip
-    listed = html.Div([html.H3(f"{campaign.name} · {day.isoformat()} · {t('cp_behind', lang)}"), html.Ul(items)],
-                      className="bm-legend")  # fmt: skip
+    heading = html.H3(f"{campaign.name} · {day.isoformat()} · {t('cp_behind', lang)}")
+    listed = html.Div([heading, html.Ul(items)], className="bm-legend")
     return strip, listed

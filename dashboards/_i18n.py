@@ -214,7 +214,10 @@ _STRINGS: dict[str, dict[str, str]] = {
         "zh": "{unit} 按街镇整体上报，无居村分解。",
         "en": "{unit} reports as a whole: no committee breakdown.",
     },
-    "cp_click_hint": {"zh": "点击街镇查看居村、漏斗与进度曲线", "en": "Click a sub-district for its committees"},
+    "cp_click_hint": {
+        "zh": "点击街镇查看居村、漏斗与进度曲线",
+        "en": "Click a sub-district for its committees",
+    },
     "cp_deadline": {"zh": "截止 {day}", "en": "deadline {day}"},
     "cp_avg_note": {
         "zh": "近7日日均只计已上报的日子；未报不按零计。",

@@ -121,7 +121,9 @@ def _campaign_html(campaign: tuple[str, dt.date, list[PublicCampaignRow]] | None
 <tbody>{body}</tbody></table>"""
 
 
-def _html(date: dt.date, rows: list, campaign: tuple[str, dt.date, list[PublicCampaignRow]] | None = None) -> str:
+def _html(
+    date: dt.date, rows: list, campaign: tuple[str, dt.date, list[PublicCampaignRow]] | None = None
+) -> str:
     head = "".join(f"<th>{escape(_HEADINGS[m])}</th>" for m in MEASURES)
     body = []
     for row in rows:

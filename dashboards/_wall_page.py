@@ -13,8 +13,8 @@ from sqlalchemy import Connection
 from dashboards import _context, _map
 from dashboards import _ids as ids
 from dashboards._auth import current_scope
-from dashboards._i18n import TITLE, language, t
 from dashboards._campaign_views import campaign_panel
+from dashboards._i18n import TITLE, language, t
 from dashboards._legend import legend_panel
 from dashboards._responsibility_page import grid_legend
 from dashboards._status_page import kpi_strip

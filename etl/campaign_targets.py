@@ -35,8 +35,11 @@ def read_targets(
     path = table.path
     unit_col = find_column(table.columns, UNIT_COLUMNS)
     target_col = find_column(table.columns, TARGET_COLUMNS)
-    for name, found, candidates in (("unit", unit_col, UNIT_COLUMNS), ("target", target_col, TARGET_COLUMNS)):
-        if found is None:
+    for name, column, candidates in (
+        ("unit", unit_col, UNIT_COLUMNS),
+        ("target", target_col, TARGET_COLUMNS),
+    ):
+        if column is None:
             raise InputError(
                 path,
                 f"required column {name!r} is missing (looked for {', '.join(candidates)})",
@@ -73,12 +76,14 @@ def read_targets(
             problems.append((row_no, target_col, "required value is missing"))
             continue
         if found.unit.id in first_row:
-            problems.append((row_no, unit_col, f"{unit!r} was given in row {first_row[found.unit.id]} already"))
+            problems.append(
+                (row_no, unit_col, f"{unit!r} was given in row {first_row[found.unit.id]} already")
+            )
             continue
         first_row[found.unit.id] = row_no
         out.append((found.unit.id, target))
     if problems:
-        row, field, reason = problems[0]
+        row, field, _reason = problems[0]
         listed = "; ".join(f"row {r} {f!r}: {why}" for r, f, why in problems[:_SHOWN])
         more = f" … and {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else ""
         raise InputError(

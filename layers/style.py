@@ -146,6 +146,7 @@ def remaining_legend() -> list[tuple[str, str]]:
     edges = (0.0, *REMAINING_BREAKS, 1.0)
     return [(f"{edges[i]:.0%}–{edges[i + 1]:.0%}", REMAINING_RAMP[i]) for i in range(len(REMAINING_RAMP))]
 
+
 # A qualitative palette for grids and responsible people (12 colours that stay apart).
 CATEGORICAL: tuple[str, ...] = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",

@@ -37,7 +37,10 @@ def _admin(engine: Engine) -> None:
             )  # fmt: skip
 
     crs = "EPSG:4326"
-    load(gpd.GeoDataFrame({"code": ["310115"], "name": ["浦东新区"]}, geometry=[box(121.0, 31.0, 122.0, 32.0)], crs=crs), "district")  # fmt: skip
+    district = box(121.0, 31.0, 122.0, 32.0)
+    load(
+        gpd.GeoDataFrame({"code": ["310115"], "name": ["浦东新区"]}, geometry=[district], crs=crs), "district"
+    )
     load(
         gpd.GeoDataFrame(
             {"code": ["SD-A", "SD-B"], "name": ["甲街道", "乙镇"], "parent": ["310115", "310115"]},
@@ -91,7 +94,9 @@ def load_world(engine: Engine, tmp: Path) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def campaign_world(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[Path]]]:
+def campaign_world(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, list[Path]]]:
     """(database url, the daily files in load order) of the world, loaded once per module."""
     with throwaway_database(sibling_url(database_url, "campaign")) as url:
         engine = create_engine(url)

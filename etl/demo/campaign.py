@@ -109,30 +109,39 @@ def files(daily: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
     corrected = daily[pd.Series([k in CORRECTED for k in key], index=daily.index)].copy()
     # The first file under-counted these days; the correction doubles the day's vaccinated.
     first = first.copy()
-    wrong = pd.Series([k in CORRECTED for k in zip(first["unit"], first["date"], strict=True)], index=first.index)
+    wrong = pd.Series(
+        [k in CORRECTED for k in zip(first["unit"], first["date"], strict=True)], index=first.index
+    )
     first.loc[wrong, "vaccinated"] = first.loc[wrong, "vaccinated"] // 2
     return [("daily", first), ("late", late_file), ("corrected", corrected)]
 
 
 def load_campaign(conn: Connection, *, settings: Settings) -> Iterator[LoadReport]:
-    """Create the demo campaign and load its three files (once: a second run finds it and stops)."""
-    if conn.execute(text("SELECT 1 FROM campaigns WHERE name = :n"), {"n": CAMPAIGN}).first():
-        yield LoadReport(kind="vaccination", path=f"{SIMULATED_SOURCE}-vaccination", notes={"unchanged": CAMPAIGN})
-        return
+    """Create the demo campaign and load its three files (once: a second run finds it and reports
+    every row unchanged)."""
     units = pudong_units(conn)
     if units.empty:
         yield LoadReport(kind="vaccination", path=f"{SIMULATED_SOURCE}-vaccination",
                          notes={"nothing generated": "no Pudong sub-districts are loaded"})  # fmt: skip
         return
     targets = targets_frame(units)
-    ids = dict(conn.execute(text("SELECT code, id FROM admin_units WHERE code = ANY(:c)"),
+    demo_files = files(daily_frame(targets, seed=settings.demo.seed))
+    if conn.execute(text("SELECT 1 FROM campaigns WHERE name = :n"), {"n": CAMPAIGN}).first():
+        # Loaded already: the files again would re-append the corrected days' first counts.
+        for name, frame in demo_files:
+            yield LoadReport(
+                kind="vaccination", path=f"{SIMULATED_SOURCE}-vaccination-{name}", rows_read=len(frame),
+                unchanged=len(frame), notes={"unchanged": f"{CAMPAIGN} is loaded already"},
+            )  # fmt: skip
+        return
+    ids: dict[str, int] = dict(conn.execute(text("SELECT code, id FROM admin_units WHERE code = ANY(:c)"),
                             {"c": list(targets["unit"])}).all())  # fmt: skip
     add_campaign(
         conn, CAMPAIGN, start=START, deadline=DEADLINE, dose="booster", source=SIMULATED_SOURCE,
         targets=[(int(ids[u]), int(t)) for u, t in zip(targets["unit"], targets["target"], strict=True)],
         actor=audit.Actor(name="demo", role="cli"),
     )  # fmt: skip
-    for name, frame in files(daily_frame(targets, seed=settings.demo.seed)):
+    for name, frame in demo_files:
         source = FrameSource(frame.assign(campaign=CAMPAIGN), name=f"{SIMULATED_SOURCE}-vaccination-{name}")
         options = LoadOptions(
             source=SIMULATED_SOURCE, progress=False, strict=True,

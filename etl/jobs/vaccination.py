@@ -59,21 +59,28 @@ class VaccinationJob(Job):
         )
         for row, value in take(conn, stage, rolled, "unit"):
             report.reject(
-                row, "unit", value, "this sub-district's figures are its committees' sum: report per committee"
+                row,
+                "unit",
+                value,
+                "this sub-district's figures are its committees' sum: report per committee",
             )
         for row, value in take(
             conn,
             stage,
-            "NOT EXISTS (SELECT 1 FROM campaign_targets t WHERE t.campaign_id = {s}.campaign_id "
-            "AND t.unit_id = {s}.unit_id)".format(s=s),
+            f"NOT EXISTS (SELECT 1 FROM campaign_targets t WHERE t.campaign_id = {s}.campaign_id "
+            f"AND t.unit_id = {s}.unit_id)",
             "unit",
         ):
-            report.reject(row, "unit", value, "this unit has no target in the campaign (battlemap campaign add)")
+            report.reject(
+                row, "unit", value, "this unit has no target in the campaign (battlemap campaign add)"
+            )
         outside = (
             f"EXISTS (SELECT 1 FROM campaigns c WHERE c.id = {s}.campaign_id "
             f"AND NOT ({s}.day BETWEEN c.start_date AND c.deadline))"
         )
-        period = f"(SELECT c.start_date || ' to ' || c.deadline FROM campaigns c WHERE c.id = {s}.campaign_id)"
+        period = (
+            f"(SELECT c.start_date || ' to ' || c.deadline FROM campaigns c WHERE c.id = {s}.campaign_id)"
+        )
         for row, value in take(conn, stage, outside, f"day || ' (campaign ' || {period} || ')'"):
             report.reject(row, "date", value, "the date lies outside the campaign")
         today = china_today()
@@ -133,13 +140,15 @@ class VaccinationJob(Job):
             text(f"""
             WITH keyed AS (
                 SELECT row_no, min(row_no) OVER w AS first_row, max(row_no) OVER w AS last_row,
-                       (min(organised) OVER w <> max(organised) OVER w OR min(booked) OVER w <> max(booked) OVER w
+                       (min(organised) OVER w <> max(organised) OVER w
+                        OR min(booked) OVER w <> max(booked) OVER w
                         OR min(vaccinated) OVER w <> max(vaccinated) OVER w) AS conflict
                 FROM {s}
                 WINDOW w AS (PARTITION BY campaign_id, unit_id, day)
             )
             DELETE FROM {s} x USING keyed k
-            WHERE x.row_no = k.row_no AND k.first_row <> k.last_row AND (k.conflict OR x.row_no <> k.first_row)
+            WHERE x.row_no = k.row_no AND k.first_row <> k.last_row
+              AND (k.conflict OR x.row_no <> k.first_row)
             RETURNING x.row_no, x.unit, x.day, k.conflict,
                       CASE WHEN x.row_no = k.first_row THEN k.last_row ELSE k.first_row END AS other""")
         ).all()
@@ -157,7 +166,9 @@ class VaccinationJob(Job):
                 repeats += 1
         if repeats:
             report.duplicates += repeats
-            report.warnings.append(f"{repeats} rows repeat another row exactly (unit, date, counts): loaded once")
+            report.warnings.append(
+                f"{repeats} rows repeat another row exactly (unit, date, counts): loaded once"
+            )
 
     def store(
         self,
@@ -182,9 +193,11 @@ class VaccinationJob(Job):
             text(f"""
             SELECT x.row_no, c.cum_organised AS o, c.cum_booked AS b, c.cum_vaccinated AS v, t.target
             FROM {s} x
-            JOIN campaign_current c ON c.campaign_id = x.campaign_id AND c.unit_id = x.unit_id AND c.day = x.day
+            JOIN campaign_current c
+              ON c.campaign_id = x.campaign_id AND c.unit_id = x.unit_id AND c.day = x.day
             JOIN campaign_targets t ON t.campaign_id = x.campaign_id AND t.unit_id = x.unit_id
-            WHERE c.cum_vaccinated > c.cum_booked OR c.cum_booked > c.cum_organised OR c.cum_vaccinated > t.target
+            WHERE c.cum_vaccinated > c.cum_booked OR c.cum_booked > c.cum_organised
+               OR c.cum_vaccinated > t.target
             ORDER BY x.row_no""")
         ).all()
         if not rows:
@@ -214,12 +227,18 @@ JOB = VaccinationJob(
         ),
         Field("day", ("date", "day", "日期"), as_date, "date", required=True),
         Field(
-            "organised", ("organised", "organized", "组织到人", "组织"), as_non_negative_int, "integer",
+            "organised",
+            ("organised", "organized", "组织到人", "组织"),
+            as_non_negative_int,
+            "integer",
             required=True,
         ),
         Field("booked", ("booked", "预约到人", "预约"), as_non_negative_int, "integer", required=True),
         Field(
-            "vaccinated", ("vaccinated", "接种到人", "接种", "已接种"), as_non_negative_int, "integer",
+            "vaccinated",
+            ("vaccinated", "接种到人", "接种", "已接种"),
+            as_non_negative_int,
+            "integer",
             required=True,
         ),
         Field("campaign", ("campaign", "campaign_name", "任务", "活动"), target=False),

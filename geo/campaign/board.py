@@ -156,7 +156,9 @@ def _visible(conn: Connection, scope: Scope, ids: set[int]) -> set[int]:
     if not scope.restricted or not ids:
         return ids
     rows = conn.execute(
-        text(f"SELECT u.id FROM admin_units u WHERE u.id = ANY(CAST(:ids AS integer[])) AND {scope.units('u')}"),
+        text(
+            f"SELECT u.id FROM admin_units u WHERE u.id = ANY(CAST(:ids AS integer[])) AND {scope.units('u')}"
+        ),
         {"ids": sorted(ids)} | scope.params,
     ).scalars()
     return {int(i) for i in rows}
@@ -202,6 +204,12 @@ def _row(
     )  # fmt: skip
 
 
+def _sum_known(values: list[float | None]) -> float | None:
+    """The sum of ``values``, unknown (None) when any is: a unit without a pace is not a zero pace."""
+    known = [v for v in values if v is not None]
+    return None if len(known) < len(values) else sum(known)
+
+
 def _all_rows(conn: Connection, campaign: Campaign, day: dt.date, scope: Scope) -> list[BoardRow]:
     """Every leaf row, and one roll-up row per sub-district of committees, in the scope."""
     leaves = _leaves(conn, campaign, day)
@@ -214,7 +222,9 @@ def _all_rows(conn: Connection, campaign: Campaign, day: dt.date, scope: Scope) 
     groups: dict[int, list[BoardRow]] = {}
     for leaf in leaves:
         avg = leaf.window_sum / leaf.reported_7d if leaf.reported_7d else None
-        parent = parents[leaf.parent_id][1] if leaf.level == "committee" and leaf.parent_id in parents else None
+        parent = (
+            parents[leaf.parent_id][1] if leaf.level == "committee" and leaf.parent_id in parents else None
+        )
         row = _row(
             unit_id=leaf.unit_id, unit=leaf.unit, code=leaf.code, level=leaf.level, parent=parent,
             target=leaf.target, organised=leaf.organised, booked=leaf.booked, vaccinated=leaf.vaccinated,
@@ -232,7 +242,7 @@ def _all_rows(conn: Connection, campaign: Campaign, day: dt.date, scope: Scope) 
                 unit_id=parent_id, unit=name, code=code, level=level, parent=None,
                 target=sum(m.target for m in members), organised=sum(m.organised for m in members),
                 booked=sum(m.booked for m in members), vaccinated=sum(m.vaccinated for m in members),
-                avg_7d=None if any(a is None for a in averages) else sum(a for a in averages if a is not None),
+                avg_7d=_sum_known(averages),
                 reported_7d=min(m.reported_7d for m in members),
                 missing_units=sum(m.missing_units for m in members), units=len(members), days_left=days_left,
             )
@@ -340,10 +350,8 @@ def totals(rows: list[BoardRow], campaign: Campaign, day: dt.date) -> BoardRow:
         unit_id=0, unit="合计 Total", code="", level="district", parent=None,
         target=sum(r.target for r in rows), organised=sum(r.organised for r in rows),
         booked=sum(r.booked for r in rows), vaccinated=sum(r.vaccinated for r in rows),
-        avg_7d=None if not rows or any(a is None for a in averages) else sum(a for a in averages if a is not None),
+        avg_7d=_sum_known(averages) if rows else None,
         reported_7d=min((r.reported_7d for r in rows), default=0),
         missing_units=sum(r.missing_units for r in rows), units=sum(r.units for r in rows),
         days_left=_days_left(campaign, day),
     )  # fmt: skip
-
-

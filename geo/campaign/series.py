@@ -68,7 +68,8 @@ def cumulative(
         )
         SELECT d::date AS day, coalesce(daily.vaccinated, 0) AS vaccinated,
                coalesce(daily.reported, 0) AS reported,
-               (SELECT count(*) FROM units) AS expected, (SELECT coalesce(sum(target), 0) FROM units) AS target
+               (SELECT count(*) FROM units) AS expected,
+               (SELECT coalesce(sum(target), 0) FROM units) AS target
         FROM generate_series(CAST(:start AS date), CAST(:last AS date), interval '1 day') AS d
         LEFT JOIN daily ON daily.day = d::date
         ORDER BY 1"""),
@@ -81,7 +82,9 @@ def cumulative(
     for r in rows:
         total += int(r.vaccinated)
         done = (r.day - campaign.start).days + 1
-        points.append(SeriesPoint(r.day, total, int(r.target) * done / span, int(r.reported), int(r.expected)))
+        points.append(
+            SeriesPoint(r.day, total, int(r.target) * done / span, int(r.reported), int(r.expected))
+        )
     return points
 
 

@@ -165,14 +165,24 @@ def add_campaign(
     conn.execute(
         text(
             "INSERT INTO campaign_targets (campaign_id, unit_id, target, source) "
-            "SELECT :c, u, t, :src FROM unnest(CAST(:units AS integer[]), CAST(:targets AS integer[])) AS x (u, t)"
+            "SELECT :c, u, t, :src "
+            "FROM unnest(CAST(:units AS integer[]), CAST(:targets AS integer[])) AS x (u, t)"
         ),
-        {"c": campaign_id, "units": [u for u, _ in targets], "targets": [t for _, t in targets], "src": source},
+        {
+            "c": campaign_id,
+            "units": [u for u, _ in targets],
+            "targets": [t for _, t in targets],
+            "src": source,
+        },
     )
     _check_rollup_targets(conn, int(campaign_id))
     actor = actor or audit.cli_actor()
     audit.record(
-        conn, actor, "campaign_change", target=f"campaign:{name}", detail={"created": True, "units": len(targets)}
+        conn,
+        actor,
+        "campaign_change",
+        target=f"campaign:{name}",
+        detail={"created": True, "units": len(targets)},
     )
     return get_campaign(conn, int(campaign_id))
 
@@ -192,7 +202,8 @@ def _check_rollup_targets(conn: Connection, campaign_id: int) -> None:
     if bad is not None:
         raise InvalidParameter(
             f"the target of {bad.name} ({bad.code}) is {bad.target}, but its committees' targets add up "
-            f"to {bad.committees}: give the committees only (the sub-district's target is their sum) or fix it"
+            f"to {bad.committees}: give the committees only (the sub-district's target is their sum) "
+            "or fix it"
         )
 
 
@@ -229,7 +240,8 @@ def record_reports(
     conn.exec_driver_sql(f"""
         CREATE TEMP TABLE campaign_reports_in ON COMMIT DROP AS
         SELECT s.*, c.id AS current_id,
-               (c.organised, c.booked, c.vaccinated) IS NOT DISTINCT FROM (s.organised, s.booked, s.vaccinated)
+               (c.organised, c.booked, c.vaccinated)
+                   IS NOT DISTINCT FROM (s.organised, s.booked, s.vaccinated)
                    AS same
         FROM {rows} s
         LEFT JOIN LATERAL (
@@ -238,7 +250,8 @@ def record_reports(
             ORDER BY r.id DESC LIMIT 1) c ON true""")
     inserted, corrected, unchanged = conn.execute(
         text("""
-        SELECT count(*) FILTER (WHERE current_id IS NULL), count(*) FILTER (WHERE current_id IS NOT NULL AND NOT same),
+        SELECT count(*) FILTER (WHERE current_id IS NULL),
+               count(*) FILTER (WHERE current_id IS NOT NULL AND NOT same),
                count(*) FILTER (WHERE same)
         FROM campaign_reports_in""")
     ).one()
@@ -282,8 +295,12 @@ def refresh_current(conn: Connection, since: str) -> None:
                coalesce(b.cum_organised, 0) + sum(r.organised) OVER w,
                coalesce(b.cum_booked, 0) + sum(r.booked) OVER w,
                coalesce(b.cum_vaccinated, 0) + sum(r.vaccinated) OVER w
-        FROM ({current_reports(f"EXISTS (SELECT 1 FROM {since} s WHERE s.campaign_id = r.campaign_id "
-                               "AND s.unit_id = r.unit_id AND r.day >= s.since)")}) r
+        FROM ({
+        current_reports(
+            f"EXISTS (SELECT 1 FROM {since} s WHERE s.campaign_id = r.campaign_id "
+            "AND s.unit_id = r.unit_id AND r.day >= s.since)"
+        )
+    }) r
         JOIN {since} s ON s.campaign_id = r.campaign_id AND s.unit_id = r.unit_id
         LEFT JOIN LATERAL (
             SELECT c.cum_organised, c.cum_booked, c.cum_vaccinated FROM campaign_current c
@@ -326,7 +343,9 @@ def report_versions(conn: Connection, campaign: Campaign, unit_id: int, day: dt.
         WHERE campaign_id = :c AND unit_id = :u AND day = :d ORDER BY id"""),
         {"c": campaign.id, "u": unit_id, "d": day},
     ).all()
-    return [ReportVersion(int(r.id), r.organised, r.booked, r.vaccinated, r.source, r.loaded_at) for r in rows]
+    return [
+        ReportVersion(int(r.id), r.organised, r.booked, r.vaccinated, r.source, r.loaded_at) for r in rows
+    ]
 
 
 def report_dates(conn: Connection, campaign: Campaign) -> tuple[dt.date, dt.date] | None:

@@ -18,7 +18,8 @@ from geo.tiles import _IN_TILE, _MVT_GEOM, AREAS_LAYER, TileAddress, render_tile
 _SQL = f"""
     WITH figures AS (
         SELECT * FROM unnest(CAST(:ids AS integer[]), CAST(:shares AS float8[]), CAST(:behind AS boolean[]),
-                             CAST(:missing AS boolean[]), CAST(:remaining AS integer[]), CAST(:targets AS integer[]))
+                             CAST(:missing AS boolean[]), CAST(:remaining AS integer[]),
+                             CAST(:targets AS integer[]))
             AS f (id, remaining_share, behind, missing, remaining, target)
     )
     SELECT ST_AsMVT(t, '{AREAS_LAYER}', :extent, 'geom', 'id') FROM (
@@ -37,7 +38,8 @@ def campaign_tile(
     campaign: str | None = None,
     scope: Scope = UNRESTRICTED,
 ) -> bytes:
-    """The sub-districts of ``campaign``'s board (a name) on ``date`` (in ``scope``) meeting the tile: ``code``,
+    """The sub-districts of ``campaign``'s board (a name) on ``date`` (in ``scope``) meeting the tile:
+    ``code``,
     ``name``, ``remaining_share`` (0..1; missing for a zero target), ``behind`` (missing when
     unknown), ``missing`` (no report for the day), ``remaining`` and ``target``. Empty without a
     campaign."""

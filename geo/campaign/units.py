@@ -33,7 +33,8 @@ class Resolved:
     suggestions: tuple[str, ...] = ()
 
     def message(self, ref: str) -> str:
-        """The reject reason a person reads, e.g. ``unknown unit '陆家嘴': nearest 陆家嘴街道 (310115-033)``."""
+        """The reject reason a person reads, e.g.
+        ``unknown unit '陆家嘴': nearest 陆家嘴街道 (310115-033)``."""
         hint = f"; nearest: {', '.join(self.suggestions)}" if self.suggestions else ""
         return f"{self.reason or 'unknown unit'} {ref!r}{hint}"
 

@@ -36,7 +36,9 @@ def cli_db(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
             _admin(engine)
         finally:
             engine.dispose()
-        (folder / "targets.csv").write_text("unit,任务总量\nCM-A1,1000\n二居委,2000\nSD-B,3000\n", encoding="utf-8")
+        (folder / "targets.csv").write_text(
+            "unit,任务总量\nCM-A1,1000\n二居委,2000\nSD-B,3000\n", encoding="utf-8"
+        )
         done = _run("campaign", "add", NAME, "--start", "2022-04-01", "--deadline", "2022-04-30",
                     "--dose", "booster", "--targets", str(folder / "targets.csv"), url=url)  # fmt: skip
         assert done.returncode == 0, done.stderr

@@ -97,11 +97,14 @@ def test_small_units_are_suppressed_whole(campaign_world: tuple[str, list[Path]]
                     WHERE code = 'SD-B' RETURNING id""")
         ).scalar_one()
         conn.execute(
-            text("INSERT INTO campaign_targets (campaign_id, unit_id, target, source) VALUES (:c, :u, 40, 't')"),
+            text(
+                "INSERT INTO campaign_targets (campaign_id, unit_id, target, source) VALUES (:c, :u, 40, 't')"
+            ),
             {"c": campaign.id, "u": unit},
         )
         conn.execute(
-            text("""INSERT INTO campaign_reports (campaign_id, unit_id, day, organised, booked, vaccinated, source)
+            text("""INSERT INTO campaign_reports
+                        (campaign_id, unit_id, day, organised, booked, vaccinated, source)
                     VALUES (:c, :u, :d, 40, 39, 37, 't')"""),
             {"c": campaign.id, "u": unit, "d": DAY},
         )

@@ -45,7 +45,9 @@ def campaign_url(database_url: str) -> Iterator[str]:
             with engine.begin() as conn:
                 for step in STEPS[:2]:  # districts and sub-districts
                     options = LoadOptions(**{**step.options.__dict__, "progress": False})
-                    pipeline.load(conn, step.kind, sample_path(settings.demo.sample_dir, step.file), options=options)
+                    pipeline.load(
+                        conn, step.kind, sample_path(settings.demo.sample_dir, step.file), options=options
+                    )
                 list(load_campaign(conn, settings=settings))
         finally:
             engine.dispose()
@@ -101,8 +103,19 @@ def test_board_numbers_and_flags_on_screen(chrome: webdriver.Chrome, site: str, 
     for row in rows:
         code = row.get_attribute("data-unit")
         want = expected[code]
-        cells = {c.get_attribute("data-col"): c.text for c in row.find_elements(By.CSS_SELECTOR, "td[data-col]")}
-        for name in ("target", "organised", "booked", "vaccinated", "remaining", "days_left", "daily_needed", "avg_7d"):
+        cells = {
+            c.get_attribute("data-col"): c.text for c in row.find_elements(By.CSS_SELECTOR, "td[data-col]")
+        }
+        for name in (
+            "target",
+            "organised",
+            "booked",
+            "vaccinated",
+            "remaining",
+            "days_left",
+            "daily_needed",
+            "avg_7d",
+        ):
             assert cells[name] == number(getattr(want, name)), (code, name)
     behind = [r.get_attribute("data-unit") for r in rows if "bm-behind" in (r.get_attribute("class") or "")]
     assert sorted(behind) == sorted(LAGGING)
@@ -112,12 +125,17 @@ def test_board_numbers_and_flags_on_screen(chrome: webdriver.Chrome, site: str, 
     chrome.execute_script("arguments[0].scrollIntoView({block: 'center'})", chip)
     assert _close(_pixel(chrome, chip), BEHIND_SWATCH.fill), "the behind chip is drawn in the behind colour"
     assert chrome.find_element(By.CSS_SELECTOR, "[data-kpi='behind'] .bm-kpi-value").text == "2"
-    assert "任务总量" in chrome.page_source and "剩余任务量" in chrome.page_source and "日均任务量" in chrome.page_source
+    assert (
+        "任务总量" in chrome.page_source
+        and "剩余任务量" in chrome.page_source
+        and "日均任务量" in chrome.page_source
+    )
 
     wait_for(lambda: map_idle(chrome, MAP), timeout=40, message="the choropleth to load")
     outlined = chrome.execute_script(
         "var m = window.battlemapMaps[arguments[0]].map;"
-        "return m.queryRenderedFeatures({layers: ['campaign-behind']}).map(function (f) { return f.properties.code; });",
+        "return m.queryRenderedFeatures({layers: ['campaign-behind']})"
+        ".map(function (f) { return f.properties.code; });",
         MAP,
     )
     assert set(outlined) == set(LAGGING)
@@ -149,7 +167,8 @@ def test_screenshots(chrome: webdriver.Chrome, site: str, size: tuple[int, int])
     chrome.save_screenshot(str(ARTIFACTS / f"campaign-{width}x{height}.png"))
     wide = chrome.execute_script(
         "return Array.from(document.querySelectorAll('body *')).filter(function (e) {"
-        " return e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.bm-cp-table-wrap'); })"
+        " return e.getBoundingClientRect().right > window.innerWidth + 1"
+        " && !e.closest('.bm-cp-table-wrap'); })"
         ".slice(0, 5).map(function (e) { return e.tagName + '.' + e.className; });"
     )
     assert wide == [], "the page does not scroll sideways (the table scrolls in its own box)"

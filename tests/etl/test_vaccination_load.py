@@ -103,7 +103,9 @@ def test_reloading_a_file_changes_nothing(tconn: Connection, campaign_world: tup
 
 def test_campaign_by_dose_and_unknown_campaign(tconn: Connection, tmp_path: Path) -> None:
     day = str(START + dt.timedelta(days=13))
-    report = _load(tconn, [("CM-A1", day, 3, 2, 1), ("CM-A2", day, 3, 2, 1)], tmp_path, dose=["加强针", "第一针"])
+    report = _load(
+        tconn, [("CM-A1", day, 3, 2, 1), ("CM-A2", day, 3, 2, 1)], tmp_path, dose=["加强针", "第一针"]
+    )
     assert report.inserted == 1
     assert [r.field for r in report.rejects] == ["campaign"]
     with pytest.raises(InputError, match=f"no such campaign; the campaigns are: {NAME}"):

@@ -45,7 +45,9 @@ def expected_board(paths: list[Path], day: dt.date) -> pd.DataFrame:
     current = current[current["date"] <= day]
     window = current[current["date"] > day - dt.timedelta(days=7)]
     out = pd.DataFrame({"target": pd.Series(TARGETS)})
-    out[["organised", "booked", "vaccinated"]] = current.groupby("unit")[["organised", "booked", "vaccinated"]].sum()
+    out[["organised", "booked", "vaccinated"]] = current.groupby("unit")[
+        ["organised", "booked", "vaccinated"]
+    ].sum()
     out["avg_7d"] = window.groupby("unit")["vaccinated"].mean()  # mean over the reported days only
     out["missing"] = ~out.index.isin(current.loc[current["date"] == day, "unit"])
     out["remaining"] = (out["target"] - out["vaccinated"]).clip(lower=0)
@@ -62,7 +64,12 @@ def test_committee_rows_match_pandas(wconn: Connection, campaign_world: tuple[st
     for code in TARGETS:
         row, want = rows[code], expected.loc[code]
         assert (row.target, row.organised, row.booked, row.vaccinated, row.remaining, row.days_left) == (
-            want.target, want.organised, want.booked, want.vaccinated, want.remaining, want.days_left
+            want.target,
+            want.organised,
+            want.booked,
+            want.vaccinated,
+            want.remaining,
+            want.days_left,
         ), code
         assert row.daily_needed == pytest.approx(want.daily_needed)
         assert row.avg_7d == pytest.approx(want.avg_7d)
@@ -101,7 +108,7 @@ def test_flagged_are_the_behind_units(wconn: Connection, campaign_world: tuple[s
     got = {r.code for r in flagged(wconn, NAME, day=DAY, levels=("committee", "subdistrict"))}
     rows = {r.code: r for r in board(wconn, NAME, day=DAY)}
     assert got == behind | {c for c, r in rows.items() if r.behind}
-    assert [r.row.code for r in ranking(board(wconn, NAME, day=DAY))][0] in {"SD-A", "SD-B"}
+    assert next(r.row.code for r in ranking(board(wconn, NAME, day=DAY))) in {"SD-A", "SD-B"}
 
 
 def test_correction_replaces_and_keeps_the_old_row(wconn: Connection) -> None:
@@ -111,7 +118,10 @@ def test_correction_replaces_and_keeps_the_old_row(wconn: Connection) -> None:
     assert [v.vaccinated for v in versions] == [114, 130]
     assert versions[0].source == "vaccination-0.csv" and versions[1].source == "vaccination-2.csv"
     audited = wconn.execute(
-        text("SELECT detail FROM audit_log WHERE action = 'campaign_change' AND target = 'load:vaccination-2.csv'")
+        text(
+            "SELECT detail FROM audit_log "
+            "WHERE action = 'campaign_change' AND target = 'load:vaccination-2.csv'"
+        )
     ).scalar_one()
     assert audited == {"inserted": 0, "corrected": 1}
 
