@@ -9,6 +9,7 @@ from dashboards import (
     _contacts_card,
     _flows_page,
     _map,
+    _national_page,
     _responsibility_page,
     _status_page,
     _wall_page,
@@ -22,4 +23,5 @@ def register_callbacks(app: dash.Dash) -> None:
     _wall_page.register_callbacks(app)
     _flows_page.register_callbacks(app)
     _contacts_card.register_callbacks(app)
+    _national_page.register_callbacks(app)
     _campaign_page.register_callbacks(app)
