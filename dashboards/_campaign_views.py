@@ -15,7 +15,7 @@ from dashboards._html import data_attributes
 from dashboards._i18n import t
 from geo.campaign.board import BoardRow, Ranked, board, flagged, missing_units, totals
 from geo.campaign.series import SeriesPoint, funnel
-from geo.campaign.store import default_day, latest_campaign
+from geo.campaign.store import campaign_bounds, default_day, latest_campaign
 from geo.clock import china_today
 from geo.scope import Scope
 from layers.style import (
@@ -223,3 +223,9 @@ def campaign_panel(conn: Connection, *, scope: Scope, lang: str) -> tuple[list, 
     heading = html.H3(f"{campaign.name} · {day.isoformat()} · {t('cp_behind', lang)}")
     listed = html.Div([heading, html.Ul(items)], className="bm-legend")
     return strip, listed
+
+
+def campaign_view_bounds(conn: Connection, *, scope: Scope) -> tuple[float, float, float, float] | None:
+    """Where a map of the latest campaign opens: the extent of its units (of ``scope``)."""
+    campaign = latest_campaign(conn)
+    return campaign_bounds(conn, campaign, scope=scope) if campaign else None

@@ -66,7 +66,9 @@ def expected(campaign_url: str) -> dict:
 
 @pytest.fixture(scope="module")
 def site(campaign_url: str) -> Iterator[str]:
-    with serving(create_app(Settings(_env_file=None, database={"url": campaign_url})), REQUESTS) as served:
+    # The wall of this server shows the campaign entry only.
+    settings = Settings(_env_file=None, database={"url": campaign_url}, map={"wall_playlist": ["campaign"]})
+    with serving(create_app(settings), REQUESTS) as served:
         yield served
 
 
@@ -175,3 +177,34 @@ def test_screenshots(chrome: webdriver.Chrome, site: str, size: tuple[int, int])
     row = next(r for r in _rows(chrome) if r.get_attribute("data-unit") == LAGGING[1])
     chrome.execute_script("arguments[0].scrollIntoView({block: 'center'})", row)
     chrome.save_screenshot(str(ARTIFACTS / f"campaign-{width}x{height}-flagged.png"))
+
+
+def test_wall_entry_outlines_and_lists_the_flagged(
+    chrome: webdriver.Chrome, site: str, expected: dict
+) -> None:
+    chrome.set_window_size(1920, 1080)
+    chrome.get(f"{site}/wall")
+    wait_for(
+        lambda: (
+            "疫苗接种挂图" in " ".join(e.text for e in chrome.find_elements(By.ID, "wall-title"))
+            and map_idle(chrome, "bm-map-wall")
+        ),
+        timeout=40,
+        message="the wall's campaign map",
+    )
+    listed = [e.get_attribute("data-unit") for e in chrome.find_elements(By.CSS_SELECTOR, "#wall-legend li")]
+    assert sorted(listed) == sorted(LAGGING)
+    kpi = chrome.find_element(By.CSS_SELECTOR, "#wall-kpis [data-kpi='behind'] .bm-kpi-value")
+    assert kpi.text == "2"
+    outlined = wait_for(
+        lambda: chrome.execute_script(
+            "var m = window.battlemapMaps[arguments[0]].map;"
+            "return m.queryRenderedFeatures({layers: ['campaign-behind']})"
+            ".map(function (f) { return f.properties.code; });",
+            "bm-map-wall",
+        ),
+        message="behind outlines on the wall",
+    )
+    assert set(outlined) == set(LAGGING)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    chrome.save_screenshot(str(ARTIFACTS / "wall-campaign-1920x1080.png"))
