@@ -110,6 +110,7 @@ def register_callbacks(app: dash.Dash) -> None:
             scope = current_scope()
             with read_connection(context.engine) as conn:
                 data = loaded.data_state(conn)
+                bounds: tuple[float, float, float, float] | None
                 if area:
                     bounds = area_bounds(conn, area)
                 elif layer_name == "campaign":  # its units, not the buildings (it draws no building)
