@@ -13,9 +13,10 @@ from sqlalchemy import Connection
 from dashboards import _ids as ids
 from dashboards._html import data_attributes
 from dashboards._i18n import t
-from geo.campaign.board import BoardRow, Ranked, board, flagged, missing_units, totals
+from geo.campaign.board import BoardRow, Ranked
 from geo.campaign.series import SeriesPoint, funnel
 from geo.campaign.store import campaign_bounds, default_day, latest_campaign
+from geo.campaign.summary import campaign_summary
 from geo.clock import china_today
 from geo.scope import Scope
 from layers.style import (
@@ -202,15 +203,17 @@ def legend(lang: str) -> html.Div:
 
 def campaign_panel(conn: Connection, *, scope: Scope, lang: str) -> tuple[list, object]:
     """The wall's figures for the ``campaign`` layer: the latest campaign's district KPIs on its
-    default day, and the flagged sub-districts (``geo.campaign.board.flagged``) as its list."""
+    default day, and its flagged sub-districts (``geo.campaign.summary.campaign_summary``)."""
     campaign = latest_campaign(conn)
-    if campaign is None:
+    summary = (
+        campaign_summary(conn, day=default_day(conn, campaign, china_today()), scope=scope, campaign=campaign)
+        if campaign
+        else None
+    )
+    if summary is None:
         return [], html.P(t("cp_none", lang), className="bm-note")
-    day = default_day(conn, campaign, china_today())
-    rows = board(conn, campaign, day=day, scope=scope)
-    behind = flagged(conn, campaign, day=day, scope=scope, levels=("subdistrict",))
-    missing = missing_units(conn, campaign, day=day, scope=scope)
-    strip = kpi_strip(totals(rows, campaign, day), len(behind), len(missing), lang)
+    behind = [r for r in summary.flagged if r.level == "subdistrict"]
+    strip = kpi_strip(summary.total, len(behind), len(summary.missing), lang)
     items = [
         html.Li(
             [html.Span(className="bm-swatch", style={"backgroundColor": BEHIND_SWATCH.dark_fill}),
@@ -220,7 +223,7 @@ def campaign_panel(conn: Connection, *, scope: Scope, lang: str) -> tuple[list, 
         )
         for r in behind
     ]  # fmt: skip
-    heading = html.H3(f"{campaign.name} · {day.isoformat()} · {t('cp_behind', lang)}")
+    heading = html.H3(f"{summary.campaign.name} · {summary.day.isoformat()} · {t('cp_behind', lang)}")
     listed = html.Div([heading, html.Ul(items)], className="bm-legend")
     return strip, listed
 

@@ -12,9 +12,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import Connection, create_engine, text
 
-from geo.campaign.board import board, flagged, missing_units, ranking
+from geo.campaign.board import board, flagged, missing_units, ranking, totals
 from geo.campaign.series import cumulative, funnel
 from geo.campaign.store import get_campaign, rebuild_current, report_versions
+from geo.campaign.summary import campaign_summary
 from geo.errors import NotFound
 from geo.scope import Scope
 from tests.campaign_world import DAY, DEADLINE, NAME, START, TARGETS, UNITS, campaign_world
@@ -161,3 +162,16 @@ def test_derived_current_equals_the_log(wconn: Connection) -> None:
         assert wconn.execute(text("SELECT * FROM campaign_current ORDER BY unit_id, day")).all() == derived
     finally:
         transaction.rollback()
+
+
+def test_summary_for_the_brief_is_the_board(wconn: Connection) -> None:
+    summary = campaign_summary(wconn, day=DAY)
+    assert summary is not None and summary.campaign.name == NAME
+    rows = board(wconn, NAME, day=DAY)
+    assert summary.rows == rows
+    assert summary.total == totals(rows, summary.campaign, DAY)
+    assert summary.flagged == flagged(wconn, NAME, day=DAY)
+    assert [r.code for r in summary.missing] == ["CM-A2"]
+    one = campaign_summary(wconn, day=DAY, unit="SD-B")
+    assert one is not None and one.total.code == "SD-B" and one.missing == []
+    assert campaign_summary(wconn, day=START - dt.timedelta(days=1)) is None
