@@ -120,3 +120,27 @@ def test_targets_file_problems_are_listed(tconn: Connection) -> None:
     assert message.startswith("targets.csv, row 2, field 'unit': 3 problems, nothing was written")
     assert "nearest" in message and "row 3" in message and "row 4 'target'" in message
     assert NAME  # the world's campaign is untouched
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_csv_and_xlsx_load_alike_and_bump_the_data_version(
+    tconn: Connection, tmp_path: Path, suffix: str
+) -> None:
+    day = START + dt.timedelta(days=14)
+    frame = pd.DataFrame(
+        {"居村": ["CM-A1", "二居委"], "日期": [day.isoformat()] * 2, "组织到人": [9, 8], "预约到人": [7, 6],
+         "接种到人": [5, 4], "剂次": ["加强针", "加强针"]}
+    )  # fmt: skip
+    path = tmp_path / f"day{suffix}"
+    frame.to_csv(path, index=False) if suffix == ".csv" else frame.to_excel(path, index=False)
+
+    def version() -> int:
+        found = tconn.execute(text("SELECT version FROM data_versions WHERE table_name = 'campaign_reports'"))
+        return int(found.scalar() or 0)
+
+    before = version()
+    report = pipeline.load(tconn, "vaccination", path, options=LoadOptions(progress=False))
+    assert (report.inserted, report.rejected) == (2, 0)
+    assert version() == before + 1
+    again = pipeline.load(tconn, "vaccination", path, options=LoadOptions(progress=False))
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2) and version() == before + 1
