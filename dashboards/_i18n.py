@@ -223,6 +223,11 @@ _STRINGS: dict[str, dict[str, str]] = {
         "zh": "近7日日均只计已上报的日子；未报不按零计。",
         "en": "The 7-day average counts reported days only; a missing day is never a zero.",
     },
+    "brief": {"zh": "日报 PDF", "en": "Daily brief"},
+    "brief_title": {
+        "zh": "下载当日所选区/街镇的疫情防控日报（A4）",
+        "en": "Download the daily brief of the chosen district or sub-district (A4)",
+    },
 }
 
 
