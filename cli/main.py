@@ -24,6 +24,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cli.brief:brief",
         "Print the daily situation brief (日报) of a day: one to three A4 pages for leaders.",
     ),
+    "campaign": (
+        "cli.campaign:campaign",
+        "Vaccination campaigns (疫苗接种): targets, daily counts and the board.",
+    ),
     "db": ("cli.db:db", "Create, upgrade and inspect the PostGIS schema."),
     "demo": (
         "cli.demo:demo",

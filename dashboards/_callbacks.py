@@ -5,6 +5,7 @@ from __future__ import annotations
 import dash
 
 from dashboards import (
+    _campaign_page,
     _contacts_card,
     _flows_page,
     _map,
@@ -23,3 +24,4 @@ def register_callbacks(app: dash.Dash) -> None:
     _flows_page.register_callbacks(app)
     _contacts_card.register_callbacks(app)
     _national_page.register_callbacks(app)
+    _campaign_page.register_callbacks(app)

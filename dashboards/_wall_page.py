@@ -13,6 +13,7 @@ from sqlalchemy import Connection
 from dashboards import _context, _map
 from dashboards import _ids as ids
 from dashboards._auth import current_scope
+from dashboards._campaign_views import campaign_panel, campaign_view_bounds
 from dashboards._i18n import TITLE, language, t
 from dashboards._legend import legend_panel
 from dashboards._responsibility_page import grid_legend
@@ -109,7 +110,13 @@ def register_callbacks(app: dash.Dash) -> None:
             scope = current_scope()
             with read_connection(context.engine) as conn:
                 data = loaded.data_state(conn)
-                bounds = area_bounds(conn, area) if area else data_bounds(conn, scope=scope)
+                bounds: tuple[float, float, float, float] | None
+                if area:
+                    bounds = area_bounds(conn, area)
+                elif layer_name == "campaign":  # its units, not the buildings (it draws no building)
+                    bounds = campaign_view_bounds(conn, scope=scope) or data_bounds(conn, scope=scope)
+                else:
+                    bounds = data_bounds(conn, scope=scope)
                 dates = status_dates(conn)
                 date = dates[1] if dates else now.astimezone(CHINA_TZ).date()
                 since = now - dt.timedelta(minutes=settings.wall_changed_minutes)
@@ -171,6 +178,8 @@ def side_panel(
             _kpi(t("kpi_overloaded", lang), len(over)),
         ]
         return strip, grid_legend(grids, lang)
+    if layer == "campaign":
+        return campaign_panel(conn, scope=scope, lang=lang)
     return [], []
 
 

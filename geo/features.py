@@ -176,6 +176,24 @@ _KINDS: dict[str, KindSQL] = {
         "b.label_point",
         in_scope=lambda scope: scope.buildings("b"),
     ),
+    # Daily vaccination counts (疫苗接种): the current count of each unit and day (a corrected day once,
+    # as corrected), at a point inside its unit; columns as ``battlemap load vaccination`` reads them.
+    "vaccination": KindSQL(
+        (
+            ("id", "r.id::text"),
+            ("campaign", "k.name"),
+            ("unit", "u.code"),
+            ("date", "c.day"),
+            ("organised", "c.organised"),
+            ("booked", "c.booked"),
+            ("vaccinated", "c.vaccinated"),
+            ("source", "r.source"),
+        ),
+        "campaign_current c JOIN campaign_reports r ON r.id = c.report_id "
+        "JOIN campaigns k ON k.id = c.campaign_id JOIN admin_units u ON u.id = c.unit_id",
+        "ST_PointOnSurface(u.geom)",
+        in_scope=lambda scope: scope.units("u"),
+    ),
 }
 
 FEATURE_KINDS: tuple[str, ...] = tuple(_KINDS)

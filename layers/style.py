@@ -120,6 +120,33 @@ FLOW_PLACE_SWATCHES: tuple[Swatch, ...] = tuple(
     Swatch(t.code, t.zh, t.en, *_PLACE_COLOURS[t.code]) for t in PLACE_KINDS if t.code in _PLACE_COLOURS
 )
 
+# The vaccination campaign board (疫苗接种): units behind their daily need stand out in red (the
+# table's flag, the map's outline), units missing the day's report in grey; the choropleth fills the
+# remaining share (剩余任务量 / 任务总量) from light (nearly done) to dark (most remaining).
+BEHIND_SWATCH = Swatch("behind", "进度落后", "Behind", "#d7191c", "#7f0000", "#ff4d4d")
+MISSING_REPORT_SWATCH = Swatch("missing", "当日未报", "No report today", "#9e9e9e", "#616161", "#9e9e9e")
+ON_TRACK_SWATCH = Swatch("on_track", "进度正常", "On track", "#1a9641", "#00441b", "#4caf50")
+REMAINING_BREAKS: tuple[float, ...] = (0.2, 0.4, 0.6, 0.8)
+REMAINING_RAMP: tuple[str, ...] = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")
+REMAINING_RAMP_DARK: tuple[str, ...] = ("#0d2136", "#123a5c", "#1f5f8f", "#3b8ac4", "#7fbff0")
+CAMPAIGN_LINES = {"actual": "#08519c", "planned": "#969696"}
+"""The cumulative line and the straight line to the deadline."""
+
+
+def remaining_colour(share: float | None, *, dark: bool = False) -> str:
+    """The choropleth fill of a remaining share (0..1); None (no target) gets the no-status fill."""
+    ramp = REMAINING_RAMP_DARK if dark else REMAINING_RAMP
+    if share is None:
+        return NO_STATUS_SWATCH.dark_fill if dark else NO_STATUS_SWATCH.fill
+    return ramp[sum(share >= b for b in REMAINING_BREAKS)]
+
+
+def remaining_legend() -> list[tuple[str, str]]:
+    """(label, colour) per class of the remaining-share ramp, lowest first."""
+    edges = (0.0, *REMAINING_BREAKS, 1.0)
+    return [(f"{edges[i]:.0%}–{edges[i + 1]:.0%}", REMAINING_RAMP[i]) for i in range(len(REMAINING_RAMP))]
+
+
 # A qualitative palette for grids and responsible people (12 colours that stay apart).
 CATEGORICAL: tuple[str, ...] = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",

@@ -18,6 +18,7 @@ from etl.jobs import (
     risk_areas,
     status,
     transfers,
+    vaccination,
 )
 from etl.jobs.base import Job
 
@@ -39,6 +40,7 @@ REGISTRY: dict[str, Job] = {
         transfers,
         gate_events,
         devices,
+        vaccination,
     )
 }
 
