@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import dash
 
-from dashboards import _contacts_card, _flows_page, _map, _responsibility_page, _status_page, _wall_page
+from dashboards import (
+    _contacts_card,
+    _flows_page,
+    _loops_panel,
+    _map,
+    _responsibility_page,
+    _status_page,
+    _wall_page,
+)
 
 
 def register_callbacks(app: dash.Dash) -> None:
@@ -12,5 +20,6 @@ def register_callbacks(app: dash.Dash) -> None:
     _status_page.register_callbacks(app)
     _responsibility_page.register_callbacks(app)
     _wall_page.register_callbacks(app)
+    _loops_panel.register_wall_callbacks(app)
     _flows_page.register_callbacks(app)
     _contacts_card.register_callbacks(app)

@@ -52,7 +52,8 @@ def register_tile_routes(
         with read_connection(engine) as conn:
             version = loaded.data_state(conn).version
             options = spec.options(conn, query)
-            key = (layer, z, x, y, tuple(sorted(options.items())), version, scope.key)
+            own = spec.version(conn) if spec.version is not None else None
+            key = (layer, z, x, y, tuple(sorted(options.items())), version, own, scope.key)
             etag = hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest()
             if etag in flask.request.if_none_match:
                 return _headers(flask.Response(status=304), etag)
