@@ -164,14 +164,19 @@ def wall_children(found: LoopSummary, lang: str) -> list:
             ],
             className="bm-wall-loop-figures",
         ),
-        html.Ul(per_kind, className="bm-wall-loop-list") if per_kind else None,
-        html.H4(t("loops_overdue_grids", lang)) if grids else None,
-        html.Ul(grids, className="bm-wall-loop-list") if grids else None,
+        html.Div(
+            [
+                html.Ul(per_kind, className="bm-wall-loop-list") if per_kind else None,
+                html.H4(t("loops_overdue_grids", lang)) if grids else None,
+                html.Ul(grids, className="bm-wall-loop-list") if grids else None,
+            ],
+            className="bm-wall-loop-lists",
+        ),
     ]
 
 
-def wall_over() -> tuple:
-    """The wall's loop figures, floating over its map (filled by ``register_wall_callbacks``)."""
+def wall_strip() -> tuple:
+    """The wall's loop figures, a strip under its map (filled by ``register_wall_callbacks``)."""
     return (html.Div(id=ids.WALL_LOOPS, className="bm-wall-loops"),)
 
 

