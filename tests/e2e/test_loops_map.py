@@ -23,7 +23,7 @@ from geo.clock import china_now
 from geo.loops import engine as loops
 from geo.loops.engine import LoopActor
 from geo.loops.targets import Target
-from layers.style import LOOP_OPEN_SWATCH, LOOP_OVERDUE_SWATCH, SELECTED_SWATCH
+from layers.style import LOOP_OPEN_SWATCH, LOOP_OVERDUE_SWATCH, SELECTED_SWATCH, status_swatch
 from tests.auth_support import token_for
 from tests.e2e.support import (
     HOUSE_STATUS_MAP,
@@ -187,6 +187,25 @@ def test_the_map_opens_on_the_latest_day_with_cases_and_offers_shortcuts(
     wait_for(lambda: label.text == "2022-04-01", message="04-01")
     busiest.click()
     wait_for(lambda: label.text == "2022-04-04", message="back to 04-04")
+    # At z14 the grids are drawn as areas, opaque: G1's fill is exactly the confirmed colour (a
+    # translucent one would mix with what lies beneath), and every area drawn has a status.
+    browser.execute_script(
+        "window.battlemapMaps[arguments[0]].map.jumpTo({center: arguments[1], zoom: 14});",
+        HOUSE_STATUS_MAP,
+        list(city.centre("b01")),
+    )
+    wait_for(lambda: map_idle(browser), message="the map at z14")
+    wait_for(
+        lambda: close(colour_at(browser, "b01"), status_swatch("confirmed").fill, 3), message="G1 opaque"
+    )
+    areas = browser.execute_script(
+        "var m = window.battlemapMaps[arguments[0]].map;"
+        "var drawn = m.queryRenderedFeatures({layers: ['house-status-areas']});"
+        "return drawn.map(function (f) { return f.properties; });",
+        HOUSE_STATUS_MAP,
+    )
+    assert areas and all(a.get("status") and a.get("buildings", 0) > 0 for a in areas), areas
+    screenshot(browser, "loops-house-status-z14")
 
 
 @pytest.mark.parametrize(("width", "height"), SIZES)
