@@ -9,6 +9,7 @@ from dashboards import (
     _flows_page,
     _loops_panel,
     _map,
+    _national_page,
     _responsibility_page,
     _status_page,
     _wall_page,
@@ -23,3 +24,4 @@ def register_callbacks(app: dash.Dash) -> None:
     _loops_panel.register_wall_callbacks(app)
     _flows_page.register_callbacks(app)
     _contacts_card.register_callbacks(app)
+    _national_page.register_callbacks(app)

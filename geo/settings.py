@@ -324,6 +324,25 @@ class CacheSettings(BaseSettings):
     )
 
 
+class RollupSettings(BaseSettings):
+    """The national roll-up (``geo.rollup``): who this city is, and when figures count as stale."""
+
+    model_config = SettingsConfigDict(env_prefix="BATTLEMAP_ROLLUP_", env_file=".env", extra="ignore")
+
+    city_code: str = Field(
+        default="shanghai", pattern=r"^[a-z0-9_]+$", description="This city's code in the national roll-up."
+    )
+    city_name: str = Field(
+        default="上海市", min_length=1, description="This city's name in the national roll-up."
+    )
+    stale_after_s: float = Field(
+        default=900.0,
+        gt=0,
+        description="A city whose last refresh is older than this (or whose subscription is not "
+        "connected) shows as stale on the national page.",
+    )
+
+
 class Settings:
     """All settings of one process, built once at the edge."""
 
@@ -339,5 +358,6 @@ class Settings:
         self.log = LogSettings(_env_file=env_file, **overrides.pop("log", {}))
         self.loops = LoopSettings(_env_file=env_file, **overrides.pop("loops", {}))
         self.cache = CacheSettings(_env_file=env_file, **overrides.pop("cache", {}))
+        self.rollup = RollupSettings(_env_file=env_file, **overrides.pop("rollup", {}))
         if overrides:
             raise TypeError(f"unknown settings groups: {sorted(overrides)}")

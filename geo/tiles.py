@@ -96,6 +96,8 @@ _MVT_GEOM = (
 )
 # Rows whose geometry meets the tile (the envelope in 4326, so the GiST index is used).
 _IN_TILE = "{g} && ST_Translate(ST_Transform(" + _ENV + ", 4326), 0 - :dx, 0 - :dy)"
+# The same two, for the subjects that build a tile of their own (``geo.rollup.read``).
+MVT_GEOM, IN_TILE = _MVT_GEOM, _IN_TILE
 
 
 def _areas_sql(

@@ -18,6 +18,8 @@ from tests.fixtures.clusters import Pair, primary_with_standby
 from tests.fixtures.processes import call, served
 from tests.fixtures.small_city import centre
 
+pytestmark = pytest.mark.slow  # real server processes and clusters: the full lane only
+
 DAY = "2022-04-06"
 
 

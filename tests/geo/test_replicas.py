@@ -14,6 +14,8 @@ from geo.db import read_connection
 from geo.replicas import ReplicaSet, attach, primary_lsn, wanted_lsn
 from tests.fixtures.clusters import Pair, primary_with_standby
 
+pytestmark = pytest.mark.slow  # real server processes and clusters: the full lane only
+
 
 @pytest.fixture(scope="module")
 def pair() -> Iterator[Pair]:
