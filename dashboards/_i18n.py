@@ -247,6 +247,44 @@ _STRINGS: dict[str, dict[str, str]] = {
 }
 
 
+# Closed-loop work on the house-status map and the wall; the map's day shortcuts and its card.
+_LOOP_MAP_STRINGS: dict[str, dict[str, str]] = {
+    "loops_heading": {"zh": "闭环工作", "en": "Closed-loop work"},
+    "loops_kind": {"zh": "类型", "en": "Kind"},
+    "loops_grid": {"zh": "网格", "en": "Grid"},
+    "loops_open": {"zh": "待办", "en": "Open"},
+    "loops_overdue": {"zh": "超时", "en": "Overdue"},
+    "loops_closed_today": {"zh": "今日闭环", "en": "Closed today"},
+    "loops_total": {"zh": "合计", "en": "All"},
+    "loops_no_grid": {"zh": "不在网格内", "en": "In no grid"},
+    "loops_more_grids": {"zh": "另有 {n} 个网格", "en": "{n} more grids"},
+    "loops_none": {"zh": "本区域暂无闭环事项", "en": "No loop items in your area"},
+    "loops_units": {"zh": "单位：事项（件）", "en": "Counts are items"},
+    "loops_overdue_grids": {"zh": "超时最多的网格", "en": "Grids with most overdue"},
+    "loops_markers": {
+        "zh": "圆点：有待办闭环事项的楼栋（大小为件数）",
+        "en": "Dots: buildings with open items (size: count)",
+    },
+    "day_active": {"zh": "最近有病例 {day}", "en": "Latest with cases {day}"},
+    "day_busiest": {"zh": "最忙一天 {day}", "en": "Busiest day {day}"},
+    "day_today": {"zh": "今天", "en": "Today"},
+    "day_today_none": {
+        "zh": "今天（{today}）不在房态记录期内（{first} 至 {last}）",
+        "en": "Today ({today}) is outside the status history ({first} to {last})",
+    },
+    "day_quiet_after": {
+        "zh": "{day} 之后无病例（记录止于 {last}），已打开最近有病例的一天 {day}",
+        "en": "No cases after {day} (the history ends {last}); opened on {day}, the latest day with cases",
+    },
+    "day_quiet": {
+        "zh": "整个记录期（{first} 至 {last}）内本区域无病例",
+        "en": "No case in your area on any day of the history ({first} to {last})",
+    },
+    "card_close": {"zh": "关闭", "en": "Close"},
+}
+_STRINGS.update(_LOOP_MAP_STRINGS)
+
+
 def language(value: object, default: str) -> str:
     """``value`` when it names a supported language, else ``default`` (itself checked)."""
     if isinstance(value, str) and value.lower() in LANGUAGES:

@@ -60,6 +60,17 @@ WALL_TICK = "wall-tick"
 WALL_STATE = "wall-state"
 WALL_LAST_OK = "wall-last-ok"
 
+# Closed-loop work on the house-status map and the wall (dashboards._loops_panel), and the
+# house-status map's day shortcuts and floating building card.
+HS_LOOPS = "hs-loops"
+HS_DAY_ACTIVE = "hs-day-active"
+HS_DAY_BUSIEST = "hs-day-busiest"
+HS_DAY_TODAY = "hs-day-today"
+HS_DAY_NOTE = "hs-day-note"
+HS_CARD_CLOSE = "hs-card-close"
+HS_CARD_FLOAT = "hs-card-float"
+WALL_LOOPS = "wall-loops"
+
 # The movement-flow map (动线管理图, /flows).
 FL_PAGE = "fl-page"
 FL_VIEW = "fl-view"

@@ -55,7 +55,8 @@ def register_tile_routes(
         with read_connection(engine) as conn:
             state = loaded.data_state(conn)
             options = spec.options(conn, query)
-            key = (database.of(conn), layer, z, x, y, tuple(sorted(options.items())), state, scope.key)
+            own = spec.version(conn) if spec.version is not None else None
+            key = (database.of(conn), layer, z, x, y, tuple(sorted(options.items())), state, own, scope.key)
             etag = hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest()
             if etag in flask.request.if_none_match:
                 return _headers(flask.Response(status=304), etag)

@@ -67,6 +67,17 @@ NO_STATUS_SWATCH = Swatch("none", "无房态", "No status", "#eceff1", "#b0bec5"
 # Buildings whose status changed in the last minutes (the wall display outlines them).
 CHANGED_SWATCH = Swatch("changed", "近期变化", "Recently changed", "#00b8d4", "#006064", "#00e5ff")
 
+# Closed-loop work (闭环) on the house-status map: a dot per building with open items; overdue stands
+# out in a signal red ringed in white (no status fill is this saturated), open items stay a dark slate.
+LOOP_OPEN_SWATCH = Swatch("loop_open", "待办闭环", "Open loop items", "#263238", "#ffffff", "#cfd8dc")
+LOOP_OVERDUE_SWATCH = Swatch(
+    "loop_overdue", "超时闭环", "Overdue loop items", "#ff1744", "#ffffff", "#ff1744"
+)
+LOOP_CLOSED_SWATCH = Swatch("loop_closed", "今日闭环", "Closed today", "#1a9850", "#00441b", "#4caf50")
+
+# The building clicked on a map: a dark line on a white casing, which reads on every status fill.
+SELECTED_SWATCH = Swatch("selected", "选中楼栋", "Selected building", "#111111", "#ffffff", "#ffffff")
+
 # A building missing any required level of the responsibility chain.
 GAP_SWATCH = Swatch("gap", "包干缺位", "Responsibility gap", "#ff00ff", "#8b008b", "#ff4dff")
 

@@ -50,6 +50,9 @@ class TileLayer:
     """The layer holds nothing of any area (the OSM basemap): served whole to every signed-in user."""
     minzoom: int = 0
     maxzoom: int = MAX_ZOOM
+    version: Callable[[Connection], int] | None = None
+    """What else than the loaded data (``data_versions``) the tiles depend on, as a number that changes
+    with it (the loop markers: their log and the clock); part of the cache key and the ETag."""
 
     def title(self, language: str) -> str:
         return self.title_zh if language == "zh" else self.title_en

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from geo.errors import ConfigError, NotFound
 from geo.settings import Settings
-from layers.tiles import basemap, buildings, campaign, flows, house_status, national, responsibility
+from layers.tiles import basemap, buildings, campaign, flows, house_status, loops, national, responsibility
 from layers.tiles.layer import TileLayer
 
 
@@ -56,5 +56,6 @@ def default_layers(settings: Settings) -> TileLayers:
         responsibility.LAYER,
         national.LAYER,
         campaign.LAYER,
+        loops.LAYER,
     )
     return TileLayers((*static, flows.layer(settings.flows)))
