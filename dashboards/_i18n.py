@@ -89,8 +89,26 @@ _STRINGS: dict[str, dict[str, str]] = {
     "role": {"zh": "角色", "en": "Role"},
     "building_count": {"zh": "楼栋数", "en": "Buildings"},
     "none_over": {"zh": "无", "en": "None"},
-    "leader_outline": {"zh": "轮廓颜色区分楼组长", "en": "Outline colour: building leader"},
-    "grid_fill": {"zh": "填充颜色区分网格", "en": "Fill colour: grid"},
+    "rs_fill_note": {
+        "zh": "楼栋按缺位的最高层级着色；包干齐全的楼栋为灰色。数字为楼栋数。",
+        "en": "Buildings are filled by the most senior level nobody answers for; complete ones are grey. "
+        "Numbers count buildings.",
+    },
+    "rs_grid_note": {
+        "zh": "网格：深色边框与名称，“●”后为缺位楼栋数；缩小时缺位楼栋显示为圆点。",
+        "en": "Grids: dark outline and name, ● the buildings with a gap; "
+        "zoomed out, each such building is a dot.",
+    },
+    "rs_leader_note": {
+        "zh": "放大到 {zoom} 级显示楼组长编号；点击编号查看其负责的全部楼栋。",
+        "en": "From zoom {zoom}: building leaders' codes; click a code for all their buildings.",
+    },
+    "person_heading": {"zh": "{code} 负责的楼栋", "en": "Buildings {code} answers for"},
+    "person_summary": {
+        "zh": "共 {n} 栋 · 层级：{levels} · 网格：{grids}",
+        "en": "{n} buildings · level: {levels} · grids: {grids}",
+    },
+    "person_unknown": {"zh": "没有编号为 {code} 的人员", "en": "No person has the code {code}"},
     "stale_since": {
         "zh": "数据连接中断 · 画面停留于 {time}",
         "en": "Database unreachable · picture as of {time}",

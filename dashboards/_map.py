@@ -124,7 +124,11 @@ def map_spec(
     }
     sources.update({name_: {"type": "geojson", "data": EMPTY} for name_ in geojson or {}})
     buildings = [layer for layer in overlay_layers if layer.get("source-layer") == "buildings"]
-    clickable = [layer["id"] for layer in buildings if layer["type"] == "fill"]
+    # Footprints are clicked; so are labels a layer marks ``"metadata": {"battlemap:click": true}``
+    # (the click store then names the layer, e.g. a building leader's code).
+    clickable = [layer["id"] for layer in buildings if layer["type"] == "fill"] + [
+        layer["id"] for layer in overlay_layers if layer.get("metadata", {}).get("battlemap:click")
+    ]
     return {
         "container": container_id(name),
         "style": {"version": 8, "sources": sources, "layers": layers},

@@ -22,7 +22,7 @@ from geo import loaded
 from geo.areas import area_bounds, data_bounds
 from geo.db import read_connection
 from geo.errors import BattlemapError
-from geo.responsibility.gaps import gaps_by_grid, overloaded_people
+from geo.responsibility.gaps import gaps_by_grid, gaps_by_level, overloaded_people
 from geo.scope import Scope
 from geo.settings import MapSettings
 from geo.status.kpis import kpis
@@ -171,7 +171,7 @@ def side_panel(
             _kpi(t("kpi_gap_buildings", lang), sum(g.gap_buildings for g in grids)),
             _kpi(t("kpi_overloaded", lang), len(over)),
         ]
-        return strip, grid_legend(grids, lang)
+        return strip, grid_legend(grids, lang, levels=gaps_by_level(conn, scope=scope), dark=True)
     return [], []
 
 

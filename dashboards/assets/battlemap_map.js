@@ -89,7 +89,7 @@
         var feature = map.queryRenderedFeatures(event.point, { layers: layers })[0];
         if (feature && feature.id !== undefined) {
           window.dash_clientside.set_props(spec.clickTarget, {
-            data: { id: feature.id, properties: feature.properties, at: Date.now() },
+            data: { id: feature.id, properties: feature.properties, layer: feature.layer.id, at: Date.now() },
           });
         }
       });
