@@ -247,7 +247,7 @@ def responsibility_tile(conn: Connection, addr: TileAddress, *, scope: Scope = U
             WHERE {_IN_TILE.format(g="b.geom")} AND {scope.buildings("b")} AND ch.gaps > 0
             OFFSET 0
         ) t WHERE geom IS NOT NULL"""
-        parts = (areas, labels, gaps)
+        parts: tuple[str, ...] = (areas, labels, gaps)
     else:
         joins = CHAIN_JOIN + " LEFT JOIN grids g ON g.id = b.grid_id"
         buildings = _buildings_sql(

@@ -147,7 +147,7 @@ def person_buildings(conn: Connection, code: str, *, scope: Scope = UNRESTRICTED
         ORDER BY g.name NULLS LAST, b.name, b.id"""),
         {"p": person} | scope.params,
     ).all()
-    levels = tuple(sorted({r[3] for r in rows}, key=_LEVEL_RANK.get))
+    levels = tuple(sorted({r[3] for r in rows}, key=lambda level: _LEVEL_RANK.get(level, len(_LEVEL_RANK))))
     seen: dict[int, tuple] = {}
     for r in rows:
         seen.setdefault(int(r[0]), r)
