@@ -172,6 +172,12 @@ _STRINGS: dict[str, dict[str, str]] = {
     # The risk overlay of the house-status map (dashboards._risk_panel) and the print action.
     "risk_heading": {"zh": "风险区域", "en": "Risk areas"},
     "risk_none": {"zh": "当日无生效的风险区域", "en": "No risk area is active on this day"},
+    "risk_none_here": {"zh": "地图范围内无生效的风险区域", "en": "No active risk area within the map"},
+    "risk_outside": {
+        "zh": "地图范围外另有 {n} 个（由近及远，点击定位）",
+        "en": "{n} more outside the map (nearest first; click to fly there)",
+    },
+    "risk_fly": {"zh": "定位", "en": "Show"},
     "risk_simulate": {"zh": "模拟此处病例", "en": "Simulate a case here"},
     "risk_simulated": {"zh": "模拟病例（未保存）", "en": "Simulated case (not saved)"},
     "risk_declare": {"zh": "确认发布", "en": "Confirm and declare"},

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 SPEC, QUERY, FILTER, FLY = "bm-map-spec", "bm-map-query", "bm-map-filter", "bm-map-fly"
 CLICK, RENDERED, HIGHLIGHT = "bm-map-click", "bm-map-rendered", "bm-map-highlight"
 OVERLAY = "bm-map-overlay"
+VIEW = "bm-map-view"
+"""Where the map writes its view after each move: ``{"bounds": [w, s, e, n], "zoom": z}`` (display datum)."""
 EMPTY = {"type": "FeatureCollection", "features": []}
 BASEMAP_SOURCE = "basemap"
 SOURCE_MAXZOOM = 17  # tiles from here on are overzoomed, not fetched
@@ -141,6 +143,7 @@ def map_spec(
         "tileParams": {"crs": map_settings.basemap_crs} if _shifted(map_settings) else {},
         "clickable": clickable,
         "clickTarget": store_id(CLICK, name) if interactive else None,
+        "viewTarget": store_id(VIEW, name) if interactive else None,
         "filterable": [layer["id"] for layer in buildings],
         "baseFilters": {layer["id"]: layer["filter"] for layer in overlay_layers if "filter" in layer},
         "interactive": interactive,
@@ -161,6 +164,7 @@ def map_view(name: str, spec: dict | None, query: dict, *, class_name: str = "bm
             dcc.Store(id=store_id(RENDERED, name)),
             dcc.Store(id=store_id(HIGHLIGHT, name), data=[]),
             dcc.Store(id=store_id(OVERLAY, name), data={}),
+            dcc.Store(id=store_id(VIEW, name)),
         ],
         className=f"{class_name}-wrap",
     )

@@ -111,6 +111,21 @@ ZONE_SWATCHES: tuple[Swatch, ...] = tuple(
 # A building in no zone of an active risk area (the printed risk sheets).
 NO_ZONE_SWATCH = Swatch("none", "区域外", "Outside the zones", "#e8eef2", "#9aa9b4", "#37474f")
 
+# Distance rings around cases (the notebooks' risk rings): not zones, so not the zones' reds; a
+# sequential purple, darkest innermost.
+RING_COLOURS: tuple[tuple[str, str], ...] = (
+    ("#54278f", "#2d004b"),
+    ("#807dba", "#3f007d"),
+    ("#bcbddc", "#54278f"),
+)
+
+
+def ring_swatch(index: int, label: str) -> Swatch:
+    """The swatch of the ``index``-th ring from the inside, labelled as a ring (e.g. "0-500 m")."""
+    fill, outline = RING_COLOURS[min(index, len(RING_COLOURS) - 1)]
+    return Swatch(f"ring-{index}", f"{label} 距离圈", f"{label} ring", fill, outline, fill)
+
+
 # Transfer legs (闭环转运) by their state at the clock: overdue stands out in red, done recedes.
 _LEG_COLOURS: dict[str, tuple[str, str, str]] = {
     "overdue": ("#d7191c", "#7f0000", "#ff4d4d"),

@@ -102,6 +102,17 @@
         });
       });
     }
+    if (spec.viewTarget) {
+      // The view after each move (and once loaded), for panels that list what is on the map.
+      var report = function () {
+        var b = map.getBounds();
+        window.dash_clientside.set_props(spec.viewTarget, {
+          data: { bounds: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()], zoom: map.getZoom() },
+        });
+      };
+      map.on("load", report);
+      map.on("moveend", report);
+    }
     maps[spec.container] = entry;
     return entry;
   }

@@ -207,7 +207,8 @@ def test_clicking_a_leaders_code_shows_all_their_buildings(
             "sim-L1"
             in browser.execute_script(
                 "return window.battlemapMaps[arguments[0]].map.queryRenderedFeatures("
-                "{layers: ['responsibility-leader-labels']}).map(function (f) { return f.properties.leader; });",
+                "{layers: ['responsibility-leader-labels']})"
+                ".map(function (f) { return f.properties.leader; });",
                 MAP,
             )
         ),
