@@ -142,7 +142,7 @@ def _areas(collection: dict[str, Any]) -> dict[int, dict[str, Any]]:
     for feature in collection.get("features", []):
         props = feature["properties"]
         area = areas.setdefault(props["risk_area_id"], {"props": props, "zones": {}, "geoms": []})
-        if props.get("part"):  # a zone's boundary (layers.risk_overlay): drawn, not counted
+        if props.get("part"):  # a zone's boundary or wash (layers.risk_overlay): drawn, not counted
             continue
         if props.get("zone"):
             area["zones"][props["zone"]] = props.get("counts") or {}

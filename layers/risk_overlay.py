@@ -2,17 +2,19 @@
 the way the printed risk atlas draws them.
 
 Zones are few polygons (the footprints of the zoned buildings, per zone), so they travel as GeoJSON
-rather than tiles. As on the atlas's risk sheets, the zoned buildings are filled in their zone's
-colour and each zone gets one boundary (``geo.risk.outline``: the gaps between its buildings
-closed) drawn bold over a white halo, with a faint wash inside, strictest zone on top. A simulated
-("what if") zone draws a dashed boundary and lighter fills, so the two never look alike. Colours
-come from ``layers.style.ZONE_SWATCHES`` only.
+rather than tiles. As on the atlas's risk sheets, each zone gets one boundary (``geo.risk.outline``:
+the gaps between its buildings closed) drawn bold over a white halo, strictest zone on top, with
+the zone's fill as a wash inside; its buildings are outlined in the zone's colour rather than
+filled, so the house status under them stays readable (the atlas's risk sheet has no status to
+keep). A simulated ("what if") zone draws a dashed boundary and a lighter wash, so the two never
+look alike. Colours come from ``layers.style.ZONE_SWATCHES`` only.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import shapely
 from shapely.geometry import mapping, shape
 
 from geo.risk.outline import zone_hulls
@@ -20,8 +22,9 @@ from layers.style import BASEMAP, PRINT, ZONE_SWATCHES
 
 AREAS_SOURCE = "risk-areas"
 SIMULATED_SOURCE = "risk-simulated"
-BOUNDARY = "boundary"
-"""``properties.part`` of a zone's boundary feature (the others are its buildings' footprints)."""
+BOUNDARY, WASH = "boundary", "wash"
+"""``properties.part`` of a zone's boundary and wash features (the others are its buildings)."""
+PARTS = (BOUNDARY, WASH)
 _ORDER = {s.code: rank for rank, s in enumerate(ZONE_SWATCHES)}  # sealed first: the strictest
 
 
@@ -35,57 +38,69 @@ def zone_colour(*, outline: bool = False, dark: bool = False) -> list:
 
 
 def with_boundaries(collection: dict[str, Any]) -> dict[str, Any]:
-    """The collection with one boundary feature per declared zone (``part: "boundary"``, the zone's
-    properties, the area :func:`geo.risk.outline.zone_hulls` gives), and every feature ordered
-    loosest zone first so the strictest is drawn on top."""
-    features = [f for f in collection.get("features", []) if f["properties"].get("part") != BOUNDARY]
+    """The collection with, per declared zone, its boundary (``part: "boundary"``: the area
+    :func:`geo.risk.outline.zone_hulls` gives, drawn as a line) and its wash (``part: "wash"``: that
+    area less the area's buildings and its stricter zones, drawn as a fill, so no building's house
+    status and no other zone is tinted), every feature ordered loosest zone first so the strictest
+    is drawn on top."""
+    features = [f for f in collection.get("features", []) if f["properties"].get("part") not in PARTS]
     zoned = [f for f in features if f["properties"].get("zone") and f.get("geometry")]
     hulls = zone_hulls([shape(f["geometry"]) for f in zoned])
-    boundaries = [
-        {
-            "type": "Feature",
-            "properties": {**f["properties"], "part": BOUNDARY},
-            "geometry": dict(mapping(hull)),
-        }
-        for f, hull in zip(zoned, hulls, strict=True)
-        if hull is not None
-    ]
+    by_area: dict[Any, list[tuple[dict, Any]]] = {}
+    for feature, hull in zip(zoned, hulls, strict=True):
+        if hull is not None:
+            by_area.setdefault(feature["properties"].get("risk_area_id"), []).append((feature, hull))
+    extra: list[dict] = []
+    for zones in by_area.values():
+        zones.sort(key=lambda item: _ORDER.get(item[0]["properties"]["zone"], len(_ORDER)))
+        covered = shapely.union_all([shape(f["geometry"]) for f, _ in zones])  # every zoned building
+        for feature, hull in zones:
+            props = feature["properties"]
+            extra.append(
+                {"type": "Feature", "properties": {**props, "part": BOUNDARY}, "geometry": mapping(hull)}
+            )
+            wash = shapely.difference(hull, covered)
+            if not wash.is_empty:
+                extra.append(
+                    {"type": "Feature", "properties": {**props, "part": WASH}, "geometry": mapping(wash)}
+                )
+            covered = shapely.union(covered, hull)
 
     def loosest_first(feature: dict) -> int:
         return -_ORDER.get(feature["properties"].get("zone") or "", -1)
 
-    return {
-        **collection,
-        "features": sorted(features, key=loosest_first) + sorted(boundaries, key=loosest_first),
-    }
+    return {**collection, "features": sorted(features, key=loosest_first) + sorted(extra, key=loosest_first)}
 
 
 def style(*, source: str, simulated: bool = False, dark: bool = False) -> list[dict]:
-    """Zoned buildings filled, then each zone's wash, halo and boundary, and (for published areas
-    known only by a point) a circle, for one zone source."""
+    """Per zone source: each zone's wash (its fill, under the boundary), its buildings outlined in the
+    zone's colour (their house status stays readable beneath), a white halo and the bold boundary;
+    published areas matched to the map as a faint fill and line, or (known only by a point) a circle."""
     boundary = ["==", ["get", "part"], BOUNDARY]
-    polygons = ["in", ["geometry-type"], ["literal", ["Polygon", "MultiPolygon"]]]
+    wash = ["==", ["get", "part"], WASH]
     # MapLibre reports a MultiPolygon as "Polygon" or "MultiPolygon" depending on its version.
-    buildings = ["all", polygons, ["!", boundary]]
+    polygons = ["in", ["geometry-type"], ["literal", ["Polygon", "MultiPolygon"]]]
+    zoned = ["to-boolean", ["get", "zone"]]  # a published area matched to the map has no zone
     zones = ["all", polygons, boundary]
+    part = ["to-boolean", ["get", "part"]]
+    buildings = ["all", polygons, ["!", part], zoned]
+    published = ["all", polygons, ["!", part], ["!", zoned]]
     points = ["in", ["geometry-type"], ["literal", ["Point", "MultiPoint"]]]
-    line: dict = {"line-color": zone_colour(outline=True, dark=dark), "line-width": 3 if simulated else 2.5}
+    # The boundary in the zone's fill colour (red, orange, light orange: apart at a glance; the
+    # outline colours are three dark reds), over a white halo so it reads on any status colour.
+    line: dict = {"line-color": zone_colour(dark=dark), "line-width": 3.5 if simulated else 3}
     if simulated:
         line["line-dasharray"] = [2, 1]
     halo = BASEMAP["dark_background"] if dark else PRINT["halo"]
-    zoned = ["to-boolean", ["get", "zone"]]  # a published area matched to the map has none: a faint fill
-    fill = 0.45 if simulated else 0.85
     return [
-        {"id": f"{source}-fill", "type": "fill", "source": source, "filter": buildings,
-         "paint": {"fill-color": zone_colour(dark=dark), "fill-opacity": ["case", zoned, fill, 0.15],
-                   "fill-outline-color": zone_colour(outline=True, dark=dark)}},
-        {"id": f"{source}-wash", "type": "fill", "source": source, "filter": zones,
-         "paint": {"fill-color": zone_colour(dark=dark), "fill-opacity": 0.08 if simulated else 0.12}},
+        {"id": f"{source}-fill", "type": "fill", "source": source,
+         "filter": ["any", ["all", polygons, wash], published],
+         "paint": {"fill-color": zone_colour(dark=dark), "fill-opacity": 0.12 if simulated else 0.22}},
+        {"id": f"{source}-buildings", "type": "line", "source": source, "filter": buildings,
+         "paint": {"line-color": zone_colour(outline=True, dark=dark), "line-width": 1.5}},
         {"id": f"{source}-halo", "type": "line", "source": source, "filter": zones,
          "paint": {"line-color": halo, "line-width": 6 if simulated else 5.5, "line-opacity": 0.9}},
-        {"id": f"{source}-line", "type": "line", "source": source, "filter": zones, "paint": line},
-        {"id": f"{source}-area-line", "type": "line", "source": source,
-         "filter": ["all", polygons, ["!", boundary], ["!", zoned]],
+        {"id": f"{source}-line", "type": "line", "source": source, "filter": ["any", zones, published],
          "paint": line},
         {"id": f"{source}-point", "type": "circle", "source": source,
          "filter": points,
