@@ -106,9 +106,10 @@ def map_spec(
     ]
     if not map_settings.basemap_url:
         layers += basemap.style(source=BASEMAP_SOURCE, dark=dark)
-    layers += overlay_layers
-    for source_layers in (geojson or {}).values():
-        layers += source_layers
+    # GeoJSON layers marked "battlemap:under" (a zone's wash) go under the tiles' buildings.
+    extra = [layer for source_layers in (geojson or {}).values() for layer in source_layers]
+    under = [layer for layer in extra if layer.get("metadata", {}).get("battlemap:under")]
+    layers += under + overlay_layers + [layer for layer in extra if layer not in under]
     highlight = f"{overlay.name}-highlight"
     changed = CHANGED_SWATCH.dark_fill if dark else CHANGED_SWATCH.fill
     layers.append(

@@ -12,10 +12,13 @@ look alike. Colours come from ``layers.style.ZONE_SWATCHES`` only.
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
 from typing import Any
 
 import shapely
 from shapely.geometry import mapping, shape
+from shapely.geometry.base import BaseGeometry
 
 from geo.risk.outline import zone_hulls
 from layers.style import BASEMAP, PRINT, ZONE_SWATCHES
@@ -25,6 +28,10 @@ SIMULATED_SOURCE = "risk-simulated"
 BOUNDARY, WASH = "boundary", "wash"
 """``properties.part`` of a zone's boundary and wash features (the others are its buildings)."""
 PARTS = (BOUNDARY, WASH)
+UNDER = "battlemap:under"
+"""Style-layer metadata: draw this layer under the map's tile layers (``dashboards._map.map_spec``)."""
+SCREEN_TOLERANCE_M = 1.5
+"""Boundaries and washes are drawn simplified by this much: a lighter overlay, the same at a glance."""
 _ORDER = {s.code: rank for rank, s in enumerate(ZONE_SWATCHES)}  # sealed first: the strictest
 
 
@@ -37,15 +44,23 @@ def zone_colour(*, outline: bool = False, dark: bool = False) -> list:
     return [*match, fallback.outline if outline else (fallback.dark_fill if dark else fallback.fill)]
 
 
+@lru_cache(maxsize=512)
+def _hull(geometry: str) -> BaseGeometry | None:
+    """The screen boundary of one zone (a GeoJSON geometry's text): stored zones never change, so a
+    day played on the slider again, or another viewer of the same day, costs nothing."""
+    found = zone_hulls([shape(json.loads(geometry))], tolerance_m=SCREEN_TOLERANCE_M)[0]
+    return None if found is None else shapely.set_precision(found, 1e-6)
+
+
 def with_boundaries(collection: dict[str, Any]) -> dict[str, Any]:
     """The collection with, per declared zone, its boundary (``part: "boundary"``: the area
     :func:`geo.risk.outline.zone_hulls` gives, drawn as a line) and its wash (``part: "wash"``: that
-    area less the area's buildings and its stricter zones, drawn as a fill, so no building's house
-    status and no other zone is tinted), every feature ordered loosest zone first so the strictest
-    is drawn on top."""
+    area less the area's stricter zones, drawn as a fill under the map's buildings, so no house
+    status is tinted and no zone over another), every feature ordered loosest zone first so the
+    strictest is drawn on top."""
     features = [f for f in collection.get("features", []) if f["properties"].get("part") not in PARTS]
     zoned = [f for f in features if f["properties"].get("zone") and f.get("geometry")]
-    hulls = zone_hulls([shape(f["geometry"]) for f in zoned])
+    hulls = [_hull(json.dumps(f["geometry"], sort_keys=True)) for f in zoned]
     by_area: dict[Any, list[tuple[dict, Any]]] = {}
     for feature, hull in zip(zoned, hulls, strict=True):
         if hull is not None:
@@ -53,18 +68,19 @@ def with_boundaries(collection: dict[str, Any]) -> dict[str, Any]:
     extra: list[dict] = []
     for zones in by_area.values():
         zones.sort(key=lambda item: _ORDER.get(item[0]["properties"]["zone"], len(_ORDER)))
-        covered = shapely.union_all([shape(f["geometry"]) for f, _ in zones])  # every zoned building
+        stricter = None
         for feature, hull in zones:
             props = feature["properties"]
+            outline = hull
             extra.append(
-                {"type": "Feature", "properties": {**props, "part": BOUNDARY}, "geometry": mapping(hull)}
+                {"type": "Feature", "properties": {**props, "part": BOUNDARY}, "geometry": mapping(outline)}
             )
-            wash = shapely.difference(hull, covered)
+            wash = outline if stricter is None else shapely.difference(outline, stricter)
             if not wash.is_empty:
                 extra.append(
                     {"type": "Feature", "properties": {**props, "part": WASH}, "geometry": mapping(wash)}
                 )
-            covered = shapely.union(covered, hull)
+            stricter = outline if stricter is None else shapely.union(stricter, outline)
 
     def loosest_first(feature: dict) -> int:
         return -_ORDER.get(feature["properties"].get("zone") or "", -1)
@@ -73,8 +89,8 @@ def with_boundaries(collection: dict[str, Any]) -> dict[str, Any]:
 
 
 def style(*, source: str, simulated: bool = False, dark: bool = False) -> list[dict]:
-    """Per zone source: each zone's wash (its fill, under the boundary), its buildings outlined in the
-    zone's colour (their house status stays readable beneath), a white halo and the bold boundary;
+    """Per zone source: each zone's wash (its fill, under the map's buildings), its buildings outlined
+    in the zone's colour (their house status stays readable), a white halo and the bold boundary;
     published areas matched to the map as a faint fill and line, or (known only by a point) a circle."""
     boundary = ["==", ["get", "part"], BOUNDARY]
     wash = ["==", ["get", "part"], WASH]
@@ -94,7 +110,7 @@ def style(*, source: str, simulated: bool = False, dark: bool = False) -> list[d
     halo = BASEMAP["dark_background"] if dark else PRINT["halo"]
     return [
         {"id": f"{source}-fill", "type": "fill", "source": source,
-         "filter": ["any", ["all", polygons, wash], published],
+         "filter": ["any", ["all", polygons, wash], published], "metadata": {UNDER: True},
          "paint": {"fill-color": zone_colour(dark=dark), "fill-opacity": 0.12 if simulated else 0.22}},
         {"id": f"{source}-buildings", "type": "line", "source": source, "filter": buildings,
          "paint": {"line-color": zone_colour(outline=True, dark=dark), "line-width": 1.5}},

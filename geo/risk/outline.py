@@ -20,16 +20,20 @@ SHRINK_M = 14.0
 """Then back in by this much: the boundary runs a few metres outside the outer buildings."""
 
 
-def close_gaps(metric: np.ndarray | Sequence[BaseGeometry]) -> np.ndarray:
-    """Zone footprints in a metric CRS (e.g. a local UTM zone) -> their boundaries' areas, same CRS."""
-    return np.asarray(
-        shapely.buffer(shapely.buffer(np.asarray(metric, dtype=object), CLOSE_GAPS_M), -SHRINK_M)
-    )
+def close_gaps(metric: np.ndarray | Sequence[BaseGeometry], *, quad_segs: int = 8) -> np.ndarray:
+    """Zone footprints in a metric CRS (e.g. a local UTM zone) -> their boundaries' areas, same CRS
+    (``quad_segs`` segments per quarter circle of the rounded corners)."""
+    geoms = np.asarray(metric, dtype=object)
+    grown = shapely.buffer(geoms, CLOSE_GAPS_M, quad_segs=quad_segs)
+    return np.asarray(shapely.buffer(grown, -SHRINK_M, quad_segs=quad_segs))
 
 
-def zone_hulls(zones: Sequence[BaseGeometry | None]) -> list[BaseGeometry | None]:
+def zone_hulls(
+    zones: Sequence[BaseGeometry | None], *, tolerance_m: float = 0.0
+) -> list[BaseGeometry | None]:
     """WGS84 zone footprints -> the WGS84 areas their boundaries enclose (:func:`close_gaps` in the
-    local UTM zone); None or empty in, None out."""
+    local UTM zone); None or empty in, None out. ``tolerance_m`` > 0 draws them for a screen:
+    coarser corners, simplified by that many metres (a lighter GeoJSON, the same shape at a glance)."""
     present = [i for i, g in enumerate(zones) if g is not None and not g.is_empty]
     out: list[BaseGeometry | None] = [None] * len(zones)
     if not present:
@@ -37,7 +41,13 @@ def zone_hulls(zones: Sequence[BaseGeometry | None]) -> list[BaseGeometry | None
     geoms = np.asarray([zones[i] for i in present], dtype=object)
     centre = shapely.union_all(shapely.envelope(geoms)).centroid
     utm = parse_crs(utm_crs_for(centre.x, centre.y))
-    hulls = geometries_to_wgs84(close_gaps(geometries_from_wgs84(geoms, utm)), utm)
+    metric = geometries_from_wgs84(geoms, utm)
+    if tolerance_m > 0:
+        metric = shapely.simplify(metric, tolerance_m)
+    hulls = close_gaps(metric, quad_segs=3 if tolerance_m > 0 else 8)
+    if tolerance_m > 0:
+        hulls = shapely.simplify(hulls, tolerance_m)
+    hulls = geometries_to_wgs84(hulls, utm)
     for i, hull in zip(present, hulls, strict=True):
         out[i] = None if hull is None or hull.is_empty else hull
     return out
