@@ -9,7 +9,7 @@ import click
 
 from cli import context
 from cli.edge import processing
-from cli.options import bbox_option
+from cli.options import bbox_option, place_kind_option
 from etl import pipeline
 from etl.assign import qa_summary
 from etl.jobs import KINDS
@@ -35,6 +35,12 @@ from etl.overlaps import stored_overlaps
     "--force", is_flag=True, help="admin only: load units even where they overlap units of their level."
 )
 @click.option("--level", help="admin only: level of every row (district, subdistrict, committee).")
+@click.option(
+    "--kind",
+    "place_kind",
+    callback=place_kind_option,
+    help="places only: the kind of every row that names none (e.g. sampling_site, key_industry).",
+)
 @click.option("--area", callback=bbox_option, help="Reject rows outside MINX,MINY,MAXX,MAXY (WGS84).")
 @click.option("--rejects", type=click.Path(path_type=Path), help="Where to write rejected rows (CSV).")
 @click.option("--strict", is_flag=True, help="Load nothing if any row is rejected.")
@@ -49,6 +55,11 @@ from etl.overlaps import stored_overlaps
     "--review",
     type=click.Path(path_type=Path),
     help="cases, risk-areas: where to list unmatched addresses with candidates (default PATH.unmatched.csv).",
+)
+@click.option(
+    "--reviewed",
+    type=click.Path(path_type=Path),
+    help="cases, risk-areas: a review file with its 'choice' column filled in, applied to this load.",
 )
 @click.option("--source", help="Provenance label stored with the rows (default: the file name).")
 @click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: on long files).")
@@ -66,11 +77,13 @@ def load(
     encoding: str | None,
     force: bool,
     level: str | None,
+    place_kind: str | None,
     area: tuple[float, float, float, float] | None,
     rejects: Path | None,
     strict: bool,
     min_score: float,
     review: Path | None,
+    reviewed: Path | None,
     source: str | None,
     progress: bool | None,
 ) -> None:
@@ -88,11 +101,13 @@ def load(
         encoding=encoding,
         force=force,
         level=level,
+        place_kind=place_kind,
         area=area,
         rejects_path=rejects,
         strict=strict,
         min_score=min_score,
         review_path=review or path.with_name(path.name + ".unmatched.csv"),
+        reviewed_path=reviewed,
         source=source,
         progress=progress,
     )

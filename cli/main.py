@@ -16,6 +16,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cli.audit:audit",
         "List audited actions since WHEN, oldest first: time, user, role, action, target, address, detail.",
     ),
+    "brief": (
+        "cli.brief:brief",
+        "Print the daily situation brief (日报) of a day: one to three A4 pages for leaders.",
+    ),
     "db": ("cli.db:db", "Create, upgrade and inspect the PostGIS schema."),
     "demo": (
         "cli.demo:demo",
@@ -28,6 +32,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cli.loops:loops_group",
         "Closed-loop work: home isolation, inspections, problem reports (闭环管理).",
     ),
+    "national": (
+        "cli.national:national",
+        "The national roll-up: per-day counts per sub-district, published and subscribed by replication.",
+    ),
+    "places": (
+        "cli.places:places",
+        "Places: counts per grid of the key places (shops, office buildings, firms, key industries).",
+    ),
     "qa": (
         "cli.load:qa",
         "Print the data-quality summary (buildings outside grids, overlapping grids and admin units).",
@@ -38,7 +50,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "serve": (
         "cli.serve:serve",
-        "Start the web app (the pages and GET /health) with the waitress WSGI server.",
+        "Start the web app (the pages and GET /health).",
     ),
     "users": (
         "cli.users:users",

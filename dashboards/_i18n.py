@@ -203,6 +203,11 @@ _STRINGS: dict[str, dict[str, str]] = {
     "step_by": {"zh": "时限 {at}", "en": "by {at}"},
     "print": {"zh": "打印 PDF", "en": "Print PDF"},
     "print_title": {"zh": "下载当前范围的地图集 PDF", "en": "Download the atlas PDF of this selection"},
+    "brief": {"zh": "日报 PDF", "en": "Daily brief"},
+    "brief_title": {
+        "zh": "下载当日所选区/街镇的疫情防控日报（A4）",
+        "en": "Download the daily brief of the chosen district or sub-district (A4)",
+    },
 }
 
 

@@ -56,6 +56,8 @@ class LoadOptions:
     name_col: str | None = None
     layer: str | None = None
     level: str | None = None
+    # places only: the kind of every row that names none (``--kind``).
+    place_kind: str | None = None
     area: tuple[float, float, float, float] | None = None
     rejects_path: Path | None = None
     strict: bool = False
@@ -70,6 +72,8 @@ class LoadOptions:
     # the unmatched and low-confidence rows are listed with their best candidates (``--review``).
     min_score: float = 80.0
     review_path: Path | None = None
+    # An operator's filled-in review file whose choices this load applies (``--reviewed``).
+    reviewed_path: Path | None = None
 
 
 @dataclass

@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from etl.columns import as_code, as_date
-from etl.jobs.addresses import load_matcher, match_staged, report_matches, store_matches
+from etl.jobs.addresses import apply_review, load_matcher, match_staged, report_matches, store_matches
 from etl.jobs.base import Field, Job, LoadOptions
 from etl.report import LoadReport
 from etl.staging import StageColumn, quote
@@ -52,11 +52,14 @@ class CaseJob(Job):
     def resolve(self, conn: Connection, stage: str, report: LoadReport, options: LoadOptions) -> None:
         s = quote(stage)
         matcher = load_matcher(conn)
-        matches = match_staged(conn, stage, matcher)
+        matches = apply_review(
+            match_staged(conn, stage, matcher), report, options, matcher, label="address match"
+        )
         matched = store_matches(conn, stage, matches, options.min_score)
         conn.execute(
             text(f"""
-            UPDATE {s} c SET address_id = m.address_id, geom = COALESCE(c.geom, a.geom)
+            UPDATE {s} c SET address_id = m.address_id, address_level = m.level, address_score = m.score,
+                             geom = COALESCE(c.geom, a.geom)
             FROM {matched} m JOIN addresses a ON a.id = m.address_id WHERE c.row_no = m.row_no
         """)
         )
@@ -115,6 +118,11 @@ JOB = CaseJob(
     geometry_required=False,
     identity=("reported_on", "kind", "district", "address"),
     keep_repeats=True,
-    extra_stage_columns=(StageColumn("address_id", "integer"), StageColumn("building_id", "bigint")),
+    extra_stage_columns=(
+        StageColumn("address_id", "integer"),
+        StageColumn("address_level", "text"),
+        StageColumn("address_score", "real"),
+        StageColumn("building_id", "bigint"),
+    ),
     derivable=("reported_on",),
 )
