@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8050
 
-.PHONY: setup python postgis brokers os assets demo serve test test-fast lint format bench clean
+.PHONY: setup python postgis brokers os assets demo serve test test-fast lint format bench clean notebooks
 
 setup: python postgis os brokers assets
 
@@ -30,13 +30,16 @@ os:
 
 # Browser libraries from npm (package.json), copied into the app's assets so it runs offline.
 VENDOR := dashboards/assets/vendor
-assets: $(VENDOR)/maplibre-gl.js
+# Leaflet is for the notebooks' folium maps, which inline it (layers/notebook.py): no CDN at run time.
+assets: $(VENDOR)/maplibre-gl.js $(VENDOR)/leaflet.js
 
-$(VENDOR)/maplibre-gl.js: package.json package-lock.json
+$(VENDOR)/maplibre-gl.js $(VENDOR)/leaflet.js &: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	mkdir -p $(VENDOR)
 	cp node_modules/maplibre-gl/dist/maplibre-gl.js node_modules/maplibre-gl/dist/maplibre-gl.css $(VENDOR)/
 	cp node_modules/maplibre-gl/LICENSE.txt $(VENDOR)/maplibre-gl.LICENSE.txt
+	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css $(VENDOR)/
+	cp node_modules/leaflet/LICENSE $(VENDOR)/leaflet.LICENSE.txt
 
 # The app is served as the least-privileged role APP_ROLE (no DDL, append-only audit log), not as
 # the database owner that loads the data; its URL (with a new password) is the last line printed.
@@ -61,6 +64,17 @@ test: setup
 FAST := -m "not slow" --ignore=tests/e2e --ignore=tests/notebooks -n 2 --dist loadfile
 test-fast: python postgis os brokers
 	$(BIN)/pytest $(FAST)
+
+# The analyst notebooks (notebooks/*.ipynb) run top to bottom against the configured database
+# (DATABASE_URL; `make demo` or `battlemap demo load` first) and save their maps and tables in
+# notebooks/out/ (BATTLEMAP_NOTEBOOK_OUT); BATTLEMAP_NOTEBOOK_DAY picks the day. To work in them
+# interactively instead: $(BIN)/jupyter lab notebooks/ (JupyterLab comes with the dev extras).
+NOTEBOOK_OUT ?= notebooks/out
+notebooks: python assets
+	mkdir -p $(NOTEBOOK_OUT)
+	BATTLEMAP_NOTEBOOK_OUT="$(abspath $(NOTEBOOK_OUT))" PYTHONPATH="$(CURDIR)" $(BIN)/jupyter nbconvert \
+		--to notebook --execute --output-dir "$(abspath $(NOTEBOOK_OUT))" notebooks/*.ipynb
+	@echo "maps and tables in $(NOTEBOOK_OUT)/"
 
 lint: python
 	$(BIN)/ruff check .

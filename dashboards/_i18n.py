@@ -105,8 +105,26 @@ _STRINGS: dict[str, dict[str, str]] = {
     "role": {"zh": "角色", "en": "Role"},
     "building_count": {"zh": "楼栋数", "en": "Buildings"},
     "none_over": {"zh": "无", "en": "None"},
-    "leader_outline": {"zh": "轮廓颜色区分楼组长", "en": "Outline colour: building leader"},
-    "grid_fill": {"zh": "填充颜色区分网格", "en": "Fill colour: grid"},
+    "rs_fill_note": {
+        "zh": "楼栋按缺位的最高层级着色；包干齐全的楼栋为灰色。数字为楼栋数。",
+        "en": "Buildings are filled by the most senior level nobody answers for; complete ones are grey. "
+        "Numbers count buildings.",
+    },
+    "rs_grid_note": {
+        "zh": "网格：深色边框与名称，“●”后为缺位楼栋数；缩小时缺位楼栋显示为圆点。",
+        "en": "Grids: dark outline and name, ● the buildings with a gap; "
+        "zoomed out, each such building is a dot.",
+    },
+    "rs_leader_note": {
+        "zh": "放大到 {zoom} 级显示楼组长编号；点击编号查看其负责的全部楼栋。",
+        "en": "From zoom {zoom}: building leaders' codes; click a code for all their buildings.",
+    },
+    "person_heading": {"zh": "{code} 负责的楼栋", "en": "Buildings {code} answers for"},
+    "person_summary": {
+        "zh": "共 {n} 栋 · 层级：{levels} · 网格：{grids}",
+        "en": "{n} buildings · level: {levels} · grids: {grids}",
+    },
+    "person_unknown": {"zh": "没有编号为 {code} 的人员", "en": "No person has the code {code}"},
     "stale_since": {
         "zh": "数据连接中断 · 画面停留于 {time}",
         "en": "Database unreachable · picture as of {time}",
@@ -170,6 +188,12 @@ _STRINGS: dict[str, dict[str, str]] = {
     # The risk overlay of the house-status map (dashboards._risk_panel) and the print action.
     "risk_heading": {"zh": "风险区域", "en": "Risk areas"},
     "risk_none": {"zh": "当日无生效的风险区域", "en": "No risk area is active on this day"},
+    "risk_none_here": {"zh": "地图范围内无生效的风险区域", "en": "No active risk area within the map"},
+    "risk_outside": {
+        "zh": "地图范围外另有 {n} 个（由近及远，点击定位）",
+        "en": "{n} more outside the map (nearest first; click to fly there)",
+    },
+    "risk_fly": {"zh": "定位", "en": "Show"},
     "risk_simulate": {"zh": "模拟此处病例", "en": "Simulate a case here"},
     "risk_simulated": {"zh": "模拟病例（未保存）", "en": "Simulated case (not saved)"},
     "risk_declare": {"zh": "确认发布", "en": "Confirm and declare"},

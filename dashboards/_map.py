@@ -23,8 +23,7 @@ from geo.crs import from_wgs84_xy, parse_crs
 from geo.settings import MapSettings
 from geo.tiles import BUILDINGS_LAYER
 from layers.style import BASEMAP, CHANGED_SWATCH, SELECTED_SWATCH
-from layers.tiles.layer import TileLayer
-from layers.tiles.loops import CLICKABLE
+from layers.tiles.layer import CLICKABLE, TileLayer
 
 if TYPE_CHECKING:
     from dash.dependencies import Wildcard
@@ -32,6 +31,8 @@ if TYPE_CHECKING:
 SPEC, QUERY, FILTER, FLY = "bm-map-spec", "bm-map-query", "bm-map-filter", "bm-map-fly"
 CLICK, RENDERED, HIGHLIGHT = "bm-map-click", "bm-map-rendered", "bm-map-highlight"
 OVERLAY = "bm-map-overlay"
+VIEW = "bm-map-view"
+"""Where the map writes its view after each move: ``{"bounds": [w, s, e, n], "zoom": z}`` (display datum)."""
 EMPTY = {"type": "FeatureCollection", "features": []}
 BASEMAP_SOURCE = "basemap"
 SOURCE_MAXZOOM = 17  # tiles from here on are overzoomed, not fetched
@@ -109,9 +110,10 @@ def map_spec(
     ]
     if not map_settings.basemap_url:
         layers += basemap.style(source=BASEMAP_SOURCE, dark=dark)
-    layers += overlay_layers
-    for source_layers in (geojson or {}).values():
-        layers += source_layers
+    # GeoJSON layers marked "battlemap:under" (a zone's wash) go under the tiles' buildings.
+    extra = [layer for source_layers in (geojson or {}).values() for layer in source_layers]
+    under = [layer for layer in extra if layer.get("metadata", {}).get("battlemap:under")]
+    layers += under + overlay_layers + [layer for layer in extra if layer not in under]
     highlight = f"{overlay.name}-highlight"
     changed = CHANGED_SWATCH.dark_fill if dark else CHANGED_SWATCH.fill
     layers.append(
@@ -143,8 +145,12 @@ def map_spec(
     }
     sources.update({name_: {"type": "geojson", "data": EMPTY} for name_ in geojson or {}})
     buildings = [layer for layer in overlay_layers if layer.get("source-layer") == "buildings"]
+    # Footprints are clicked; so are the layers marked ``"metadata": {CLICKABLE: true}`` (a building
+    # leader's code, a loop marker): the click store then names the layer.
     clickable = [layer["id"] for layer in buildings if layer["type"] == "fill"]
-    clickable += [layer["id"] for layer in marker_layers if layer.get("metadata", {}).get(CLICKABLE)]
+    clickable += [
+        layer["id"] for layer in (*overlay_layers, *marker_layers) if layer.get("metadata", {}).get(CLICKABLE)
+    ]
     return {
         "container": container_id(name),
         "style": {"version": 8, "sources": sources, "layers": layers},
@@ -154,6 +160,7 @@ def map_spec(
         "tileParams": {"crs": map_settings.basemap_crs} if _shifted(map_settings) else {},
         "clickable": clickable,
         "clickTarget": store_id(CLICK, name) if interactive else None,
+        "viewTarget": store_id(VIEW, name) if interactive else None,
         "filterable": [layer["id"] for layer in buildings],
         "baseFilters": {layer["id"]: layer["filter"] for layer in overlay_layers if "filter" in layer},
         "interactive": interactive,
@@ -179,6 +186,7 @@ def map_view(
             dcc.Store(id=store_id(RENDERED, name)),
             dcc.Store(id=store_id(HIGHLIGHT, name), data=[]),
             dcc.Store(id=store_id(OVERLAY, name), data={}),
+            dcc.Store(id=store_id(VIEW, name)),
         ],
         className=f"{class_name}-wrap",
     )

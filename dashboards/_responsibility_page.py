@@ -1,15 +1,20 @@
 """The building-responsibility map (楼组包干图): layout and callbacks (registered per app).
 
-Buildings filled by grid and outlined by building leader; buildings missing a required chain
-level filled in the gap colour, counted per grid; people carrying more buildings than
-``MapSettings.building_limit`` listed by code and level. Reads come from ``geo.responsibility``.
-The print action downloads the atlas of the clicked building's grid (every grid before a click).
+The map is read for who answers and where the chain has gaps: buildings filled by the most senior
+missing level (the only strong colours), complete ones quiet, grids outlined and named, building
+leaders' codes at high zoom (``layers.tiles.responsibility``). The legend counts buildings per
+missing level; the gaps per grid and the people carrying more buildings than
+``MapSettings.building_limit`` follow. Clicking a person's code (on the map or in the table) shows,
+highlights and flies to all their buildings. Reads come from ``geo.responsibility``. The print
+action downloads the atlas of the clicked building's grid (every grid before a click).
 """
 
 from __future__ import annotations
 
+import time
+
 import dash
-from dash import Input, Output, State, dcc, html
+from dash import ALL, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboards import _context, _map
@@ -30,13 +35,24 @@ from geo.clock import china_today
 from geo.db import read_connection
 from geo.errors import BattlemapError
 from geo.print_queries import atlas_selection
-from geo.responsibility.gaps import Carrier, GridGaps, gaps_by_grid, overloaded_people
+from geo.responsibility.gaps import (
+    Carrier,
+    GridGaps,
+    PersonBuildings,
+    gaps_by_grid,
+    gaps_by_level,
+    overloaded_people,
+    person_buildings,
+)
 from geo.status.read import status_dates
-from layers.style import GAP_SWATCH, Swatch, categorical
+from layers.style import COMPLETE_SWATCH, GAP_LEVEL_SWATCHES, GAP_SWATCH
+from layers.tiles.responsibility import LEADER_LABELS, LEADER_ZOOM
 
 MAP = "rs"
 LAYER = "responsibility"
 RS_STATE = "rs-state"
+PERSON = "rs-person"
+"""Pattern-matching id type of the person-code buttons (``{"type": PERSON, "code": ...}``)."""
 
 
 def layout(lang: str | None = None, **_query: object) -> html.Div:
@@ -61,11 +77,11 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
         [
             print_link(ids.RS_PRINT, atlas_href({"all": "1"}, layer=LAYER), lang),
             html.Div(id=ids.RS_LEGEND),
+            html.Div(html.P(t("card_hint", lang), className="bm-note"), id=ids.RS_CARD, className="bm-card"),
             html.H3(t("gaps_by_grid", lang)),
             html.Div(id=ids.RS_GAPS),
             html.H3(t("overloaded", lang, limit=context.settings.map.building_limit)),
             html.Div(id=ids.RS_OVERLOADED),
-            html.Div(html.P(t("card_hint", lang), className="bm-note"), id=ids.RS_CARD, className="bm-card"),
         ],
         className="bm-side",
     )
@@ -86,24 +102,14 @@ def _query_for(version: int) -> dict:
     return {LAYER: {"v": version}, _map.BASEMAP_SOURCE: {"v": version}}
 
 
-def grid_legend(grids: list[GridGaps], lang: str) -> html.Div:
-    """One swatch per grid (the map's categorical fill), then the gap colour with its count."""
-    swatches = tuple(
-        Swatch(
-            f"grid-{g.grid_id}",
-            g.name or g.code or "",
-            g.name or g.code or "",
-            categorical(g.grid_id),
-            "#ffffff",
-            "",
-        )
-        for g in grids
-        if g.grid_id is not None
-    )
-    counts = {f"grid-{g.grid_id}": g.buildings for g in grids}
-    gap = (GAP_SWATCH, sum(g.gap_buildings for g in grids), "fill")
-    notes = (t("grid_fill", lang), t("leader_outline", lang))
-    return legend_panel(swatches, counts, lang, markers=(gap,), notes=notes)
+def grid_legend(grids: list[GridGaps], lang: str, *, levels: dict[str, int], dark: bool = False) -> html.Div:
+    """The gap colours, most senior missing level first, each with its buildings, then the quiet
+    "complete" entry: a handful of rows whatever the number of grids (the map, not the legend, names
+    the grids). ``levels`` is ``gaps_by_level``; ``grids`` only checks it counts the same buildings."""
+    swatches = (*GAP_LEVEL_SWATCHES, COMPLETE_SWATCH)
+    notes = (t("rs_fill_note", lang), t("rs_grid_note", lang), t("rs_leader_note", lang, zoom=LEADER_ZOOM))
+    assert sum(levels.values()) == sum(g.buildings for g in grids), "legend and grids count alike"
+    return legend_panel(swatches, levels, lang, notes=notes, dark=dark)
 
 
 def gaps_table(grids: list[GridGaps], lang: str) -> html.Table:
@@ -134,7 +140,7 @@ def overloaded_table(people: list[Carrier], lang: str) -> html.Table | html.P:
     rows = [
         html.Tr(
             [
-                html.Td(p.code),
+                html.Td(person_button(p.code)),
                 html.Td(", ".join(chain_level(v, lang) for v in p.levels)),
                 html.Td(p.buildings),
             ],
@@ -143,6 +149,35 @@ def overloaded_table(people: list[Carrier], lang: str) -> html.Table | html.P:
         for p in people
     ]
     return html.Table([html.Thead(head), html.Tbody(rows)], className="bm-table-compact")
+
+
+def person_button(code: str) -> html.Button:
+    """A person's code that shows all their buildings when clicked."""
+    return html.Button(code, id={"type": PERSON, "code": code}, n_clicks=0, className="bm-link-button")
+
+
+def person_card(found: PersonBuildings | None, code: str, lang: str) -> list:
+    """What one person answers for: their levels, grids and buildings (codes and building names only)."""
+    if found is None:
+        return [html.P(t("person_unknown", lang, code=code), className="bm-note")]
+    summary = t(
+        "person_summary",
+        lang,
+        n=len(found.building_ids),
+        levels=", ".join(chain_level(v, lang) for v in found.levels) or "–",
+        grids=", ".join(found.grids) or "–",
+    )
+    return [
+        html.H3(t("person_heading", lang, code=code)),
+        html.P(summary, className="bm-person-summary"),
+        html.Ul(
+            [
+                html.Li(name, **data_attributes(building=str(b)))
+                for b, name in zip(found.building_ids, found.names, strict=True)
+            ],
+            className="bm-person-buildings",
+        ),
+    ]
 
 
 def register_callbacks(app: dash.Dash) -> None:
@@ -160,10 +195,11 @@ def register_callbacks(app: dash.Dash) -> None:
         with read_connection(context.engine) as conn:
             version = loaded.data_state(conn).version
             grids = gaps_by_grid(conn, scope=current_scope())
+            levels = gaps_by_level(conn, scope=current_scope())
             people = overloaded_people(conn, limit=context.settings.map.building_limit, scope=current_scope())
         return (
             _query_for(version),
-            grid_legend(grids, lang),
+            grid_legend(grids, lang, levels=levels),
             gaps_table(grids, lang),
             overloaded_table(people, lang),
         )
@@ -171,17 +207,51 @@ def register_callbacks(app: dash.Dash) -> None:
     @app.callback(
         Output(ids.RS_CARD, "children"),
         Output(ids.RS_PRINT, "href"),
+        Output(_map.store_id(_map.HIGHLIGHT, MAP), "data"),
+        Output(_map.store_id(_map.FLY, MAP), "data"),
         Input(_map.store_id(_map.CLICK, MAP), "data"),
+        Input({"type": PERSON, "code": ALL}, "n_clicks"),
         State(RS_STATE, "data"),
         prevent_initial_call=True,
     )
-    def show_card(clicked: dict | None, state: dict) -> tuple:
+    def show_card(clicked: dict | None, _clicks: list[int | None], state: dict) -> tuple:
+        lang = state["lang"]
+        trigger = dash.ctx.triggered_id
+        if isinstance(trigger, dict) and trigger.get("type") == PERSON:
+            if not any(_clicks):
+                raise PreventUpdate
+            return show_person(str(trigger["code"]), lang)
         if not clicked:
             raise PreventUpdate
+        if str(clicked.get("layer", "")).endswith(LEADER_LABELS) and (clicked.get("properties") or {}).get(
+            "leader"
+        ):
+            return show_person(str(clicked["properties"]["leader"]), lang)
         with read_connection(_context.current().engine) as conn:
             dates = status_dates(conn)
             day = dates[1] if dates else china_today()
             found = building_card(conn, int(clicked["id"]), date=day, scope=current_scope())
             selection = atlas_selection(conn, building_id=int(clicked["id"]))
-        actions = tuple(contacts_action(found.id, state["lang"]))
-        return card(found, state["lang"], actions=actions), atlas_href(selection, layer=LAYER)
+        actions = tuple(contacts_action(found.id, lang))
+        return (
+            card(found, lang, actions=actions),
+            atlas_href(selection, layer=LAYER),
+            [found.id],
+            dash.no_update,
+        )
+
+
+def show_person(code: str, lang: str) -> tuple:
+    """The card, print link, highlight and fly-to of person ``code``'s buildings."""
+    context = _context.current()
+    with read_connection(context.engine) as conn:
+        found = person_buildings(conn, code, scope=current_scope())
+    if found is None or found.bounds is None:
+        return person_card(found, code, lang), dash.no_update, [], dash.no_update
+    bounds = _map.display_bounds(found.bounds, context.settings.map)
+    fly = {
+        "bounds": [[bounds[0], bounds[1]], [bounds[2], bounds[3]]],
+        "at": time.time(),
+        "maxZoom": LEADER_ZOOM,
+    }
+    return person_card(found, code, lang), dash.no_update, list(found.building_ids), fly

@@ -10,11 +10,15 @@ What is read and computed comes from ``geo.risk.store`` (stored areas and clocks
 from __future__ import annotations
 
 import datetime as dt
+import math
+import time
 from typing import TYPE_CHECKING, Any
 
 import dash
+import shapely
 from dash import ALL, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
+from shapely.geometry import shape
 
 from dashboards import _context, _map
 from dashboards import _ids as ids
@@ -29,7 +33,7 @@ from geo.risk.store import zones_geojson
 from geo.risk.whatif import case_at_building, simulate_at_building
 from geo.risk.zones import ZONES
 from geo.vocab import RISK_LEVELS, term
-from layers.risk_overlay import AREAS_SOURCE, SIMULATED_SOURCE, overlay_layers
+from layers.risk_overlay import AREAS_SOURCE, SIMULATED_SOURCE, overlay_layers, with_boundaries
 from layers.style import ZONE_SWATCHES, Swatch
 
 if TYPE_CHECKING:
@@ -37,6 +41,8 @@ if TYPE_CHECKING:
 
 _SWATCH: dict[str, Swatch] = {s.code: s for s in ZONE_SWATCHES}
 _COUNTS = ("buildings", "households", "vulnerable")
+FLY = "hs-risk-fly"
+"""Pattern-matching id type of each area's "show on the map" button (``{"type": FLY, "key": id}``)."""
 
 
 def geojson_layers() -> dict[str, list[dict]]:
@@ -130,28 +136,115 @@ def sop_list(sop: dict[str, Any], lang: str) -> html.Div:
     )
 
 
-def areas_panel(collection: dict[str, Any], lang: str) -> list:
-    """The stored areas active on the day: name, level, counts per zone and SOP clock, one block each."""
+def _areas(collection: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    """The collection's areas: per id its properties, counts per zone and bounds (display datum)."""
     areas: dict[int, dict[str, Any]] = {}
     for feature in collection.get("features", []):
         props = feature["properties"]
-        area = areas.setdefault(props["risk_area_id"], {"props": props, "zones": {}})
+        area = areas.setdefault(props["risk_area_id"], {"props": props, "zones": {}, "geoms": []})
+        if props.get("part"):  # a zone's boundary or wash (layers.risk_overlay): drawn, not counted
+            continue
         if props.get("zone"):
             area["zones"][props["zone"]] = props.get("counts") or {}
+        if feature.get("geometry"):
+            area["geoms"].append(shape(feature["geometry"]))
+    for area in areas.values():
+        geoms = area.pop("geoms")
+        area["bounds"] = tuple(shapely.total_bounds(geoms)) if geoms else None
+    return areas
+
+
+def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance in km between two lon/lat points (for ordering and a label)."""
+    (x1, y1), (x2, y2) = (tuple(map(math.radians, a)), tuple(map(math.radians, b)))
+    h = math.sin((y2 - y1) / 2) ** 2 + math.cos(y1) * math.cos(y2) * math.sin((x2 - x1) / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(h))
+
+
+def _title(area_id: int, props: dict[str, Any], lang: str) -> str:
+    level = term(RISK_LEVELS, props["level"])
+    return f"#{area_id} {props.get('name') or ''} · {level.zh if lang == 'zh' else level.en}"
+
+
+def _fly_button(area_id: int, lang: str) -> html.Button:
+    return html.Button(
+        t("risk_fly", lang), id=button_id(FLY, area_id), n_clicks=0, className="bm-button bm-fly"
+    )
+
+
+def areas_panel(collection: dict[str, Any], lang: str, *, view: dict[str, Any] | None = None) -> list:
+    """The stored areas active on the day. With the map's ``view`` (``bounds`` in the display datum),
+    only the areas on the map get a block (name, level, counts per zone, SOP clock), nearest the
+    map's centre first; the others follow as one folded list of names, nearest first. Every area
+    has a button that flies the map to it."""
+    areas = _areas(collection)
     heading = html.H3(t("risk_heading", lang))
     if not areas:
         return [heading, html.P(t("risk_none", lang), className="bm-note")]
-    blocks = []
-    for area_id, area in areas.items():
-        props = area["props"]
-        level = term(RISK_LEVELS, props["level"])
-        title = f"#{area_id} {props.get('name') or ''} · {level.zh if lang == 'zh' else level.en}"
-        body: list = [html.H4(title)]
+    bounds = (view or {}).get("bounds")
+    centre = ((bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2) if bounds else None
+
+    def distance(item: tuple[int, dict[str, Any]]) -> float:
+        box = item[1]["bounds"]
+        return _km(centre, ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)) if centre and box else math.inf
+
+    def on_map(area: dict[str, Any]) -> bool:
+        box = area["bounds"]
+        return not bounds or (
+            box is not None
+            and box[0] <= bounds[2]
+            and box[2] >= bounds[0]
+            and box[1] <= bounds[3]
+            and box[3] >= bounds[1]
+        )
+
+    ordered = sorted(areas.items(), key=distance)
+    shown = [(i, a) for i, a in ordered if on_map(a)]
+    rest = [(i, a) for i, a in ordered if not on_map(a)]
+    blocks: list = []
+    for area_id, area in shown:
+        head = html.H4([_title(area_id, area["props"], lang), " ", _fly_button(area_id, lang)])
+        body: list = [head]
         if area["zones"]:
             body.append(zone_table(area["zones"], lang))
-        body.append(sop_list(props["sop"], lang))
+        body.append(sop_list(area["props"]["sop"], lang))
         blocks.append(html.Div(body, className="bm-risk-area", **data_attributes(area=str(area_id))))
+    if not shown:
+        blocks.append(html.P(t("risk_none_here", lang), className="bm-note"))
+    if rest:
+        items = [
+            html.Li(
+                [
+                    _title(area_id, area["props"], lang),
+                    html.Span(
+                        f" · {distance((area_id, area)):.1f} km" if centre else "", className="bm-note"
+                    ),
+                    " ",
+                    _fly_button(area_id, lang),
+                ],
+                **data_attributes(area=str(area_id)),
+            )
+            for area_id, area in rest
+        ]
+        blocks.append(
+            html.Details(
+                [
+                    html.Summary(t("risk_outside", lang, n=len(rest))),
+                    html.Ul(items, className="bm-risk-outside"),
+                ],
+                className="bm-risk-more",
+            )
+        )
     return [heading, *blocks]
+
+
+def fly_to(collection: dict[str, Any], area_id: int) -> dict[str, Any] | None:
+    """The fly-to target (``dashboards._map`` FLY store) of one area of the collection, None if absent."""
+    area = _areas(collection).get(area_id)
+    if area is None or area["bounds"] is None:
+        return None
+    w, s, e, n = area["bounds"]
+    return {"bounds": [[w, s], [e, n]], "at": time.time(), "maxZoom": 17}
 
 
 def simulation_panel(summary: dict[str, Any], lang: str) -> list:
@@ -187,21 +280,44 @@ def register_callbacks(app: dash.Dash, *, map_name: str, state_id: str, day: Any
 
     @app.callback(
         Output(ids.HS_RISK_AREAS_DATA, "data"),
-        Output(ids.HS_RISK_AREAS, "children"),
         Input(ids.HS_DATE, "value"),
         Input(ids.HS_REFRESH, "n_intervals"),
         Input(ids.HS_RISK_DECLARED, "data"),
         State(state_id, "data"),
     )
-    def stored(index: int | None, _tick: int | None, _declared: object, state: dict) -> tuple:
+    def stored(index: int | None, _tick: int | None, _declared: object, state: dict) -> dict:
         context = _context.current()
         try:
             with read_connection(context.engine) as conn:
                 collection = zones_geojson(conn, on=day(state, index), scope=current_scope())
         except BattlemapError as error:
-            return dash.no_update, [_alert(error)]
-        shown = _map.display_geojson(collection, context.settings.map)
-        return {AREAS_SOURCE: shown}, areas_panel(collection, state["lang"])
+            return {"error": str(error)}
+        return {AREAS_SOURCE: _map.display_geojson(with_boundaries(collection), context.settings.map)}
+
+    @app.callback(
+        Output(ids.HS_RISK_AREAS, "children"),
+        Input(ids.HS_RISK_AREAS_DATA, "data"),
+        Input(_map.store_id(_map.VIEW, map_name), "data"),
+        State(state_id, "data"),
+    )
+    def listed(data: dict | None, view: dict | None, state: dict) -> list:
+        if data and "error" in data:
+            return [html.Div(data["error"], className="bm-alert", role="alert")]
+        return areas_panel((data or {}).get(AREAS_SOURCE) or _map.EMPTY, state["lang"], view=view)
+
+    @app.callback(
+        Output(_map.store_id(_map.FLY, map_name), "data", allow_duplicate=True),
+        Input(button_id(FLY, ALL), "n_clicks"),
+        State(ids.HS_RISK_AREAS_DATA, "data"),
+        prevent_initial_call=True,
+    )
+    def fly(clicks: list[int | None], data: dict | None) -> dict:
+        if not any(clicks) or not isinstance(dash.ctx.triggered_id, dict):
+            raise PreventUpdate
+        target = fly_to((data or {}).get(AREAS_SOURCE) or _map.EMPTY, int(dash.ctx.triggered_id["key"]))
+        if target is None:
+            raise PreventUpdate
+        return target
 
     @app.callback(
         Output(ids.HS_RISK_SIM_DATA, "data"),
@@ -280,7 +396,7 @@ def register_callbacks(app: dash.Dash, *, map_name: str, state_id: str, day: Any
         lang = state["lang"]
         zones = _map.EMPTY
         if simulated and "zones" in simulated:
-            zones = _map.display_geojson(simulated["zones"], _context.current().settings.map)
+            zones = _map.display_geojson(with_boundaries(simulated["zones"]), _context.current().settings.map)
             children = simulation_panel(simulated["summary"], lang)
             if simulated.get("error"):
                 children.append(html.Div(simulated["error"], className="bm-alert", role="alert"))
@@ -290,4 +406,5 @@ def register_callbacks(app: dash.Dash, *, map_name: str, state_id: str, day: Any
             children = [html.Div(simulated["error"], className="bm-alert", role="alert")]
         else:
             children = []
-        return children, {**(stored_zones or {}), SIMULATED_SOURCE: zones}
+        stored_only = {k: v for k, v in (stored_zones or {}).items() if k == AREAS_SOURCE}
+        return children, {**stored_only, SIMULATED_SOURCE: zones}

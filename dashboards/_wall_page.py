@@ -24,7 +24,7 @@ from geo.areas import area_bounds, data_bounds
 from geo.db import read_connection
 from geo.errors import BattlemapError
 from geo.loops.summary import map_version
-from geo.responsibility.gaps import gaps_by_grid, overloaded_people
+from geo.responsibility.gaps import gaps_by_grid, gaps_by_level, overloaded_people
 from geo.scope import Scope
 from geo.settings import MapSettings
 from geo.status.read import changed_buildings, status_dates
@@ -185,7 +185,7 @@ def side_panel(
             _kpi(t("kpi_gap_buildings", lang), sum(g.gap_buildings for g in grids)),
             _kpi(t("kpi_overloaded", lang), len(over)),
         ]
-        return strip, grid_legend(grids, lang)
+        return strip, grid_legend(grids, lang, levels=gaps_by_level(conn, scope=scope), dark=True)
     if layer == "campaign":
         return campaign_panel(conn, scope=scope, lang=lang)
     return [], []

@@ -31,6 +31,12 @@ EXTENT = 4096
 BUFFER = 64
 BUILDINGS_LAYER = "buildings"
 AREAS_LAYER = "areas"
+LABELS_LAYER = "labels"
+"""One point per area (its point on surface, in the one tile that holds it) for the area's name."""
+GAPS_LAYER = "gaps"
+"""Below ``BUILDING_ZOOM``, one point per building with a responsibility gap (the responsibility map)."""
+LEADERS_LAYER = "leaders"
+"""From ``BUILDING_ZOOM``, one point per building with a building leader, in the one tile holding it."""
 BASEMAP_LAYERS: tuple[str, ...] = ("landuse", "water", "roads")
 
 
@@ -214,25 +220,70 @@ def house_status_tile(
     return render_tile(conn, _buildings_sql(BUILDING_STATUS_JOIN, selected, scope=scope, status=True), params)
 
 
+def _area_labels_sql(addr: TileAddress, columns: dict[str, str], *, scope: Scope) -> str:
+    """The areas of :func:`_areas_sql` as one label point each (``ST_PointOnSurface``), kept only in
+    the tile that holds the point, so a name is drawn once however many tiles its area spans."""
+    polygons = _areas_sql(addr, CHAIN_JOIN, columns, scope=scope)
+    head = polygons.rpartition("SELECT ST_AsMVT(")[0]
+    selected = "".join(f", agg.{name}" for name in columns)
+    point = "ST_PointOnSurface(a.geom)"
+    return f"""{head}SELECT ST_AsMVT(t, '{LABELS_LAYER}', :extent, 'geom', 'id') FROM (
+        SELECT a.id, a.code, a.name, a.level, coalesce(agg.buildings, 0) AS buildings{selected},
+               {_MVT_GEOM.format(g=point)} AS geom
+        FROM a LEFT JOIN agg ON agg.area_id = a.id
+        WHERE ST_Intersects(ST_Translate({point}, :dx, :dy),
+                            ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => 0), 4326))
+    ) t WHERE geom IS NOT NULL"""
+
+
+_GAP_AREA_COLUMNS = {
+    "gap_buildings": "(count(*) FILTER (WHERE ch.gaps > 0))::int",
+    "first_gap": "min(ch.first_gap)::int",
+}
+
+
 def responsibility_tile(conn: Connection, addr: TileAddress, *, scope: Scope = UNRESTRICTED) -> bytes:
-    """Each building's grid code, building leader (person code only, never a name) and number
-    of missing chain levels (``gaps``); below ``BUILDING_ZOOM`` per area the buildings with a
-    gap (``gap_buildings``)."""
+    """The areas (grids from ``GRID_ZOOM``, else sub-districts) with their buildings, buildings with
+    a gap (``gap_buildings``) and the most senior missing level of any of them (``first_gap``, an
+    index into ``REQUIRED_CHAIN_LEVELS``), as polygons (``areas``) and label points (``labels``),
+    at every zoom. From ``BUILDING_ZOOM`` each building's grid code, building leader (person code
+    only, never a name), number of missing chain levels (``gaps``) and the most senior of them
+    (``first_gap``), and each leader's code once more as a label point (``leaders``); below it
+    only the buildings with a gap, as points (``gaps``)."""
     params = addr.params | chain_params() | scope.params
+    areas = _areas_sql(addr, CHAIN_JOIN, _GAP_AREA_COLUMNS, scope=scope)
+    labels = _area_labels_sql(addr, _GAP_AREA_COLUMNS, scope=scope)
     if addr.z < BUILDING_ZOOM:
-        columns = {"gap_buildings": "(count(*) FILTER (WHERE ch.gaps > 0))::int"}
-        return render_tile(conn, _areas_sql(addr, CHAIN_JOIN, columns, scope=scope), params)
-    joins = CHAIN_JOIN + " LEFT JOIN grids g ON g.id = b.grid_id"
-    return render_tile(
-        conn,
-        _buildings_sql(
+        point = "ST_PointOnSurface(b.geom)"
+        gaps = f"""
+        SELECT ST_AsMVT(t, '{GAPS_LAYER}', :extent, 'geom', 'id') FROM (
+            SELECT b.id, b.grid_id AS grid, ch.gaps::int AS gaps, ch.first_gap,
+                   {_MVT_GEOM.format(g=point)} AS geom
+            FROM buildings b {CHAIN_JOIN}
+            WHERE {_IN_TILE.format(g="b.geom")} AND {scope.buildings("b")} AND ch.gaps > 0
+            OFFSET 0
+        ) t WHERE geom IS NOT NULL"""
+        parts: tuple[str, ...] = (areas, labels, gaps)
+    else:
+        joins = CHAIN_JOIN + " LEFT JOIN grids g ON g.id = b.grid_id"
+        buildings = _buildings_sql(
             joins,
             ", g.code AS grid_code, ch.leader, abs(hashtext(ch.leader)) % 64 AS leader_index, "
-            "ch.gaps::int AS gaps",
+            "ch.gaps::int AS gaps, ch.first_gap",
             scope=scope,
-        ),
-        params,
-    )
+        )
+        point = "ST_PointOnSurface(b.geom)"
+        leaders = f"""
+        SELECT ST_AsMVT(t, '{LEADERS_LAYER}', :extent, 'geom', 'id') FROM (
+            SELECT b.id, ch.leader, {_MVT_GEOM.format(g=point)} AS geom
+            FROM buildings b {CHAIN_JOIN}
+            WHERE {_IN_TILE.format(g="b.geom")} AND {scope.buildings("b")} AND ch.leader IS NOT NULL
+              AND ST_Intersects(ST_Translate({point}, :dx, :dy),
+                                ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => 0), 4326))
+            OFFSET 0
+        ) t WHERE geom IS NOT NULL"""
+        parts = (areas, labels, buildings, leaders)
+    return b"".join(render_tile(conn, sql, params) for sql in parts)
 
 
 def basemap_tile(conn: Connection, addr: TileAddress) -> bytes:

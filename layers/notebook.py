@@ -37,12 +37,14 @@ from geo.risk.rules import MAX_RADIUS_M, RiskRules
 from geo.risk.zones import RiskArea, case_locations, declare_risk_area
 from geo.settings import Settings
 from geo.sqlutil import Bbox
-from layers.style import GAP_SWATCH, STATUS_SWATCHES, ZONE_SWATCHES, Swatch, status_swatch
+from layers.folium_offline import offline
+from layers.style import GAP_SWATCH, STATUS_SWATCHES, ZONE_SWATCHES, Swatch, ring_swatch, status_swatch
 
 __all__ = [
     "affected",
     "connect",
     "declare",
+    "dissolve_rings",
     "read_buildings",
     "read_cases",
     "read_compounds",
@@ -227,6 +229,29 @@ def risk_rings(
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"), crs="EPSG:4326")
 
 
+def dissolve_rings(rings: gpd.GeoDataFrame, *, simplify_m: float = 0.0) -> gpd.GeoDataFrame:
+    """Rings of :func:`risk_rings` merged per radius: one row per ring (``ring``, ``inner_m``,
+    ``radius_m``, ``points``), the area within that distance of any point and beyond the inner
+    ones. A few shapes instead of one per point and ring: a small file, and no ring drawn over
+    another. ``simplify_m`` > 0 simplifies them by that many metres: for drawing only, since a
+    boundary moved by a few metres changes what a ring counts."""
+    columns = ["ring", "inner_m", "radius_m", "points"]
+    if rings.empty:
+        return gpd.GeoDataFrame({c: [] for c in columns}, geometry=gpd.GeoSeries([], crs="EPSG:4326"))
+    order = rings.drop_duplicates("ring").sort_values("radius_m")
+    tolerance = simplify_m / 111_320.0  # degrees of latitude; enough for a drawing tolerance
+    rows, geoms, inner = [], [], None
+    for _, ring in order.iterrows():
+        mine = rings[rings["radius_m"] <= ring["radius_m"]]
+        disk = shapely.union_all(mine.geometry.to_numpy())
+        shape = disk if inner is None else shapely.difference(disk, inner)
+        rows.append((ring["ring"], ring["inner_m"], ring["radius_m"], int(rings["point"].nunique())))
+        geoms.append(shapely.simplify(shape, tolerance) if simplify_m > 0 else shape)
+        inner = disk
+    frame = pd.DataFrame(rows, columns=columns)
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"), crs="EPSG:4326")
+
+
 def _is_empty(points: Any) -> bool:
     if isinstance(points, gpd.GeoDataFrame | gpd.GeoSeries | pd.DataFrame):
         return len(points) == 0
@@ -268,6 +293,7 @@ def affected(source: Source, zones_or_rings: Any, *, date: Any = None) -> pd.Dat
         ``vulnerable``, ``places``, ``people``, then ``status:<code>`` and ``place:<kind>`` columns;
         ``attrs["status_known"]`` is False when no status data covers the date.
     """
+    index_name = "zone"  # or "ring", for rings: a distance is not a zone
     if isinstance(zones_or_rings, RiskArea):
         counts, known = zones_or_rings.counts, zones_or_rings.status_known
     else:
@@ -283,6 +309,7 @@ def affected(source: Source, zones_or_rings: Any, *, date: Any = None) -> pd.Dat
         frame = frame.to_crs("EPSG:4326") if frame.crs is not None else frame
         label = "zone" if "zone" in frame.columns else "ring" if "ring" in frame.columns else None
         labels = [str(v) for v in frame[label]] if label else [str(i) for i in range(len(frame))]
+        index_name = "ring" if label == "ring" else "zone"
         day = parse_day(date) if date is not None else china_today()
         with _connection(source) as conn:
             _, counts, known = analysis.counts_in_polygons(conn, list(frame.geometry), labels, date=day)
@@ -305,7 +332,7 @@ def affected(source: Source, zones_or_rings: Any, *, date: Any = None) -> pd.Dat
         rows[name] = row
     result = pd.DataFrame.from_dict(rows, orient="index").fillna(0)
     result = result.astype({c: "int64" for c in result.columns})
-    result.index.name = "zone"
+    result.index.name = index_name
     result.attrs["status_known"] = known
     return result
 
@@ -316,9 +343,9 @@ def affected(source: Source, zones_or_rings: Any, *, date: Any = None) -> pd.Dat
 def _swatch_for(frame: gpd.GeoDataFrame, row: pd.Series, index: int) -> Swatch | None:
     if "zone" in frame.columns and row.get("zone") in {s.code for s in ZONE_SWATCHES}:
         return next(s for s in ZONE_SWATCHES if s.code == row["zone"])
-    if "ring" in frame.columns:
+    if "ring" in frame.columns:  # distance rings: labelled as rings, never as sealed/control zones
         rings = list(dict.fromkeys(frame["ring"]))
-        return ZONE_SWATCHES[min(rings.index(row["ring"]), len(ZONE_SWATCHES) - 1)]
+        return ring_swatch(rings.index(row["ring"]), str(row["ring"]))
     if "status" in frame.columns and row.get("status") in {s.code for s in STATUS_SWATCHES}:
         return status_swatch(row["status"])
     if "reported_on" in frame.columns:  # cases
@@ -334,7 +361,8 @@ def to_folium(
     """Draw GeoDataFrames (zones, rings, buildings, households, cases…) or a RiskArea on a folium map,
     coloured as the app (layers/style.py), with one legend of what is drawn.
 
-    ``tiles=None`` draws no web basemap (offline); pass e.g. ``"OpenStreetMap"`` for one.
+    ``tiles=None`` draws no web basemap (offline); pass e.g. ``"OpenStreetMap"`` for one. The page
+    inlines Leaflet and links no CDN (``layers.folium_offline``), so it opens on an intranet.
     """
     found = [_as_frame(layer) for layer in layers]
     frames = [f for f in found if f is not None and not f.empty]
@@ -359,7 +387,7 @@ def to_folium(
         cast(folium.Figure, m.get_root()).html.add_child(
             folium.Element(_legend_html(list(used.values()), language))
         )
-    return m
+    return offline(m)
 
 
 def _as_frame(layer: Any) -> gpd.GeoDataFrame | None:

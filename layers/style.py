@@ -11,10 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from geo.vocab import (
+    CHAIN_LEVELS,
     HOUSE_STATUSES,
     LEG_STATUS_CODES,
     LEG_STATUSES,
     PLACE_KINDS,
+    REQUIRED_CHAIN_LEVELS,
     STATUS_CODES,
     ZONE_KINDS,
     Term,
@@ -81,6 +83,34 @@ SELECTED_SWATCH = Swatch("selected", "选中楼栋", "Selected building", "#1111
 # A building missing any required level of the responsibility chain.
 GAP_SWATCH = Swatch("gap", "包干缺位", "Responsibility gap", "#ff00ff", "#8b008b", "#ff4dff")
 
+# The responsibility map (楼组包干图) is read for its gaps: a building is filled by the most senior
+# required level nobody answers for (these are the map's only strong colours, far apart in hue and
+# lightness), and a complete building recedes into a quiet grey; grids are quiet tints with dark
+# outlines and their names as labels.
+_GAP_LEVEL_COLOURS: dict[str, tuple[str, str, str]] = {
+    "command_hq": ("#a50026", "#4d0012", "#ff4d6d"),
+    "leadership_member": ("#e8590c", "#7a2e00", "#ff8c42"),
+    "cadre": ("#6a1b9a", "#2e0b45", "#c77dff"),
+    "area_secretary": ("#1554a5", "#08244a", "#5ca8ff"),
+    "social_worker": ("#00796b", "#003d36", "#2ee6c8"),
+    "building_leader": ("#e6007e", "#6b003b", "#ff4dc4"),
+}
+_LEVEL_TERMS = {t.code: t for t in CHAIN_LEVELS}
+GAP_LEVEL_SWATCHES: tuple[Swatch, ...] = tuple(
+    Swatch(
+        level,
+        f"缺{_LEVEL_TERMS[level].zh}",
+        f"No {_LEVEL_TERMS[level].en.lower()}",
+        *_GAP_LEVEL_COLOURS[level],
+    )
+    for level in REQUIRED_CHAIN_LEVELS
+)
+"""Most senior first, in ``REQUIRED_CHAIN_LEVELS`` order (the tiles' ``first_gap`` indexes it)."""
+COMPLETE_SWATCH = Swatch("complete", "包干齐全", "Chain complete", "#dcd8cf", "#a39d92", "#34404c")
+GRID_TINTS: tuple[str, ...] = ("#efebe3", "#e6e1d7", "#f4f1ea")
+"""Quiet fills that tell neighbouring grids apart below building zoom (by grid id)."""
+GRID_LINE = {"line": "#4a463f", "dark_line": "#9fb0c0", "label": "#2f2c27", "dark_label": "#e6edf3"}
+
 _ZONE_COLOURS: dict[str, tuple[str, str, str]] = {
     "sealed": ("#b2182b", "#67001f", "#ff3b3b"),
     "control": ("#f46d43", "#a50026", "#ff8a50"),
@@ -91,6 +121,21 @@ ZONE_SWATCHES: tuple[Swatch, ...] = tuple(
 )
 # A building in no zone of an active risk area (the printed risk sheets).
 NO_ZONE_SWATCH = Swatch("none", "区域外", "Outside the zones", "#e8eef2", "#9aa9b4", "#37474f")
+
+# Distance rings around cases (the notebooks' risk rings): not zones, so not the zones' reds; a
+# sequential purple, darkest innermost.
+RING_COLOURS: tuple[tuple[str, str], ...] = (
+    ("#54278f", "#2d004b"),
+    ("#807dba", "#3f007d"),
+    ("#bcbddc", "#54278f"),
+)
+
+
+def ring_swatch(index: int, label: str) -> Swatch:
+    """The swatch of the ``index``-th ring from the inside, labelled as a ring (e.g. "0-500 m")."""
+    fill, outline = RING_COLOURS[min(index, len(RING_COLOURS) - 1)]
+    return Swatch(f"ring-{index}", f"{label} 距离圈", f"{label} ring", fill, outline, fill)
+
 
 # Transfer legs (闭环转运) by their state at the clock: overdue stands out in red, done recedes.
 _LEG_COLOURS: dict[str, tuple[str, str, str]] = {

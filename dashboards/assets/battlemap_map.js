@@ -89,7 +89,7 @@
         var feature = map.queryRenderedFeatures(event.point, { layers: layers })[0];
         if (feature && feature.id !== undefined) {
           window.dash_clientside.set_props(spec.clickTarget, {
-            data: { id: feature.id, properties: feature.properties, at: Date.now() },
+            data: { id: feature.id, properties: feature.properties, layer: feature.layer.id, at: Date.now() },
           });
         }
       });
@@ -101,6 +101,17 @@
           map.getCanvas().style.cursor = "";
         });
       });
+    }
+    if (spec.viewTarget) {
+      // The view after each move (and once loaded), for panels that list what is on the map.
+      var report = function () {
+        var b = map.getBounds();
+        window.dash_clientside.set_props(spec.viewTarget, {
+          data: { bounds: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()], zoom: map.getZoom() },
+        });
+      };
+      map.on("load", report);
+      map.on("moveend", report);
     }
     maps[spec.container] = entry;
     return entry;

@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from etl import pipeline
-from etl.demo import campaign, devices, flows, generator, grids, loops
+from etl.demo import campaign, devices, flows, generator, grids, loops, risk
 from etl.demo.sample import load_sample
 from etl.jobs.base import LoadOptions
 from etl.readers import FrameSource
@@ -55,6 +55,7 @@ def iter_demo(conn: Connection, *, settings: Settings) -> Iterator[LoadReport]:
     yield from load_sample(conn, settings.demo.sample_dir, settings=settings.etl)
     yield from load_simulated(conn, settings=settings)
     yield loops.load_loops(conn, seed=settings.demo.seed)  # closed-loop work on the simulated statuses
+    yield risk.load_risk_areas(conn)  # risk areas inside the statuses' period (the sample's are later)
     yield from campaign.load_campaign(conn, settings=settings)  # the vaccination board's campaign
 
 

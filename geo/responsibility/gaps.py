@@ -16,7 +16,9 @@ from sqlalchemy import Connection, text
 from geo.responsibility.rule import CHAIN_JOIN, chain_params, reaches
 from geo.scope import UNRESTRICTED, Scope
 from geo.sqlutil import ENVELOPE, Bbox, bbox_params, read_frame, to_geoframe
-from geo.vocab import REQUIRED_CHAIN_LEVELS
+from geo.vocab import CHAIN_LEVEL_CODES, REQUIRED_CHAIN_LEVELS
+
+_LEVEL_RANK = {level: rank for rank, level in enumerate(CHAIN_LEVEL_CODES)}
 
 
 @dataclass(frozen=True)
@@ -98,3 +100,68 @@ def buildings_with_gaps(conn: Connection, *, bbox: Bbox | None = None) -> gpd.Ge
     frame = frame[frame["missing"].map(len) > 0].reset_index(drop=True) if len(frame) else frame
     frame["n_missing"] = frame["missing"].map(len) if len(frame) else pd.Series(dtype="int64")
     return to_geoframe(frame)
+
+
+def gaps_by_level(conn: Connection, *, scope: Scope = UNRESTRICTED) -> dict[str, int]:
+    """Buildings (of ``scope``) by the most senior required level nobody answers for, keyed by level
+    code in ``REQUIRED_CHAIN_LEVELS`` order, then ``"complete"``: the buildings missing none. The
+    map's fill and its legend count the same thing."""
+    rows = conn.execute(
+        text(f"""
+        SELECT ch.first_gap, count(*) FROM buildings b {CHAIN_JOIN}
+        WHERE {scope.buildings("b")} GROUP BY ch.first_gap"""),
+        chain_params() | scope.params,
+    ).all()
+    found = {(-1 if r[0] is None else int(r[0])): int(r[1]) for r in rows}
+    counts = {level: found.get(index, 0) for index, level in enumerate(REQUIRED_CHAIN_LEVELS)}
+    return counts | {"complete": found.get(-1, 0)}
+
+
+@dataclass(frozen=True)
+class PersonBuildings:
+    """The buildings one person answers for (by any assignment that reaches them), by person code."""
+
+    code: str
+    levels: tuple[str, ...]
+    building_ids: tuple[int, ...]
+    names: tuple[str, ...]
+    grids: tuple[str, ...]
+    bounds: tuple[float, float, float, float] | None
+
+
+def person_buildings(conn: Connection, code: str, *, scope: Scope = UNRESTRICTED) -> PersonBuildings | None:
+    """Every building of ``scope`` that person ``code`` answers for at any level (assigned to the
+    building, its compound, grid or admin unit: the rule of ``geo.responsibility.rule``), with the
+    grids they lie in and their WGS84 bounds; None when no such person exists. Codes only: no name
+    or phone is read."""
+    person = conn.execute(text("SELECT id FROM people WHERE code = :c"), {"c": code}).scalar()
+    if person is None:
+        return None
+    rows = conn.execute(
+        text(f"""
+        SELECT b.id, coalesce(b.name, b.source_id), g.name, r.level,
+               ST_XMin(b.geom), ST_YMin(b.geom), ST_XMax(b.geom), ST_YMax(b.geom)
+        FROM buildings b JOIN responsibilities r ON r.person_id = :p AND {reaches("r", "b")}
+        LEFT JOIN grids g ON g.id = b.grid_id
+        WHERE {scope.buildings("b")}
+        ORDER BY g.name NULLS LAST, b.name, b.id"""),
+        {"p": person} | scope.params,
+    ).all()
+    levels = tuple(sorted({r[3] for r in rows}, key=lambda level: _LEVEL_RANK.get(level, len(_LEVEL_RANK))))
+    seen: dict[int, tuple] = {}
+    for r in rows:
+        seen.setdefault(int(r[0]), r)
+    mine = list(seen.values())
+    bounds = (
+        (min(r[4] for r in mine), min(r[5] for r in mine), max(r[6] for r in mine), max(r[7] for r in mine))
+        if mine
+        else None
+    )
+    return PersonBuildings(
+        code,
+        levels,
+        tuple(int(r[0]) for r in mine),
+        tuple(str(r[1]) for r in mine),
+        tuple(dict.fromkeys(str(r[2]) for r in mine if r[2])),
+        bounds,
+    )

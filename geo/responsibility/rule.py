@@ -49,14 +49,23 @@ def chain_reach(where: str) -> str:
 
 CHAIN_JOIN = f"""
     CROSS JOIN LATERAL (
-        SELECT cardinality(CAST(:required AS text[]))
-                   - count(DISTINCT r.level) FILTER (WHERE r.level = ANY(CAST(:required AS text[]))) AS gaps,
-               min(p.code) FILTER (WHERE r.level = 'building_leader') AS leader
-        FROM responsibilities r JOIN people p ON p.id = r.person_id
-        WHERE {reaches("r", "b")}
+        SELECT x.gaps, x.leader,
+               (SELECT min(u.o) - 1 FROM unnest(CAST(:required AS text[])) WITH ORDINALITY u(l, o)
+                WHERE NOT u.l = ANY(x.levels))::int AS first_gap
+        FROM (
+            SELECT cardinality(CAST(:required AS text[]))
+                       - count(DISTINCT r.level) FILTER (WHERE r.level = ANY(CAST(:required AS text[])))
+                       AS gaps,
+                   min(p.code) FILTER (WHERE r.level = 'building_leader') AS leader,
+                   coalesce(array_agg(DISTINCT r.level), ARRAY[]::text[]) AS levels
+            FROM responsibilities r JOIN people p ON p.id = r.person_id
+            WHERE {reaches("r", "b")}
+        ) x
     ) ch"""
 """Joins giving building ``b`` its number of required chain levels nobody answers for
-(``ch.gaps``) and its building leader's person code (``ch.leader``, the lowest when several)."""
+(``ch.gaps``), the most senior of them (``ch.first_gap``: its index in ``REQUIRED_CHAIN_LEVELS``,
+NULL when none is missing) and its building leader's person code (``ch.leader``, the lowest when
+several)."""
 
 
 def chain_params() -> dict[str, object]:

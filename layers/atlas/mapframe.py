@@ -14,6 +14,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo.print_queries import AtlasData
+from geo.risk.outline import close_gaps
 from layers.atlas.draw import (
     GREEN_KINDS,
     ROAD_WIDTHS,
@@ -193,13 +194,13 @@ def draw_outlines(page: Page, view: MapView, prepared: Prepared, classified: Cla
     """The theme's areas (risk zones) as bold outlines over the buildings, strictest last (on top).
 
     A zone is its buildings' footprints; it is outlined as one shape by closing the gaps between
-    neighbouring buildings (a 20 m buffer out, 14 m back, in the sheet's UTM metres) and drawn with a
-    white halo so it reads over any building colour.
+    neighbouring buildings (``geo.risk.outline.close_gaps``, in the sheet's UTM metres) and drawn with
+    a white halo so it reads over any building colour.
     """
     if not classified.outlines:
         return
     areas = prepared.projection.geometries(np.array([g for g, _ in classified.outlines], dtype=object))
-    hulls = shapely.buffer(shapely.buffer(areas, 20.0), -14.0)
+    hulls = close_gaps(areas)  # geo.risk.outline: the web map draws the same boundary
     for hull, (_, colour) in reversed(list(zip(hulls, classified.outlines, strict=True))):
         lines = line_strings(shapely.boundary(hull))
         page.lines(lines, view, color=PRINT["halo"], lw=3.2 * k)

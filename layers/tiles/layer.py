@@ -22,6 +22,8 @@ COMMON_PARAMS = frozenset({"v", "crs", "key"})
 ``geo.credentials``)."""
 DISPLAY_CRS: tuple[str, ...] = ("wgs84", "gcj02")
 Render = Callable[..., bytes]
+CLICKABLE = "battlemap:click"
+"""A style layer whose ``metadata`` marks it so is clickable: its clicks reach the map's click store."""
 
 
 def _no_options(conn: Connection, query: Mapping[str, str]) -> Options:

@@ -14,9 +14,8 @@ from geo.loops.summary import map_version
 from geo.scope import UNRESTRICTED, Scope
 from geo.tiles import GRID_ZOOM, LOOP_AREAS_LAYER, LOOPS_LAYER, TileAddress, loops_tile
 from layers.style import LOOP_OPEN_SWATCH, LOOP_OVERDUE_SWATCH
-from layers.tiles.layer import TileLayer
+from layers.tiles.layer import CLICKABLE, TileLayer
 
-CLICKABLE = "battlemap:clickable"
 """Style-layer metadata: a click on this layer's features opens the building card (ids are buildings)."""
 
 

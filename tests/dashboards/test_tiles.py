@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, text
 from dashboards._tiles_routes import public_root
 from geo.personal import PERSONAL_FIELDS
 from geo.settings import AppSettings, Settings
+from geo.vocab import REQUIRED_CHAIN_LEVELS
 from layers.tiles.registry import TileLayers, default_layers
 from tests.fixtures import small_city as city
 
@@ -54,14 +55,22 @@ def test_building_zoom_tiles_hold_footprints_with_only_whitelisted_attributes(
     client: FlaskClient, layer: str
 ) -> None:
     tile = _decode(client, _url(layer, 17))
-    assert set(tile) == {"buildings"}
+    # The responsibility map also carries its grids' outlines and labels and its leaders' codes.
+    extra = {"areas", "labels", "leaders"} if layer == "responsibility" else set()
+    assert {"buildings"} | (extra - {"labels"}) <= set(tile) <= {"buildings"} | extra
     features = tile["buildings"]["features"]
     assert features and all(f["geometry"]["type"] == "Polygon" for f in features)
-    declared = set(default_layers(Settings(_env_file=None)).get(layer).fields["buildings"])
+    fields = default_layers(Settings(_env_file=None)).get(layer).fields
     for feature in features:
         names = set(feature["properties"])
-        assert BUILDING_FIELDS <= names <= declared
+        assert BUILDING_FIELDS <= names <= set(fields["buildings"])
         assert not names & PERSONAL_FIELDS and "name" not in names and "phone" not in names
+    for name in extra & set(tile):
+        for feature in tile[name]["features"]:
+            assert (
+                set(feature["properties"]) <= set(fields[name])
+                and not set(feature["properties"]) & PERSONAL_FIELDS
+            )
     assert city.CONTACT_NAME.encode() not in client.get(_url(layer, 17)).data
 
 
@@ -131,6 +140,35 @@ def test_responsibility_tiles_count_gaps_and_name_leaders_by_code_only(client: F
     assert (b01["leader"], b01["gaps"], b01["grid_code"]) == ("sim-L1", 0, "G1")
     assert (b06["leader"], b06["gaps"]) == ("sim-L2", 0)
     assert "leader" not in b12 and b12["gaps"] == 2  # no cadre in G2, no building leader
+    assert "first_gap" not in b01 and b12["first_gap"] == REQUIRED_CHAIN_LEVELS.index("cadre")
+
+
+@pytest.mark.parametrize("z", [12, 14, 16])
+def test_responsibility_tiles_name_each_area_once_and_place_gaps(client: FlaskClient, z: int) -> None:
+    """Every zoom: areas with their own ``id`` and their most senior gap, one label point per area;
+    below building zoom the gap buildings as points, from it each leader's code as a point."""
+    tile = _decode(client, _url("responsibility", z, building="b12"))
+    areas = {f["properties"]["name"]: f for f in tile["areas"]["features"]}
+    labels = [f["properties"]["name"] for f in tile["labels"]["features"]]
+    assert len(labels) == len(set(labels)) and all(
+        f["geometry"]["type"] == "Point" for f in tile["labels"]["features"]
+    )
+    if z >= 13:
+        assert set(areas) == {"一网格", "二网格"} and areas["一网格"]["id"] != areas["二网格"]["id"]
+        assert areas["二网格"]["properties"]["first_gap"] == REQUIRED_CHAIN_LEVELS.index("cadre")
+        assert "first_gap" not in areas["一网格"]["properties"]
+    if z < 15:
+        gaps = [
+            f
+            for b in ("b01", "b12")
+            for f in _decode(client, _url("responsibility", z, building=b))["gaps"]["features"]
+        ]
+        assert len({f["id"] for f in gaps}) == len(city.GAP_BUILDINGS)
+        assert {f["geometry"]["type"] for f in gaps} == {"Point"}
+        assert "buildings" not in tile and "leaders" not in tile
+    else:
+        codes = {f["properties"]["leader"] for f in tile["leaders"]["features"]}
+        assert codes <= set(city.LEADERS) and "gaps" not in tile
 
 
 def test_the_basemap_is_served_from_our_own_features(client: FlaskClient) -> None:

@@ -6,6 +6,8 @@ The declared areas are deleted afterwards, so the other browser tests see the ma
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import time
 from collections.abc import Iterator
 
@@ -15,8 +17,11 @@ from selenium.webdriver.common.by import By
 from sqlalchemy import create_engine, text
 
 from dashboards import _ids as ids
+from geo.audit import Actor
 from geo.db import read_connection
-from geo.risk.whatif import simulate_at_building
+from geo.risk.declare import declare_and_store
+from geo.risk.whatif import case_at_building, simulate_at_building
+from geo.vocab import CHINA_TZ
 from layers.risk_overlay import AREAS_SOURCE, SIMULATED_SOURCE
 from tests.e2e.support import click_building, console_errors, map_idle, screenshot, wait_for
 from tests.fixtures import small_city as city
@@ -165,3 +170,93 @@ def test_the_print_action_downloads_the_atlas_of_the_current_selection(
         href,
     )
     assert kind == "application/pdf" and head == "%PDF-"
+
+
+FAR = (121.58, 31.30)  # about 8 km north-east of the fixture: never on its map
+
+
+def _declare_near_and_far(e2e_database: str) -> tuple[int, int]:
+    """An area declared at b06 on the fixture's last day (the one declare path), and a published area
+    known only by a point far away, active the same day: (near id, far id)."""
+    engine = create_engine(e2e_database)
+    try:
+        with engine.begin() as conn:
+            building = conn.execute(text("SELECT id FROM buildings WHERE source_id = 'b06'")).scalar_one()
+            near = declare_and_store(
+                conn,
+                [case_at_building(conn, building)],
+                actor=Actor(name="e2e", role="cli"),
+                date=city.LAST_DAY,
+                name="近处风险区",
+            ).area_id
+            far = conn.execute(
+                text("""
+                INSERT INTO risk_areas (name, level, declared_at, match_kind, point, source, source_id)
+                VALUES ('远处风险区', 'medium', :at, 'exact', ST_SetSRID(ST_MakePoint(:x, :y), 4326),
+                        'declared', 'e2e-far')
+                RETURNING id"""),
+                {"at": dt.datetime.combine(city.LAST_DAY, dt.time(0), CHINA_TZ), "x": FAR[0], "y": FAR[1]},
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    return int(near), int(far)
+
+
+def _centre(browser: webdriver.Chrome) -> tuple[float, float]:
+    lng, lat = browser.execute_script(
+        "var c = window.battlemapMaps[arguments[0]].map.getCenter(); return [c.lng, c.lat];", MAP
+    )
+    return float(lng), float(lat)
+
+
+def test_zones_have_boundaries_and_the_panel_keeps_to_the_map(
+    browser: webdriver.Chrome, server_url: str, e2e_database: str, declared_areas_removed: None
+) -> None:
+    near, far = _declare_near_and_far(e2e_database)
+    console_errors(browser)
+    browser.get(f"{server_url}/house-status")
+    wait_for(lambda: map_idle(browser), timeout=30, message="the map to load its tiles")
+    # Each zone is drawn as on the printed atlas: its buildings filled, one boundary with a halo.
+    wait_for(lambda: _drawn(browser, f"{AREAS_SOURCE}-line") > 0, message="the zones' boundaries drawn")
+    parts = browser.execute_script(
+        "return window.battlemapMaps[arguments[0]].map.queryRenderedFeatures({layers: [arguments[1]]})"
+        ".map(function (f) { return [f.properties.part, f.properties.zone]; });",
+        MAP,
+        f"{AREAS_SOURCE}-line",
+    )
+    assert {p for p, _ in parts} == {"boundary"} and {"sealed", "control"} <= {z for _, z in parts}
+    assert _drawn(browser, f"{AREAS_SOURCE}-halo") > 0 and _drawn(browser, f"{AREAS_SOURCE}-fill") > 0
+    # The panel: the near area as a block with its counts and clocks, the far one only in the list
+    # of areas outside the map.
+    panel = f"#{ids.HS_RISK_AREAS}"
+    wait_for(
+        lambda: browser.find_elements(By.CSS_SELECTOR, f'{panel} .bm-risk-area[data-area="{near}"]'),
+        message="the near area's block",
+    )
+    assert not browser.find_elements(By.CSS_SELECTOR, f'{panel} .bm-risk-area[data-area="{far}"]')
+    outside = browser.find_element(By.CSS_SELECTOR, f"{panel} .bm-risk-more")
+    assert "地图范围外另有 1 个" in outside.text
+    screenshot(browser, "risk-panel-in-extent")
+    outside.find_element(By.TAG_NAME, "summary").click()
+    outside.find_element(By.CSS_SELECTOR, f'li[data-area="{far}"] button').click()
+    wait_for(
+        lambda: map_idle(browser) and math.dist(_centre(browser), FAR) < 0.005,
+        timeout=20,
+        message="the map flown to the far area",
+    )
+    wait_for(
+        lambda: browser.find_elements(By.CSS_SELECTOR, f'{panel} .bm-risk-area[data-area="{far}"]'),
+        message="the far area's block, now that it is on the map",
+    )
+    assert not browser.find_elements(By.CSS_SELECTOR, f'{panel} .bm-risk-area[data-area="{near}"]')
+    # And back: the near area's own button flies to it.
+    more = browser.find_element(By.CSS_SELECTOR, f"{panel} .bm-risk-more")
+    more.find_element(By.TAG_NAME, "summary").click()
+    more.find_element(By.CSS_SELECTOR, f'li[data-area="{near}"] button').click()
+    wait_for(
+        lambda: map_idle(browser) and math.dist(_centre(browser), city.centre("b06")) < 0.003,
+        timeout=20,
+        message="the map flown back to the near area",
+    )
+    screenshot(browser, "risk-panel-flown-back")
+    assert console_errors(browser) == []

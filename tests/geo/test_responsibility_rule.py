@@ -14,7 +14,7 @@ from geo.analysis import responsibility_gaps
 from geo.card import building_card
 from geo.contacts import building_contacts
 from geo.print_queries import read_atlas, select_grids
-from geo.responsibility.gaps import gaps_by_grid
+from geo.responsibility.gaps import gaps_by_grid, gaps_by_level, person_buildings
 from geo.tiles import BUILDING_ZOOM, TileAddress, responsibility_tile
 from geo.vocab import REQUIRED_CHAIN_LEVELS
 from layers.atlas.themes import chain_gaps
@@ -96,3 +96,37 @@ def test_the_analysts_gaps_are_the_same_buildings(small_city_conn: Connection) -
     assert {i: set(m) for i, m in zip(gaps["id"], gaps["missing"], strict=True)} == {
         b: expected_missing(b) for b in city.GAP_BUILDINGS
     }
+
+
+def _first_gap(building: str) -> str | None:
+    return next((level for level in REQUIRED_CHAIN_LEVELS if level in expected_missing(building)), None)
+
+
+def test_buildings_are_counted_by_their_most_senior_missing_level(small_city_conn: Connection) -> None:
+    expected = {level: 0 for level in REQUIRED_CHAIN_LEVELS} | {"complete": 0}
+    for b in city.BUILDINGS:
+        expected[_first_gap(b) or "complete"] += 1
+    assert gaps_by_level(small_city_conn) == expected
+    assert expected["cadre"] == len(city.GAP_BUILDINGS)  # G2 has no cadre: more senior than its leaders
+    tiles = {}
+    for b in city.BUILDINGS:
+        tile = responsibility_tile(small_city_conn, _tile_of(*city.centre(b), BUILDING_ZOOM + 1))
+        tiles |= {f["id"]: f["properties"] for f in mapbox_vector_tile.decode(tile)["buildings"]["features"]}
+    ids = dict(small_city_conn.execute(text("SELECT id, source_id FROM buildings")).all())
+    for internal, props in tiles.items():
+        first = _first_gap(ids[internal])
+        assert props.get("first_gap") == (REQUIRED_CHAIN_LEVELS.index(first) if first else None)
+
+
+def test_a_persons_buildings_are_those_their_assignments_reach(small_city_conn: Connection) -> None:
+    ids = dict(small_city_conn.execute(text("SELECT id, source_id FROM buildings")).all())
+    leader = person_buildings(small_city_conn, "sim-L1")
+    assert leader is not None and leader.levels == ("building_leader",)
+    assert sorted(ids[i] for i in leader.building_ids) == city.LEADERS["sim-L1"]
+    assert set(leader.grids) == {"一网格", "二网格"} and leader.bounds is not None
+    west, south, east, north = leader.bounds  # b01..b05: the southern row and b05 above b01
+    assert (west, south) == pytest.approx(city.footprint("b01")[:2])
+    assert (east, north) == pytest.approx((city.footprint("b04")[2], city.footprint("b05")[3]))
+    social = person_buildings(small_city_conn, "sim-SW")  # assigned per grid: every building of both
+    assert social is not None and len(social.building_ids) == len(city.BUILDINGS)
+    assert person_buildings(small_city_conn, "nobody") is None

@@ -13,6 +13,7 @@ from geo.errors import InvalidParameter, NotFound
 from layers.notebook import (
     affected,
     declare,
+    dissolve_rings,
     read_cases,
     read_households,
     responsibility_gaps,
@@ -77,6 +78,16 @@ def test_affected_counts_each_building_once_in_its_innermost_ring(
     # then the three "out" squares, g2, clip (no sub-district clipping for rings) and far
     assert counts.loc["500-2000 m", "buildings"] == 6
     assert counts.loc["0-500 m", "status:confirmed"] == 1 and counts.attrs["status_known"]
+    assert counts.index.name == "ring"
+    # Merged per ring, the rings count the same: a building is in the innermost ring it meets.
+    merged = dissolve_rings(risk_rings(cases, radii_m=[500, 2000]))
+    assert list(merged["ring"]) == ["0-500 m", "500-2000 m"] and list(merged["points"]) == [2, 2]
+    assert affected(conn, merged, date=DATE)[["buildings", "households"]].equals(
+        counts[["buildings", "households"]]
+    )
+    assert (
+        not merged.geometry.iloc[0].intersection(merged.geometry.iloc[1]).area > 1e-12
+    )  # no ring over another
 
 
 def test_affected_takes_a_risk_area_too(conn: Connection, world: dict[str, int]) -> None:
@@ -116,3 +127,14 @@ def test_folium_uses_the_app_colours_and_legend(conn: Connection, world: dict[st
     for swatch in ZONE_SWATCHES:
         assert swatch.fill in html and swatch.label_zh in html
     assert offset(*CASE, 0, 1)  # the world is where the map is centred
+    # Offline: Leaflet inlined, no script or stylesheet from a CDN.
+    assert "<script src=" not in html and 'rel="stylesheet" href="http' not in html
+    assert "cdn.jsdelivr" not in html and "code.jquery" not in html and "L.map(" in html
+
+
+def test_rings_are_labelled_as_rings_in_the_folium_legend() -> None:
+    rings = dissolve_rings(risk_rings([CASE], radii_m=[500, 1000]))
+    html = to_folium(rings).get_root().render()
+    legend = html[html.index("battlemap-legend") :]
+    assert "0-500 m 距离圈" in legend and "500-1000 m 距离圈" in legend
+    assert not any(s.label_zh in legend for s in ZONE_SWATCHES)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import nbformat
@@ -40,6 +41,14 @@ def test_notebook_runs_and_saves_its_map(
     for output in MAPS[name]:
         saved = tmp_path / output
         assert saved.exists() and saved.stat().st_size > 0, output
+    html = (tmp_path / MAPS[name][0]).read_text(encoding="utf-8")
+    # Offline: Leaflet inlined, no script or stylesheet from any URL (an intranet has no CDN).
+    remote = re.findall(r"<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//[^\s\"'>]+", html)
+    assert remote == [], remote
+    assert "L.map(" in html and "Leaflet" in html
     if name != "compound_status_history":
-        html = (tmp_path / MAPS[name][0]).read_text(encoding="utf-8")
         assert "battlemap-legend" in html  # the app's legend, in the app's colours
+    if name == "risk_rings_of_a_day":
+        legend = html[html.index("battlemap-legend") :]
+        assert "距离圈" in legend and "封控区" not in legend  # rings are labelled as rings
+        assert (tmp_path / MAPS[name][0]).stat().st_size < 2_000_000  # merged rings: a small file

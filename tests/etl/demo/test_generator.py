@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, text
 from etl.assign import qa_summary
 from etl.demo import campaign as campaign_demo
 from etl.demo import flows as flows_demo
-from etl.demo import generator, grids
+from etl.demo import generator, grids, risk
 from etl.demo.run import iter_demo
 from etl.report import LoadReport
 from geo.audit import Actor
@@ -28,6 +28,7 @@ from geo.crs import SHANGHAI_UTM, geometries_from_wgs84, geometries_to_wgs84, pa
 from geo.flows import chains
 from geo.loops import engine as loops
 from geo.loops.engine import LoopActor
+from geo.risk import store
 from geo.settings import Settings
 from geo.status.rule import household_statuses, status_params
 from geo.vocab import CHINA_TZ, REQUIRED_CHAIN_LEVELS, SIMULATED_SOURCE
@@ -63,7 +64,7 @@ def test_every_step_loads_without_rejects(demo: tuple[Connection, list[LoadRepor
     simulated = [r for r in reports if r.path.startswith(SIMULATED_SOURCE)]
     assert [r.kind for r in simulated] == [
         "grids", "households", "status", "responsibility", "places", "transfers", "gate-events", "devices",
-        "loops", "vaccination", "vaccination", "vaccination",
+        "loops", "risk-areas", "vaccination", "vaccination", "vaccination",
     ]  # fmt: skip
     for report in simulated:
         # The last vaccination file corrects stored days only (updated, none new).
@@ -419,3 +420,29 @@ def test_campaign_demo_flags_the_two_lagging_sub_districts(db: Connection) -> No
     for code, day in campaign_demo.MISSING[: campaign_demo.LATE]:
         unit = _scalar(db, "SELECT id FROM admin_units WHERE code = :c", c=code)
         assert len(report_versions(db, campaign, unit, day)) == 1, "the late file brought it"
+
+
+# --- risk areas inside the period (etl/demo/risk.py) -------------------------------------------------
+
+
+def test_stored_risk_areas_fall_inside_the_status_period_with_zones(db: Connection) -> None:
+    """The sample's published areas near the demo's buildings are of July-December 2022; the demo
+    declares its own inside the simulated statuses' days, so the map's overlay shows them."""
+    first, last = db.execute(text("SELECT min(valid_from), max(valid_from) FROM house_status")).one()
+    rows = db.execute(
+        text("""
+        SELECT r.id, (r.declared_at AT TIME ZONE 'Asia/Shanghai')::date, r.lifted_at, r.name,
+               array_agg(z.zone ORDER BY z.zone), bool_and(z.geom IS NOT NULL)
+        FROM risk_areas r JOIN risk_area_zones z ON z.risk_area_id = r.id
+        WHERE r.source = :s GROUP BY r.id"""),
+        {"s": SIMULATED_SOURCE},
+    ).all()
+    assert len(rows) == risk.AREAS
+    for _, declared, lifted, name, zones, drawn in rows:
+        assert first <= declared <= last, (name, declared)
+        assert lifted is None or lifted.astimezone(CHINA_TZ).date() > declared
+        assert sorted(zones) == ["control", "prevention", "sealed"] and drawn
+        assert name.endswith("（模拟）")
+    day = dt.date.fromisoformat("2022-04-10")
+    active = store.zones_geojson(db, on=day)
+    assert {f["properties"]["source"] for f in active["features"]} >= {SIMULATED_SOURCE}
