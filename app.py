@@ -22,6 +22,7 @@ from dashboards import (
     _contacts_routes,
     _errors,
     _field_api,
+    _i18n,
     _loops_api,
     _print_routes,
     _public_routes,
@@ -62,6 +63,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> dash.Dash
 
     _access_log.install(server)  # first: every request gets its id, even one the guard refuses
     _errors.install(server)
+    _i18n.install(server)  # remembers ?lang= in a cookie
     _auth.install(server, engine, settings)
     server.add_url_rule("/health", "health", health, methods=["GET"])
     _auth_routes.register(server, engine, settings)

@@ -21,8 +21,11 @@ def legend_panel(
     component_id: str | None = None,
     notes: tuple[str, ...] = (),
     hide_empty: bool = False,
+    heading: str | None = None,
 ) -> html.Div:
-    """One row per swatch (colour box, label, count), then markers drawn as dashed outlines."""
+    """One row per swatch (colour box, label, count), then markers drawn as dashed outlines.
+
+    ``heading`` names what the counts count (e.g. "图例（楼栋数）"); "图例" when None."""
     rows = [
         html.Li(
             [
@@ -50,7 +53,11 @@ def legend_panel(
         )
     extra: dict[str, Any] = {"id": component_id} if component_id else {}
     return html.Div(
-        [html.H3(t("legend", lang)), html.Ul(rows), *(html.P(n, className="bm-legend-note") for n in notes)],
+        [
+            html.H3(heading or t("legend", lang)),
+            html.Ul(rows),
+            *(html.P(n, className="bm-legend-note") for n in notes),
+        ],
         className="bm-legend",
         **extra,
     )

@@ -29,7 +29,7 @@ from geo.card import building_card
 from geo.clock import china_today
 from geo.db import read_connection
 from geo.errors import BattlemapError
-from geo.print_queries import atlas_selection
+from geo.print_queries import atlas_selection, grid_count
 from geo.responsibility.gaps import Carrier, GridGaps, gaps_by_grid, overloaded_people
 from geo.status.read import status_dates
 from layers.style import GAP_SWATCH, Swatch, categorical
@@ -48,8 +48,11 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
         with read_connection(context.engine) as conn:
             bounds = data_bounds(conn, scope=current_scope())
             version = loaded.data_state(conn).version
+            simulated = loaded.shows_simulated(conn, [LAYER])
+            grids = grid_count(conn, scope=current_scope())
     except BattlemapError as exc:
         return unavailable_page(header, exc, lang, page_id=ids.RS_PAGE)
+    header = map_header("/responsibility", lang, layers, simulated=simulated)
     spec = _map.map_spec(
         MAP,
         overlay=layers.get(LAYER),
@@ -59,7 +62,7 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
     )
     side = html.Aside(
         [
-            print_link(ids.RS_PRINT, atlas_href({"all": "1"}, layer=LAYER), lang),
+            print_link(ids.RS_PRINT, atlas_href({"all": "1"}, layer=LAYER), lang, grids=grids),
             html.Div(id=ids.RS_LEGEND),
             html.H3(t("gaps_by_grid", lang)),
             html.Div(id=ids.RS_GAPS),
@@ -103,7 +106,9 @@ def grid_legend(grids: list[GridGaps], lang: str) -> html.Div:
     counts = {f"grid-{g.grid_id}": g.buildings for g in grids}
     gap = (GAP_SWATCH, sum(g.gap_buildings for g in grids), "fill")
     notes = (t("grid_fill", lang), t("leader_outline", lang))
-    return legend_panel(swatches, counts, lang, markers=(gap,), notes=notes)
+    return legend_panel(
+        swatches, counts, lang, markers=(gap,), notes=notes, heading=t("legend_grid_buildings", lang)
+    )
 
 
 def gaps_table(grids: list[GridGaps], lang: str) -> html.Table:

@@ -34,7 +34,7 @@ from geo.card import BuildingCard, building_card
 from geo.clock import china_today
 from geo.db import read_connection
 from geo.errors import BattlemapError
-from geo.print_queries import atlas_selection
+from geo.print_queries import atlas_selection, grid_count
 from geo.status.kpis import Kpis, kpis
 from geo.status.read import find_buildings
 from geo.status.read import status_dates as read_status_dates
@@ -57,8 +57,11 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
             bounds = data_bounds(conn, scope=current_scope())
             options = filter_options(conn, scope=current_scope())
             version = loaded.data_state(conn).version
+            simulated = loaded.shows_simulated(conn, [LAYER])
+            grids = grid_count(conn, scope=current_scope())
     except BattlemapError as exc:
         return unavailable_page(header, exc, lang, page_id=ids.HS_PAGE)
+    header = map_header("/house-status", lang, layers, simulated=simulated)
     first, last = dates if dates else (china_today(), china_today())
     days = (last - first).days
     spec = _map.map_spec(
@@ -78,12 +81,22 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
                     html.Label(t("date", lang)),
                     html.Strong(last.isoformat(), id=ids.HS_DATE_LABEL, className="bm-date-label"),
                     html.Button(t("play", lang), id=ids.HS_PLAY, n_clicks=0, className="bm-button"),
-                    print_link(ids.HS_PRINT, atlas_href({"all": "1"}, layer=LAYER, date=last), lang),
+                    print_link(
+                        ids.HS_PRINT, atlas_href({"all": "1"}, layer=LAYER, date=last), lang, grids=grids
+                    ),
                 ],
                 className="bm-date-row",
             ),
             dcc.Slider(
-                0, days, 1, value=days, marks=marks, id=ids.HS_DATE, updatemode="drag", included=False
+                0,
+                days,
+                1,
+                value=days,
+                marks=marks,
+                id=ids.HS_DATE,
+                updatemode="drag",
+                included=False,
+                allow_direct_input=False,  # Dash 4's unlabelled number box: the label above says the day
             ),
             html.Div(
                 [_filter(name, options[name], lang) for name in FILTER_COLUMNS],
@@ -160,10 +173,25 @@ def kpi_strip(figures: Kpis, lang: str) -> list:
     for code, n in figures.households.items():
         if n:
             swatch = status_swatch(code)
-            items.append(_kpi(swatch.label(lang), n, code, colour=swatch.fill))
+            label = t("kpi_status_households", lang, status=swatch.label(lang))
+            items.append(_kpi(label, n, code, colour=swatch.fill))
     items.append(_kpi(t("kpi_changed", lang), figures.changed_since_yesterday, "changed"))
     items.append(_kpi(t("kpi_case_buildings", lang), figures.buildings_with_cases, "case-buildings"))
     return items
+
+
+def status_legend(figures: Kpis, lang: str, *, markers: tuple = (), dark: bool = False) -> html.Div:
+    """The house-status legend: buildings by their most severe household status, saying so (the KPI
+    strip counts households: the two differ and must say which is which)."""
+    return legend_panel(
+        STATUS_SWATCHES,
+        figures.buildings,
+        lang,
+        markers=markers,
+        dark=dark,
+        heading=t("legend_buildings", lang),
+        notes=(t("legend_buildings_note", lang),),
+    )
 
 
 def _kpi(label: str, value: int, code: str, *, colour: str | None = None) -> html.Div:
@@ -259,7 +287,7 @@ def register_callbacks(app: dash.Dash) -> None:
             unit = chosen.get("subdistrict", chosen.get("district"))
             selection = atlas_selection(conn, grid_id=chosen.get("grid"), unit_id=unit)
         vulnerable = (VULNERABLE_MARKER, None, "outline")
-        legend = legend_panel(STATUS_SWATCHES, figures.buildings, lang, markers=(vulnerable,))
+        legend = status_legend(figures, lang, markers=(vulnerable,))
         href = atlas_href(selection, layer=LAYER, date=date)
         return _query_for(date, version), chosen, kpi_strip(figures, lang), legend, date.isoformat(), href
 
