@@ -27,7 +27,6 @@ from geo.errors import BattlemapError
 from geo.flows import chains
 from geo.responsibility.gaps import gaps_by_grid
 from geo.scope import Scope
-from geo.status.kpis import kpis
 from geo.status.read import status_dates
 from geo.vocab import CHINA_TZ
 
@@ -118,7 +117,7 @@ def _headlines(conn: Connection, *, scope: Scope, lang: str) -> dict[str, Headli
     settings = _context.current().settings
     dates = status_dates(conn)
     day = dates[1] if dates else china_today()
-    figures = kpis(conn, date=day, scope=scope)
+    figures = _context.current().kpis(conn, date=day, scope=scope)
     cases = figures.households.get("confirmed", 0)
     out = {
         "house-status": Headline(

@@ -26,7 +26,6 @@ from geo.errors import BattlemapError
 from geo.responsibility.gaps import gaps_by_grid, overloaded_people
 from geo.scope import Scope
 from geo.settings import MapSettings
-from geo.status.kpis import kpis
 from geo.status.read import changed_buildings, status_dates
 from geo.vocab import CHINA_TZ
 from layers import changed_overlay
@@ -172,7 +171,7 @@ def side_panel(
     """The wall's figures and legend for ``layer``: house status and responsibility have their own;
     any other layer (buildings, flows…) shows none rather than another layer's figures."""
     if layer == "house-status":
-        figures = kpis(conn, date=date, scope=scope)
+        figures = _context.current().kpis(conn, date=date, scope=scope)
         markers = ((VULNERABLE_MARKER, None, "outline"),)
         return kpi_strip(figures, lang), status_legend(figures, lang, markers=markers, dark=True)
     if layer == "responsibility":
