@@ -44,7 +44,10 @@ from geo.settings import Settings
 def serve(
     host: str | None, port: int | None, threads: int | None, workers: int | None, check_port: bool
 ) -> None:
-    """Start the web app (the pages and GET /health); a taken port stops it before anything starts."""
+    """Start the web app (the pages and GET /health).
+
+    A taken port stops it before anything starts, saying what to do.
+    """
     settings = context.settings()
     host = host or settings.app.host
     port = port or settings.app.port
