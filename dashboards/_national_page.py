@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dash
 from dash import Input, Output, State, dcc, html
+from dash.exceptions import PreventUpdate
 
 from dashboards import _context, _map
 from dashboards._auth import current_scope
@@ -60,7 +61,12 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
     layers = tile_layers()
     header = map_header("/national", lang, layers)
     if current_scope().restricted:
-        return html.Div([header, html.P(_w("limited", lang), className="bm-note")], id=PAGE, lang=lang)
+        # The refresh callback's components, inert (it answers nothing to a restricted user): Dash
+        # checks every page's callbacks against the layout it drew first, which may be this one.
+        inert = [html.Div(id=TABLE, hidden=True), dcc.Store(id=_map.store_id(_map.QUERY, MAP))]
+        inert += [dcc.Store(id=STATE, data={"lang": lang}), dcc.Interval(id=REFRESH, disabled=True)]
+        note = html.P(_w("limited", lang), className="bm-note")
+        return html.Div([header, note, *inert], id=PAGE, lang=lang)
     try:
         with read_connection(context.engine) as conn:
             extent = bounds(conn)
@@ -149,6 +155,8 @@ def register_callbacks(app: dash.Dash) -> None:
         State(STATE, "data"),
     )
     def refresh(_tick: int | None, state: dict) -> tuple:
+        if current_scope().restricted:
+            raise PreventUpdate
         context = _context.current()
         with read_connection(context.engine) as conn:
             figures = cities(conn, day=china_today(), stale_after_s=context.settings.rollup.stale_after_s)

@@ -27,7 +27,7 @@ def map_header(path: str, lang: str, layers: TileLayers, *, simulated: bool = Fa
     """Title, links to the other pages (the current one in bold), the language switch and, when the
     page draws simulated rows (``geo.loaded.shows_simulated``), the "simulated data" badge."""
     links: list = [dcc.Link(t("nav_home", lang), href=dash.get_relative_path(f"/?lang={lang}"))]
-    current = t("nav_home", lang)
+    current = ""  # a page not in MAP_PAGES (e.g. /national) names itself in its body
     for href, layer in MAP_PAGES:
         title = layers.get(layer).title(lang)
         if href == path:
