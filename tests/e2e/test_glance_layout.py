@@ -140,6 +140,7 @@ def test_the_wall_needs_no_scrolling_and_shows_what_changed(
     # (the wall rotates: the responsibility map's strip counts buildings and people)
     assert labels and all(label.endswith(("· 户", "· 栋", "· 人")) for label in labels), labels
     assert "栋" in browser.find_element(By.CSS_SELECTOR, "#wall-changed h3").text
+    wait_for(lambda: map_idle(browser, "bm-map-wall"), message="the wall's map (it rotates)")
     _shot(browser, "wall")
     assert console_errors(browser) == []
 
