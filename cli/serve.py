@@ -12,11 +12,13 @@ answer any request.
 from __future__ import annotations
 
 import errno
+import secrets
 import socket
 from typing import Any
 
 import click
 from gunicorn.app.base import BaseApplication
+from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from cli import context
@@ -59,6 +61,13 @@ def serve(
         return
     if workers > 1 and not settings.cache.redis_url:
         click.echo("note: BATTLEMAP_REDIS_URL is unset: each process keeps its own tile cache", err=True)
+    if workers > 1 and settings.auth.secret_key is None:
+        # One signing key for all the processes, made before they fork: a session begun in one
+        # must be valid in the others (without it each would make its own).
+        settings.auth = settings.auth.model_copy(update={"secret_key": SecretStr(secrets.token_hex(32))})
+        click.echo(
+            "note: BATTLEMAP_AUTH_SECRET_KEY is unset: sign-ins last until this server stops", err=True
+        )
     click.echo(f"serving battlemap on http://{host}:{port}/ (Ctrl+C to stop)")
     if workers == 1:
         _waitress(settings, host, port, threads)

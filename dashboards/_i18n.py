@@ -225,6 +225,11 @@ _STRINGS: dict[str, dict[str, str]] = {
         "en": "No grid or sub-district chosen: this prints all {n} grids (a page each). Continue?",
     },
     "print_title": {"zh": "下载当前范围的地图集 PDF", "en": "Download the atlas PDF of this selection"},
+    "brief": {"zh": "日报 PDF", "en": "Daily brief"},
+    "brief_title": {
+        "zh": "下载当日所选区/街镇的疫情防控日报（A4）",
+        "en": "Download the daily brief of the chosen district or sub-district (A4)",
+    },
 }
 
 

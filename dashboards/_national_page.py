@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dash
 from dash import Input, Output, State, dcc, html
-from dash.exceptions import PreventUpdate
 
 from dashboards import _context, _map
 from dashboards._auth import current_scope
@@ -34,13 +33,11 @@ _WORDS = {
     "city": {"zh": "城市", "en": "City"},
     "as_of": {"zh": "数据日期", "en": "Figures of"},
     "refreshed": {"zh": "最后更新", "en": "Last update"},
-    "units": {"zh": "街镇数", "en": "Sub-districts"},
     "households": {"zh": "户数", "en": "Households"},
     "not_normal": {"zh": "非正常户", "en": "Households not normal"},
     "cases": {"zh": "当日病例", "en": "Cases that day"},
     "risk": {"zh": "风险区", "en": "Risk areas"},
-    "open": {"zh": "在办闭环", "en": "Open loop items"},
-    "overdue": {"zh": "超时", "en": "Overdue"},
+    "overdue": {"zh": "超时闭环", "en": "Overdue loops"},
     "fresh": {"zh": "正常", "en": "Live"},
     "none": {"zh": "尚无城市汇总数据", "en": "No city has published figures here yet"},
     "limited": {
@@ -60,26 +57,20 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
     lang = lang if lang in ("zh", "en") else context.settings.app.language
     layers = tile_layers()
     header = map_header("/national", lang, layers)
-    if current_scope().restricted:
-        # The refresh callback's components, inert (it answers nothing to a restricted user): Dash
-        # checks every page's callbacks against the layout it drew first, which may be this one.
-        inert = [html.Div(id=TABLE, hidden=True), dcc.Store(id=_map.store_id(_map.QUERY, MAP))]
-        inert += [dcc.Store(id=STATE, data={"lang": lang}), dcc.Interval(id=REFRESH, disabled=True)]
-        note = html.P(_w("limited", lang), className="bm-note")
-        return html.Div([header, note, *inert], id=PAGE, lang=lang)
     try:
         with read_connection(context.engine) as conn:
             extent = bounds(conn)
             version = loaded.data_state(conn).version
     except BattlemapError as exc:
         return unavailable_page(header, exc, lang, page_id=PAGE)
-    spec = _map.map_spec(
-        MAP,
-        overlay=layers.get(LAYER),
-        basemap=layers.get("basemap"),
-        bounds=extent,
-        map_settings=context.settings.map,
-    )
+    # The same components for everyone (Dash checks callbacks against them); an account limited to
+    # an area gets no map (its tiles would be refused) and the reason where the table would be.
+    spec = None
+    if not current_scope().restricted:
+        overlay, basemap = layers.get(LAYER), layers.get("basemap")
+        spec = _map.map_spec(
+            MAP, overlay=overlay, basemap=basemap, bounds=extent, map_settings=context.settings.map
+        )
     side = html.Aside(
         [html.H2(_w("heading", lang)), _legend(lang), html.Div(id=TABLE)],
         className="bm-side bm-national-side",
@@ -112,39 +103,31 @@ def _legend(lang: str) -> html.Div:
 
 
 def cities_table(figures: list[CityFigures], lang: str) -> html.Table | html.P:
-    """One row per city; a stale one greyed with its last update time."""
+    """One row per city; a stale one greyed, with the time of its last figures."""
     if not figures:
         return html.P(_w("none", lang), className="bm-note")
-    keys = (
-        "city",
-        "as_of",
-        "refreshed",
-        "units",
-        "households",
-        "not_normal",
-        "cases",
-        "risk",
-        "open",
-        "overdue",
-    )
+    keys = ("city", "as_of", "households", "not_normal", "cases", "risk", "overdue")
     head = html.Tr([html.Th(_w(k, lang)) for k in keys])
     rows = []
     for c in figures:
-        refreshed = c.refreshed_at.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+        refreshed = c.refreshed_at.astimezone(CHINA_TZ).strftime("%m-%d %H:%M")
         state = html.Span(
             STALE_SWATCH.label(lang) if c.stale else _w("fresh", lang),
             className="bm-badge bm-stale" if c.stale else "bm-badge",
         )
-        cells = [
-            html.Td([c.name, " ", state]),
-            html.Td(c.day.isoformat() if c.day else "–"),
-            html.Td(refreshed),
+        city = html.Td(
+            [
+                html.Div([c.name, " ", state]),
+                html.Small(f"{_w('refreshed', lang)} {refreshed}", className="bm-note"),
+            ]
+        )
+        cells = [city, html.Td(c.day.isoformat() if c.day else "–")]
+        cells += [
+            html.Td(f"{n:,}") for n in (c.households, c.not_normal, c.cases, c.risk_areas, c.loops_overdue)
         ]
-        cells += [html.Td(f"{n:,}") for n in (c.units, c.households, c.not_normal, c.cases, c.risk_areas)]
-        cells += [html.Td(f"{c.loops_open:,}"), html.Td(f"{c.loops_overdue:,}")]
         style = {"color": STALE_SWATCH.outline} if c.stale else None
         rows.append(html.Tr(cells, style=style, **data_attributes(city=c.code, stale=str(c.stale).lower())))
-    return html.Table([html.Thead(head), html.Tbody(rows)], className="bm-table-compact")
+    return html.Table([html.Thead(head), html.Tbody(rows)], className="bm-table-compact bm-national-table")
 
 
 def register_callbacks(app: dash.Dash) -> None:
@@ -156,7 +139,7 @@ def register_callbacks(app: dash.Dash) -> None:
     )
     def refresh(_tick: int | None, state: dict) -> tuple:
         if current_scope().restricted:
-            raise PreventUpdate
+            return html.P(_w("limited", state["lang"]), className="bm-note"), dash.no_update
         context = _context.current()
         with read_connection(context.engine) as conn:
             figures = cities(conn, day=china_today(), stale_after_s=context.settings.rollup.stale_after_s)

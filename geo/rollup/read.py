@@ -97,7 +97,8 @@ def national_tile(conn: Connection, addr: TileAddress, *, date: dt.date) -> byte
                coalesce(l.cases, 0) AS cases, coalesce(l.risk_areas, 0) AS risk_areas,
                coalesce(l.loops_overdue, 0) AS loops_overdue,
                CASE WHEN coalesce(l.households, 0) = 0 THEN 0
-                    ELSE round((l.households - (l.by_status->>'normal')::int)::numeric / l.households, 4)
+                    ELSE round((l.households - (l.by_status->>'normal')::int)::numeric
+                               / l.households, 4)::float8
                END AS not_normal_share,
                {MVT_GEOM.format(g="u.geom")} AS geom
         FROM rollup_units u

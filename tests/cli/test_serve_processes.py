@@ -7,9 +7,13 @@ misses once (the key names the data version) and the new tile is shared again.
 
 from __future__ import annotations
 
+import http.cookiejar
 import math
 import os
+import re
 import subprocess
+import urllib.parse
+import urllib.request
 import uuid
 from collections.abc import Iterator
 
@@ -98,3 +102,25 @@ def test_gunicorn_runs_the_asked_number_of_processes(servers: list[str]) -> None
     master_pids = {m[0] for m in masters}
     children = [m for m in masters if m[1] in master_pids]
     assert len(children) == 2, listing
+
+
+def test_a_sign_in_on_one_process_holds_on_every_process(servers: list[str], city: str) -> None:
+    """The browser's way in (the form, a session cookie), then requests spread over gunicorn's
+    workers: every one of them knows the session (one signing key, sessions in the database)."""
+    from tests.auth_support import PASSWORD, ensure_user
+
+    engine = create_engine(city)
+    ensure_user(engine, "procs-browser")
+    engine.dispose()
+    gunicorn = servers[0]
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    form = opener.open(f"{gunicorn}/login", timeout=30).read().decode()
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form)
+    assert csrf is not None
+    body = urllib.parse.urlencode({"csrf": csrf[1], "name": "procs-browser", "password": PASSWORD}).encode()
+    request = urllib.request.Request(f"{gunicorn}/login", data=body, headers={"Origin": gunicorn})
+    opener.open(request, timeout=30).read()
+    assert any(c.name == "battlemap_session" for c in jar)
+    answers = [opener.open(f"{gunicorn}/tiles/version", timeout=30) for _ in range(8)]
+    assert {(a.status, a.url.endswith("/tiles/version")) for a in answers} == {(200, True)}
