@@ -27,7 +27,7 @@ from geo.errors import BattlemapError
 from geo.flows import chains
 from geo.responsibility.gaps import gaps_by_grid
 from geo.scope import Scope
-from geo.status.read import status_dates
+from geo.status.activity import opening_day
 from geo.vocab import CHINA_TZ
 
 
@@ -115,8 +115,7 @@ def maps_section(lang: str) -> html.Section:
 
 def _headlines(conn: Connection, *, scope: Scope, lang: str) -> dict[str, Headline]:
     settings = _context.current().settings
-    dates = status_dates(conn)
-    day = dates[1] if dates else china_today()
+    day = opening_day(conn, scope=scope, today=china_today()).day  # the day the map opens on
     figures = _context.current().kpis(conn, date=day, scope=scope)
     cases = figures.households.get("confirmed", 0)
     out = {
