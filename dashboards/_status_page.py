@@ -24,7 +24,7 @@ from dashboards._auth import current_scope
 from dashboards._contacts_card import contacts_action
 from dashboards._html import data_attributes
 from dashboards._i18n import chain_level, language, level, t
-from dashboards._legend import legend_panel
+from dashboards._legend import status_legend
 from dashboards._play import register_play, slider_marks
 from dashboards._print_link import atlas_href, brief_href, brief_link, print_link
 from dashboards._shell import map_header, unavailable_page
@@ -40,7 +40,7 @@ from geo.status.activity import OpeningDay, opening_day
 from geo.status.kpis import Kpis
 from geo.status.read import find_buildings
 from geo.vocab import CHINA_TZ
-from layers.style import STATUS_SWATCHES, VULNERABLE_MARKER, status_swatch
+from layers.style import VULNERABLE_MARKER, status_swatch
 
 MAP = "hs"
 LAYER = "house-status"
@@ -265,20 +265,6 @@ def kpi_strip(figures: Kpis, lang: str) -> list:
     items.append(_kpi(t("kpi_changed", lang), figures.changed_since_yesterday, "changed"))
     items.append(_kpi(t("kpi_case_buildings", lang), figures.buildings_with_cases, "case-buildings"))
     return items
-
-
-def status_legend(figures: Kpis, lang: str, *, markers: tuple = (), dark: bool = False) -> html.Div:
-    """The house-status legend: buildings by their most severe household status, saying so (the KPI
-    strip counts households: the two differ and must say which is which)."""
-    return legend_panel(
-        STATUS_SWATCHES,
-        figures.buildings,
-        lang,
-        markers=markers,
-        dark=dark,
-        heading=t("legend_buildings", lang),
-        notes=(t("legend_buildings_note", lang),),
-    )
 
 
 def _kpi(label: str, value: int, code: str, *, colour: str | None = None) -> html.Div:

@@ -15,9 +15,10 @@ from dashboards import _ids as ids
 from dashboards._auth import current_scope
 from dashboards._campaign_views import campaign_panel, campaign_view_bounds
 from dashboards._i18n import TITLE, language, t
+from dashboards._legend import status_legend
 from dashboards._responsibility_page import grid_legend
 from dashboards._shell import simulated_badge
-from dashboards._status_page import kpi_strip, status_legend
+from dashboards._status_page import kpi_strip
 from dashboards._tiles_routes import tile_layers
 from geo import loaded
 from geo.areas import data_bounds, named_area

@@ -64,7 +64,7 @@ def test_make_demo_honours_battlemap_port_and_checks_it_first() -> None:
     )
     lines = [line for line in dry.stdout.splitlines() if "battlemap " in line]
     assert "serve --check-port --host 127.0.0.1 --port 8051" in lines[0]
-    assert lines[-1].rstrip().endswith("serve --host 127.0.0.1 --port 8051")
+    assert "battlemap serve --host 127.0.0.1 --port 8051" in lines[-1]
     assert not any("--port 8050" in line for line in lines)
 
 
