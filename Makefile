@@ -3,8 +3,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-HOST ?= 127.0.0.1
-PORT ?= 8050
+# Where the app listens: the documented BATTLEMAP_HOST / BATTLEMAP_PORT (README), else these.
+HOST ?= $(or $(BATTLEMAP_HOST),127.0.0.1)
+PORT ?= $(or $(BATTLEMAP_PORT),8050)
 
 .PHONY: setup python postgis brokers os assets demo serve test test-fast lint format bench clean notebooks
 
@@ -43,11 +44,14 @@ $(VENDOR)/maplibre-gl.js $(VENDOR)/leaflet.js &: package.json package-lock.json
 
 # The app is served as the least-privileged role APP_ROLE (no DDL, append-only audit log), not as
 # the database owner that loads the data; its URL (with a new password) is the last line printed.
+# The port is checked before anything else (a busy port stops here, saying what to do); the demo
+# users keep their passwords from an earlier run (RESET_PASSWORDS=1 make demo for new ones).
 APP_ROLE ?= battlemap_app
 demo: setup
+	$(BIN)/battlemap serve --check-port --host $(HOST) --port $(PORT)
 	$(BIN)/battlemap db init
 	$(BIN)/battlemap demo load
-	$(BIN)/battlemap demo users
+	$(BIN)/battlemap demo users $(if $(RESET_PASSWORDS),--reset-passwords)
 	url="$$($(BIN)/battlemap db role create $(APP_ROLE) --generate-password | tail -n 1)" && \
 		{ $(BIN)/battlemap ingest mqtt & ingester=$$!; trap 'kill $$ingester' EXIT INT TERM; \
 		  DATABASE_URL="$$url" $(BIN)/battlemap serve --host $(HOST) --port $(PORT); }

@@ -23,6 +23,7 @@ from dashboards import (
     _cors,
     _errors,
     _field_api,
+    _i18n,
     _loops_api,
     _ogc_routes,
     _ogc_tiles,
@@ -71,6 +72,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> dash.Dash
 
     _access_log.install(server)  # first: every request gets its id, even one the guard refuses
     _errors.install(server)
+    _i18n.install(server)  # remembers ?lang= in a cookie
     _cors.install(server, settings.app)  # before the guard: a preflight carries no credential
     _auth.install(server, engine, settings)
     if replicas is not None:

@@ -43,19 +43,26 @@ def load() -> None:
 
 
 @demo.command("users")
-def users() -> None:
+@click.option(
+    "--reset-passwords", is_flag=True, help="Give the demo users that exist already new passwords (printed)."
+)
+def users(reset_passwords: bool) -> None:
     """Create one demo user per role (the operator limited to 陆家嘴街道) and print their passwords.
 
-    Running it again keeps the users and prints new passwords.
+    Running it again keeps the users and their passwords (shown as "unchanged"); --reset-passwords
+    gives them new ones.
     """
     engine = context.engine()
     upgrade(engine)
     with engine.begin() as conn:
-        created = ensure_demo_users(conn, settings=context.settings().auth)
-    click.echo("\ndemo users (sign in at /login; passwords are new on every run):")
+        created = ensure_demo_users(conn, settings=context.settings().auth, reset_passwords=reset_passwords)
+    click.echo("\ndemo users (sign in at /login):")
     click.echo(f"{'name':16} {'role':10} {'password':18} area")
     for user, password in created:
-        click.echo(f"{user.name:16} {user.role:10} {password:18} {', '.join(user.units) or 'all'}")
+        shown = password or "(unchanged)"
+        click.echo(f"{user.name:16} {user.role:10} {shown:18} {', '.join(user.units) or 'all'}")
+    if any(password is None for _, password in created):
+        click.echo("passwords kept from an earlier run: battlemap demo users --reset-passwords for new ones")
 
 
 @demo.command("devices")

@@ -1,4 +1,6 @@
-"""``battlemap serve [--host H] [--port P] [--threads T] [--workers N]``: the web app.
+"""``battlemap serve [--host H] [--port P] [--threads T] [--workers N] [--check-port]``: the web app.
+
+The port is checked first: when it is taken nothing starts, and the message says what to do.
 
 One process serves with waitress; ``--workers N`` (N > 1) runs N processes under gunicorn, each
 with its own engine and pool (made after the fork: connections are never shared between
@@ -9,7 +11,9 @@ answer any request.
 
 from __future__ import annotations
 
+import errno
 import secrets
+import socket
 from typing import Any
 
 import click
@@ -36,13 +40,25 @@ from geo.settings import Settings
     type=click.IntRange(1, 64),
     help="App processes (default: BATTLEMAP_WORKERS, 1); more than 1 runs gunicorn.",
 )
-def serve(host: str | None, port: int | None, threads: int | None, workers: int | None) -> None:
-    """Start the web app (the pages and GET /health)."""
+@click.option(
+    "--check-port", is_flag=True, help="Only check that the port is free (exit 1, saying what to do, if not)."
+)
+def serve(
+    host: str | None, port: int | None, threads: int | None, workers: int | None, check_port: bool
+) -> None:
+    """Start the web app (the pages and GET /health).
+
+    A taken port stops it before anything starts, saying what to do.
+    """
     settings = context.settings()
     host = host or settings.app.host
     port = port or settings.app.port
     threads = threads or settings.app.threads
     workers = workers or settings.app.workers
+    ensure_port_free(host, port)
+    if check_port:
+        click.echo(f"port {port} on {host} is free")
+        return
     if workers > 1 and not settings.cache.redis_url:
         click.echo("note: BATTLEMAP_REDIS_URL is unset: each process keeps its own tile cache", err=True)
     if workers > 1 and settings.auth.secret_key is None:
@@ -98,3 +114,19 @@ class _Gunicorn(BaseApplication):
         from app import create_app
 
         return create_app(self._settings, engine=_engine(self._settings, self._threads)).server
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    """Raise a one-line ``ClickException`` (exit 1) when ``host:port`` cannot be bound: already in
+    use (another battlemap, or anything else) or not allowed; the message names the fix."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise click.ClickException(
+                    f"port {port} on {host} is already in use (is battlemap running already? "
+                    f"`ss -ltnp 'sport = :{port}'` shows what holds it): stop it, or choose another port, "
+                    f"e.g. BATTLEMAP_PORT={port + 1} make demo (or battlemap serve --port {port + 1})"
+                ) from None
+            raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None

@@ -59,24 +59,29 @@ def layout(
             version = loaded.data_state(conn).version
     except BattlemapError as exc:
         return unavailable_page(header, exc, lang, page_id=ids.CP_PAGE)
-    if chosen is None or day is None:
-        alert = html.Div(t("cp_none", lang), id=ids.CP_ALERT, className="bm-alert", role="status")
-        return html.Div([header, alert], id=ids.CP_PAGE, lang=lang, className="bm-page")
-    spec = _map.map_spec(MAP, overlay=layers.get(LAYER), basemap=layers.get("basemap"), bounds=bounds,
-                         map_settings=context.settings.map, interactive=False)  # fmt: skip
+    # The same components with or without a campaign (Dash checks every page's callbacks against
+    # them); without one the page says so and its callbacks have no date to work on.
+    ready = chosen is not None and day is not None
+    spec = None
+    if ready:
+        spec = _map.map_spec(MAP, overlay=layers.get(LAYER), basemap=layers.get("basemap"), bounds=bounds,
+                             map_settings=context.settings.map, interactive=False)  # fmt: skip
+    deadline = t("cp_deadline", lang, day=chosen.deadline.isoformat()) if chosen else ""
     controls = html.Div(
         [
             html.Label([t("cp_campaign", lang), dcc.Dropdown(
                 id=ids.CP_CAMPAIGN, options=[{"label": c.name, "value": c.name} for c in campaigns],
-                value=chosen.name, clearable=False, className="bm-cp-select")]),
+                value=chosen.name if chosen else None, clearable=False, className="bm-cp-select")]),
             html.Label([t("date", lang), dcc.DatePickerSingle(
-                id=ids.CP_DATE, date=day.isoformat(), min_date_allowed=chosen.start.isoformat(),
-                max_date_allowed=max(day, chosen.deadline).isoformat(), display_format="YYYY-MM-DD",
-                first_day_of_week=1)]),
-            html.Span(t("cp_deadline", lang, day=chosen.deadline.isoformat()), className="bm-note"),
+                id=ids.CP_DATE, date=day.isoformat() if day else None,
+                min_date_allowed=chosen.start.isoformat() if chosen else None,
+                max_date_allowed=max(day, chosen.deadline).isoformat() if chosen and day else None,
+                display_format="YYYY-MM-DD", first_day_of_week=1)]),
+            html.Span(deadline, className="bm-note"),
         ],
         className="bm-cp-controls",
     )  # fmt: skip
+    alert = html.Div(t("cp_none", lang), id=ids.CP_ALERT, className="bm-alert", role="status", hidden=ready)
     detail = html.Section(
         [
             html.H3(id=ids.CP_DETAIL_TITLE),
@@ -95,6 +100,7 @@ def layout(
     return html.Div(
         [
             header,
+            alert,
             controls,
             html.Div(id=ids.CP_KPIS, className="bm-kpis"),
             html.Main(
@@ -109,7 +115,12 @@ def layout(
                     ),
                     html.Section(
                         [
-                            _map.map_view(MAP, spec, _query(chosen, day, version), class_name="bm-cp-map"),
+                            _map.map_view(
+                                MAP,
+                                spec,
+                                _query(chosen, day, version) if chosen and day else {},
+                                class_name="bm-cp-map",
+                            ),
                             legend(lang),
                         ],
                         className="bm-cp-mapbox",

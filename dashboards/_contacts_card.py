@@ -44,7 +44,7 @@ def register_callbacks(app: dash.Dash) -> None:
         try:
             people, masked = contacts_for(_context.current().engine, int(key["building"]))
         except BattlemapError as error:
-            return alert(error)
+            return alert(error, lang)
         if not people:
             return html.P(t("contacts_none", lang), className="bm-note")
         rows = [

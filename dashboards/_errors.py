@@ -15,6 +15,7 @@ import flask
 from dash import html
 from werkzeug.exceptions import HTTPException
 
+from dashboards._i18n import error_text
 from geo.errors import BattlemapError, TooManyAttempts, status_code_for
 from geo.logs import REQUEST_ID
 
@@ -62,9 +63,10 @@ def error_response(error: BattlemapError) -> flask.Response:
     return response
 
 
-def alert(error: BattlemapError) -> html.Div:
-    """What a Dash callback shows for ``error``: its message, announced to screen readers."""
-    return html.Div(str(error), className="bm-alert", role="alert")
+def alert(error: BattlemapError, lang: str = "zh") -> html.Div:
+    """What a Dash callback shows for ``error``: in the page's language (``_i18n.error_text``; the
+    message itself as the tooltip), announced to screen readers."""
+    return html.Div(error_text(error, lang), title=str(error), className="bm-alert", role="alert")
 
 
 def install(server: flask.Flask) -> None:

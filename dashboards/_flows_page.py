@@ -54,8 +54,10 @@ def layout(lang: str | None = None, view: str | None = None, **_query: object) -
             bounds = chains.flow_bounds(conn, scope=scope) or data_bounds(conn, scope=scope)
             compounds = chains.compounds_with_gates(conn, scope=scope)
             version = loaded.data_state(conn).version
+            simulated = loaded.shows_simulated(conn, [LAYER])
     except BattlemapError as exc:
         return unavailable_page(header, exc, lang, page_id=ids.FL_PAGE)
+    header = map_header("/flows", lang, layers, simulated=simulated)
     settings = context.settings.flows
     last = last or dt.datetime.now(dt.UTC)
     steps = max(1, int((last - span[0]).total_seconds() // 3600) + 1) if span else 1
@@ -149,7 +151,15 @@ def _time_controls(state: dict, steps: int, last: dt.datetime, hours: int, lang:
                 className="bm-date-row",
             ),
             dcc.Slider(
-                0, steps, 1, value=steps, marks=marks, id=ids.FL_AT, updatemode="mouseup", included=False
+                0,
+                steps,
+                1,
+                value=steps,
+                marks=marks,
+                id=ids.FL_AT,
+                updatemode="mouseup",
+                included=False,
+                allow_direct_input=False,  # Dash 4's unlabelled number box covered the last tick
             ),
             html.Div(
                 [

@@ -62,7 +62,9 @@ def flow_legend(figures: FlowKpis, lang: str) -> html.Div:
         (PATH_SWATCH, None, "fill"),
     )
     notes = (t("width_note", lang), t("od_note", lang))
-    return legend_panel(LEG_SWATCHES, figures.leg_states, lang, markers=markers, notes=notes)
+    return legend_panel(
+        LEG_SWATCHES, figures.leg_states, lang, markers=markers, notes=notes, heading=t("legend_legs", lang)
+    )
 
 
 def _chain_button(chain_id: str) -> html.Button:
@@ -93,12 +95,26 @@ def overdue_table(chains: list[OverdueChain], lang: str) -> html.Table | html.P:
     return html.Table([html.Thead(head), html.Tbody(rows)], className="bm-table-compact")
 
 
+def _gap_reason(gap: ChainGap, lang: str) -> str:
+    """Where a chain breaks, in the page's language (``ChainGap.reason`` is the CLI's English)."""
+    return t(
+        "gap_reason",
+        lang,
+        leg=gap.after_leg,
+        arrived=gap.arrived_at_place,
+        next=gap.after_leg + 1,
+        leaves=gap.next_leaves_from,
+    )
+
+
 def gaps_list(gaps: list[ChainGap], lang: str) -> html.Ul | html.P:
     if not gaps:
         return html.P(t("none_over", lang), className="bm-note")
     return html.Ul(
         [
-            html.Li([_chain_button(g.chain_id), f" {g.reason}"], **data_attributes(chain=g.chain_id))
+            html.Li(
+                [_chain_button(g.chain_id), " ", _gap_reason(g, lang)], **data_attributes(chain=g.chain_id)
+            )
             for g in gaps
         ],
         className="bm-gap-list",

@@ -1,16 +1,24 @@
 """The UI's words in Chinese (default) and English; domain terms come from ``geo.vocab``.
 
-A page picks its language from ``?lang=zh|en``, else ``AppSettings.language``.
+A page picks its language from ``?lang=zh|en``, else the one last chosen (the ``LANGUAGE_COOKIE``
+that ``install`` sets whenever a request names one), else ``AppSettings.language``.
 """
 
 from __future__ import annotations
 
+import re
+
+import flask
+
+from geo import errors
 from geo.vocab import ADMIN_LEVELS, CHAIN_LEVELS, term
 
 # The product's name, the same in every language.
 TITLE = "挂图作战 battlemap"
 LANGUAGES: tuple[str, ...] = ("zh", "en")
 LANGUAGE_NAMES: dict[str, str] = {"zh": "中文", "en": "English"}
+LANGUAGE_COOKIE = "battlemap_lang"
+LANGUAGE_COOKIE_DAYS = 365
 
 _STRINGS: dict[str, dict[str, str]] = {
     "subtitle": {"zh": "社区防控态势图", "en": "Community epidemic-control situation map"},
@@ -51,6 +59,28 @@ _STRINGS: dict[str, dict[str, str]] = {
     # The map pages (房态图, 楼组包干图, wall).
     "nav_home": {"zh": "首页", "en": "Home"},
     "nav_wall": {"zh": "大屏", "en": "Wall display"},
+    "menu": {"zh": "菜单", "en": "Menu"},
+    "unit_households": {"zh": "户", "en": "households"},
+    "unit_buildings": {"zh": "栋", "en": "buildings"},
+    "unit_people": {"zh": "人", "en": "people"},
+    "unit_chains": {"zh": "条", "en": "chains"},
+    "legend_buildings": {"zh": "图例（楼栋数）", "en": "Legend (buildings)"},
+    "legend_buildings_note": {
+        "zh": "楼栋按其最严重的户房态着色；数字为楼栋数，上方指标为户数",
+        "en": "A building takes its most severe household status; counts are buildings, "
+        "the strip above counts households",
+    },
+    "legend_legs": {"zh": "图例（段数）", "en": "Legend (legs)"},
+    "legend_grid_buildings": {"zh": "图例（楼栋数）", "en": "Legend (buildings)"},
+    "changed_more": {"zh": "另有 {n} 栋", "en": "and {n} more"},
+    "home_maps": {"zh": "地图", "en": "Maps"},
+    "headline_cases": {"zh": "确诊户", "en": "confirmed households"},
+    "headline_case_buildings": {"zh": "有病例楼栋", "en": "buildings with cases"},
+    "headline_gaps": {"zh": "包干缺位楼栋", "en": "buildings with a gap"},
+    "headline_open": {"zh": "未闭环链条", "en": "open chains"},
+    "headline_overdue": {"zh": "超时未交接", "en": "overdue"},
+    "headline_on": {"zh": "{day}", "en": "on {day}"},
+    "flows_link": {"zh": "动线管理图", "en": "Movement-flow map"},
     "date": {"zh": "日期", "en": "Date"},
     "play": {"zh": "▶ 播放", "en": "▶ Play"},
     "pause": {"zh": "⏸ 暂停", "en": "⏸ Pause"},
@@ -59,9 +89,10 @@ _STRINGS: dict[str, dict[str, str]] = {
     "search_none": {"zh": "未找到“{q}”", "en": 'No building matches "{q}"'},
     "search_found": {"zh": "找到 {n} 栋，已定位到第一栋", "en": "{n} found; showing the first"},
     "all": {"zh": "全部", "en": "All"},
-    "kpi_households": {"zh": "户数", "en": "Households"},
-    "kpi_changed": {"zh": "较昨日变化", "en": "Changed since yesterday"},
-    "kpi_case_buildings": {"zh": "有病例楼栋", "en": "Buildings with cases"},
+    "kpi_households": {"zh": "总户数 · 户", "en": "Households"},
+    "kpi_status_households": {"zh": "{status} · 户", "en": "{status} · households"},
+    "kpi_changed": {"zh": "较昨日变化 · 户", "en": "Changed since yesterday · households"},
+    "kpi_case_buildings": {"zh": "有病例楼栋 · 栋", "en": "Buildings with cases"},
     "legend": {"zh": "图例", "en": "Legend"},
     "card_hint": {"zh": "点击楼栋查看详情", "en": "Click a building for its card"},
     "card_address": {"zh": "地址", "en": "Address"},
@@ -134,21 +165,21 @@ _STRINGS: dict[str, dict[str, str]] = {
         "en": "Buildings changed in the last {minutes} min",
     },
     "whole_area": {"zh": "全域", "en": "All areas"},
-    "kpi_gap_buildings": {"zh": "包干缺位楼栋", "en": "Buildings with a gap"},
-    "kpi_overloaded": {"zh": "超量包干人员", "en": "People over the limit"},
-    "kpi_buildings": {"zh": "楼栋", "en": "Buildings"},
+    "kpi_gap_buildings": {"zh": "包干缺位楼栋 · 栋", "en": "Buildings with a gap"},
+    "kpi_overloaded": {"zh": "超量包干人员 · 人", "en": "People over the limit"},
+    "kpi_buildings": {"zh": "楼栋 · 栋", "en": "Buildings"},
     # The movement-flow map (动线管理图, /flows).
     "flows_view_loops": {"zh": "闭环转运", "en": "Closed-loop transfers"},
     "flows_view_compound": {"zh": "小区动线", "en": "Compound flows"},
     "window_end": {"zh": "截至", "en": "Up to"},
     "window_hours": {"zh": "时间窗", "en": "Window"},
     "hours_n": {"zh": "{n} 小时", "en": "{n} h"},
-    "kpi_chains": {"zh": "转运链条", "en": "Transfer chains"},
-    "kpi_open_chains": {"zh": "未闭环", "en": "Open"},
-    "kpi_overdue_chains": {"zh": "超时未交接", "en": "Overdue"},
-    "kpi_gap_chains": {"zh": "链条断点", "en": "Chains with a gap"},
-    "kpi_in_transit": {"zh": "在途人数", "en": "People in transit"},
-    "kpi_handed_over": {"zh": "已交接段", "en": "Legs handed over"},
+    "kpi_chains": {"zh": "转运链条 · 条", "en": "Transfer chains"},
+    "kpi_open_chains": {"zh": "未闭环 · 条", "en": "Open chains"},
+    "kpi_overdue_chains": {"zh": "超时未交接 · 条", "en": "Overdue chains"},
+    "kpi_gap_chains": {"zh": "链条断点 · 条", "en": "Chains with a gap"},
+    "kpi_in_transit": {"zh": "在途人数 · 人", "en": "People in transit"},
+    "kpi_handed_over": {"zh": "已交接段 · 段", "en": "Legs handed over"},
     "overdue_heading": {
         "zh": "超时链条（{h} 小时未交接）",
         "en": "Overdue chains (not handed over in {h} h)",
@@ -209,7 +240,10 @@ _STRINGS: dict[str, dict[str, str]] = {
         "zh": "当日无房态数据，户按“未知”计",
         "en": "No house-status data on this day: households counted as unknown",
     },
-    "risk_lift_in": {"zh": "距可解封 {days} 天（{hours} 小时）", "en": "Lift due in {days} d ({hours} h)"},
+    "risk_lift_in": {
+        "zh": "距可解封 {days} 天 {rest} 小时（共 {hours} 小时）",
+        "en": "Lift due in {days} d {rest} h ({hours} h)",
+    },
     "risk_lift_due": {"zh": "已满足解封条件，待解除", "en": "Quiet period over: due to lift"},
     "risk_lifted": {"zh": "已解除", "en": "Lifted"},
     "risk_steps": {"zh": "处置流程", "en": "SOP steps"},
@@ -217,7 +251,19 @@ _STRINGS: dict[str, dict[str, str]] = {
     "step_due": {"zh": "待办", "en": "due"},
     "step_overdue": {"zh": "超时", "en": "overdue"},
     "step_by": {"zh": "时限 {at}", "en": "by {at}"},
+    "risk_read_only": {
+        "zh": "当前账号为只读，不能发布风险区域",
+        "en": "This account is read-only: it cannot declare risk areas",
+    },
+    "gap_reason": {
+        "zh": "第 {leg} 段到达 {arrived}，第 {next} 段却从 {leaves} 出发",
+        "en": "leg {leg} arrives at {arrived} but leg {next} leaves from {leaves}",
+    },
     "print": {"zh": "打印 PDF", "en": "Print PDF"},
+    "print_confirm": {
+        "zh": "尚未选择网格或街镇：将打印全部 {n} 个网格（每格一页）。继续？",
+        "en": "No grid or sub-district chosen: this prints all {n} grids (a page each). Continue?",
+    },
     "print_title": {"zh": "下载当前范围的地图集 PDF", "en": "Download the atlas PDF of this selection"},
     # The vaccination campaign board (/campaign): the field report's own words.
     "cp_campaign": {"zh": "接种任务", "en": "Campaign"},
@@ -310,10 +356,27 @@ _STRINGS.update(_LOOP_MAP_STRINGS)
 
 
 def language(value: object, default: str) -> str:
-    """``value`` when it names a supported language, else ``default`` (itself checked)."""
+    """``value`` when it names a supported language, else the last choice (its cookie, inside a
+    request), else ``default`` (itself checked)."""
     if isinstance(value, str) and value.lower() in LANGUAGES:
         return value.lower()
+    remembered = flask.request.cookies.get(LANGUAGE_COOKIE) if flask.has_request_context() else None
+    if remembered in LANGUAGES:
+        return str(remembered)
     return default if default in LANGUAGES else LANGUAGES[0]
+
+
+def install(server: flask.Flask) -> None:
+    """Remember the language a request names (``?lang=``) in a cookie, for URLs typed later."""
+
+    @server.after_request
+    def remember(response: flask.Response) -> flask.Response:
+        chosen = flask.request.args.get("lang", "").lower()
+        if chosen in LANGUAGES and flask.request.cookies.get(LANGUAGE_COOKIE) != chosen:
+            response.set_cookie(
+                LANGUAGE_COOKIE, chosen, max_age=LANGUAGE_COOKIE_DAYS * 86400, samesite="Lax", httponly=True
+            )
+        return response
 
 
 def t(key: str, lang: str, **values: object) -> str:
@@ -332,3 +395,30 @@ def chain_level(code: str, lang: str) -> str:
     """A responsibility-chain level's name (指挥部, 楼组长…) from the shared vocabulary."""
     found = term(CHAIN_LEVELS, code)
     return found.zh if lang == "zh" else found.en
+
+
+# What the Chinese UI says for an error, by its class (most specific first); the English UI shows
+# the error's own message. Never the English message in a Chinese page: it goes in the tooltip.
+_ERROR_ZH: tuple[tuple[type[errors.BattlemapError], str], ...] = (
+    (errors.DatabaseUnavailable, "数据库暂不可用，请稍后重试"),
+    (errors.Unauthorized, "请先登录"),
+    (errors.Forbidden, "当前账号无权执行此操作"),
+    (errors.TooManyAttempts, "尝试次数过多，请稍后再试"),
+    (errors.OutsideLoadedArea, "该位置不在已加载数据的范围内"),
+    (errors.NotFound, "未找到所请求的对象（或不在您的管辖范围内）"),
+    (errors.InvalidParameter, "输入的参数有误，请检查后重试"),
+    (errors.Conflict, "数据已被他人修改，请刷新后重试"),
+    (errors.InvalidTransition, "当前状态下不能执行此步骤"),
+    (errors.InputError, "输入文件无法加载"),
+    (errors.ConfigError, "系统配置有误，请联系管理员"),
+)
+
+
+def error_text(error: BaseException, lang: str) -> str:
+    """``error`` in words of ``lang``: the message itself in English, a sentence of its kind in Chinese."""
+    if lang != "zh":
+        return str(error)
+    text = next((zh for kind, zh in _ERROR_ZH if isinstance(error, kind)), "操作未能完成，请稍后重试")
+    # A command the message names as the fix (`battlemap db init`) is the same in every language.
+    commands = re.findall(r"`([^`]+)`", str(error))
+    return text + (f"（处理：{'；'.join(commands)}）" if commands else "")

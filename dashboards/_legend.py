@@ -8,7 +8,8 @@ from dash import html
 
 from dashboards._html import data_attributes
 from dashboards._i18n import t
-from layers.style import Swatch, legend
+from geo.status.kpis import Kpis
+from layers.style import STATUS_SWATCHES, Swatch, legend
 
 
 def legend_panel(
@@ -21,8 +22,11 @@ def legend_panel(
     component_id: str | None = None,
     notes: tuple[str, ...] = (),
     hide_empty: bool = False,
+    heading: str | None = None,
 ) -> html.Div:
-    """One row per swatch (colour box, label, count), then markers drawn as dashed outlines."""
+    """One row per swatch (colour box, label, count), then markers drawn as dashed outlines.
+
+    ``heading`` names what the counts count (e.g. "图例（楼栋数）"); "图例" when None."""
     rows = [
         html.Li(
             [
@@ -50,7 +54,11 @@ def legend_panel(
         )
     extra: dict[str, Any] = {"id": component_id} if component_id else {}
     return html.Div(
-        [html.H3(t("legend", lang)), html.Ul(rows), *(html.P(n, className="bm-legend-note") for n in notes)],
+        [
+            html.H3(heading or t("legend", lang)),
+            html.Ul(rows),
+            *(html.P(n, className="bm-legend-note") for n in notes),
+        ],
         className="bm-legend",
         **extra,
     )
@@ -59,3 +67,17 @@ def legend_panel(
 def _box(swatch: Swatch, dark: bool) -> dict[str, str]:
     fill = swatch.dark_fill if dark else swatch.fill
     return {"background": fill, "borderColor": swatch.outline}
+
+
+def status_legend(figures: Kpis, lang: str, *, markers: tuple = (), dark: bool = False) -> html.Div:
+    """The house-status legend: buildings by their most severe household status, saying so (the KPI
+    strip counts households: the two differ and must say which is which)."""
+    return legend_panel(
+        STATUS_SWATCHES,
+        figures.buildings,
+        lang,
+        markers=markers,
+        dark=dark,
+        heading=t("legend_buildings", lang),
+        notes=(t("legend_buildings_note", lang),),
+    )

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from dash import html
 
+from dashboards._html import data_attributes
 from dashboards._i18n import t
 from dashboards._print_routes import ATLAS_PATH, BRIEF_PATH
 
@@ -25,8 +26,11 @@ def atlas_href(selection: dict[str, str], *, layer: str, date: dt.date | None = 
     return f"{ATLAS_PATH}?{urlencode(query)}"
 
 
-def print_link(component_id: str, href: str, lang: str) -> html.A:
-    """The print action: downloads the atlas PDF of ``href``."""
+def print_link(component_id: str, href: str, lang: str, *, grids: int | None = None) -> html.A:
+    """The print action: downloads the atlas PDF of ``href``. With nothing chosen the link prints every
+    grid (``all=1``): the page then asks first, naming how many (``grids``; assets/battlemap_shell.js
+    reads ``data-confirm`` and asks only while the link's ``href`` says ``all=1``)."""
+    confirm = data_attributes(confirm=t("print_confirm", lang, n=grids)) if grids is not None else {}
     return html.A(
         t("print", lang),
         id=component_id,
@@ -35,6 +39,7 @@ def print_link(component_id: str, href: str, lang: str) -> html.A:
         target="_blank",
         title=t("print_title", lang),
         className="bm-button bm-print",
+        **confirm,
     )
 
 

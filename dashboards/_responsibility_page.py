@@ -34,7 +34,7 @@ from geo.card import building_card
 from geo.clock import china_today
 from geo.db import read_connection
 from geo.errors import BattlemapError
-from geo.print_queries import atlas_selection
+from geo.print_queries import atlas_selection, grid_count
 from geo.responsibility.gaps import (
     Carrier,
     GridGaps,
@@ -64,8 +64,11 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
         with read_connection(context.engine) as conn:
             bounds = data_bounds(conn, scope=current_scope())
             version = loaded.data_state(conn).version
+            simulated = loaded.shows_simulated(conn, [LAYER])
+            grids = grid_count(conn, scope=current_scope())
     except BattlemapError as exc:
         return unavailable_page(header, exc, lang, page_id=ids.RS_PAGE)
+    header = map_header("/responsibility", lang, layers, simulated=simulated)
     spec = _map.map_spec(
         MAP,
         overlay=layers.get(LAYER),
@@ -75,7 +78,7 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
     )
     side = html.Aside(
         [
-            print_link(ids.RS_PRINT, atlas_href({"all": "1"}, layer=LAYER), lang),
+            print_link(ids.RS_PRINT, atlas_href({"all": "1"}, layer=LAYER), lang, grids=grids),
             html.Div(id=ids.RS_LEGEND),
             html.Div(html.P(t("card_hint", lang), className="bm-note"), id=ids.RS_CARD, className="bm-card"),
             html.H3(t("gaps_by_grid", lang)),
@@ -109,7 +112,8 @@ def grid_legend(grids: list[GridGaps], lang: str, *, levels: dict[str, int], dar
     swatches = (*GAP_LEVEL_SWATCHES, COMPLETE_SWATCH)
     notes = (t("rs_fill_note", lang), t("rs_grid_note", lang), t("rs_leader_note", lang, zoom=LEADER_ZOOM))
     assert sum(levels.values()) == sum(g.buildings for g in grids), "legend and grids count alike"
-    return legend_panel(swatches, levels, lang, notes=notes, dark=dark)
+    heading = t("legend_grid_buildings", lang)
+    return legend_panel(swatches, levels, lang, notes=notes, dark=dark, heading=heading)
 
 
 def gaps_table(grids: list[GridGaps], lang: str) -> html.Table:

@@ -24,7 +24,7 @@ from dashboards import _context, _map
 from dashboards import _ids as ids
 from dashboards._auth import client_ip, current_principal, current_scope
 from dashboards._html import data_attributes
-from dashboards._i18n import t
+from dashboards._i18n import error_text, t
 from geo.card import building_card
 from geo.db import read_connection
 from geo.errors import BattlemapError
@@ -106,7 +106,11 @@ def _lift(sop: dict[str, Any], lang: str) -> str:
         return t("risk_lifted", lang)
     if sop["state"] == "lift_due":
         return t("risk_lift_due", lang)
-    return t("risk_lift_in", lang, days=sop["days_to_lift"], hours=f"{sop['hours_to_lift']:.0f}")
+    # Whole days and the hours left over, from the one count of hours (ceil'd days read 312 h as
+    # "14 days"): "13 天 0 小时（共 312 小时）".
+    hours = max(0, round(sop["hours_to_lift"]))
+    days, rest = divmod(hours, 24)
+    return t("risk_lift_in", lang, days=days, rest=rest, hours=hours)
 
 
 def sop_list(sop: dict[str, Any], lang: str) -> html.Div:
@@ -247,16 +251,19 @@ def fly_to(collection: dict[str, Any], area_id: int) -> dict[str, Any] | None:
     return {"bounds": [[w, s], [e, n]], "at": time.time(), "maxZoom": 17}
 
 
-def simulation_panel(summary: dict[str, Any], lang: str) -> list:
-    """The simulated case's counts per zone and the buttons to declare or drop it."""
+def simulation_panel(summary: dict[str, Any], lang: str, *, writes: bool = True) -> list:
+    """The simulated case's counts per zone and the buttons to declare (only for a role that may
+    write: never offered to the read-only analyst) or drop it."""
     notes = [] if summary.get("status_known", True) else [html.P(t("risk_status_unknown", lang))]
+    if not writes:
+        notes.append(html.P(t("risk_read_only", lang), className="bm-note"))
     return [
         html.H3(t("risk_simulated", lang)),
         zone_table(summary["zones"], lang),
         *notes,
         html.Div(
             [
-                _button(ids.HS_DECLARE, 0, t("risk_declare", lang)),
+                _button(ids.HS_DECLARE, 0, t("risk_declare", lang)) if writes else None,
                 _button(ids.HS_SIM_CLEAR, 0, t("risk_clear", lang)),
             ],
             className="bm-risk-actions",
@@ -264,8 +271,8 @@ def simulation_panel(summary: dict[str, Any], lang: str) -> list:
     ]
 
 
-def _alert(error: BattlemapError) -> html.Div:
-    return html.Div(str(error), className="bm-alert", role="alert")
+def _alert(error: BattlemapError, lang: str) -> html.Div:
+    return html.Div(error_text(error, lang), title=str(error), className="bm-alert", role="alert")
 
 
 # --- callbacks
@@ -291,7 +298,7 @@ def register_callbacks(app: dash.Dash, *, map_name: str, state_id: str, day: Any
             with read_connection(context.engine) as conn:
                 collection = zones_geojson(conn, on=day(state, index), scope=current_scope())
         except BattlemapError as error:
-            return {"error": str(error)}
+            return {"error": error_text(error, state["lang"]), "detail": str(error)}
         return {AREAS_SOURCE: _map.display_geojson(with_boundaries(collection), context.settings.map)}
 
     @app.callback(
@@ -302,7 +309,7 @@ def register_callbacks(app: dash.Dash, *, map_name: str, state_id: str, day: Any
     )
     def listed(data: dict | None, view: dict | None, state: dict) -> list:
         if data and "error" in data:
-            return [html.Div(data["error"], className="bm-alert", role="alert")]
+            return [html.Div(data["error"], title=data.get("detail"), className="bm-alert", role="alert")]
         return areas_panel((data or {}).get(AREAS_SOURCE) or _map.EMPTY, state["lang"], view=view)
 
     @app.callback(
@@ -336,7 +343,7 @@ def register_callbacks(app: dash.Dash, *, map_name: str, state_id: str, day: Any
                 building_card(conn, building_id, date=date, scope=current_scope())  # 404 outside
                 area = simulate_at_building(conn, building_id, date=date, scope=current_scope())
         except BattlemapError as error:
-            return {"error": str(error)}
+            return {"error": error_text(error, state["lang"])}
         case = area.cases[0]
         return {
             "case": {"lon": case.lon, "lat": case.lat, "building_id": building_id},
@@ -350,9 +357,10 @@ def register_callbacks(app: dash.Dash, *, map_name: str, state_id: str, day: Any
         Output(ids.HS_RISK_DECLARED, "data"),
         Input(button_id(ids.HS_DECLARE, ALL), "n_clicks"),
         State(ids.HS_RISK_SIM_DATA, "data"),
+        State(state_id, "data"),
         prevent_initial_call=True,
     )
-    def declare(clicks: list[int | None], simulated: dict | None) -> tuple:
+    def declare(clicks: list[int | None], simulated: dict | None, state: dict) -> tuple:
         if not any(clicks) or not simulated or "case" not in simulated:
             raise PreventUpdate
         case = simulated["case"]
@@ -372,7 +380,7 @@ def register_callbacks(app: dash.Dash, *, map_name: str, state_id: str, day: Any
                 )
                 area_id = declared.area_id
         except BattlemapError as error:
-            return {**simulated, "error": str(error)}, dash.no_update
+            return {**simulated, "error": error_text(error, state["lang"])}, dash.no_update
         return {"declared": area_id}, {"id": area_id}
 
     @app.callback(
@@ -397,7 +405,8 @@ def register_callbacks(app: dash.Dash, *, map_name: str, state_id: str, day: Any
         zones = _map.EMPTY
         if simulated and "zones" in simulated:
             zones = _map.display_geojson(with_boundaries(simulated["zones"]), _context.current().settings.map)
-            children = simulation_panel(simulated["summary"], lang)
+            writes = current_principal().policy.writes
+            children = simulation_panel(simulated["summary"], lang, writes=writes)
             if simulated.get("error"):
                 children.append(html.Div(simulated["error"], className="bm-alert", role="alert"))
         elif simulated and "declared" in simulated:

@@ -24,7 +24,7 @@ from dashboards._auth import current_scope
 from dashboards._contacts_card import contacts_action
 from dashboards._html import data_attributes
 from dashboards._i18n import chain_level, language, level, t
-from dashboards._legend import legend_panel
+from dashboards._legend import status_legend
 from dashboards._play import register_play, slider_marks
 from dashboards._print_link import atlas_href, brief_href, brief_link, print_link
 from dashboards._shell import map_header, unavailable_page
@@ -35,12 +35,12 @@ from geo.card import BuildingCard, building_card
 from geo.clock import china_today
 from geo.db import read_connection
 from geo.errors import BattlemapError
-from geo.print_queries import atlas_selection
+from geo.print_queries import atlas_selection, grid_count
 from geo.status.activity import OpeningDay, opening_day
 from geo.status.kpis import Kpis
 from geo.status.read import find_buildings
 from geo.vocab import CHINA_TZ
-from layers.style import STATUS_SWATCHES, VULNERABLE_MARKER, status_swatch
+from layers.style import VULNERABLE_MARKER, status_swatch
 
 MAP = "hs"
 LAYER = "house-status"
@@ -60,8 +60,11 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
             options = filter_options(conn, scope=current_scope())
             version = loaded.data_state(conn).version
             loop_figures, loops_version = _loops_panel.read(conn, current_scope())
+            simulated = loaded.shows_simulated(conn, [LAYER])
+            grids = grid_count(conn, scope=current_scope())
     except BattlemapError as exc:
         return unavailable_page(header, exc, lang, page_id=ids.HS_PAGE)
+    header = map_header("/house-status", lang, layers, simulated=simulated)
     first, last, opened = opening.first, opening.last, opening.day
     days = (last - first).days
     spec = _map.map_spec(
@@ -83,7 +86,9 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
                     html.Label(t("date", lang)),
                     html.Strong(opened.isoformat(), id=ids.HS_DATE_LABEL, className="bm-date-label"),
                     html.Button(t("play", lang), id=ids.HS_PLAY, n_clicks=0, className="bm-button"),
-                    print_link(ids.HS_PRINT, atlas_href({"all": "1"}, layer=LAYER, date=opened), lang),
+                    print_link(
+                        ids.HS_PRINT, atlas_href({"all": "1"}, layer=LAYER, date=opened), lang, grids=grids
+                    ),
                     brief_link(ids.HS_BRIEF, brief_href({}, date=opened), lang),
                 ],
                 className="bm-date-row",
@@ -97,6 +102,7 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
                 id=ids.HS_DATE,
                 updatemode="drag",
                 included=False,
+                allow_direct_input=False,  # Dash 4's unlabelled number box: the label above says the day
             ),
             *day_shortcuts(opening, china_today(), lang),
             html.Div(
@@ -254,7 +260,8 @@ def kpi_strip(figures: Kpis, lang: str) -> list:
     for code, n in figures.households.items():
         if n:
             swatch = status_swatch(code)
-            items.append(_kpi(swatch.label(lang), n, code, colour=swatch.fill))
+            label = t("kpi_status_households", lang, status=swatch.label(lang))
+            items.append(_kpi(label, n, code, colour=swatch.fill))
     items.append(_kpi(t("kpi_changed", lang), figures.changed_since_yesterday, "changed"))
     items.append(_kpi(t("kpi_case_buildings", lang), figures.buildings_with_cases, "case-buildings"))
     return items
@@ -398,10 +405,7 @@ def register_callbacks(app: dash.Dash) -> None:
             loop_figures, loops_version = _loops_panel.read(conn, current_scope())
             of_unit = atlas_selection(conn, unit_id=unit) if unit is not None else {}
         vulnerable = (VULNERABLE_MARKER, None, "outline")
-        legend = [
-            legend_panel(STATUS_SWATCHES, figures.buildings, lang, markers=(vulnerable,)),
-            _loops_panel.marker_legend(lang),
-        ]
+        legend = [status_legend(figures, lang, markers=(vulnerable,)), _loops_panel.marker_legend(lang)]
         href = atlas_href(selection, layer=LAYER, date=date)
         loops = _loops_panel.panel_children(loop_figures, lang)
         query = _query_for(date, version, loops_version)

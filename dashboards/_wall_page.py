@@ -15,12 +15,14 @@ from dashboards import _ids as ids
 from dashboards._auth import current_scope
 from dashboards._campaign_views import campaign_panel, campaign_view_bounds
 from dashboards._i18n import TITLE, language, t
-from dashboards._legend import legend_panel
+from dashboards._legend import status_legend
 from dashboards._responsibility_page import grid_legend
+from dashboards._shell import simulated_badge
 from dashboards._status_page import kpi_strip
 from dashboards._tiles_routes import tile_layers
 from geo import loaded
-from geo.areas import area_bounds, data_bounds
+from geo.areas import data_bounds, named_area
+from geo.clock import china_now
 from geo.db import read_connection
 from geo.errors import BattlemapError
 from geo.loops.summary import map_version
@@ -29,9 +31,11 @@ from geo.scope import Scope
 from geo.settings import MapSettings
 from geo.status.read import changed_buildings, status_dates
 from geo.vocab import CHINA_TZ
-from layers.style import STATUS_SWATCHES, VULNERABLE_MARKER
+from layers import changed_overlay
+from layers.style import VULNERABLE_MARKER
 
 MAP = "wall"
+CHANGED_LISTED = 4  # the changed buildings named in the side panel (all are ringed on the map)
 
 
 def layout(lang: str | None = None, **_query: object) -> html.Div:
@@ -45,6 +49,7 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
                 [
                     html.Div(TITLE, className="bm-wall-brand"),
                     html.H1(id=ids.WALL_TITLE),
+                    html.Div(id=ids.WALL_SIMULATED),
                     html.Div(id=ids.WALL_STALE, className="bm-stale", hidden=True, role="status"),
                     html.Div(id=ids.WALL_AS_OF, className="bm-wall-as-of"),
                     html.Div(id=ids.WALL_CLOCK, className="bm-wall-clock"),
@@ -89,7 +94,9 @@ def register_callbacks(app: dash.Dash) -> None:
         Output(_map.store_id(_map.SPEC, MAP), "data"),
         Output(_map.store_id(_map.QUERY, MAP), "data"),
         Output(_map.store_id(_map.HIGHLIGHT, MAP), "data"),
+        Output(_map.store_id(_map.OVERLAY, MAP), "data"),
         Output(ids.WALL_TITLE, "children"),
+        Output(ids.WALL_SIMULATED, "children"),
         Output(ids.WALL_KPIS, "children"),
         Output(ids.WALL_LEGEND, "children"),
         Output(ids.WALL_CHANGED, "children"),
@@ -108,37 +115,41 @@ def register_callbacks(app: dash.Dash) -> None:
         layer_name, area = _entry(settings.wall_playlist, rotation)
         layers = tile_layers()
         layer = layers.get(layer_name)
-        now = dt.datetime.now(dt.UTC)
+        now = china_now()
         try:
             scope = current_scope()
             with read_connection(context.engine) as conn:
                 data = loaded.data_state(conn)
                 loops_version = map_version(conn)
                 bounds: tuple[float, float, float, float] | None
+                area_name: str | None = None
                 if area:
-                    bounds = area_bounds(conn, area)
+                    bounds, area_name = named_area(conn, area)
                 elif layer_name == "campaign":  # its units, not the buildings (it draws no building)
                     bounds = campaign_view_bounds(conn, scope=scope) or data_bounds(conn, scope=scope)
                 else:
                     bounds = data_bounds(conn, scope=scope)
                 dates = status_dates(conn)
-                date = dates[1] if dates else now.astimezone(CHINA_TZ).date()
+                date = dates[1] if dates else now.date()
                 since = now - dt.timedelta(minutes=settings.wall_changed_minutes)
                 changed = changed_buildings(conn, since=since, scope=scope)
                 strip, legend = side_panel(
                     conn, layer_name, date=date, scope=scope, settings=settings, lang=lang
                 )
+                simulated = loaded.shows_simulated(conn, [layer_name])
         except BattlemapError:
             # Keep the last good picture; say since when it is stale.
             stamp = dt.datetime.fromisoformat(last_ok).astimezone(CHINA_TZ) if last_ok else None
             badge = t("stale_since", lang, time=f"{stamp:%H:%M:%S}" if stamp else "–")
-            return (*(dash.no_update,) * 8, badge, False, dash.no_update)
+            return (*(dash.no_update,) * 10, badge, False, dash.no_update)
         # The loop markers go with the house-status map (the other maps have their own meaning).
         markers = layers.get(_loops_panel.LOOPS_SOURCE) if layer_name == "house-status" else None
         spec = _map.map_spec(
             MAP, overlay=layer, basemap=layers.get("basemap"), bounds=bounds, map_settings=settings,
-            dark=True, interactive=False, markers=markers,
+            dark=True, interactive=False, markers=markers, geojson=changed_overlay.overlay_layers(dark=True),
         )  # fmt: skip
+        points = changed_overlay.changed_points(changed)
+        overlay = {changed_overlay.CHANGED_SOURCE: _map.display_geojson(points, settings)}
         query: dict[str, dict[str, object]] = {
             _map.BASEMAP_SOURCE: {"v": data.version},
             layer.name: {"v": data.version},
@@ -147,18 +158,22 @@ def register_callbacks(app: dash.Dash) -> None:
             query[markers.name] = {"v": loops_version}
         if layer_name == "house-status":
             query[layer.name]["date"] = date.isoformat()
-        title = layer.title(lang) + (f" · {area}" if area else "")
+        title = layer.title(lang) + (f" · {area_name}" if area_name else "")
         if layer_name == "house-status":
             title += f" · {date.isoformat()}"
         as_of = f"{t('as_of', lang)} {data.as_of.astimezone(CHINA_TZ):%Y-%m-%d %H:%M}" if data.as_of else ""
-        changed_panel = [
-            html.H3(
-                t("changed_recently", lang, minutes=settings.wall_changed_minutes) + f" · {len(changed)}"
-            ),
-            html.Ul([html.Li(b.label) for b in changed[:8]]),
-        ]
+        heading = t("changed_recently", lang, minutes=settings.wall_changed_minutes)
+        items = [html.Li(b.label) for b in changed[:CHANGED_LISTED]]
+        if len(changed) > CHANGED_LISTED:
+            more = t("changed_more", lang, n=f"{len(changed) - CHANGED_LISTED:,}")
+            items.append(html.Li(more, className="bm-legend-note"))
+        changed_panel = [html.H3(f"{heading} · {len(changed):,} {t('unit_buildings', lang)}"), html.Ul(items)]
         highlight = [b.id for b in changed]
-        return spec, query, highlight, title, strip, legend, changed_panel, as_of, "", True, now.isoformat()
+        sim = simulated_badge(lang, component_id=ids.WALL_SIMULATED_BADGE) if simulated else None
+        return (
+            spec, query, highlight, overlay, title, sim, strip, legend, changed_panel, as_of, "", True,
+            now.isoformat(),
+        )  # fmt: skip
 
     app.clientside_callback(
         ClientsideFunction(namespace="battlemap", function_name="clock"),
@@ -175,8 +190,7 @@ def side_panel(
     if layer == "house-status":
         figures = _context.current().kpis(conn, date=date, scope=scope)
         markers = ((VULNERABLE_MARKER, None, "outline"),)
-        legend = legend_panel(STATUS_SWATCHES, figures.buildings, lang, markers=markers, dark=True)
-        return kpi_strip(figures, lang), legend
+        return kpi_strip(figures, lang), status_legend(figures, lang, markers=markers, dark=True)
     if layer == "responsibility":
         grids = gaps_by_grid(conn, scope=scope)
         over = overloaded_people(conn, limit=settings.building_limit, scope=scope)

@@ -1,4 +1,5 @@
-"""The home page (/): what is loaded, by sub-district, with counts and the data's as-of time."""
+"""The home page (/): the maps first (a preview and the day's headline figure each,
+``dashboards._home_maps``), then what is loaded, by sub-district, with counts and the as-of time."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ from typing import Any, cast
 
 import dash
 import pandas as pd
-from dash import dcc, html
+from dash import html
 
-from dashboards import _context
+from dashboards import _context, _home_maps
 from dashboards import _ids as ids
 from dashboards._auth import current_scope
 from dashboards._auth_ui import user_badge
-from dashboards._i18n import LANGUAGE_NAMES, LANGUAGES, TITLE, language, level, t
+from dashboards._i18n import TITLE, error_text, language, level, t
+from dashboards._shell import language_switch
 from geo.errors import BattlemapError
 from geo.loaded import COUNTED_KINDS
 from geo.vocab import CHINA_TZ
@@ -31,10 +33,11 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
     try:
         summary = _in_scope(context.loaded_summary())
     except BattlemapError as exc:
-        alert = [html.Strong(t("unavailable", lang)), html.P(str(exc))]
+        alert = [html.Strong(t("unavailable", lang)), html.P(error_text(exc, lang), title=str(exc))]
         body: list = [html.Div(alert, id=ids.HOME_ALERT, className="bm-alert", role="alert")]
     else:
         body = _loaded(summary, lang)
+    body = [_home_maps.maps_section(lang), *body]
     return html.Div(
         [_header(lang), html.Main(body, className="bm-main"), _footer()],
         id=ids.HOME,
@@ -54,20 +57,12 @@ def _in_scope(summary: _context.LoadedSummary) -> _context.LoadedSummary:
 
 
 def _header(lang: str) -> html.Header:
-    switch = [
-        html.Strong(LANGUAGE_NAMES[code])
-        if code == lang
-        else dcc.Link(LANGUAGE_NAMES[code], href=dash.get_relative_path(f"/?lang={code}"))
-        for code in LANGUAGES
-    ]
+    prefix: list = [html.Span(f"{t('language', lang)}: ")]
+    switch = language_switch("/", lang, prefix=prefix, component_id=ids.HOME_LANGUAGE)
     return html.Header(
         [
             html.Div([html.H1(TITLE), html.P(t("subtitle", lang), className="bm-subtitle")]),
-            html.Nav(
-                [html.Span(f"{t('language', lang)}: "), *_joined(switch, " | ")],
-                id=ids.HOME_LANGUAGE,
-                className="bm-language",
-            ),
+            switch,
             user_badge(lang),
         ],
         className="bm-header",
@@ -101,13 +96,6 @@ def _loaded(summary: _context.LoadedSummary, lang: str) -> list:
             html.H2(t("other_heading", lang)),
             html.Ul(items, id=ids.HOME_TOTALS, className="bm-totals"),
         ]
-    maps = [
-        ("/house-status", "maps_house_status"),
-        ("/responsibility", "maps_responsibility"),
-        ("/wall", "nav_wall"),
-    ]
-    links = [dcc.Link(t(key, lang), href=dash.get_relative_path(f"{path}?lang={lang}")) for path, key in maps]
-    parts.append(html.P([t("maps", lang), ": ", *_joined(links, " · ")], className="bm-maps"))
     return parts
 
 

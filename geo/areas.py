@@ -80,7 +80,13 @@ def filtered_bounds(
 
 
 def area_bounds(conn: Connection, code: str) -> tuple[float, float, float, float]:
-    """(west, south, east, north) of the admin unit or grid with ``code``.
+    """(west, south, east, north) of the admin unit or grid with ``code`` (``named_area``)."""
+    return named_area(conn, code)[0]
+
+
+def named_area(conn: Connection, code: str) -> tuple[tuple[float, float, float, float], str]:
+    """(west, south, east, north) and the name of the admin unit or grid with ``code`` (the code
+    itself when it has no name): what a title shows, never the bare code.
 
     Raises
     ------
@@ -96,7 +102,7 @@ def area_bounds(conn: Connection, code: str) -> tuple[float, float, float, float
     ).one_or_none()
     if row is None:
         raise NotFound(f"no sub-district, unit or grid has code {code!r}; check wall_playlist")
-    return (row[0], row[1], row[2], row[3])
+    return (row[0], row[1], row[2], row[3]), row[4] or code
 
 
 def data_bounds(conn: Connection, *, scope: Scope = UNRESTRICTED) -> tuple[float, float, float, float] | None:

@@ -89,3 +89,22 @@ def data_state(conn: Connection) -> DataState:
         text("SELECT coalesce(sum(version), 0), count(*), max(changed_at) FROM data_versions")
     ).one()
     return DataState(int(version), int(tables), as_of)
+
+
+# The tables each map shows (by its tile layer's name): a map "shows simulated data" when any of
+# them holds a row whose ``source`` is ``SIMULATED_SOURCE``. The wall shows the layers it rotates.
+MAP_TABLES: dict[str, tuple[str, ...]] = {
+    "house-status": ("house_status", "households", "grids"),
+    "responsibility": ("responsibilities", "people", "grids"),
+    "flows": ("transfers", "gate_events"),
+}
+
+
+def shows_simulated(conn: Connection, maps: tuple[str, ...] | list[str]) -> bool:
+    """Whether any of ``maps`` (tile-layer names, ``MAP_TABLES``) draws simulated rows: the one rule
+    behind every "simulated data" badge (map pages and the wall; the home page counts per table)."""
+    tables = sorted({t for name in maps for t in MAP_TABLES.get(name, ())})
+    if not tables:
+        return False
+    probes = " OR ".join(f"EXISTS (SELECT 1 FROM {t} WHERE source = :simulated)" for t in tables)
+    return bool(conn.execute(text(f"SELECT {probes}"), {"simulated": SIMULATED_SOURCE}).scalar())

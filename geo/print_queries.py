@@ -174,6 +174,14 @@ def select_grids(
     return [r.id for r in rows], units[0].name
 
 
+def grid_count(conn: Connection, *, scope: Scope = UNRESTRICTED) -> int:
+    """How many grids ``all=1`` prints for ``scope`` (what a print link with nothing chosen covers)."""
+    try:
+        return len(select_grids(conn, all_grids=True, scope=scope)[0])
+    except NotFound:  # no grids loaded: the print answers that itself
+        return 0
+
+
 def atlas_selection(
     conn: Connection,
     *,

@@ -1,7 +1,8 @@
 """Demo accounts, one per role, so that the demo shows what each role sees.
 
-Idempotent: a second run keeps the users and gives them new random passwords (printed once by
-``battlemap demo users``); nothing here is a fixed or shared secret.
+Idempotent: a second run keeps the users and their passwords (printed once, when created, by
+``battlemap demo users``), unless asked to reset them (``--reset-passwords``: new random ones);
+nothing here is a fixed or shared secret.
 """
 
 from __future__ import annotations
@@ -32,12 +33,18 @@ DEMO_USERS: tuple[DemoUser, ...] = (
 )
 
 
-def ensure_demo_users(conn: Connection, *, settings: AuthSettings) -> list[tuple[DemoUser, str]]:
-    """Create the demo users (or reset their passwords); returns each with its new password."""
-    created = []
+def ensure_demo_users(
+    conn: Connection, *, settings: AuthSettings, reset_passwords: bool = False
+) -> list[tuple[DemoUser, str | None]]:
+    """Create the missing demo users (and, with ``reset_passwords``, give the others new passwords);
+    returns each with its new password, or None for a user kept as it was."""
+    created: list[tuple[DemoUser, str | None]] = []
     for user in DEMO_USERS:
-        password = auth.new_password()
         exists = conn.execute(text("SELECT 1 FROM users WHERE name = :n"), {"n": user.name}).scalar()
+        if exists and not reset_passwords:
+            created.append((user, None))
+            continue
+        password = auth.new_password()
         if exists:
             auth.set_password(conn, user.name, password, settings=settings)
             op = "password"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
+from geo.address.normalise import match_key
 from geo.errors import InvalidParameter
 from geo.scope import UNRESTRICTED, Scope
 
@@ -44,19 +45,24 @@ class FoundBuilding:
 def find_buildings(
     conn: Connection, query: str, *, limit: int = 10, scope: Scope = UNRESTRICTED
 ) -> list[FoundBuilding]:
-    """Buildings (of ``scope``) whose address or name contains ``query`` (case-insensitive), with
-    their bounds."""
+    """Buildings (of ``scope``) whose address or name contains ``query`` (case-insensitive), or
+    whose address contains its normalised form (``geo.address.normalise.match_key``: full-width
+    digits, Chinese numerals, the city and district prefix, spaces) without the usual trailing 号
+    ("世纪大道100号" finds the building "世纪大道100"), with their bounds."""
     query = query.strip()
     if not query:
         return []
+    key = match_key(query).removesuffix("号") or query
     rows = conn.execute(
         text(f"""
         SELECT b.id, coalesce(b.address, b.name) AS label,
                ST_XMin(b.geom), ST_YMin(b.geom), ST_XMax(b.geom), ST_YMax(b.geom)
         FROM buildings b
-        WHERE (b.address ILIKE :pattern OR b.name ILIKE :pattern) AND {scope.buildings("b")}
+        WHERE (b.address ILIKE :pattern OR b.name ILIKE :pattern OR b.address ILIKE :key)
+          AND {scope.buildings("b")}
         ORDER BY length(coalesce(b.address, b.name)), b.id LIMIT :limit"""),
-        {"pattern": f"%{_escape_like(query)}%", "limit": limit} | scope.params,
+        {"pattern": f"%{_escape_like(query)}%", "key": f"%{_escape_like(key)}%", "limit": limit}
+        | scope.params,
     )
     return [FoundBuilding(int(r[0]), r[1], (r[2], r[3], r[4], r[5])) for r in rows]
 

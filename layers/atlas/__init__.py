@@ -38,6 +38,7 @@ def export_atlas(
     fmt: str = "pdf",
     options: AtlasOptions | None = None,
     scope: Scope = UNRESTRICTED,
+    author: str | None = None,
 ) -> list[SheetLayout]:
     """Print the atlas of a unit's grids (or of named grids, or of all) to ``output``.
 
@@ -54,6 +55,8 @@ def export_atlas(
         print names and phones unmasked (internal printing); masked otherwise.
     scope
         print only grids and buildings of this area (``geo.scope``; the web route passes the user's).
+    author
+        who prints (the PDF's Author metadata).
 
     Returns
     -------
@@ -80,8 +83,8 @@ def export_atlas(
             risk_outlines=zone_outlines(conn, on=data.date, bbox=bbox),
         )
     if fmt == "png":
-        return [layout for _, layout in write_png(data, Path(output), options=options)]
-    return write_pdf(data, Path(output), options=options)
+        return [layout for _, layout in write_png(data, Path(output), options=options, author=author)]
+    return write_pdf(data, Path(output), options=options, author=author)
 
 
 def _check(options: AtlasOptions, fmt: str) -> None:

@@ -67,6 +67,7 @@ def print_atlas(
             fmt=request.fmt,
             options=request.options,
             scope=scope,
+            author=actor.name,
         )
     with engine.begin() as conn:
         record(conn, actor, "export", target=request.target, detail=audit_detail(request, output, layouts))

@@ -69,9 +69,17 @@ class AtlasOptions:
 
 
 def write_pdf(
-    data: AtlasData, path: Path, *, options: AtlasOptions, printed: dt.datetime | None = None
+    data: AtlasData,
+    path: Path,
+    *,
+    options: AtlasOptions,
+    printed: dt.datetime | None = None,
+    author: str | None = None,
 ) -> list[SheetLayout]:
     """Write the atlas as one PDF (vector pages, embedded CJK font); returns each page's layout.
+
+    ``author`` (who printed it: the signed-in user, or ``cli:<login>``) is the PDF's Author, never
+    reportlab's "anonymous"; "battlemap" when nobody is named.
 
     The file is written beside ``path`` and moved into place, so a reader never sees half of it.
     """
@@ -90,6 +98,7 @@ def write_pdf(
     )
     canvas.setTitle(f"{data.title} {theme.label_zh}")
     canvas.setCreator("battlemap")
+    canvas.setAuthor(author or "battlemap")
     page = Page(canvas, font)
     total = len(data.grids) + 1
     try:
@@ -107,7 +116,9 @@ def write_pdf(
     return layouts
 
 
-def write_png(data: AtlasData, folder: Path, *, options: AtlasOptions) -> list[tuple[Path, SheetLayout]]:
+def write_png(
+    data: AtlasData, folder: Path, *, options: AtlasOptions, author: str | None = None
+) -> list[tuple[Path, SheetLayout]]:
     """Write one PNG per page into ``folder`` (``00-cover.png``, ``01-<grid code>.png``, …) at ``dpi``.
 
     Raises
@@ -123,7 +134,7 @@ def write_png(data: AtlasData, folder: Path, *, options: AtlasOptions) -> list[t
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         pdf = Path(tmp) / "atlas.pdf"
-        layouts = write_pdf(data, pdf, options=options)
+        layouts = write_pdf(data, pdf, options=options, author=author)
         subprocess.run([pdftoppm, "-r", str(options.dpi), "-png", str(pdf), str(Path(tmp) / "p")], check=True)
         pngs = sorted(Path(tmp).glob("p-*.png"))
         out = []

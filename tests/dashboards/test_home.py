@@ -261,7 +261,8 @@ def test_language_comes_from_the_query_then_the_settings(
     table = _by_id(_page(english_app), ids.HOME_COUNTS)
     assert _rows(table, "Tbody")[0][:3] == ["浦东新区", "Lujiazui", "3simulated 1"]
     switch = _by_id(_page(english_app), ids.HOME_LANGUAGE)
-    links = [c.href for c in _walk(switch) if isinstance(c, dash.dcc.Link)]
+    # plain links: the server remembers the choice in a cookie (a URL typed later keeps it)
+    links = [c.href for c in _walk(switch) if isinstance(c, dash.html.A)]
     assert links == ["/?lang=zh"]
 
 
@@ -274,7 +275,8 @@ def test_an_empty_database_says_how_to_load(make_app: MakeApp, home_engine: Engi
 
 @pytest.mark.parametrize(
     ("url", "message"),
-    [(UNREACHABLE, "database does not answer"), ("postgres", "battlemap db init")],
+    # in Chinese (the English message is the tooltip), with the command that fixes it
+    [(UNREACHABLE, "请稍后重试"), ("postgres", "battlemap db init")],
 )
 def test_database_problems_show_as_an_alert(make_app: MakeApp, home_url: str, url: str, message: str) -> None:
     if url == "postgres":  # a server that answers, in a database without the schema

@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app import create_app
+from dashboards._i18n import LANGUAGE_COOKIE
 from geo.settings import Settings
 from tests.e2e.harness import chromium, serving
 from tests.e2e.support import (
@@ -64,6 +65,15 @@ def browser(server_url: str) -> Iterator[webdriver.Chrome]:
     """One headless Chromium for the session, signed in as a commander through the sign-in form."""
     with chromium(server_url) as driver:
         yield driver
+
+
+@pytest.fixture(autouse=True)
+def chinese_again(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The session's browser forgets a language a test chose (the app remembers ``?lang=`` in a
+    cookie, as it should for a person): every test starts in the default language."""
+    yield
+    if "browser" in request.fixturenames:
+        request.getfixturevalue("browser").delete_cookie(LANGUAGE_COOKIE)
 
 
 class _Collect(logging.Handler):

@@ -3,6 +3,7 @@ leave audit rows of the same shape, with the same target and detail for the same
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import flask
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import Engine, text
 
 from dashboards import _print_routes
@@ -83,6 +85,9 @@ def test_cli_and_web_prints_leave_the_same_audit_rows(
     strip = [{k: v for k, v in r.items() if k not in ("user_name", "role")} for r in web_rows]
     assert strip == [{k: v for k, v in r.items() if k not in ("user_name", "role")} for r in cli_rows]
     assert web_rows[0]["target"] == "atlas:G2" and web_rows[0]["role"] == "commander"
+    # The PDF says who printed it (never reportlab's "anonymous"): the signed-in user, the CLI's login.
+    assert PdfReader(io.BytesIO(response.data)).metadata.author == "print-commander"
+    assert PdfReader(tmp_path / DOWNLOAD).metadata.author == cli_rows[0]["user_name"]
     assert web_rows[0]["detail"] == {
         "file": DOWNLOAD,
         "format": "pdf",
