@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dash
+import flask
 from dash import dcc, html
 
 from dashboards import _ids as ids
@@ -28,6 +29,8 @@ def map_header(path: str, lang: str, layers: TileLayers) -> html.Header:
             else dcc.Link(title, href=dash.get_relative_path(f"{href}?lang={lang}"))
         )
     links.append(dcc.Link(t("nav_wall", lang), href=dash.get_relative_path(f"/wall?lang={lang}")))
+    if _field_role():  # the field page is plain HTML (not a Dash page): a full page load
+        links.append(html.A(t("nav_field", lang), href=f"/field?lang={lang}", className="bm-nav-field"))
     switch = [
         html.Strong(LANGUAGE_NAMES[code])
         if code == lang
@@ -44,6 +47,11 @@ def map_header(path: str, lang: str, layers: TileLayers) -> html.Header:
         id=ids.MAP_HEADER,
         className="bm-map-header",
     )
+
+
+def _field_role() -> bool:
+    found = flask.g.get("principal") if flask.has_request_context() else None
+    return found is not None and found.role in ("commander", "operator", "worker")
 
 
 def unavailable_page(header: html.Header, error: Exception, lang: str, *, page_id: str) -> html.Div:
