@@ -26,6 +26,7 @@ from dashboards import (
     _loops_api,
     _print_routes,
     _public_routes,
+    _replicas,
     _risk_routes,
 )
 from dashboards._callbacks import register_callbacks
@@ -59,12 +60,19 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> dash.Dash
     server: flask.Flask = app.server
     server.extensions[EXTENSION] = PageContext(settings=settings, engine=engine)
 
-    def health() -> tuple[dict[str, str], int]:
-        return {"status": "ok", "postgis": check_connection(engine)}, 200
+    replicas = _replicas.start(engine, settings)
+
+    def health() -> tuple[dict[str, object], int]:
+        answer: dict[str, object] = {"status": "ok", "postgis": check_connection(engine)}
+        if replicas is not None:
+            answer["standbys"] = replicas.health()
+        return answer, 200
 
     _access_log.install(server)  # first: every request gets its id, even one the guard refuses
     _errors.install(server)
     _auth.install(server, engine, settings)
+    if replicas is not None:
+        _replicas.install(server, engine, settings)
     server.add_url_rule("/health", "health", health, methods=["GET"])
     _auth_routes.register(server, engine, settings)
     _public_routes.register(server, engine, settings)

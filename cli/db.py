@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -74,3 +75,29 @@ def role_create(name: str, password_stdin: bool, generate_password: bool) -> Non
         "only appends to audit_log; no TRUNCATE, no DDL. Serve with this DATABASE_URL:"
     )
     click.echo(url.render_as_string(hide_password=False))
+
+
+@db.group("replica")
+def replica() -> None:
+    """Local hot standbys of the database's server, for trying read replicas on one machine."""
+
+
+@replica.command("create")
+@click.option("--port", type=click.IntRange(1, 65535), required=True, help="Port the standby listens on.")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    help="Where the standby's data goes (default: /var/lib/battlemap/standby-PORT).",
+)
+def replica_create(port: int, data_dir: Path | None) -> None:
+    """Copy the primary (DATABASE_URL's server) with pg_basebackup and start it as a streaming standby.
+
+    Prints the standby's URL for BATTLEMAP_DATABASE_READ_URLS.
+    """
+    from geo.clusters import create_standby
+
+    url = context.settings().database.sqlalchemy_url
+    target = data_dir or Path(f"/var/lib/battlemap/standby-{port}")
+    standby = create_standby(url.host or "127.0.0.1", url.port or 5432, target, port)
+    click.echo(f"standby of {url.host}:{url.port} streaming on port {port}, data in {target}")
+    click.echo(standby.url_of(url.database or "battlemap"))

@@ -50,6 +50,11 @@ from etl.overlaps import stored_overlaps
     type=click.Path(path_type=Path),
     help="cases, risk-areas: where to list unmatched addresses with candidates (default PATH.unmatched.csv).",
 )
+@click.option(
+    "--reviewed",
+    type=click.Path(path_type=Path),
+    help="cases, risk-areas: a review file with its 'choice' column filled in, applied to this load.",
+)
 @click.option("--source", help="Provenance label stored with the rows (default: the file name).")
 @click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: on long files).")
 def load(
@@ -71,6 +76,7 @@ def load(
     strict: bool,
     min_score: float,
     review: Path | None,
+    reviewed: Path | None,
     source: str | None,
     progress: bool | None,
 ) -> None:
@@ -93,6 +99,7 @@ def load(
         strict=strict,
         min_score=min_score,
         review_path=review or path.with_name(path.name + ".unmatched.csv"),
+        reviewed_path=reviewed,
         source=source,
         progress=progress,
     )

@@ -28,6 +28,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cli.loops:loops_group",
         "Closed-loop work: home isolation, inspections, problem reports (闭环管理).",
     ),
+    "national": (
+        "cli.national:national",
+        "The national roll-up: per-day counts per sub-district, published and subscribed by replication.",
+    ),
     "qa": (
         "cli.load:qa",
         "Print the data-quality summary (buildings outside grids, overlapping grids and admin units).",
@@ -38,7 +42,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "serve": (
         "cli.serve:serve",
-        "Start the web app (the pages and GET /health) with the waitress WSGI server.",
+        "Start the web app (the pages and GET /health).",
     ),
     "users": (
         "cli.users:users",

@@ -289,7 +289,7 @@ def _identify(engine: Engine, auth: AuthSettings, cache: _PrincipalCache) -> Pri
 def _load(engine: Engine, read: Callable, *, write: bool = False) -> Principal | None:
     """``read(conn)`` on a read-only connection, or (``write``) in a transaction of its own."""
     if not write:
-        with read_connection(engine) as conn:
+        with read_connection(engine, primary=True) as conn:
             return read(conn)
     try:
         with engine.begin() as conn:

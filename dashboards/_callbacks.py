@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import dash
 
-from dashboards import _contacts_card, _flows_page, _map, _responsibility_page, _status_page, _wall_page
+from dashboards import (
+    _contacts_card,
+    _flows_page,
+    _map,
+    _national_page,
+    _responsibility_page,
+    _status_page,
+    _wall_page,
+)
 
 
 def register_callbacks(app: dash.Dash) -> None:
@@ -14,3 +22,4 @@ def register_callbacks(app: dash.Dash) -> None:
     _wall_page.register_callbacks(app)
     _flows_page.register_callbacks(app)
     _contacts_card.register_callbacks(app)
+    _national_page.register_callbacks(app)

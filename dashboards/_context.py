@@ -1,21 +1,31 @@
 """What pages need from the running app: its settings, its engine, and summaries cached per data version.
 
+The KPIs go through the app's shared cache (``geo.cache``: Redis when configured), so every wall and
+map of the same scope, day and data version shares one computation, across processes too.
+
 ``app.create_app`` puts one ``PageContext`` on the Flask server (``server.extensions``);
 pages reach it with ``current()`` while serving a request, so nothing here is global.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from dataclasses import dataclass, field
 
 import flask
 import pandas as pd
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from geo import loaded
+from geo.areas import Filters
+from geo.cache import Cache, DatabaseNamespace, make_cache
 from geo.db import read_connection
+from geo.scope import Scope
 from geo.settings import Settings
+from geo.status.kpis import Kpis, kpis
+
+KPI_CACHE_ENTRIES = 256
 
 EXTENSION = "battlemap"
 
@@ -35,6 +45,22 @@ class PageContext:
     engine: Engine
     _summary: LoadedSummary | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _kpi_cache: Cache = field(init=False, repr=False)
+    _database: DatabaseNamespace = field(default_factory=DatabaseNamespace, repr=False)
+
+    def __post_init__(self) -> None:
+        self._kpi_cache = make_cache(self.settings.cache, purpose="kpis", max_entries=KPI_CACHE_ENTRIES)
+
+    def kpis(self, conn: Connection, *, date: dt.date, scope: Scope, filters: Filters | None = None) -> Kpis:
+        """``geo.status.kpis.kpis``, computed once per database, data version, day, filters and scope."""
+        chosen = tuple(sorted((filters or {}).items()))
+        key = (self._database.of(conn), loaded.data_state(conn), date, chosen, scope.key)
+        cached = self._kpi_cache.get(key)
+        if cached is not None:
+            return Kpis.from_json(cached)
+        figures = kpis(conn, date=date, filters=filters, scope=scope)
+        self._kpi_cache.put(key, figures.to_json())
+        return figures
 
     def loaded_summary(self) -> LoadedSummary:
         """The loaded counts, recomputed only when a load has changed the data since the last call.

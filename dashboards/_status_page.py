@@ -36,7 +36,7 @@ from geo.clock import china_today
 from geo.db import read_connection
 from geo.errors import BattlemapError
 from geo.print_queries import atlas_selection
-from geo.status.kpis import Kpis, kpis
+from geo.status.kpis import Kpis
 from geo.status.read import find_buildings
 from geo.status.read import status_dates as read_status_dates
 from layers.style import STATUS_SWATCHES, VULNERABLE_MARKER, status_swatch
@@ -258,7 +258,7 @@ def register_callbacks(app: dash.Dash) -> None:
         context = _context.current()
         with read_connection(context.engine) as conn:
             version = loaded.data_state(conn).version
-            figures = kpis(conn, date=date, filters=chosen, scope=current_scope())
+            figures = context.kpis(conn, date=date, filters=chosen, scope=current_scope())
             unit = chosen.get("subdistrict", chosen.get("district"))
             selection = atlas_selection(conn, grid_id=chosen.get("grid"), unit_id=unit)
         vulnerable = (VULNERABLE_MARKER, None, "outline")

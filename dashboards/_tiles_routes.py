@@ -3,9 +3,10 @@
 
 Every tile keeps to the signed-in user's area (``geo.scope``): the scope is part of the cache key
 and of the ETag, so one user's tile is never served to another whose area differs. Tiles are
-cached in process per data version (``data_versions``), so a load shows on the next
-request; responses carry an ETag derived from the same key and ``Cache-Control: no-cache``, so
-browsers keep tiles but revalidate them (a 304 costs one tiny query).
+cached per database and data version (``data_versions``; ``geo.cache``: in process, or in Redis
+for all processes), so a load shows on the next request; ``X-Cache: hit|miss`` says which it was.
+Responses carry an ETag derived from the same key and ``Cache-Control: no-cache``, so browsers
+keep tiles but revalidate them (a 304 costs one tiny query).
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from sqlalchemy import Engine
 from dashboards._auth import current_scope
 from geo import loaded
 from geo.areas import data_bounds
+from geo.cache import DatabaseNamespace, make_cache
 from geo.db import read_connection
 from geo.errors import InvalidParameter, NotFound
 from geo.settings import AppSettings, Settings
-from geo.tiles import MAX_ZOOM, TileAddress, TileCache
+from geo.tiles import MAX_ZOOM, TileAddress
 from layers.tiles.registry import TileLayers, default_layers
 
 MVT_MIME = "application/vnd.mapbox-vector-tile"
@@ -42,7 +44,8 @@ def register_tile_routes(
     """Add the tile endpoints to ``server``; returns the layer registry they serve."""
     layers = layers or default_layers(settings)
     server.extensions[LAYERS_EXTENSION] = layers
-    cache = TileCache(settings.map.tile_cache_entries)
+    cache = make_cache(settings.cache, purpose="tiles", max_entries=settings.map.tile_cache_entries)
+    database = DatabaseNamespace()
 
     def tile(layer: str, z: int, x: int, y: int) -> flask.Response:
         spec = layers.get(layer)
@@ -50,17 +53,20 @@ def register_tile_routes(
         query = flask.request.args.to_dict()
         scope = current_scope()
         with read_connection(engine) as conn:
-            version = loaded.data_state(conn).version
+            state = loaded.data_state(conn)
             options = spec.options(conn, query)
-            key = (layer, z, x, y, tuple(sorted(options.items())), version, scope.key)
+            key = (database.of(conn), layer, z, x, y, tuple(sorted(options.items())), state, scope.key)
             etag = hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest()
             if etag in flask.request.if_none_match:
                 return _headers(flask.Response(status=304), etag)
             body = cache.get(key)
+            hit = body is not None
             if body is None:
                 body = spec.tile(conn, addr, options, scope=scope)
                 cache.put(key, body)
-        return _headers(flask.Response(body, mimetype=MVT_MIME), etag)
+        response = _headers(flask.Response(body, mimetype=MVT_MIME), etag)
+        response.headers["X-Cache"] = "hit" if hit else "miss"
+        return response
 
     def tilejson(layer: str) -> dict:
         spec = layers.get(layer)

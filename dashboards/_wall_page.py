@@ -25,7 +25,6 @@ from geo.errors import BattlemapError
 from geo.responsibility.gaps import gaps_by_grid, overloaded_people
 from geo.scope import Scope
 from geo.settings import MapSettings
-from geo.status.kpis import kpis
 from geo.status.read import changed_buildings, status_dates
 from geo.vocab import CHINA_TZ
 from layers.style import STATUS_SWATCHES, VULNERABLE_MARKER
@@ -159,7 +158,7 @@ def side_panel(
     """The wall's figures and legend for ``layer``: house status and responsibility have their own;
     any other layer (buildings, flows…) shows none rather than another layer's figures."""
     if layer == "house-status":
-        figures = kpis(conn, date=date, scope=scope)
+        figures = _context.current().kpis(conn, date=date, scope=scope)
         markers = ((VULNERABLE_MARKER, None, "outline"),)
         legend = legend_panel(STATUS_SWATCHES, figures.buildings, lang, markers=markers, dark=True)
         return kpi_strip(figures, lang), legend

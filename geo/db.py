@@ -22,6 +22,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import NullPool
 
 from geo.errors import DatabaseUnavailable, InvalidParameter
+from geo.replicas import replicas_of, wanted_lsn
 from geo.settings import DatabaseSettings
 
 _INSTALL_HINT = (
@@ -174,8 +175,13 @@ def ensure_database(settings: DatabaseSettings) -> None:
 
 
 @contextmanager
-def read_connection(engine: Engine) -> Iterator[Connection]:
-    """A read-only connection for the read side (pages, exports).
+def read_connection(engine: Engine, *, primary: bool = False) -> Iterator[Connection]:
+    """A read-only connection for the read side (pages, tiles, exports).
+
+    When ``engine`` has standbys (``geo.replicas``) the read goes to one in rotation that has
+    replayed what this request must see, else to the primary; a standby that fails to connect is
+    taken out and the same read goes to the primary. ``primary=True`` reads there always (sessions
+    and tokens: a revocation must take effect at once).
 
     Raises
     ------
@@ -185,8 +191,11 @@ def read_connection(engine: Engine) -> Iterator[Connection]:
         reach anonymous callers (``/health``, ``/public``).
     """
     try:
-        with engine.connect() as conn:
-            conn.execution_options(postgresql_readonly=True)
+        with _reader_connect(engine, primary=primary) as conn:
+            if conn.engine is engine:
+                # A standby is read-only by itself, and must never be asked to "BEGIN READ WRITE",
+                # which is what a connection that was once read-only asks once back in the pool.
+                conn.execution_options(postgresql_readonly=True)
             yield conn
     except (OperationalError, PoolTimeout) as exc:
         raise DatabaseUnavailable(f"the database does not answer: {unavailable_reason(exc)}") from exc
@@ -194,6 +203,20 @@ def read_connection(engine: Engine) -> Iterator[Connection]:
         if not isinstance(exc.orig, pg_errors.UndefinedTable):
             raise
         raise DatabaseUnavailable("the battlemap schema is missing; run `battlemap db init`") from exc
+
+
+def _reader_connect(engine: Engine, *, primary: bool) -> Connection:
+    replicas = None if primary else replicas_of(engine)
+    if replicas is None:
+        return engine.connect()
+    reader = replicas.reader(wanted_lsn.get())
+    if reader is engine:
+        return engine.connect()
+    try:
+        return reader.connect()
+    except (OperationalError, PoolTimeout) as exc:
+        replicas.failed(reader, exc)
+        return engine.connect()
 
 
 def check_connection(engine: Engine) -> str:

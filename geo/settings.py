@@ -6,16 +6,27 @@ the environment at import time. Tests build them with ``_env_file=None``.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/battlemap"
+
+
+def _psycopg_url(value: str) -> str:
+    """A PostgreSQL URL read with the psycopg 3 driver."""
+    url = make_url(value)
+    if url.drivername in ("postgres", "postgresql"):
+        url = url.set(drivername="postgresql+psycopg")
+    if not url.drivername.startswith("postgresql"):
+        raise ValueError(f"DATABASE_URL must point at PostgreSQL/PostGIS, got {url.drivername!r}")
+    return url.render_as_string(hide_password=False)
 
 
 class DatabaseSettings(BaseSettings):
@@ -60,15 +71,38 @@ class DatabaseSettings(BaseSettings):
         "(so that a hung server costs one timeout, not one per request).",
     )
 
+    read_urls: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        validation_alias=AliasChoices("BATTLEMAP_DATABASE_READ_URLS", "read_urls"),
+        description="Hot standbys of the primary (comma-separated or a JSON list of URLs): tiles, "
+        "pages, KPIs and the public view read there; every write goes to the primary.",
+    )
+    replica_max_lag_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="A standby lagging more than this is out of rotation until it catches up.",
+    )
+    replica_check_s: float = Field(
+        default=0.5, gt=0, le=60, description="How often each standby's lag and health are checked."
+    )
+
+    @field_validator("read_urls", mode="before")
+    @classmethod
+    def _url_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = (
+                json.loads(value)
+                if value.strip().startswith("[")
+                else [v for v in value.split(",") if v.strip()]
+            )
+        if isinstance(value, list):
+            return [_psycopg_url(str(v).strip()) for v in value]
+        return value
+
     @field_validator("url")
     @classmethod
     def _psycopg_driver(cls, value: str) -> str:
-        url = make_url(value)
-        if url.drivername in ("postgres", "postgresql"):
-            url = url.set(drivername="postgresql+psycopg")
-        if not url.drivername.startswith("postgresql"):
-            raise ValueError(f"DATABASE_URL must point at PostgreSQL/PostGIS, got {url.drivername!r}")
-        return url.render_as_string(hide_password=False)
+        return _psycopg_url(value)
 
     @property
     def sqlalchemy_url(self) -> URL:
@@ -130,7 +164,14 @@ class AppSettings(BaseSettings):
 
     host: str = Field(default="127.0.0.1", description="Interface `battlemap serve` binds to.")
     port: int = Field(default=8050, ge=1, le=65535, description="Port `battlemap serve` listens on.")
-    threads: int = Field(default=8, ge=1, description="Worker threads of the WSGI server.")
+    threads: int = Field(default=8, ge=1, description="Worker threads of the WSGI server (per process).")
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="App processes: 1 serves with waitress; more with gunicorn (set redis_url so that "
+        "they share one tile and KPI cache).",
+    )
     language: str = Field(default="zh", pattern="^(zh|en)$", description="Default UI language.")
     public_url: str | None = Field(
         default=None,
@@ -259,6 +300,49 @@ class LoopSettings(BaseSettings):
     )
 
 
+class CacheSettings(BaseSettings):
+    """Where computed tiles and KPIs are kept: in each process, or in Redis for all of them."""
+
+    model_config = SettingsConfigDict(env_prefix="BATTLEMAP_", env_file=".env", extra="ignore")
+
+    redis_url: str | None = Field(
+        default=None,
+        description="A Redis server (redis://host:port/db) shared by all app processes; unset: each "
+        "process keeps its own cache (the map's tile_cache_entries).",
+    )
+    redis_prefix: str = Field(
+        default="battlemap", min_length=1, description="The prefix of every key this app writes to Redis."
+    )
+    redis_ttl_s: int = Field(
+        default=86_400,
+        ge=60,
+        description="Seconds a cached value lives in Redis (entries of an old data version are never "
+        "read again; the TTL and Redis's maxmemory policy bound them).",
+    )
+    redis_timeout_s: float = Field(
+        default=0.5, gt=0, le=10, description="A Redis call slower than this is a miss, never a failure."
+    )
+
+
+class RollupSettings(BaseSettings):
+    """The national roll-up (``geo.rollup``): who this city is, and when figures count as stale."""
+
+    model_config = SettingsConfigDict(env_prefix="BATTLEMAP_ROLLUP_", env_file=".env", extra="ignore")
+
+    city_code: str = Field(
+        default="shanghai", pattern=r"^[a-z0-9_]+$", description="This city's code in the national roll-up."
+    )
+    city_name: str = Field(
+        default="上海市", min_length=1, description="This city's name in the national roll-up."
+    )
+    stale_after_s: float = Field(
+        default=900.0,
+        gt=0,
+        description="A city whose last refresh is older than this (or whose subscription is not "
+        "connected) shows as stale on the national page.",
+    )
+
+
 class Settings:
     """All settings of one process, built once at the edge."""
 
@@ -273,5 +357,7 @@ class Settings:
         self.auth = AuthSettings(_env_file=env_file, **overrides.pop("auth", {}))
         self.log = LogSettings(_env_file=env_file, **overrides.pop("log", {}))
         self.loops = LoopSettings(_env_file=env_file, **overrides.pop("loops", {}))
+        self.cache = CacheSettings(_env_file=env_file, **overrides.pop("cache", {}))
+        self.rollup = RollupSettings(_env_file=env_file, **overrides.pop("rollup", {}))
         if overrides:
             raise TypeError(f"unknown settings groups: {sorted(overrides)}")

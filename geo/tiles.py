@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import threading
-from collections import OrderedDict
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
@@ -97,6 +95,8 @@ _MVT_GEOM = (
 )
 # Rows whose geometry meets the tile (the envelope in 4326, so the GiST index is used).
 _IN_TILE = "{g} && ST_Translate(ST_Transform(" + _ENV + ", 4326), 0 - :dx, 0 - :dy)"
+# The same two, for the subjects that build a tile of their own (``geo.rollup.read``).
+MVT_GEOM, IN_TILE = _MVT_GEOM, _IN_TILE
 
 
 def _areas_sql(
@@ -230,33 +230,3 @@ def basemap_tile(conn: Connection, addr: TileAddress) -> bytes:
         for layer in BASEMAP_LAYERS
     ]
     return render_tile(conn, f"SELECT {' || '.join(parts)}", addr.params)
-
-
-# --- an in-process cache ------------------------------------------------------------------------------
-
-
-class TileCache:
-    """The last ``max_entries`` tiles, keyed on anything hashable that includes the data version:
-    a load bumps ``data_versions``, so stale tiles are never hit again and age out."""
-
-    def __init__(self, max_entries: int = 2048) -> None:
-        self.max_entries = max_entries
-        self._tiles: OrderedDict[Hashable, bytes] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> bytes | None:
-        with self._lock:
-            tile = self._tiles.get(key)
-            if tile is not None:
-                self._tiles.move_to_end(key)
-            return tile
-
-    def put(self, key: Hashable, tile: bytes) -> None:
-        with self._lock:
-            self._tiles[key] = tile
-            self._tiles.move_to_end(key)
-            while len(self._tiles) > self.max_entries:
-                self._tiles.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._tiles)

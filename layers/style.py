@@ -183,3 +183,15 @@ def legend(
 
 def terms(swatches: tuple[Swatch, ...]) -> tuple[Term, ...]:
     return tuple(Term(s.code, s.label_zh, s.label_en) for s in swatches)
+
+
+# A sequential ramp for a share 0..1 of an aggregate (the national overview's households not in
+# normal status per sub-district), light to dark; stops chosen for epidemic shares, mostly small.
+SHARE_RAMP: tuple[tuple[float, str], ...] = (
+    (0.0, "#fff5eb"),
+    (0.02, "#fdd0a2"),
+    (0.1, "#fd8d3c"),
+    (0.25, "#d94801"),
+    (0.5, "#7f2704"),
+)
+STALE_SWATCH = Swatch("stale", "数据过时", "Stale figures", "#bdbdbd", "#616161", "#757575")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import os
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +19,7 @@ from sqlalchemy import Connection, text
 
 from etl.jobs.base import Field, Job, LoadOptions
 from etl.report import LoadReport, neutralised, refuse_symlink
+from etl.reviewed import CHOICE, REVIEWED, applied, read_review
 from etl.staging import quote
 from geo.address import match_key
 from geo.address.match import LEVELS, Entry, Match, Matcher
@@ -33,6 +34,7 @@ REVIEW_COLUMNS = (
     "score",
     "reason",
     *(f"candidate_{i}{suffix}" for i in (1, 2, 3) for suffix in ("", "_score")),
+    CHOICE,
 )
 
 
@@ -74,6 +76,17 @@ def match_staged(
     return [StagedMatch(r.district, r.name, list(r.rows), matcher.match(r.name, r.district)) for r in found]
 
 
+def apply_review(
+    matches: list[StagedMatch], report: LoadReport, options: LoadOptions, matcher: Matcher, *, label: str
+) -> list[StagedMatch]:
+    """The matches with the operator's choices from ``--reviewed`` in place of the matcher's."""
+    if options.reviewed_path is None:
+        return matches
+    review = read_review(options.reviewed_path, matcher)
+    report.notes[f"{label} review"] = applied(review, ((m.district, m.address) for m in matches)) or ""
+    return [replace(m, match=review.apply(m.district, m.address, m.match)) for m in matches]
+
+
 def report_matches(
     matches: list[StagedMatch], report: LoadReport, options: LoadOptions, matcher: Matcher, *, label: str
 ) -> tuple[int, int]:
@@ -89,11 +102,14 @@ def report_matches(
             continue
         by_level["unmatched"] += n
         unmatched[f"{item.district or '?'} {item.address or '(empty)'}"[:80]] += n
-        review.append(item)
+        if item.match.level != REVIEWED:  # an operator's "none" is not asked again
+            review.append(item)
     total = sum(by_level.values())
     if not total:
         return 0, 0
-    shown = ", ".join(f"{level} {by_level[level]:,}" for level in (*LEVELS, "unmatched") if by_level[level])
+    shown = ", ".join(
+        f"{level} {by_level[level]:,}" for level in (REVIEWED, *LEVELS, "unmatched") if by_level[level]
+    )
     matched = total - by_level["unmatched"]
     report.notes[f"{label} by level"] = (
         f"{matched / total:.1%} matched ({matched:,} of {total:,}, min score {options.min_score:g}): {shown}"
@@ -140,7 +156,7 @@ def write_review(path: Path, items: list[StagedMatch], matcher: Matcher) -> None
             for i in range(3):
                 name, score = candidates[i] if i < len(candidates) else ("", None)
                 cells += [name, "" if score is None else f"{score:g}"]
-            writer.writerow([neutralised(c) for c in cells])
+            writer.writerow([neutralised(c) for c in cells] + [""])
 
 
 def store_matches(conn: Connection, stage: str, matches: list[StagedMatch], min_score: float) -> str:

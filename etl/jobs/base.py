@@ -70,6 +70,8 @@ class LoadOptions:
     # the unmatched and low-confidence rows are listed with their best candidates (``--review``).
     min_score: float = 80.0
     review_path: Path | None = None
+    # An operator's filled-in review file whose choices this load applies (``--reviewed``).
+    reviewed_path: Path | None = None
 
 
 @dataclass

@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from etl.columns import as_code, as_date
-from etl.jobs.addresses import load_matcher, match_staged, report_matches, store_matches
+from etl.jobs.addresses import apply_review, load_matcher, match_staged, report_matches, store_matches
 from etl.jobs.base import Field, Job, LoadOptions
 from etl.report import LoadReport
 from etl.staging import StageColumn, quote
@@ -52,7 +52,9 @@ class CaseJob(Job):
     def resolve(self, conn: Connection, stage: str, report: LoadReport, options: LoadOptions) -> None:
         s = quote(stage)
         matcher = load_matcher(conn)
-        matches = match_staged(conn, stage, matcher)
+        matches = apply_review(
+            match_staged(conn, stage, matcher), report, options, matcher, label="address match"
+        )
         matched = store_matches(conn, stage, matches, options.min_score)
         conn.execute(
             text(f"""

@@ -19,7 +19,14 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from etl.columns import as_code, as_non_negative_int, as_text
-from etl.jobs.addresses import StagedMatch, load_matcher, match_staged, report_matches, store_matches
+from etl.jobs.addresses import (
+    StagedMatch,
+    apply_review,
+    load_matcher,
+    match_staged,
+    report_matches,
+    store_matches,
+)
 from etl.jobs.base import Field, Job, LoadOptions
 from etl.report import LoadReport
 from etl.staging import StageColumn, quote
@@ -143,6 +150,7 @@ class RiskAreaJob(Job):
         s = quote(stage)
         matcher = load_matcher(conn)
         matches = [_best_of_keys(matcher, m) for m in match_staged(conn, stage, matcher, name_column="name")]
+        matches = apply_review(matches, report, options, matcher, label="risk-area address match")
         matched = store_matches(conn, stage, matches, options.min_score)
         conn.execute(
             text(f"""

@@ -159,6 +159,12 @@ class Matcher:
         reason = "no gazetteer address close enough" if not candidates else "no match on the address's parts"
         return Match(None, None, 0.0, key, candidates, reason)
 
+    def lookup(self, district: str, address: str) -> int | None:
+        """The gazetteer entry spelled ``address`` in ``district`` (as normalised), if any."""
+        index = self._districts.get(district)
+        key = match_key(address, district=district)
+        return None if index is None or not key else index.by_key.get(key)
+
     def candidates(self, district: str, key: str, limit: int = 3) -> tuple[tuple[str, float], ...]:
         """The gazetteer addresses most like the key (rapidfuzz ratio), for an operator to choose from."""
         index = self._districts.get(district)

@@ -4,7 +4,8 @@ before, buildings with cases and buildings by their worst status; all by ``geo.s
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import Connection, text
 
@@ -28,6 +29,15 @@ class Kpis:
     @property
     def total(self) -> int:
         return sum(self.households.values())
+
+    def to_json(self) -> bytes:
+        """The figures as JSON, for a cache shared by processes (``geo.cache``)."""
+        return json.dumps(asdict(self) | {"date": self.date.isoformat()}).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Kpis:
+        fields = json.loads(data)
+        return cls(**(fields | {"date": dt.date.fromisoformat(fields["date"])}))
 
 
 def kpis(

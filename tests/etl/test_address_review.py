@@ -6,11 +6,13 @@ import csv
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from sqlalchemy import Connection, text
 
 from etl import pipeline
 from etl.jobs.base import LoadOptions
 from etl.readers import FrameSource
+from geo.errors import InputError
 
 
 def _load(conn: Connection, kind: str, frame: pd.DataFrame, **options: object) -> pipeline.LoadReport:
@@ -76,3 +78,67 @@ def test_a_lower_min_score_applies_the_road_level(conn: Connection, tmp_path: Pa
     _load(conn, "addresses", GAZETTEER)
     report = _load(conn, "cases", CASES[3:4], min_score=50.0, rejects_path=tmp_path / "rejects.csv")
     assert report.notes["address match by level"].startswith("100.0% matched (1 of 1, min score 50): road 1")
+
+
+def _fill(review: Path, choices: dict[str, str]) -> Path:
+    """The review file with its choice column filled in, as an operator would, by address text."""
+    with review.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        row["choice"] = choices.get(row["address"], "")
+    reviewed = review.with_name("reviewed.csv")
+    with reviewed.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return reviewed
+
+
+def test_a_reviewed_file_places_the_chosen_texts_on_the_next_load(conn: Connection, tmp_path: Path) -> None:
+    _load(conn, "addresses", GAZETTEER)
+    review = tmp_path / "cases.csv.unmatched.csv"
+    _load(conn, "cases", CASES, review_path=review, rejects_path=tmp_path / "rejects.csv")
+    reviewed = _fill(review, {"样板路21号": "1", "12345": "测试路1弄", "北京市朝阳区建国路1号": "none"})
+    conn.execute(text("DELETE FROM cases"))
+    again = tmp_path / "again.unmatched.csv"
+    report = _load(
+        conn, "cases", CASES, review_path=again, reviewed_path=reviewed, rejects_path=tmp_path / "rejects.csv"
+    )
+    assert report.notes["address match review"] == (
+        "3 choices from reviewed.csv applied: 2 placed, 1 confirmed as no such place"
+    )
+    # 样板路21号 (two rows) and 12345 now placed by the operator, whatever the minimum score
+    assert report.notes["address match by level"] == (
+        "66.7% matched (6 of 9, min score 80): reviewed 3, exact 1, house_number 1, lane 1, unmatched 3"
+    )
+    placed = dict(
+        conn.execute(
+            text("SELECT c.address, a.address FROM cases c JOIN addresses a ON a.id = c.address_id")
+        ).all()
+    )
+    assert placed["样板路21号"] == "样板路20号" and placed["12345"] == "测试路1弄"
+    with again.open(encoding="utf-8-sig", newline="") as handle:
+        left = {r["address"] for r in csv.DictReader(handle)}
+    # decided texts are not asked again; the undecided ones are
+    assert left == {'\'=HYPERLINK("http://x")', "测" * 200}
+
+
+def test_a_choice_naming_no_gazetteer_address_stops_the_load(conn: Connection, tmp_path: Path) -> None:
+    _load(conn, "addresses", GAZETTEER)
+    review = tmp_path / "cases.csv.unmatched.csv"
+    _load(conn, "cases", CASES, review_path=review, rejects_path=tmp_path / "rejects.csv")
+    before = conn.execute(text("SELECT count(*) FROM cases")).scalar_one()
+    reviewed = _fill(review, {"12345": "不存在路9号", "样板路21号": "3"})
+    with pytest.raises(InputError) as caught:
+        _load(conn, "cases", CASES, reviewed_path=reviewed, rejects_path=tmp_path / "rejects.csv")
+    message = str(caught.value)
+    assert "reviewed.csv" in message and "field 'choice'" in message and "row " in message
+    assert conn.execute(text("SELECT count(*) FROM cases")).scalar_one() == before
+
+
+def test_a_review_file_without_a_choice_column_is_refused(conn: Connection, tmp_path: Path) -> None:
+    _load(conn, "addresses", GAZETTEER)
+    bad = tmp_path / "old.csv"
+    bad.write_text("row,district,address\n1,浦东新区,样板路21号\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"old.csv, field 'choice': the reviewed file has no choice column"):
+        _load(conn, "cases", CASES[3:4], reviewed_path=bad, rejects_path=tmp_path / "rejects.csv")
