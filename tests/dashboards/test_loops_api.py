@@ -339,9 +339,9 @@ def test_a_phone_resending_a_step_whose_answer_was_lost_is_replayed(
     engine, _ = city
     worker = clients["worker"]
     b01 = _id(engine, "buildings", "b01")
-    opened = worker.post(
-        "/api/v1/loops", json={"kind": "problem_report", "building_id": b01}, headers={"Idempotency-Key": "q-1"}
-    ).get_json()
+    key = {"Idempotency-Key": "q-1"}
+    opened = worker.post("/api/v1/loops", json={"kind": "problem_report", "building_id": b01}, headers=key)
+    opened = opened.get_json()
     url = f"/api/v1/loops/{opened['id']}/steps/response"
     headers = {"Idempotency-Key": "q-2", "If-Match": f'"{opened["version"]}"'}
     body = {"note": "已到场"}

@@ -193,6 +193,7 @@ def _open_field(driver: webdriver.Chrome, url: str) -> None:
 def _card(driver: webdriver.Chrome, item_id: int) -> None:
     """Tap an item of the list; its card with its log (read from the server, or offline the copy the
     service worker kept when the list was read)."""
+
     def tap() -> bool:  # the list may be redrawn under the finger (a reread): tap again
         driver.find_element(By.CSS_SELECTOR, f'#fd-items .fd-item[data-item-id="{item_id}"]').click()
         return True
