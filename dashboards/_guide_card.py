@@ -57,6 +57,17 @@ def guide_section(isolated: tuple[IsolatedHousehold, ...], lang: str) -> list:
             body.append(
                 html.A(t("guide_print", lang), href=href, download="", target="_blank", className="bm-button")
             )
+        if printable and household.grid:
+            grid_href = f"{GUIDE_PATH}?{urlencode({'grid': household.grid})}"
+            body.append(
+                html.A(
+                    t("guide_print_grid", lang, grid=household.grid),
+                    href=grid_href,
+                    download="",
+                    target="_blank",
+                    className="bm-button bm-guide-grid",
+                )
+            )
         blocks.append(
             html.Details(
                 [html.Summary(summary), *body],

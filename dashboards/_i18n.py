@@ -183,6 +183,10 @@ _STRINGS: dict[str, dict[str, str]] = {
     "guide_heading": {"zh": "居家隔离索引图", "en": "Home-isolation step guide"},
     "guide_since": {"zh": "隔离起始 {date}", "en": "isolated since {date}"},
     "guide_print": {"zh": "打印索引图", "en": "Print the guide"},
+    "guide_print_grid": {
+        "zh": "打印网格 {grid} 全部隔离户",
+        "en": "Print every isolated household of {grid}",
+    },
     "guide_do": {"zh": "操作内容", "en": "What to do"},
     "guide_department": {"zh": "责任部门", "en": "Responsible department"},
     "guide_requirements": {"zh": "工作要求", "en": "Requirements"},

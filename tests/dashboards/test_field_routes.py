@@ -160,3 +160,4 @@ def test_the_card_shows_the_isolation_guide(city_engine: Engine, role: str, prin
         assert expected in words, expected
     link = f"/print/isolation-guide.pdf?household={households['h-b09-1']}"
     assert (link in _hrefs(shown)) is prints
+    assert ("/print/isolation-guide.pdf?grid=G1" in _hrefs(shown)) is prints

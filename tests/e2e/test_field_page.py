@@ -237,6 +237,12 @@ def _step_state(driver: webdriver.Chrome, step: str) -> str:
     )
 
 
+def _newest(driver: webdriver.Chrome) -> str:
+    """The state of the action taken last ('' before any)."""
+    found = _actions(driver)
+    return found[0][1] if found else ""
+
+
 def _back(driver: webdriver.Chrome) -> None:
     driver.find_element(By.CSS_SELECTOR, "#fd-card .fd-back").click()
 
@@ -407,7 +413,7 @@ def test_an_inspection_runs_through_and_the_rectifier_may_not_verify(
         form = _form(worker, step)
         form.find_element(By.NAME, "note").send_keys(note)
         form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-        wait_for(lambda: _actions(worker)[0][1] == "sent", timeout=20, message=f"{step} sent")
+        wait_for(lambda: _newest(worker) == "sent", timeout=20, message=f"{step} sent")
         # the card reads the item again: the step is done, the next one has its form
         wait_for(
             lambda step=step: _step_state(worker, step) == "done",
@@ -426,7 +432,7 @@ def test_an_inspection_runs_through_and_the_rectifier_may_not_verify(
     form.find_element(By.NAME, "note").send_keys("复核通过")
     form.find_element(By.CSS_SELECTOR, "input[value=rectified]").click()
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    wait_for(lambda: _actions(worker)[0][1] == "refused", timeout=20, message="the verification refused")
+    wait_for(lambda: _newest(worker) == "refused", timeout=20, message="the verification refused")
     refused = worker.find_element(By.CSS_SELECTOR, "#fd-queue .fd-action-refused")
     assert "须由完成“整改”以外的人完成" in refused.text and "被拒绝" in refused.text
     banner = wait_for(
@@ -444,7 +450,7 @@ def test_an_inspection_runs_through_and_the_rectifier_may_not_verify(
         form.find_element(By.NAME, "note").send_keys("复核通过")
         form.find_element(By.CSS_SELECTOR, "input[value=rectified]").click()
         form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-        wait_for(lambda: _actions(other) and _actions(other)[0][1] == "sent", timeout=20, message="verified")
+        wait_for(lambda: _newest(other) == "sent", timeout=20, message="verified")
         wait_for(lambda: inspection not in _item_ids(other), timeout=20, message="the closed item gone")
         assert console_errors(other) == []
     log = _rows(
@@ -516,7 +522,7 @@ def test_the_house_status_card_shows_the_isolation_guide(
         }
         sensor = guide.find_element(By.CSS_SELECTOR, '[data-step="devices_volunteers"]')
         assert "门磁报警须30分钟内到场" in sensor.text and "防护标准" in sensor.text
-        link = guide.find_element(By.CSS_SELECTOR, "a.bm-button")
+        link = guide.find_element(By.CSS_SELECTOR, "a.bm-button:not(.bm-guide-grid)")
         assert link.get_attribute("href").endswith(f"/print/isolation-guide.pdf?household={household}")
         commander.execute_script("arguments[0].scrollIntoView()", guide)
         _shot(commander, "house-status-card-guide-desktop")
@@ -528,3 +534,52 @@ def test_the_house_status_card_shows_the_isolation_guide(
         assert answer.status_code == 200 and answer.headers["X-Guide-Pages"] == "1"
         (ARTIFACTS / "isolation-guide-b09.pdf").write_bytes(answer.content)
         assert console_errors(commander) == []
+
+
+def test_a_report_at_the_device_position_and_a_photo_within_the_cap(
+    worker: webdriver.Chrome, field_url: str, items: dict[str, int], db: Engine, tmp_path: Path
+) -> None:
+    lon, lat = city.centre("b05")
+    worker.execute_cdp_cmd("Browser.grantPermissions", {"origin": field_url, "permissions": ["geolocation"]})
+    worker.execute_cdp_cmd(
+        "Emulation.setGeolocationOverride", {"longitude": lon, "latitude": lat, "accuracy": 10}
+    )
+    _open_field(worker, field_url)
+    worker.find_element(By.ID, "fd-report").click()
+    where = wait_for(lambda: worker.find_elements(By.ID, "fd-report-where"), message="the position")[0]
+    assert f"{lon:.5f}, {lat:.5f}" in where.text
+    worker.find_element(By.CSS_SELECTOR, "#fd-report-form textarea").send_keys("井盖缺失")
+    worker.find_element(By.ID, "fd-report-send").click()
+    wait_for(lambda: _newest(worker) == "sent", timeout=20, message="the report sent")
+    (report,) = _rows(db, "SELECT id, building_id FROM loop_items WHERE note = '井盖缺失'")
+    assert report.building_id == _id(db, "buildings", "b05")  # the building at that point
+
+    _card(worker, report.id)
+    form = _form(worker, "response")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait_for(lambda: _step_state(worker, "response") == "done", timeout=20, message="responded")
+    form = _form(worker, "handling")
+    big, small = tmp_path / "big.png", tmp_path / "small.png"
+    big.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 60_000)
+    Image.new("RGB", (8, 8), "#b42318").save(small)
+    photo = form.find_element(By.NAME, "photo")
+    photo.send_keys(str(big))
+    error = form.find_element(By.CSS_SELECTOR, ".fd-error")
+    assert error.text == "照片 59 KB，超过上限 48 KB"
+    form.find_element(By.NAME, "note").send_keys("已安装临时井盖")
+    taken = len(_actions(worker))
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    assert len(_actions(worker)) == taken  # nothing queued: the oversized photo stopped it
+    photo.clear()
+    photo.send_keys(str(small))
+    assert error.text == ""
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait_for(lambda: _step_state(worker, "handling") == "done", timeout=20, message="handled")
+    photos = _rows(
+        db,
+        "SELECT p.content_type, p.bytes FROM loop_photos p JOIN loop_transitions t ON t.id = p.transition_id "
+        "WHERE t.item_id = :i AND t.step = 'handling'",
+        i=report.id,
+    )
+    assert [(p.content_type, p.bytes) for p in photos] == [("image/png", small.stat().st_size)]
+    _shot(worker, "field-phone-photo")
