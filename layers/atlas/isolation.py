@@ -236,7 +236,7 @@ def _contacts(
 
 
 def _days(page: Page, h: IsolatedHousehold, left: float, right: float, top: float, *, today: dt.date) -> None:
-    """A box per isolation day for the daily temperature: ticked where a record came in."""
+    """A box per isolation day for the daily temperature (two weeks): ticked where a record came in."""
     page.text(left, top, "每天测温记录 Daily temperature", 10)
     page.text(
         right,
@@ -246,7 +246,9 @@ def _days(page: Page, h: IsolatedHousehold, left: float, right: float, top: floa
         ha="right",
         color=PRINT["muted"],
     )
-    start = h.since or today
+    since = h.since or today
+    # the isolation's first fortnight, or once longer ago, the fortnight ending on the print's day
+    start = since if (today - since).days < DAYS_SHOWN else today - dt.timedelta(days=DAYS_SHOWN - 1)
     recorded: set[dt.date] = set()
     for step in h.steps:
         if step.daily:
@@ -262,7 +264,7 @@ def _days(page: Page, h: IsolatedHousehold, left: float, right: float, top: floa
             y -= box_h
         fill = "#e6f4ea" if day in recorded else ("#fff7e0" if day == today else None)
         page.rect(Box(x, y, w, box_h), fill=fill, edge=PRINT["rule"], lw=0.5)
-        page.text(x + 3, y + box_h - 9, f"第{i + 1}天 {day:%m-%d}", 7)
+        page.text(x + 3, y + box_h - 9, f"第{(day - since).days + 1}天 {day:%m-%d}", 7)
         page.text(x + 3, y + 5, "√" if day in recorded else "____ °C", 8, color=PRINT["muted"])
 
 
