@@ -194,9 +194,11 @@ def _card(driver: webdriver.Chrome, item_id: int) -> None:
     """Tap an item of the list; its card with its log (read from the server, or offline the copy the
     service worker kept when the list was read)."""
 
-    def tap() -> bool:  # the list may be redrawn under the finger (a reread): tap again
-        driver.find_element(By.CSS_SELECTOR, f'#fd-items .fd-item[data-item-id="{item_id}"]').click()
-        return True
+    def tap() -> bool:  # the list may be (re)drawn under the finger: tap once it is there
+        found = driver.find_elements(By.CSS_SELECTOR, f'#fd-items .fd-item[data-item-id="{item_id}"]')
+        if found:
+            found[0].click()
+        return bool(found)
 
     wait_for(tap, message=f"item {item_id} in the list")
     wait_for(

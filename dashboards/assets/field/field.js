@@ -450,6 +450,10 @@
     // the first visit's answers came before the worker took over: read them again so it keeps them
     navigator.serviceWorker.addEventListener("controllerchange", function () { load(); });
   }
+  if (!FIELD.acts) { // a read-only role (the analyst) sees the items and guides, acts on none
+    $("fd-report").hidden = true;
+    $("fd-report-tap").hidden = true;
+  }
   network(0);
   startMap();
   load().then(function () { window.battlemapQueue.flush(); });
