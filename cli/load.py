@@ -9,7 +9,7 @@ import click
 
 from cli import context
 from cli.edge import processing
-from cli.options import bbox_option
+from cli.options import bbox_option, place_kind_option
 from etl import pipeline
 from etl.assign import qa_summary
 from etl.jobs import KINDS
@@ -35,6 +35,12 @@ from etl.overlaps import stored_overlaps
     "--force", is_flag=True, help="admin only: load units even where they overlap units of their level."
 )
 @click.option("--level", help="admin only: level of every row (district, subdistrict, committee).")
+@click.option(
+    "--kind",
+    "place_kind",
+    callback=place_kind_option,
+    help="places only: the kind of every row that names none (e.g. sampling_site, key_industry).",
+)
 @click.option("--area", callback=bbox_option, help="Reject rows outside MINX,MINY,MAXX,MAXY (WGS84).")
 @click.option("--rejects", type=click.Path(path_type=Path), help="Where to write rejected rows (CSV).")
 @click.option("--strict", is_flag=True, help="Load nothing if any row is rejected.")
@@ -71,6 +77,7 @@ def load(
     encoding: str | None,
     force: bool,
     level: str | None,
+    place_kind: str | None,
     area: tuple[float, float, float, float] | None,
     rejects: Path | None,
     strict: bool,
@@ -94,6 +101,7 @@ def load(
         encoding=encoding,
         force=force,
         level=level,
+        place_kind=place_kind,
         area=area,
         rejects_path=rejects,
         strict=strict,

@@ -16,6 +16,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cli.audit:audit",
         "List audited actions since WHEN, oldest first: time, user, role, action, target, address, detail.",
     ),
+    "brief": (
+        "cli.brief:brief",
+        "Print the daily situation brief (日报) of a day: one to three A4 pages for leaders.",
+    ),
     "db": ("cli.db:db", "Create, upgrade and inspect the PostGIS schema."),
     "demo": (
         "cli.demo:demo",
@@ -31,6 +35,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "national": (
         "cli.national:national",
         "The national roll-up: per-day counts per sub-district, published and subscribed by replication.",
+    ),
+    "places": (
+        "cli.places:places",
+        "Places: counts per grid of the key places (shops, office buildings, firms, key industries).",
     ),
     "qa": (
         "cli.load:qa",

@@ -179,6 +179,11 @@ _STRINGS: dict[str, dict[str, str]] = {
     "step_by": {"zh": "时限 {at}", "en": "by {at}"},
     "print": {"zh": "打印 PDF", "en": "Print PDF"},
     "print_title": {"zh": "下载当前范围的地图集 PDF", "en": "Download the atlas PDF of this selection"},
+    "brief": {"zh": "日报 PDF", "en": "Daily brief"},
+    "brief_title": {
+        "zh": "下载当日所选区/街镇的疫情防控日报（A4）",
+        "en": "Download the daily brief of the chosen district or sub-district (A4)",
+    },
     # The 居家隔离索引图 (home-isolation step guide) on a building's card and the field page.
     "guide_heading": {"zh": "居家隔离索引图", "en": "Home-isolation step guide"},
     "guide_since": {"zh": "隔离起始 {date}", "en": "isolated since {date}"},

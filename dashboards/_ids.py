@@ -28,6 +28,7 @@ HS_SEARCH = "hs-search"
 HS_SEARCH_GO = "hs-search-go"
 HS_SEARCH_MESSAGE = "hs-search-message"
 HS_PRINT = "hs-print"
+HS_BRIEF = "hs-brief"
 # The risk overlay of the house-status map (dashboards._risk_panel).
 HS_RISK = "hs-risk"  # the side panel: stored areas, then the simulation
 HS_RISK_AREAS = "hs-risk-areas"

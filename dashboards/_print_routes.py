@@ -1,5 +1,5 @@
-"""HTTP routes of prints: the atlas,
-``GET /print/atlas.pdf?unit=..|grids=..|all=1&layer=..&date=..&paper=..``, and the 居家隔离索引图,
+"""HTTP routes of printing: ``GET /print/atlas.pdf?unit=..|grids=..|all=1&layer=..&date=..&paper=..``, the
+daily brief ``GET /print/brief.pdf?date=..[&unit=..][&internal=1]`` and the 居家隔离索引图
 ``GET /print/isolation-guide.pdf?household=ID|grid=CODE[&date=..][&internal=1]`` (one A4 page per
 isolated household).
 
@@ -7,7 +7,8 @@ The same sheets as ``battlemap export atlas``: a cover and one page per grid, as
 download, of the signed-in user's area only (an operator's ``all=1`` is all of *their* grids).
 Names and phones are masked unless ``internal=1`` is asked by a role allowed to see them
 (commander, operator); every print is audited (``export``), an internal one also as
-``view_personal``. The wall display may not print.
+``view_personal``. The wall display may not print. The brief is the same sign-in, scope, masking and
+audit: an operator's brief is of their area only.
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ from geo.errors import Forbidden, InvalidParameter
 from geo.settings import Settings
 from layers.atlas import AtlasOptions
 from layers.atlas.publish import AtlasRequest, GuideRequest, print_atlas, print_isolation_guide
+from layers.brief import BriefRequest, print_brief
 
 ATLAS_PATH = "/print/atlas.pdf"
+BRIEF_PATH = "/print/brief.pdf"
 GUIDE_PATH = "/print/isolation-guide.pdf"
 
 
@@ -65,6 +68,32 @@ def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
         response.headers["Cache-Control"] = "no-store"
         return response
 
+    def brief() -> flask.Response:
+        args = flask.request.args
+        found = current_principal()
+        found.require_exports()
+        internal = _flag(args.get("internal"))
+        if internal and found.policy.personal != "full":
+            raise Forbidden(f"role {found.role!r} may not print names and phones (internal printing)")
+        date = _date(args.get("date"))
+        if date is None:
+            raise InvalidParameter("date is required: give date=YYYY-MM-DD, e.g. 2022-04-10")
+        request = BriefRequest(date=date, unit=args.get("unit") or None, internal=internal)
+        name = f"brief-{_stem(request.unit or 'all', 'unit')}-{date.isoformat()}.pdf"
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / name
+            _, pages = print_brief(
+                engine, request, path, actor=found.actor(client_ip()), scope=found.scope, flows=settings.flows
+            )
+            body = path.read_bytes()
+        response = flask.Response(body, mimetype="application/pdf")
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        response.headers["X-Brief-Pages"] = str(pages)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    server.add_url_rule(ATLAS_PATH, "print_atlas", atlas, methods=["GET"])
+
     def isolation_guide() -> flask.Response:
         args = flask.request.args
         unknown = set(args) - {"household", "grid", "date", "internal"}
@@ -84,8 +113,9 @@ def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
             date=_date(args.get("date")),
             internal=internal,
         )
-        stem = f"household-{request.household_id}" if request.household_id is not None else request.grid
-        name = _filename(stem or "guide", "isolation-guide", request.date)
+        what = f"household-{request.household_id}" if request.household_id is not None else request.grid
+        day = f"-{request.date.isoformat()}" if request.date else ""
+        name = f"{_stem(what or 'guide', 'guide')}-isolation-guide{day}.pdf"
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / name
             pages = print_isolation_guide(
@@ -98,7 +128,7 @@ def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    server.add_url_rule(ATLAS_PATH, "print_atlas", atlas, methods=["GET"])
+    server.add_url_rule(BRIEF_PATH, "print_brief", brief, methods=["GET"])
     server.add_url_rule(GUIDE_PATH, "print_isolation_guide", isolation_guide, methods=["GET"])
 
 
@@ -136,6 +166,9 @@ def _date(value: str | None) -> dt.date | None:
 
 def _filename(what: str, layer: str, date: dt.date | None) -> str:
     """An ASCII file name (header-safe) for the download."""
-    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", what).strip("_") or "atlas"
-    prefix = "" if layer == "isolation-guide" else "atlas-"
-    return f"{prefix}{stem}-{layer}{'-' + date.isoformat() if date else ''}.pdf"
+    return f"atlas-{_stem(what, 'atlas')}-{layer}{'-' + date.isoformat() if date else ''}.pdf"
+
+
+def _stem(what: str, default: str) -> str:
+    """An ASCII, header-safe piece of a file name (``default`` for a name with no ASCII in it)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", what).strip("_") or default

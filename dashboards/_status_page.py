@@ -4,7 +4,8 @@ Buildings coloured by their most severe household status on the chosen date, vul
 households marked, a date slider with a play button, filters, address search, a KPI strip,
 a legend with counts and a building card. What is read comes from ``geo.status``. The risk overlay
 (stored zones, the SOP panel and "simulate a case here") is ``dashboards._risk_panel``; the print
-action downloads the atlas of the current grid or unit (``dashboards._print_link``).
+action downloads the atlas of the current grid or unit, the brief action the daily brief of the day
+and chosen district or sub-district (``dashboards._print_link``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from dashboards._html import data_attributes
 from dashboards._i18n import chain_level, language, level, t
 from dashboards._legend import legend_panel
 from dashboards._play import register_play, slider_marks
-from dashboards._print_link import atlas_href, print_link
+from dashboards._print_link import atlas_href, brief_href, brief_link, print_link
 from dashboards._shell import map_header, unavailable_page
 from dashboards._tiles_routes import tile_layers
 from geo import loaded
@@ -80,6 +81,7 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
                     html.Strong(last.isoformat(), id=ids.HS_DATE_LABEL, className="bm-date-label"),
                     html.Button(t("play", lang), id=ids.HS_PLAY, n_clicks=0, className="bm-button"),
                     print_link(ids.HS_PRINT, atlas_href({"all": "1"}, layer=LAYER, date=last), lang),
+                    brief_link(ids.HS_BRIEF, brief_href({}, date=last), lang),
                 ],
                 className="bm-date-row",
             ),
@@ -245,6 +247,7 @@ def register_callbacks(app: dash.Dash) -> None:
         Output(ids.HS_LEGEND, "children"),
         Output(ids.HS_DATE_LABEL, "children"),
         Output(ids.HS_PRINT, "href"),
+        Output(ids.HS_BRIEF, "href"),
         Input(ids.HS_DATE, "value"),
         Input(ids.HS_REFRESH, "n_intervals"),
         *filters,
@@ -261,10 +264,20 @@ def register_callbacks(app: dash.Dash) -> None:
             figures = context.kpis(conn, date=date, filters=chosen, scope=current_scope())
             unit = chosen.get("subdistrict", chosen.get("district"))
             selection = atlas_selection(conn, grid_id=chosen.get("grid"), unit_id=unit)
+            of_unit = atlas_selection(conn, unit_id=unit) if unit is not None else {}
         vulnerable = (VULNERABLE_MARKER, None, "outline")
         legend = legend_panel(STATUS_SWATCHES, figures.buildings, lang, markers=(vulnerable,))
         href = atlas_href(selection, layer=LAYER, date=date)
-        return _query_for(date, version), chosen, kpi_strip(figures, lang), legend, date.isoformat(), href
+        brief = brief_href(of_unit, date=date)
+        return (
+            _query_for(date, version),
+            chosen,
+            kpi_strip(figures, lang),
+            legend,
+            date.isoformat(),
+            href,
+            brief,
+        )
 
     @app.callback(
         Output(ids.HS_CARD, "children"),

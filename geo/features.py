@@ -113,7 +113,10 @@ _KINDS: dict[str, _KindSQL] = {
         ),
     ),
     "places": _KindSQL(
-        _columns("p", "kind name"), "places p", "p.geom", in_scope=lambda scope: scope.covers("p.geom")
+        _columns("p", "kind name subcategory"),
+        "places p",
+        "p.geom",
+        in_scope=lambda scope: scope.covers("p.geom"),
     ),
     "status": _KindSQL(
         _columns(

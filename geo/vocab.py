@@ -92,9 +92,30 @@ PLACE_KINDS: tuple[Term, ...] = (
     Term("temperature_point", "测温点", "Temperature check point"),
     Term("school", "学校", "School"),
     Term("shop", "商店", "Shop"),
+    # The key places (重点场所) a sub-district counts: "沿街商户1234家，商务楼宇点位84个，企业525家，
+    # 餐饮等重点行业点位1508个" (Lujiazui); a key-industry site says which industry (KEY_INDUSTRIES).
+    Term("street_shop", "沿街商户", "Street-front shop"),
+    Term("office_building", "商务楼宇", "Office building"),
+    Term("firm", "企业", "Firm"),
+    Term("key_industry", "重点行业点位", "Key-industry site"),
     Term("other", "其他", "Other"),
 )
 PLACE_KIND_CODES: tuple[str, ...] = _codes(PLACE_KINDS)
+KEY_PLACE_KINDS: tuple[str, ...] = ("street_shop", "office_building", "firm", "key_industry")
+
+# The industries of a key-industry site (重点行业), a place's ``subcategory``.
+KEY_INDUSTRIES: tuple[Term, ...] = (
+    Term("catering", "餐饮", "Catering"),
+    Term("market", "农贸市场", "Wet market"),
+    Term("supermarket", "商超", "Supermarket"),
+    Term("construction_site", "建筑工地", "Construction site"),
+    Term("hotel", "宾馆酒店", "Hotel"),
+    Term("entertainment", "娱乐场所", "Entertainment venue"),
+    Term("logistics", "物流快递", "Logistics and delivery"),
+    Term("care_home", "养老机构", "Care home"),
+    Term("other", "其他", "Other"),
+)
+KEY_INDUSTRY_CODES: tuple[str, ...] = _codes(KEY_INDUSTRIES)
 
 CASE_KINDS: tuple[Term, ...] = (
     Term("confirmed", "确诊病例", "Confirmed case"),

@@ -150,6 +150,17 @@ PRINT = {
     "halo": "#ffffff",
 }
 
+# The daily brief (layers/brief): the red masthead of a field report, tiles, and what rose or fell.
+BRIEF = {
+    "masthead": "#c00000",
+    "band": "#f4f1ec",
+    "tile": "#faf8f4",
+    "tile_edge": "#ddd6ca",
+    "worse": "#b2182b",
+    "better": "#1a9850",
+    "warn": "#e08214",
+}
+
 
 def status_swatch(code: str) -> Swatch:
     for swatch in STATUS_SWATCHES:

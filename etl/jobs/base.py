@@ -56,6 +56,8 @@ class LoadOptions:
     name_col: str | None = None
     layer: str | None = None
     level: str | None = None
+    # places only: the kind of every row that names none (``--kind``).
+    place_kind: str | None = None
     area: tuple[float, float, float, float] | None = None
     rejects_path: Path | None = None
     strict: bool = False

@@ -58,7 +58,8 @@ class CaseJob(Job):
         matched = store_matches(conn, stage, matches, options.min_score)
         conn.execute(
             text(f"""
-            UPDATE {s} c SET address_id = m.address_id, geom = COALESCE(c.geom, a.geom)
+            UPDATE {s} c SET address_id = m.address_id, address_level = m.level, address_score = m.score,
+                             geom = COALESCE(c.geom, a.geom)
             FROM {matched} m JOIN addresses a ON a.id = m.address_id WHERE c.row_no = m.row_no
         """)
         )
@@ -117,6 +118,11 @@ JOB = CaseJob(
     geometry_required=False,
     identity=("reported_on", "kind", "district", "address"),
     keep_repeats=True,
-    extra_stage_columns=(StageColumn("address_id", "integer"), StageColumn("building_id", "bigint")),
+    extra_stage_columns=(
+        StageColumn("address_id", "integer"),
+        StageColumn("address_level", "text"),
+        StageColumn("address_score", "real"),
+        StageColumn("building_id", "bigint"),
+    ),
     derivable=("reported_on",),
 )

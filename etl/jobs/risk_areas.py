@@ -66,6 +66,11 @@ def as_datetime(value: object) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=CHINA_TZ)
 
 
+# How far a location found outside the address matcher is trusted (0..100, as the matcher's scores):
+# the middle of a lane's numbered addresses, a loaded compound named in the area, a whole town.
+PLACED_SCORES = {"lane": 85.0, "compound": 90.0, "township": 70.0}
+
+
 def _best_of_keys(matcher: Matcher, staged: StagedMatch) -> StagedMatch:
     """The best match over the name's candidate keys (whole, without its town, cut to lane or number)."""
     best = staged.match
@@ -96,11 +101,16 @@ def _locate_townships(conn: Connection, stage: str, matcher: Matcher) -> None:
             continue
         conn.execute(
             text(f"""
-            UPDATE {s} SET match_kind = 'township', match_key = :towns,
+            UPDATE {s} SET match_kind = 'township', match_key = :towns, match_score = :score,
                            point = (SELECT ST_Centroid(ST_Collect(geom)) FROM addresses WHERE id = ANY(:ids))
             WHERE row_no = :row
         """),
-            {"towns": "、".join(towns)[:300], "ids": ids, "row": row.row_no},
+            {
+                "towns": "、".join(towns)[:300],
+                "ids": ids,
+                "row": row.row_no,
+                "score": PLACED_SCORES["township"],
+            },
         )
 
 
@@ -155,14 +165,14 @@ class RiskAreaJob(Job):
         conn.execute(
             text(f"""
             UPDATE {s} s SET address_id = m.address_id, match_key = a.match_key, match_kind = m.level,
-                             point = a.geom
+                             match_score = m.score, point = a.geom
             FROM {matched} m JOIN addresses a ON a.id = m.address_id WHERE s.row_no = m.row_no
         """)
         )
         # A lane no gazetteer entry names by itself: the middle of the lane's numbered addresses.
         conn.execute(
             text(f"""
-            UPDATE {s} s SET match_key = m.key, match_kind = 'lane', point = m.geom
+            UPDATE {s} s SET match_key = m.key, match_kind = 'lane', match_score = :score, point = m.geom
             FROM (
                 SELECT s2.row_no, l.key, ST_Centroid(ST_Collect(a.geom)) AS geom
                 FROM {s} s2
@@ -175,13 +185,14 @@ class RiskAreaJob(Job):
                 GROUP BY s2.row_no, l.key
             ) m
             WHERE s.row_no = m.row_no
-        """)
+        """),
+            {"score": PLACED_SCORES["lane"]},
         )
         # Names of loaded compounds (at least 3 characters) inside the area's district.
         conn.execute(
             text(f"""
             UPDATE {s} s SET compound_id = m.cid, match_kind = 'compound', match_key = m.name,
-                             point = ST_PointOnSurface(m.geom)
+                             match_score = :score, point = ST_PointOnSurface(m.geom)
             FROM (
                 SELECT DISTINCT ON (s2.row_no) s2.row_no, k.id AS cid, k.name, k.geom
                 FROM {s} s2 JOIN compounds k ON char_length(k.name) >= 3 AND strpos(s2.name, k.name) > 0
@@ -191,7 +202,8 @@ class RiskAreaJob(Job):
                 ORDER BY s2.row_no, char_length(k.name) DESC, k.id
             ) m
             WHERE s.row_no = m.row_no
-        """)
+        """),
+            {"score": PLACED_SCORES["compound"]},
         )
         _locate_townships(conn, stage, matcher)
         conn.execute(
@@ -290,6 +302,7 @@ JOB = RiskAreaJob(
     identity=("level", "district", "name", "declared_at"),
     extra_stage_columns=(
         StageColumn("match_kind", "text"),
+        StageColumn("match_score", "real"),
         StageColumn("address_id", "integer"),
         StageColumn("compound_id", "integer"),
         StageColumn("building_id", "bigint"),

@@ -8,6 +8,7 @@ from geoalchemy2 import Geometry
 from sqlalchemy import (
     CheckConstraint,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -52,6 +53,7 @@ class RiskAreaRecord(SourcedMixin, Base):
     last_case_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     n_snapshots: Mapped[int | None] = mapped_column(Integer)
     match_kind: Mapped[str | None] = mapped_column(String(20))
+    match_score: Mapped[float | None] = mapped_column(Float)  # 0..100, how far it is trusted (0013)
     match_key: Mapped[str | None] = mapped_column(String(300))
     address_id: Mapped[int | None] = mapped_column(ForeignKey("addresses.id", ondelete="SET NULL"))
     compound_id: Mapped[int | None] = mapped_column(ForeignKey("compounds.id", ondelete="SET NULL"))

@@ -56,8 +56,10 @@ def test_cases_report_levels_and_write_the_review_file(conn: Connection, tmp_pat
         "33.3% matched (3 of 9, min score 80): exact 1, house_number 1, lane 1, unmatched 6"
     )
     assert report.notes["address match unmatched, most frequent"].startswith("浦东新区 样板路21号 ×2")
-    located = conn.execute(text("SELECT count(*) FROM cases WHERE address_id IS NOT NULL")).scalar_one()
-    assert located == 3
+    located = conn.execute(
+        text("SELECT address_level, address_score FROM cases WHERE address_id IS NOT NULL ORDER BY 2 DESC")
+    ).all()
+    assert [tuple(r) for r in located] == [("exact", 100.0), ("house_number", 95.0), ("lane", 90.0)]
     with review.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     by_address = {r["address"][:20]: r for r in rows}

@@ -62,6 +62,11 @@ def test_match_rate_is_reported_and_the_unmatched_are_listed(
     assert first.notes["unmatched"].startswith(f"{total - matched:,} names kept without a location")
     unmatched = read_risk_areas(conn)
     assert unmatched["match_kind"].isna().sum() == total - matched
+    # every located area says how far it is trusted; the unlocated ones have no score
+    scores = conn.execute(
+        text("SELECT count(match_score), min(match_score), max(match_score) FROM risk_areas")
+    ).one()
+    assert scores[0] == matched and 0 < scores[1] <= scores[2] <= 100
     # the whole-district rows of 2022-11-24 name no area: kept, labelled, never matched
     assert (
         conn.execute(
