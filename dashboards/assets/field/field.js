@@ -448,7 +448,14 @@
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/field-sw.js", { scope: "/field" }).catch(function () { /* no offline shell */ });
     // the first visit's answers came before the worker took over: read them again so it keeps them
-    navigator.serviceWorker.addEventListener("controllerchange", function () { load(); });
+    navigator.serviceWorker.addEventListener("controllerchange", function () {
+      load();
+      if (!map) return; // and the map's tiles, so that the map too shows offline
+      Object.keys(FIELD.map.tiles).forEach(function (name) {
+        var source = map.getSource(name);
+        if (source && source.setTiles) source.setTiles(source.tiles.slice());
+      });
+    });
   }
   if (!FIELD.acts) { // a read-only role (the analyst) sees the items and guides, acts on none
     $("fd-report").hidden = true;

@@ -7,8 +7,8 @@
  */
 "use strict";
 
-var SHELL_CACHE = "battlemap-field-shell-v1";
-var DATA_CACHE = "battlemap-field-data-v1";
+var SHELL_CACHE = "battlemap-field-shell-v2";
+var DATA_CACHE = "battlemap-field-data-v2";
 var SHELL = [
   "/field",
   "/assets/field/field.js",
@@ -56,7 +56,7 @@ function networkFirst(request, cacheName, key, empty) {
     return keep(cacheName, key, response);
   }).catch(function () {
     return caches.open(cacheName).then(function (cache) {
-      return cache.match(key).then(function (hit) {
+      return cache.match(key, { ignoreVary: true }).then(function (hit) {
         if (hit) return hit;
         if (empty) return new Response(null, { status: 204 }); // a tile never seen: drawn empty
         return new Response(JSON.stringify({ status: "error", error: "offline" }), {
