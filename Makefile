@@ -6,9 +6,9 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8050
 
-.PHONY: setup python postgis os assets demo serve test test-fast lint format bench clean
+.PHONY: setup python postgis brokers os assets demo serve test test-fast lint format bench clean
 
-setup: python postgis os assets
+setup: python postgis os brokers assets
 
 python: $(VENV)/.installed
 
@@ -20,6 +20,10 @@ $(VENV)/.installed: pyproject.toml
 
 postgis:
 	bash scripts/setup_postgis.sh
+
+# Mosquitto (the device ingester's MQTT broker) and Redis, installed and started when none answers.
+brokers:
+	bash scripts/setup_brokers.sh
 
 os:
 	bash scripts/setup_os.sh
@@ -42,7 +46,8 @@ demo: setup
 	$(BIN)/battlemap demo load
 	$(BIN)/battlemap demo users
 	url="$$($(BIN)/battlemap db role create $(APP_ROLE) --generate-password | tail -n 1)" && \
-		DATABASE_URL="$$url" $(BIN)/battlemap serve --host $(HOST) --port $(PORT)
+		{ $(BIN)/battlemap ingest mqtt & ingester=$$!; trap 'kill $$ingester' EXIT INT TERM; \
+		  DATABASE_URL="$$url" $(BIN)/battlemap serve --host $(HOST) --port $(PORT); }
 
 serve: python assets
 	$(BIN)/battlemap serve --host $(HOST) --port $(PORT)
@@ -54,7 +59,7 @@ test: setup
 # Two xdist workers, each with its own throwaway databases (named after its pid); a file's tests stay
 # on one worker, in order (some modules build on their earlier tests' state).
 FAST := -m "not slow" --ignore=tests/e2e --ignore=tests/notebooks -n 2 --dist loadfile
-test-fast: python postgis os
+test-fast: python postgis os brokers
 	$(BIN)/pytest $(FAST)
 
 lint: python

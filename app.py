@@ -20,10 +20,13 @@ from dashboards import (
     _auth_callbacks,
     _auth_routes,
     _contacts_routes,
+    _cors,
     _errors,
     _field_api,
     _field_page,
     _loops_api,
+    _ogc_routes,
+    _ogc_tiles,
     _print_routes,
     _public_routes,
     _replicas,
@@ -70,6 +73,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> dash.Dash
 
     _access_log.install(server)  # first: every request gets its id, even one the guard refuses
     _errors.install(server)
+    _cors.install(server, settings.app)  # before the guard: a preflight carries no credential
     _auth.install(server, engine, settings)
     if replicas is not None:
         _replicas.install(server, engine, settings)
@@ -77,6 +81,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> dash.Dash
     _auth_routes.register(server, engine, settings)
     _public_routes.register(server, engine, settings)
     register_tile_routes(server, settings, engine)
+    _ogc_routes.register(server, engine, settings)
+    _ogc_tiles.register(server, engine, settings)
     _print_routes.register(server, engine, settings)
     _risk_routes.register(server, engine, settings)
     _contacts_routes.register(server, engine, settings)
@@ -85,6 +91,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> dash.Dash
     _loops_api.register(server, api, engine, settings)
     _field_api.register(server, api, engine, settings)
     _api.register(server, api)
+    _ogc_routes.register_not_found(server)
     register_callbacks(app)
     _auth_callbacks.install(app)
     return app

@@ -56,3 +56,40 @@ def users() -> None:
     click.echo(f"{'name':16} {'role':10} {'password':18} area")
     for user, password in created:
         click.echo(f"{user.name:16} {user.role:10} {password:18} {', '.join(user.units) or 'all'}")
+
+
+@demo.command("devices")
+@click.option("--count", type=click.IntRange(min=1), help="Only the first N demo devices (default: all).")
+@click.option(
+    "--minutes", type=click.FloatRange(min=0.1), default=10.0, show_default=True, help="How long to publish."
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0.1, max=600),
+    default=1.0,
+    show_default=True,
+    help="Messages a minute per device.",
+)
+@click.option("--url", help="The broker, mqtt://host[:port]; default BATTLEMAP_MQTT_URL.")
+def devices(count: int | None, minutes: float, rate: float, url: str | None) -> None:
+    """Publish realistic streams for the demo's simulated devices (diurnal temperatures, a few fevers,
+    deliveries, a door left open, a device falling silent) to the MQTT broker, QoS 1."""
+    from etl.demo.devices import demo_devices, publisher, stream
+
+    settings = context.settings()
+    engine = context.engine(create=False)
+    try:
+        with engine.connect() as conn:
+            found = demo_devices(conn)
+    finally:
+        engine.dispose()
+    if not found:
+        raise click.ClickException("no simulated devices: run `battlemap demo load` first")
+    chosen = found[:count] if count else found
+    publish, close = publisher(url or settings.devices.url)
+    click.echo(f"publishing for {len(chosen)} devices, {rate:g} a minute each, for {minutes:g} min")
+    try:
+        counts = stream(chosen, minutes=minutes, rate=rate, publish=publish, seed=settings.demo.seed)
+    finally:
+        close()
+    click.echo("published: " + ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items())))

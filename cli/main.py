@@ -12,6 +12,10 @@ from geo.errors import BattlemapError
 
 # name -> (where the command lives, its one-line help for `battlemap --help`; a test keeps them equal)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "alerts": (
+        "cli.devices:alerts",
+        "Device alerts (fever, missed readings, door, offline, battery): items of the isolation_alert loop.",
+    ),
     "audit": (
         "cli.audit:audit",
         "List audited actions since WHEN, oldest first: time, user, role, action, target, address, detail.",
@@ -20,13 +24,19 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cli.brief:brief",
         "Print the daily situation brief (日报) of a day: one to three A4 pages for leaders.",
     ),
+    "campaign": (
+        "cli.campaign:campaign",
+        "Vaccination campaigns (疫苗接种): targets, daily counts and the board.",
+    ),
     "db": ("cli.db:db", "Create, upgrade and inspect the PostGIS schema."),
     "demo": (
         "cli.demo:demo",
         "The demo data: the real sample (data/sample) and the simulated parts it lacks.",
     ),
+    "devices": ("cli.devices:devices", "Home-isolation devices: door sensors and thermometers (技防)."),
     "export": ("cli.export:export", "Write loaded data back out (WGS84, never with personal fields)."),
     "flows": ("cli.flows:flows", "Movement flows (动线) and closed-loop transfers (闭环转运)."),
+    "ingest": ("cli.devices:ingest", "Long-lived ingesters of live data (MQTT devices)."),
     "load": ("cli.load:load", "Load a file of KIND into PostGIS, in one transaction (all or nothing)."),
     "loops": (
         "cli.loops:loops_group",

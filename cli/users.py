@@ -1,4 +1,5 @@
-"""``battlemap users add|list|disable|password|token|tokens|revoke``: who may sign in, and how.
+"""``battlemap users add|list|disable|password|token|tokens|revoke``: who may sign in, and how (bearer
+tokens, and URL keys for clients that cannot send headers: ``token NAME --kind url-key``).
 
 Run on the machine that holds the database (the command line is trusted with it); every change
 is audited as ``user_change`` by ``cli:<login>``. Passwords are read from a prompt or stdin, or
@@ -113,8 +114,30 @@ def password(name: str, password_stdin: bool, generate_password: bool) -> None:
 
 @users.command("token")
 @click.argument("name")
-def token(name: str) -> None:
-    """Print a new bearer token for NAME (last line), for scripts and QGIS: Authorization: Bearer <token>."""
+@click.option(
+    "--kind",
+    type=click.Choice(["bearer", "url-key"]),
+    default="bearer",
+    show_default=True,
+    help="bearer: sent as a header; url-key: read-only, for the --layers given, sent as ?key= "
+    "(QGIS, ArcGIS and tools that cannot send headers).",
+)
+@click.option(
+    "--layers",
+    "layers",
+    multiple=True,
+    help="url-key: the tile layers or OGC collections it opens (repeatable or comma-separated).",
+)
+@click.option("--days", type=int, default=None, help="url-key: days until it expires (required, 1 to 366).")
+def token(name: str, kind: str, layers: tuple[str, ...], days: int | None) -> None:
+    """Print a new bearer token (or with --kind url-key a URL key) for NAME on the last line."""
+    if kind == "url-key":
+        _url_key(name, [part.strip() for item in layers for part in item.split(",") if part.strip()], days)
+        return
+    if layers or days is not None:
+        raise click.UsageError(
+            "--layers and --days are for --kind url-key; a bearer token opens all the user may"
+        )
     engine = context.engine()
     upgrade(engine)
     settings = context.settings().auth
@@ -122,6 +145,34 @@ def token(name: str) -> None:
         issued = credentials.issue_token(conn, name, settings=settings)
         record(conn, cli_actor(), "user_change", target=name, detail={"op": "token"})
     click.echo(f"token for {name}, valid {settings.token_days} days; send as Authorization: Bearer <token>")
+    click.echo(issued)
+
+
+def _url_key(name: str, layers: list[str], days: int | None) -> None:
+    from geo.ogc.collections import COLLECTIONS
+    from layers.tiles.registry import default_layers
+
+    settings = context.settings()
+    known = sorted(set(default_layers(settings).names()) | set(COLLECTIONS))
+    unknown = [layer for layer in layers if layer not in known]
+    if not layers or unknown:
+        what = f"unknown layer {unknown[0]!r}" if unknown else "no --layers"
+        raise click.UsageError(f"{what}: a URL key covers some of {', '.join(known)}")
+    if days is None or not 1 <= days <= credentials.URL_KEY_MAX_DAYS:
+        given = "" if days is None else f" (not {days})"
+        raise click.UsageError(
+            f"a URL key expires: give --days N{given}, 1 to {credentials.URL_KEY_MAX_DAYS}"
+        )
+    engine = context.engine()
+    upgrade(engine)
+    with engine.begin() as conn:
+        issued = credentials.issue_url_key(conn, name, layers=layers, days=days)
+        detail = {"op": "token", "kind": "url-key", "layers": sorted(set(layers)), "days": days}
+        record(conn, cli_actor(), "user_change", target=name, detail=detail)
+    click.echo(
+        f"URL key for {name}, read-only, for {', '.join(sorted(set(layers)))}, valid {days} days; "
+        "append ?key=<key> to the TileJSON, tile or OGC API URL (the README has the QGIS recipe)"
+    )
     click.echo(issued)
 
 
@@ -133,12 +184,12 @@ def tokens(name: str) -> None:
     upgrade(engine)
     with engine.connect() as conn:
         found = credentials.list_tokens(conn, name)
-    click.echo(f"{'id':>6} {'created':16} {'expires':16} {'last used':16} state")
+    click.echo(f"{'id':>6} {'kind':8} {'created':16} {'expires':16} {'last used':16} {'state':8} layers")
     for item in found:
         state = "revoked" if item.revoked_at else "active"
         click.echo(
-            f"{item.id:>6} {_when(item.created_at):16} {_when(item.expires_at):16} "
-            f"{_when(item.last_used_at):16} {state}"
+            f"{item.id:>6} {item.kind:8} {_when(item.created_at):16} {_when(item.expires_at):16} "
+            f"{_when(item.last_used_at):16} {state:8} {', '.join(item.layers) or 'all'}"
         )
 
 

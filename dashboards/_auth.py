@@ -30,10 +30,16 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from dashboards import _auth_callbacks
+from dashboards import _auth_callbacks, _url_keys
 from dashboards._errors import error_response
 from geo.audit import record
-from geo.auth import Principal, principal_for_session, principal_for_token, require_secret
+from geo.auth import (
+    Principal,
+    principal_for_session,
+    principal_for_token,
+    principal_for_url_key,
+    require_secret,
+)
 from geo.credentials import end_session, start_session
 from geo.db import read_connection, unavailable_reason
 from geo.errors import (
@@ -162,7 +168,9 @@ def install(server: flask.Flask, engine: Engine, settings: Settings) -> None:
         if request.endpoint in PAGE_ENDPOINTS and not found.may_open(request.path):
             return flask.redirect(found.policy.pages[0] if found.policy.pages else "/")
         try:
-            if request.method in UNSAFE_METHODS and not _bearer(request):
+            if found.key_layers is not None:
+                _url_keys.check(found, request)
+            elif request.method in UNSAFE_METHODS and not _bearer(request):
                 _check_origin(request)
             _check_page(found, request)
         except BattlemapError as error:
@@ -269,6 +277,14 @@ def _identify(engine: Engine, auth: AuthSettings, cache: _PrincipalCache) -> Pri
         )
         if found is None:
             raise Unauthorized("the bearer token is unknown, expired, revoked or its user disabled")
+        return found
+    key = flask.request.args.get(_url_keys.PARAM)
+    if key:
+        found = cache.get(
+            ("key", key), lambda: _load(engine, lambda c: principal_for_url_key(c, key), write=True)
+        )
+        if found is None:
+            raise Unauthorized("the URL key is unknown, expired, revoked or its user disabled")
         return found
     session_id = flask.session.get(SESSION_ID)
     if session_id is None:

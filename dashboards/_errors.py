@@ -28,10 +28,34 @@ def error_body(message: str) -> dict[str, str | None]:
     return {"status": "error", "error": message, "request_id": REQUEST_ID.get()}
 
 
+# OGC API exception codes (OGC API - Common's "exception" schema: code, description) per status.
+_OGC_CODES = {400: "InvalidParameterValue", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound"}
+
+
+def ogc_error_body(message: str, status: int, *, parameter: str | None = None) -> dict[str, object]:
+    """The body of an error under ``/ogc``: OGC API's ``code`` and ``description``, the parameter to fix,
+    and the usual ``status``/``error``/``request_id`` (so every client of the app reads it alike)."""
+    body: dict[str, object] = {"code": _OGC_CODES.get(status, "ServerError"), "description": message}
+    if parameter:
+        body["parameter"] = parameter
+    return body | error_body(message)
+
+
+def _is_ogc() -> bool:
+    path = flask.request.path if flask.has_request_context() else ""
+    return path == "/ogc" or path.startswith("/ogc/")
+
+
 def error_response(error: BattlemapError) -> flask.Response:
-    """The answer to ``error``: its status code, the error body, never cached."""
-    response = flask.jsonify(error_body(str(error)))
-    response.status_code = status_code_for(error)
+    """The answer to ``error``: its status code, the error body, never cached; under ``/ogc`` in the
+    OGC API's shape (``ogc_error_body``)."""
+    status = status_code_for(error)
+    if _is_ogc():
+        body = ogc_error_body(str(error), status, parameter=getattr(error, "parameter", None))
+        response = flask.jsonify(body)
+    else:
+        response = flask.jsonify(error_body(str(error)))
+    response.status_code = status
     response.headers["Cache-Control"] = "no-store"
     if isinstance(error, TooManyAttempts):
         response.headers["Retry-After"] = str(error.retry_after)
@@ -57,7 +81,11 @@ def _battlemap_error(error: BattlemapError) -> flask.Response:
 
 
 def _unexpected(error: Exception) -> flask.Response | HTTPException:
-    if isinstance(error, HTTPException):  # Flask's own 404, 405…: their usual answer
+    if isinstance(error, HTTPException):  # Flask's own 404, 405…: their usual answer (JSON under /ogc)
+        if _is_ogc() and error.code:
+            answer = flask.jsonify(ogc_error_body(error.description or error.name, error.code))
+            answer.status_code = error.code
+            return answer
         return error
     logger.exception("unexpected %s on %s %s", type(error).__name__, *_where())
     response = flask.jsonify(error_body(UNEXPECTED))

@@ -72,6 +72,22 @@ _STRINGS: dict[str, dict[str, str]] = {
     "card_vulnerable": {"zh": "独居老人/残障户", "en": "Elderly-alone / disabled households"},
     "card_chain": {"zh": "包干责任链", "en": "Responsibility chain"},
     "card_missing": {"zh": "缺位", "en": "Missing"},
+    "card_devices": {"zh": "技防设备", "en": "Home-isolation devices"},
+    "card_household": {"zh": "户", "en": "Household"},
+    "device_door_sensor": {"zh": "门磁", "en": "Door sensor"},
+    "device_thermometer": {"zh": "测温", "en": "Thermometer"},
+    "device_online": {"zh": "在线", "en": "online"},
+    "device_offline": {"zh": "离线", "en": "offline"},
+    "device_door_open": {"zh": "开门", "en": "door opened"},
+    "device_door_close": {"zh": "关门", "en": "door closed"},
+    "card_alerts": {"zh": "报警记录", "en": "Alert history"},
+    "alert_fever": {"zh": "发热", "en": "fever"},
+    "alert_missed_reading": {"zh": "漏测", "en": "missed readings"},
+    "alert_door": {"zh": "门磁", "en": "door"},
+    "alert_offline": {"zh": "设备离线", "en": "device offline"},
+    "alert_battery": {"zh": "电量低", "en": "battery low"},
+    "alert_open": {"zh": "待处置", "en": "open"},
+    "alert_closed": {"zh": "已处置", "en": "closed"},
     "contacts_show": {"zh": "联系人", "en": "Who to call"},
     "contacts_none": {"zh": "无登记联系人", "en": "Nobody on record"},
     "contacts_masked": {"zh": "姓名与电话已脱敏", "en": "Names and phones are masked"},
@@ -179,6 +195,50 @@ _STRINGS: dict[str, dict[str, str]] = {
     "step_by": {"zh": "时限 {at}", "en": "by {at}"},
     "print": {"zh": "打印 PDF", "en": "Print PDF"},
     "print_title": {"zh": "下载当前范围的地图集 PDF", "en": "Download the atlas PDF of this selection"},
+    # The vaccination campaign board (/campaign): the field report's own words.
+    "cp_campaign": {"zh": "接种任务", "en": "Campaign"},
+    "cp_none": {
+        "zh": "尚无接种任务。运行 battlemap campaign add 或 battlemap demo load。",
+        "en": "No campaign yet. Run battlemap campaign add, or battlemap demo load.",
+    },
+    "cp_unit": {"zh": "街镇 / 居村", "en": "Sub-district / committee"},
+    "cp_target": {"zh": "任务总量", "en": "Task total"},
+    "cp_organised": {"zh": "组织到人", "en": "Organised"},
+    "cp_booked": {"zh": "预约到人", "en": "Booked"},
+    "cp_vaccinated": {"zh": "接种到人", "en": "Vaccinated"},
+    "cp_remaining": {"zh": "剩余任务量", "en": "Remaining"},
+    "cp_days_left": {"zh": "剩余天数", "en": "Days left"},
+    "cp_daily_needed": {"zh": "日均任务量", "en": "Daily needed"},
+    "cp_avg_7d": {"zh": "近7日日均", "en": "7-day average"},
+    "cp_flag": {"zh": "状态", "en": "Flag"},
+    "cp_behind": {"zh": "进度落后", "en": "Behind"},
+    "cp_on_track": {"zh": "正常", "en": "On track"},
+    "cp_unknown": {"zh": "近7日未报", "en": "No report in 7 days"},
+    "cp_missing": {"zh": "当日未报 {n}", "en": "{n} not reported today"},
+    "cp_behind_units": {"zh": "落后单位", "en": "Units behind"},
+    "cp_missing_units": {"zh": "当日未报单位", "en": "Units not reported today"},
+    "cp_total": {"zh": "全区合计", "en": "District total"},
+    "cp_ranking": {"zh": "街镇完成率排名", "en": "Sub-districts ranked by progress"},
+    "cp_progress": {"zh": "完成率", "en": "Progress"},
+    "cp_map": {"zh": "剩余任务占比", "en": "Remaining share of the task"},
+    "cp_funnel": {"zh": "组织 → 预约 → 接种", "en": "Organised → booked → vaccinated"},
+    "cp_series": {"zh": "累计接种与计划进度", "en": "Cumulative vaccinated against the plan"},
+    "cp_actual": {"zh": "累计接种", "en": "Vaccinated to date"},
+    "cp_planned": {"zh": "计划进度（匀速至截止日）", "en": "Straight line to the deadline"},
+    "cp_committees": {"zh": "{unit} 各居村", "en": "Committees of {unit}"},
+    "cp_no_committees": {
+        "zh": "{unit} 按街镇整体上报，无居村分解。",
+        "en": "{unit} reports as a whole: no committee breakdown.",
+    },
+    "cp_click_hint": {
+        "zh": "点击街镇查看居村、漏斗与进度曲线",
+        "en": "Click a sub-district for its committees",
+    },
+    "cp_deadline": {"zh": "截止 {day}", "en": "deadline {day}"},
+    "cp_avg_note": {
+        "zh": "近7日日均只计已上报的日子；未报不按零计。",
+        "en": "The 7-day average counts reported days only; a missing day is never a zero.",
+    },
     "brief": {"zh": "日报 PDF", "en": "Daily brief"},
     "brief_title": {
         "zh": "下载当日所选区/街镇的疫情防控日报（A4）",
@@ -263,6 +323,44 @@ _STRINGS: dict[str, dict[str, str]] = {
     "check_volunteer_assigned": {"zh": "志愿者已落实", "en": "Volunteer assigned"},
     "check_rectified": {"zh": "已整改到位", "en": "Rectified"},
 }
+
+
+# Closed-loop work on the house-status map and the wall; the map's day shortcuts and its card.
+_LOOP_MAP_STRINGS: dict[str, dict[str, str]] = {
+    "loops_heading": {"zh": "闭环工作", "en": "Closed-loop work"},
+    "loops_kind": {"zh": "类型", "en": "Kind"},
+    "loops_grid": {"zh": "网格", "en": "Grid"},
+    "loops_open": {"zh": "待办", "en": "Open"},
+    "loops_overdue": {"zh": "超时", "en": "Overdue"},
+    "loops_closed_today": {"zh": "今日闭环", "en": "Closed today"},
+    "loops_total": {"zh": "合计", "en": "All"},
+    "loops_no_grid": {"zh": "不在网格内", "en": "In no grid"},
+    "loops_more_grids": {"zh": "另有 {n} 个网格", "en": "{n} more grids"},
+    "loops_none": {"zh": "本区域暂无闭环事项", "en": "No loop items in your area"},
+    "loops_units": {"zh": "单位：事项（件）", "en": "Counts are items"},
+    "loops_overdue_grids": {"zh": "超时最多的网格", "en": "Grids with most overdue"},
+    "loops_markers": {
+        "zh": "圆点：有待办闭环事项的楼栋（大小为件数）",
+        "en": "Dots: buildings with open items (size: count)",
+    },
+    "day_active": {"zh": "最近有病例 {day}", "en": "Latest with cases {day}"},
+    "day_busiest": {"zh": "最忙一天 {day}", "en": "Busiest day {day}"},
+    "day_today": {"zh": "今天", "en": "Today"},
+    "day_today_none": {
+        "zh": "今天（{today}）不在房态记录期内（{first} 至 {last}）",
+        "en": "Today ({today}) is outside the status history ({first} to {last})",
+    },
+    "day_quiet_after": {
+        "zh": "{day} 之后无病例（记录止于 {last}），已打开最近有病例的一天 {day}",
+        "en": "No cases after {day} (the history ends {last}); opened on {day}, the latest day with cases",
+    },
+    "day_quiet": {
+        "zh": "整个记录期（{first} 至 {last}）内本区域无病例",
+        "en": "No case in your area on any day of the history ({first} to {last})",
+    },
+    "card_close": {"zh": "关闭", "en": "Close"},
+}
+_STRINGS.update(_LOOP_MAP_STRINGS)
 
 
 def language(value: object, default: str) -> str:

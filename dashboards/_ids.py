@@ -60,6 +60,17 @@ WALL_TICK = "wall-tick"
 WALL_STATE = "wall-state"
 WALL_LAST_OK = "wall-last-ok"
 
+# Closed-loop work on the house-status map and the wall (dashboards._loops_panel), and the
+# house-status map's day shortcuts and floating building card.
+HS_LOOPS = "hs-loops"
+HS_DAY_ACTIVE = "hs-day-active"
+HS_DAY_BUSIEST = "hs-day-busiest"
+HS_DAY_TODAY = "hs-day-today"
+HS_DAY_NOTE = "hs-day-note"
+HS_CARD_CLOSE = "hs-card-close"
+HS_CARD_FLOAT = "hs-card-float"
+WALL_LOOPS = "wall-loops"
+
 # The movement-flow map (动线管理图, /flows).
 FL_PAGE = "fl-page"
 FL_VIEW = "fl-view"
@@ -78,3 +89,22 @@ FL_COMPOUND = "fl-compound"
 FL_COMPOUND_PANEL = "fl-compound-panel"
 FL_LOOPS_PANEL = "fl-loops-panel"
 FL_CHAIN = "fl-chain"  # pattern-matching {"type": FL_CHAIN, "chain": <chain id>}: a chain's button
+
+# The vaccination campaign board (疫苗接种, /campaign).
+CP_PAGE = "cp-page"
+CP_CAMPAIGN = "cp-campaign"
+CP_DATE = "cp-date"
+CP_REFRESH = "cp-refresh"
+CP_STATE = "cp-state"
+CP_KPIS = "cp-kpis"
+CP_TABLE = "cp-table"
+CP_UNIT = "cp-unit"  # the store of the selected sub-district's code
+CP_ROW = "cp-row"  # pattern-matching {"type": CP_ROW, "code": <unit code>}: a sub-district's row
+CP_DETAIL = "cp-detail"
+CP_DETAIL_TITLE = "cp-detail-title"
+CP_COMMITTEES = "cp-committees"
+CP_FUNNEL = "cp-funnel"
+CP_SERIES = "cp-series"
+CP_RANKING = "cp-ranking"
+CP_LEGEND = "cp-legend"
+CP_ALERT = "cp-alert"

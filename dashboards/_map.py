@@ -22,8 +22,9 @@ from shapely.geometry import mapping, shape
 from geo.crs import from_wgs84_xy, parse_crs
 from geo.settings import MapSettings
 from geo.tiles import BUILDINGS_LAYER
-from layers.style import BASEMAP, CHANGED_SWATCH
+from layers.style import BASEMAP, CHANGED_SWATCH, SELECTED_SWATCH
 from layers.tiles.layer import TileLayer
+from layers.tiles.loops import CLICKABLE
 
 if TYPE_CHECKING:
     from dash.dependencies import Wildcard
@@ -91,11 +92,15 @@ def map_spec(
     dark: bool = False,
     interactive: bool = True,
     geojson: dict[str, list[dict]] | None = None,
+    markers: TileLayer | None = None,
+    selectable: bool = False,
 ) -> dict:
     """The spec the clientside module turns into a map: style, tile templates, what is clickable.
 
     ``geojson`` maps a GeoJSON source name to its style layers (drawn above the buildings, below the
-    highlight); the ``overlay`` store fills those sources.
+    highlight); the ``overlay`` store fills those sources. ``markers`` is a second tile layer drawn on
+    top (the loop markers); its style layers marked clickable open the building card too.
+    ``selectable``: the clicked building (the ``click`` store) is outlined.
     """
     overlay_layers = overlay.style(source=overlay.name, dark=dark)
     background = BASEMAP["dark_background"] if dark else BASEMAP["background"]
@@ -113,6 +118,20 @@ def map_spec(
         {"id": highlight, "type": "line", "source": overlay.name, "source-layer": BUILDINGS_LAYER,
          "filter": ["in", ["id"], ["literal", []]], "paint": {"line-color": changed, "line-width": 5}}
     )  # fmt: skip
+    marker_layers = markers.style(source=markers.name, dark=dark) if markers is not None else []
+    select = f"{overlay.name}-selected"
+    if selectable:
+        casing, line = (SELECTED_SWATCH.outline, SELECTED_SWATCH.dark_fill if dark else SELECTED_SWATCH.fill)
+        for suffix, colour, width in (("-casing", casing, 9), ("", line, 4)):
+            layers.append(
+                {"id": select + suffix, "type": "line", "source": overlay.name,
+                 "source-layer": BUILDINGS_LAYER, "filter": ["in", ["id"], ["literal", []]],
+                 "paint": {"line-color": colour, "line-width": width}}
+            )  # fmt: skip
+    layers += marker_layers
+    tiled = [(BASEMAP_SOURCE, basemap.name), (overlay.name, overlay.name)]
+    if markers is not None:
+        tiled.append((markers.name, markers.name))
     sources = {
         name_: {
             "type": "vector",
@@ -120,18 +139,16 @@ def map_spec(
             "maxzoom": SOURCE_MAXZOOM,
             "attribution": "© OpenStreetMap contributors",
         }
-        for name_ in (BASEMAP_SOURCE, overlay.name)
+        for name_, _ in tiled
     }
     sources.update({name_: {"type": "geojson", "data": EMPTY} for name_ in geojson or {}})
     buildings = [layer for layer in overlay_layers if layer.get("source-layer") == "buildings"]
     clickable = [layer["id"] for layer in buildings if layer["type"] == "fill"]
+    clickable += [layer["id"] for layer in marker_layers if layer.get("metadata", {}).get(CLICKABLE)]
     return {
         "container": container_id(name),
         "style": {"version": 8, "sources": sources, "layers": layers},
-        "tiles": {
-            s: f"/tiles/{layer}/{{z}}/{{x}}/{{y}}.pbf"
-            for s, layer in ((BASEMAP_SOURCE, basemap.name), (overlay.name, overlay.name))
-        },
+        "tiles": {s: f"/tiles/{layer}/{{z}}/{{x}}/{{y}}.pbf" for s, layer in tiled},
         "raster": map_settings.basemap_url,
         "bounds": list(display_bounds(bounds or DEFAULT_BOUNDS, map_settings)),
         "tileParams": {"crs": map_settings.basemap_crs} if _shifted(map_settings) else {},
@@ -141,14 +158,19 @@ def map_spec(
         "baseFilters": {layer["id"]: layer["filter"] for layer in overlay_layers if "filter" in layer},
         "interactive": interactive,
         "highlightLayer": highlight,
+        "selectLayers": [select + "-casing", select] if selectable else [],
     }
 
 
-def map_view(name: str, spec: dict | None, query: dict, *, class_name: str = "bm-map") -> html.Div:
-    """The map's container and stores (``spec`` None: drawn once a callback provides one)."""
+def map_view(
+    name: str, spec: dict | None, query: dict, *, class_name: str = "bm-map", over: tuple = ()
+) -> html.Div:
+    """The map's container and stores (``spec`` None: drawn once a callback provides one); ``over``:
+    components floating over the map (the building card, the wall's loop figures)."""
     return html.Div(
         [
             html.Div(id=container_id(name), className=class_name),
+            *over,
             dcc.Store(id=store_id(SPEC, name), data=spec),
             dcc.Store(id=store_id(QUERY, name), data=query),
             dcc.Store(id=store_id(FILTER, name), data={}),
@@ -173,4 +195,5 @@ def register_map_callbacks(app: dash.Dash) -> None:
         Input(store_id(FLY, MATCH), "data"),
         Input(store_id(HIGHLIGHT, MATCH), "data"),
         Input(store_id(OVERLAY, MATCH), "data"),
+        Input(store_id(CLICK, MATCH), "data"),
     )

@@ -15,6 +15,7 @@ MAP_PAGES: tuple[tuple[str, str], ...] = (
     ("/house-status", "house-status"),
     ("/responsibility", "responsibility"),
     ("/flows", "flows"),
+    ("/campaign", "campaign"),
 )
 
 

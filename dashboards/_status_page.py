@@ -18,7 +18,7 @@ import dash
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
-from dashboards import _context, _map, _risk_panel
+from dashboards import _context, _loops_panel, _map, _risk_panel
 from dashboards import _ids as ids
 from dashboards._auth import current_scope
 from dashboards._contacts_card import contacts_action
@@ -37,9 +37,10 @@ from geo.clock import china_today
 from geo.db import read_connection
 from geo.errors import BattlemapError
 from geo.print_queries import atlas_selection
+from geo.status.activity import OpeningDay, opening_day
 from geo.status.kpis import Kpis
 from geo.status.read import find_buildings
-from geo.status.read import status_dates as read_status_dates
+from geo.vocab import CHINA_TZ
 from layers.style import STATUS_SWATCHES, VULNERABLE_MARKER, status_swatch
 
 MAP = "hs"
@@ -55,13 +56,14 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
     header = map_header("/house-status", lang, layers)
     try:
         with read_connection(context.engine) as conn:
-            dates = read_status_dates(conn)
+            opening = opening_day(conn, scope=current_scope(), today=china_today())
             bounds = data_bounds(conn, scope=current_scope())
             options = filter_options(conn, scope=current_scope())
             version = loaded.data_state(conn).version
+            loop_figures, loops_version = _loops_panel.read(conn, current_scope())
     except BattlemapError as exc:
         return unavailable_page(header, exc, lang, page_id=ids.HS_PAGE)
-    first, last = dates if dates else (china_today(), china_today())
+    first, last, opened = opening.first, opening.last, opening.day
     days = (last - first).days
     spec = _map.map_spec(
         MAP,
@@ -70,24 +72,34 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
         bounds=bounds,
         map_settings=context.settings.map,
         geojson=_risk_panel.geojson_layers(),
+        markers=layers.get(_loops_panel.LOOPS_SOURCE),
+        selectable=True,
     )
-    query = _query_for(last, version)
+    query = _query_for(opened, version, loops_version)
     marks = slider_marks(days, lambda i: (first + dt.timedelta(days=i)).strftime("%m-%d"))
     controls = html.Div(
         [
             html.Div(
                 [
                     html.Label(t("date", lang)),
-                    html.Strong(last.isoformat(), id=ids.HS_DATE_LABEL, className="bm-date-label"),
+                    html.Strong(opened.isoformat(), id=ids.HS_DATE_LABEL, className="bm-date-label"),
                     html.Button(t("play", lang), id=ids.HS_PLAY, n_clicks=0, className="bm-button"),
-                    print_link(ids.HS_PRINT, atlas_href({"all": "1"}, layer=LAYER, date=last), lang),
-                    brief_link(ids.HS_BRIEF, brief_href({}, date=last), lang),
+                    print_link(ids.HS_PRINT, atlas_href({"all": "1"}, layer=LAYER, date=opened), lang),
+                    brief_link(ids.HS_BRIEF, brief_href({}, date=opened), lang),
                 ],
                 className="bm-date-row",
             ),
             dcc.Slider(
-                0, days, 1, value=days, marks=marks, id=ids.HS_DATE, updatemode="drag", included=False
+                0,
+                days,
+                1,
+                value=(opened - first).days,
+                marks=marks,
+                id=ids.HS_DATE,
+                updatemode="drag",
+                included=False,
             ),
+            *day_shortcuts(opening, china_today(), lang),
             html.Div(
                 [_filter(name, options[name], lang) for name in FILTER_COLUMNS],
                 className="bm-filters",
@@ -100,7 +112,7 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
                 className="bm-search",
             ),
             html.P(id=ids.HS_SEARCH_MESSAGE, className="bm-note"),
-            html.P(t("no_history", lang), className="bm-note") if dates is None else None,
+            html.P(t("no_history", lang), className="bm-note") if opening.reason == "empty" else None,
         ],
         className="bm-controls",
     )
@@ -108,22 +120,38 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
         [
             controls,
             html.Div(id=ids.HS_LEGEND),
+            html.Section(
+                _loops_panel.panel_children(loop_figures, lang), id=ids.HS_LOOPS, className="bm-loops"
+            ),
             _risk_panel.panel(),
-            html.Div(html.P(t("card_hint", lang), className="bm-note"), id=ids.HS_CARD, className="bm-card"),
+            html.P(t("card_hint", lang), className="bm-note"),
         ],
         className="bm-side",
+    )
+    card_float = html.Div(
+        [
+            html.Button(
+                "×", id=ids.HS_CARD_CLOSE, n_clicks=0, className="bm-card-close", title=t("card_close", lang)
+            ),
+            html.Div(id=ids.HS_CARD, className="bm-card"),
+        ],
+        id=ids.HS_CARD_FLOAT,
+        className="bm-card-float",
+        hidden=True,
     )
     return html.Div(
         [
             header,
             html.Div(id=ids.HS_KPIS, className="bm-kpis"),
-            html.Div([_map.map_view(MAP, spec, query), side], className="bm-map-body"),
+            html.Div([_map.map_view(MAP, spec, query, over=(card_float,)), side], className="bm-map-body"),
             dcc.Store(
                 id=HS_STATE,
                 data={
                     "lang": lang,
                     "first": first.isoformat(),
                     "days": days,
+                    "opened": (opened - first).days,
+                    "shortcuts": shortcut_days(opening, china_today()),
                     "play": t("play", lang),
                     "pause": t("pause", lang),
                 },
@@ -148,13 +176,77 @@ def _filter(name: str, options: list, lang: str) -> dcc.Dropdown:
     )
 
 
-def _query_for(date: dt.date, version: int) -> dict:
-    return {LAYER: {"date": date.isoformat(), "v": version}, _map.BASEMAP_SOURCE: {"v": version}}
+def _query_for(date: dt.date, version: int, loops_version: int) -> dict:
+    return {
+        LAYER: {"date": date.isoformat(), "v": version},
+        _map.BASEMAP_SOURCE: {"v": version},
+        _loops_panel.LOOPS_SOURCE: {"v": loops_version},
+    }
+
+
+def shortcut_days(opening: OpeningDay, today: dt.date) -> dict[str, str]:
+    """The day of each shortcut button that may be used (inside the history)."""
+    days = {
+        ids.HS_DAY_ACTIVE: opening.latest_active,
+        ids.HS_DAY_BUSIEST: opening.busiest,
+        ids.HS_DAY_TODAY: today,
+    }
+    return {k: d.isoformat() for k, d in days.items() if d is not None and opening.first <= d <= opening.last}
+
+
+def day_shortcuts(opening: OpeningDay, today: dt.date, lang: str) -> list:
+    """Buttons to the latest day with cases, the busiest day and today, and why the map opened where
+    it did when the last days are quiet."""
+
+    def button(component_id: str, label: str, day: dt.date | None, title: str | None = None) -> html.Button:
+        inside = day is not None and opening.first <= day <= opening.last
+        return html.Button(
+            label,
+            id=component_id,
+            n_clicks=0,
+            className="bm-button bm-day-button",
+            disabled=not inside,
+            title=title,
+            **data_attributes(day=day.isoformat() if inside and day else ""),
+        )
+
+    short = "%m-%d"
+    # Every button is always there (disabled without a day): the page's callbacks listen to all three.
+    active, busiest = opening.latest_active, opening.busiest
+    buttons = [
+        button(ids.HS_DAY_ACTIVE, t("day_active", lang, day=f"{active:{short}}" if active else "–"), active),
+        button(
+            ids.HS_DAY_BUSIEST, t("day_busiest", lang, day=f"{busiest:{short}}" if busiest else "–"), busiest
+        ),
+        button(
+            ids.HS_DAY_TODAY,
+            t("day_today", lang),
+            today,
+            None
+            if opening.first <= today <= opening.last
+            else t("day_today_none", lang, today=today, first=opening.first, last=opening.last),
+        ),
+    ]
+    notes = {
+        "quiet_after": t("day_quiet_after", lang, day=opening.day, last=opening.last),
+        "quiet": t("day_quiet", lang, first=opening.first, last=opening.last),
+    }
+    note = notes.get(opening.reason)
+    if not opening.first <= today <= opening.last:
+        note = " · ".join(
+            n
+            for n in (note, t("day_today_none", lang, today=today, first=opening.first, last=opening.last))
+            if n
+        )
+    return [
+        html.Div(buttons, className="bm-day-row"),
+        html.P(note, id=ids.HS_DAY_NOTE, className="bm-note bm-day-note") if note else None,
+    ]
 
 
 def _date(state: dict, index: int | None) -> dt.date:
     first = dt.date.fromisoformat(state["first"])
-    return first + dt.timedelta(days=int(index if index is not None else state["days"]))
+    return first + dt.timedelta(days=int(index if index is not None else state.get("opened", state["days"])))
 
 
 def kpi_strip(figures: Kpis, lang: str) -> list:
@@ -228,8 +320,49 @@ def card(found: BuildingCard, lang: str, *, actions: tuple = ()) -> list:
         html.H4(t("card_chain", lang)),
         html.Ul(chain + missing, className="bm-card-chain"),
         *guide_section(found.isolated, lang),
+        *device_section(found, lang),
         *actions,
     ]
+
+
+def _hm(moment: dt.datetime | None) -> str:
+    return "–" if moment is None else moment.astimezone(CHINA_TZ).strftime("%m-%d %H:%M")
+
+
+def device_section(found: BuildingCard, lang: str) -> list:
+    """Per household with devices: each device (online, last reading, last door event) and its alerts."""
+    if not found.devices:
+        return []
+    parts: list = [html.H4(t("card_devices", lang))]
+    for household_id, unit, fitted in found.devices:
+        items = []
+        for d in fitted.devices:
+            state = t("device_online" if d.online else "device_offline", lang)
+            detail = ""
+            if d.last_reading is not None:
+                detail = f" · {d.last_reading[1]:.1f} °C {_hm(d.last_reading[0])}"
+            if d.last_door is not None:
+                detail += f" · {t('device_' + d.last_door[1], lang)} {_hm(d.last_door[0])}"
+            items.append(
+                html.Li(
+                    f"{t('device_' + d.type, lang)} {d.code} · {state}{detail}",
+                    **data_attributes(device=d.code),
+                )
+            )
+        alerts = [
+            html.Li(
+                f"{t('alert_' + a.kind, lang)} · {t('alert_' + a.state, lang)} · {_hm(a.opened)}",
+                className="bm-gap" if a.state == "open" else None,
+                **data_attributes(alert=a.kind),
+            )
+            for a in fitted.alerts
+        ]
+        parts.append(html.H5(f"{t('card_household', lang)} #{household_id} {unit or ''}".strip()))
+        parts.append(html.Ul(items, className="bm-card-devices"))
+        if alerts:
+            parts.append(html.Div(t("card_alerts", lang), className="bm-card-label"))
+            parts.append(html.Ul(alerts, className="bm-card-alerts"))
+    return parts
 
 
 def _chosen(values: tuple | list) -> dict[str, int]:
@@ -247,6 +380,7 @@ def register_callbacks(app: dash.Dash) -> None:
         Output(ids.HS_LEGEND, "children"),
         Output(ids.HS_DATE_LABEL, "children"),
         Output(ids.HS_PRINT, "href"),
+        Output(ids.HS_LOOPS, "children"),
         Output(ids.HS_BRIEF, "href"),
         Input(ids.HS_DATE, "value"),
         Input(ids.HS_REFRESH, "n_intervals"),
@@ -264,36 +398,60 @@ def register_callbacks(app: dash.Dash) -> None:
             figures = context.kpis(conn, date=date, filters=chosen, scope=current_scope())
             unit = chosen.get("subdistrict", chosen.get("district"))
             selection = atlas_selection(conn, grid_id=chosen.get("grid"), unit_id=unit)
+            loop_figures, loops_version = _loops_panel.read(conn, current_scope())
             of_unit = atlas_selection(conn, unit_id=unit) if unit is not None else {}
         vulnerable = (VULNERABLE_MARKER, None, "outline")
-        legend = legend_panel(STATUS_SWATCHES, figures.buildings, lang, markers=(vulnerable,))
+        legend = [
+            legend_panel(STATUS_SWATCHES, figures.buildings, lang, markers=(vulnerable,)),
+            _loops_panel.marker_legend(lang),
+        ]
         href = atlas_href(selection, layer=LAYER, date=date)
+        loops = _loops_panel.panel_children(loop_figures, lang)
+        query = _query_for(date, version, loops_version)
         brief = brief_href(of_unit, date=date)
-        return (
-            _query_for(date, version),
-            chosen,
-            kpi_strip(figures, lang),
-            legend,
-            date.isoformat(),
-            href,
-            brief,
-        )
+        return query, chosen, kpi_strip(figures, lang), legend, date.isoformat(), href, loops, brief
+
+    @app.callback(
+        Output(ids.HS_DATE, "value", allow_duplicate=True),
+        Input(ids.HS_DAY_ACTIVE, "n_clicks"),
+        Input(ids.HS_DAY_BUSIEST, "n_clicks"),
+        Input(ids.HS_DAY_TODAY, "n_clicks"),
+        State(HS_STATE, "data"),
+        prevent_initial_call=True,
+    )
+    def jump_to_day(*args: Any) -> int:
+        """The day shortcuts move the slider (disabled ones have no day)."""
+        state = args[-1]
+        day = state.get("shortcuts", {}).get(str(dash.ctx.triggered_id))
+        if not day or not any(args[:-1]):
+            raise PreventUpdate
+        return (dt.date.fromisoformat(day) - dt.date.fromisoformat(state["first"])).days
+
+    @app.callback(
+        Output(_map.store_id(_map.CLICK, MAP), "data", allow_duplicate=True),
+        Input(ids.HS_CARD_CLOSE, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def close_card(_clicks: int) -> None:
+        """Closing the card clears the selection (its outline goes with it)."""
+        return None
 
     @app.callback(
         Output(ids.HS_CARD, "children"),
+        Output(ids.HS_CARD_FLOAT, "hidden"),
         Input(_map.store_id(_map.CLICK, MAP), "data"),
         Input(ids.HS_DATE, "value"),
         State(HS_STATE, "data"),
         prevent_initial_call=True,
     )
-    def show_card(clicked: dict | None, index: int | None, state: dict) -> list:
+    def show_card(clicked: dict | None, index: int | None, state: dict) -> tuple:
         if not clicked:
-            raise PreventUpdate
+            return [], True
         with read_connection(_context.current().engine) as conn:
             found = building_card(conn, int(clicked["id"]), date=_date(state, index), scope=current_scope())
         lang = state["lang"]
         actions = (*contacts_action(found.id, lang), _risk_panel.simulate_button(found.id, lang))
-        return card(found, lang, actions=actions)
+        return card(found, lang, actions=actions), False
 
     @app.callback(
         Output(_map.store_id(_map.FLY, MAP), "data"),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from typing import NoReturn
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import flask
 from sqlalchemy import Engine
@@ -55,7 +55,8 @@ def register_tile_routes(
         with read_connection(engine) as conn:
             state = loaded.data_state(conn)
             options = spec.options(conn, query)
-            key = (database.of(conn), layer, z, x, y, tuple(sorted(options.items())), state, scope.key)
+            own = spec.version(conn) if spec.version is not None else None
+            key = (database.of(conn), layer, z, x, y, tuple(sorted(options.items())), state, own, scope.key)
             etag = hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest()
             if etag in flask.request.if_none_match:
                 return _headers(flask.Response(status=304), etag)
@@ -76,7 +77,9 @@ def register_tile_routes(
             bounds = data_bounds(conn, scope=current_scope()) or (-180.0, -85.0511, 180.0, 85.0511)
             version = loaded.data_state(conn).version
         params = {k: str(v) for k, v in options.items()} | {"v": str(version)}
-        search = "&".join(f"{k}={v}" for k, v in sorted(params.items()))
+        if flask.request.args.get("key"):  # a client that cannot send headers asks its tiles with it too
+            params["key"] = flask.request.args["key"]
+        search = urlencode(sorted(params.items()))
         root = public_root(settings.app)
         return {
             "tilejson": "3.0.0",
@@ -142,6 +145,5 @@ def _not_a_tile(rest: str) -> NoReturn:
 
 def _headers(response: flask.Response, etag: str) -> flask.Response:
     response.set_etag(etag)
-    response.headers["Cache-Control"] = "no-cache"
-    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = "no-cache"  # cross-origin reads: dashboards._cors, by setting
     return response

@@ -10,9 +10,10 @@ import dash
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 from sqlalchemy import Connection
 
-from dashboards import _context, _map
+from dashboards import _context, _loops_panel, _map
 from dashboards import _ids as ids
 from dashboards._auth import current_scope
+from dashboards._campaign_views import campaign_panel, campaign_view_bounds
 from dashboards._i18n import TITLE, language, t
 from dashboards._legend import legend_panel
 from dashboards._responsibility_page import grid_legend
@@ -22,6 +23,7 @@ from geo import loaded
 from geo.areas import area_bounds, data_bounds
 from geo.db import read_connection
 from geo.errors import BattlemapError
+from geo.loops.summary import map_version
 from geo.responsibility.gaps import gaps_by_grid, overloaded_people
 from geo.scope import Scope
 from geo.settings import MapSettings
@@ -51,7 +53,9 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
             ),
             html.Div(
                 [
-                    html.Div(_map.map_view(MAP, None, {}), className="bm-wall-map"),
+                    html.Div(
+                        [_map.map_view(MAP, None, {}), *_loops_panel.wall_strip()], className="bm-wall-map"
+                    ),
                     html.Aside(
                         [
                             html.Div(id=ids.WALL_KPIS, className="bm-kpis bm-wall-kpis"),
@@ -109,7 +113,14 @@ def register_callbacks(app: dash.Dash) -> None:
             scope = current_scope()
             with read_connection(context.engine) as conn:
                 data = loaded.data_state(conn)
-                bounds = area_bounds(conn, area) if area else data_bounds(conn, scope=scope)
+                loops_version = map_version(conn)
+                bounds: tuple[float, float, float, float] | None
+                if area:
+                    bounds = area_bounds(conn, area)
+                elif layer_name == "campaign":  # its units, not the buildings (it draws no building)
+                    bounds = campaign_view_bounds(conn, scope=scope) or data_bounds(conn, scope=scope)
+                else:
+                    bounds = data_bounds(conn, scope=scope)
                 dates = status_dates(conn)
                 date = dates[1] if dates else now.astimezone(CHINA_TZ).date()
                 since = now - dt.timedelta(minutes=settings.wall_changed_minutes)
@@ -122,14 +133,18 @@ def register_callbacks(app: dash.Dash) -> None:
             stamp = dt.datetime.fromisoformat(last_ok).astimezone(CHINA_TZ) if last_ok else None
             badge = t("stale_since", lang, time=f"{stamp:%H:%M:%S}" if stamp else "–")
             return (*(dash.no_update,) * 8, badge, False, dash.no_update)
+        # The loop markers go with the house-status map (the other maps have their own meaning).
+        markers = layers.get(_loops_panel.LOOPS_SOURCE) if layer_name == "house-status" else None
         spec = _map.map_spec(
             MAP, overlay=layer, basemap=layers.get("basemap"), bounds=bounds, map_settings=settings,
-            dark=True, interactive=False,
+            dark=True, interactive=False, markers=markers,
         )  # fmt: skip
         query: dict[str, dict[str, object]] = {
             _map.BASEMAP_SOURCE: {"v": data.version},
             layer.name: {"v": data.version},
         }
+        if markers is not None:
+            query[markers.name] = {"v": loops_version}
         if layer_name == "house-status":
             query[layer.name]["date"] = date.isoformat()
         title = layer.title(lang) + (f" · {area}" if area else "")
@@ -171,6 +186,8 @@ def side_panel(
             _kpi(t("kpi_overloaded", lang), len(over)),
         ]
         return strip, grid_legend(grids, lang)
+    if layer == "campaign":
+        return campaign_panel(conn, scope=scope, lang=lang)
     return [], []
 
 

@@ -31,6 +31,7 @@ ACTIONS: tuple[str, ...] = (
     "loop_step",
     "loop_escalate",
     "loop_assign",
+    "campaign_change",
 )
 """What is audited; ``record`` refuses anything else, so a typo cannot hide an action."""
 

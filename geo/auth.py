@@ -21,7 +21,7 @@ import hashlib
 import hmac
 import secrets
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from argon2 import PasswordHasher
@@ -31,7 +31,7 @@ from sqlalchemy import Connection, text
 from geo.audit import Actor, record
 from geo.credentials import TOKEN_PREFIX as TOKEN_PREFIX
 from geo.credentials import issue_token as issue_token  # its home until 0005; kept for callers
-from geo.credentials import revoke_credentials, session_user, token_user
+from geo.credentials import revoke_credentials, session_user, token_user, url_key_user
 from geo.errors import ConfigError, Forbidden, InvalidParameter, NotFound, TooManyAttempts
 from geo.models import USER_ROLES
 from geo.scope import UNRESTRICTED, Scope, covers_point, load_scope
@@ -75,6 +75,8 @@ class Principal:
     name: str
     role: str
     scope: Scope = UNRESTRICTED
+    key_layers: tuple[str, ...] | None = None
+    """Signed in with a URL key: the layers it covers (read-only, nothing else); None otherwise."""
 
     @property
     def policy(self) -> RolePolicy:
@@ -278,6 +280,16 @@ def principal_for_token(conn: Connection, token: str) -> Principal | None:
     disabled; notes the token's use (``conn`` must be writable)."""
     user_id = token_user(conn, token)
     return None if user_id is None else principal(conn, user_id)
+
+
+def principal_for_url_key(conn: Connection, key: str) -> Principal | None:
+    """The user a URL key belongs to, limited to the layers it covers (``key_layers``), unless it is
+    unknown, expired, revoked or its user disabled; notes the key's use (``conn`` must be writable)."""
+    found = url_key_user(conn, key)
+    if found is None:
+        return None
+    user = principal(conn, found[0])
+    return None if user is None else replace(user, key_layers=found[1])
 
 
 def principal_for_session(conn: Connection, session_id: str) -> Principal | None:

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, text
 
+from geo.devices.kpis import HouseholdDevices, household_devices
+from geo.devices.rules import default_rules
 from geo.errors import NotFound
 from geo.loops.guide import IsolatedHousehold, isolated_households
 from geo.responsibility.rule import chain_reach
@@ -44,10 +46,17 @@ class BuildingCard:
     missing_levels: tuple[str, ...] = field(default=())
     isolated: tuple[IsolatedHousehold, ...] = field(default=())
     """Households of the building in home isolation on the card's date, each with its step guide."""
+    devices: tuple[tuple[int, str | None, HouseholdDevices], ...] = field(default=())
+    """Households with home-isolation devices: (household id, unit label, its devices and alerts)."""
 
 
 def building_card(
-    conn: Connection, building_id: int, *, date: dt.date, scope: Scope = UNRESTRICTED
+    conn: Connection,
+    building_id: int,
+    *,
+    date: dt.date,
+    scope: Scope = UNRESTRICTED,
+    heartbeat_h: float | None = None,
 ) -> BuildingCard:
     """The card of building ``building_id`` (its internal id, as in the tiles) on ``date``.
 
@@ -83,6 +92,15 @@ def building_card(
             {"id": int(building_id), "levels": list(CHAIN_LEVEL_CODES)},
         )
     )
+    heartbeat = default_rules().offline.heartbeat_h if heartbeat_h is None else heartbeat_h
+    fitted = conn.execute(
+        text("""SELECT DISTINCT h.id, h.unit_label FROM households h JOIN devices d ON d.household_id = h.id
+                WHERE h.building_id = :id ORDER BY h.id"""),
+        {"id": int(building_id)},
+    ).all()
+    devices = tuple(
+        (int(h), label, household_devices(conn, int(h), heartbeat_h=heartbeat)) for h, label in fitted
+    )
     present = {link.level for link in chain}
     missing = tuple(level for level in REQUIRED_CHAIN_LEVELS if level not in present)
     return BuildingCard(
@@ -97,4 +115,5 @@ def building_card(
         chain=chain,
         missing_levels=missing,
         isolated=tuple(isolated_households(conn, date=date, scope=scope, building_id=int(building_id))),
+        devices=devices,
     )

@@ -1,4 +1,9 @@
-"""Bearer tokens and browser sessions: issued, looked up, listed and ended, all in the database.
+"""Bearer tokens, URL keys and browser sessions: issued, looked up, listed and ended, all in the database.
+
+A URL key (``?key=bmk_…``) is for clients that cannot send an Authorization header (QGIS's vector
+tiles, ArcGIS, simple tools): a row of ``api_tokens`` of kind ``url-key``, read-only, covering only
+the layers it names (tile layers or OGC collections), expiring after the days it was given; it is
+listed and revoked with the user's tokens.
 
 Both are random secrets kept only as SHA-256 digests (a random secret needs no slow hash; a leaked
 table gives nothing away). Sessions live in ``user_sessions`` rather than in the signed cookie
@@ -20,6 +25,8 @@ from geo.errors import InvalidParameter, NotFound
 from geo.settings import AuthSettings
 
 TOKEN_PREFIX = "bm_"
+URL_KEY_PREFIX = "bmk_"
+URL_KEY_MAX_DAYS = 366
 
 
 def _token_hash(token: str) -> str:
@@ -49,12 +56,18 @@ def token_user(conn: Connection, token: str) -> int | None:
     (at most once a minute), so ``conn`` must be writable."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
+    found = _live(conn, token, "bearer")
+    return None if found is None else found[0]
+
+
+def _live(conn: Connection, secret: str, kind: str) -> tuple[int, tuple[str, ...]] | None:
+    """(user id, layers) of the live credential ``secret`` of ``kind``; notes its use (once a minute)."""
     row = conn.execute(
         text("""
-        SELECT t.id, t.user_id FROM api_tokens t
-        WHERE t.token_hash = :h AND t.revoked_at IS NULL
+        SELECT t.id, t.user_id, t.layers FROM api_tokens t
+        WHERE t.token_hash = :h AND t.kind = :kind AND t.revoked_at IS NULL
           AND (t.expires_at IS NULL OR t.expires_at > now())"""),
-        {"h": _token_hash(token)},
+        {"h": _token_hash(secret), "kind": kind},
     ).one_or_none()
     if row is None:
         return None
@@ -64,7 +77,50 @@ def token_user(conn: Connection, token: str) -> int | None:
         WHERE id = :id AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')"""),
         {"id": row.id},
     )
-    return int(row.user_id)
+    return int(row.user_id), tuple(row.layers or ())
+
+
+# --- URL keys ------------------------------------------------------------------------------------------
+
+
+def issue_url_key(conn: Connection, name: str, *, layers: list[str], days: int) -> str:
+    """A new URL key of ``name`` for ``layers`` (checked by the caller against the layers served),
+    valid ``days`` (1 to ``URL_KEY_MAX_DAYS``); shown once, only its hash is kept.
+
+    Raises
+    ------
+    NotFound
+        for an unknown user.
+    InvalidParameter
+        for a disabled user, no layers, or days out of range.
+    """
+    row = conn.execute(text("SELECT id, disabled FROM users WHERE name = :n"), {"n": name}).one_or_none()
+    if row is None:
+        raise NotFound(f"no user is named {name!r}; `battlemap users list` shows them")
+    if row.disabled:
+        raise InvalidParameter(f"user {name!r} is disabled: no key is issued")
+    if not layers:
+        raise InvalidParameter("a URL key covers named layers only: give --layers (e.g. --layers buildings)")
+    if not 1 <= days <= URL_KEY_MAX_DAYS:
+        raise InvalidParameter(
+            f"--days was {days} but is expected to be 1 to {URL_KEY_MAX_DAYS}: a URL key expires"
+        )
+    key = URL_KEY_PREFIX + secrets.token_urlsafe(32)
+    conn.execute(
+        text("""
+        INSERT INTO api_tokens (user_id, token_hash, expires_at, kind, layers)
+        VALUES (:u, :h, now() + make_interval(days => :days), 'url-key', :layers)"""),
+        {"u": row.id, "h": _token_hash(key), "days": days, "layers": sorted(set(layers))},
+    )
+    return key
+
+
+def url_key_user(conn: Connection, key: str) -> tuple[int, tuple[str, ...]] | None:
+    """(user id, layers covered) of a live URL key; None when unknown, expired or revoked. Notes its
+    use, so ``conn`` must be writable."""
+    if not key.startswith(URL_KEY_PREFIX) or len(key) > 200:
+        return None
+    return _live(conn, key, "url-key")
 
 
 # --- browser sessions --------------------------------------------------------------------------------
@@ -118,13 +174,15 @@ def revoke_credentials(conn: Connection, user_id: int) -> None:
 
 @dataclass(frozen=True)
 class TokenInfo:
-    """A bearer token as ``battlemap users tokens`` lists it: never the token itself."""
+    """A bearer token or URL key as ``battlemap users tokens`` lists it: never the secret itself."""
 
     id: int
     created_at: dt.datetime
     expires_at: dt.datetime | None
     last_used_at: dt.datetime | None
     revoked_at: dt.datetime | None
+    kind: str = "bearer"
+    layers: tuple[str, ...] = ()
 
 
 def list_tokens(conn: Connection, name: str) -> list[TokenInfo]:
@@ -132,11 +190,14 @@ def list_tokens(conn: Connection, name: str) -> list[TokenInfo]:
     user_id = _user_id(conn, name)
     rows = conn.execute(
         text("""
-        SELECT id, created_at, expires_at, last_used_at, revoked_at FROM api_tokens
+        SELECT id, created_at, expires_at, last_used_at, revoked_at, kind, layers FROM api_tokens
         WHERE user_id = :u ORDER BY created_at, id"""),
         {"u": user_id},
     )
-    return [TokenInfo(*row) for row in rows]
+    return [
+        TokenInfo(row[0], row[1], row[2], row[3], row[4], kind=row[5], layers=tuple(row[6] or ()))
+        for row in rows
+    ]
 
 
 def revoke_tokens(conn: Connection, name: str, *, token_id: int | None = None) -> list[int]:

@@ -41,9 +41,14 @@ class UnknownCRSError(BattlemapError, ValueError):
 
 
 class InvalidParameter(BattlemapError, ValueError):
-    """A request parameter (bbox, date, tile address, id) that is malformed or out of range."""
+    """A request parameter (bbox, date, tile address, id) that is malformed or out of range;
+    ``parameter`` names it when known (the OGC API's error answers carry it)."""
 
     exit_code = 2
+
+    def __init__(self, message: str, *, parameter: str | None = None) -> None:
+        self.parameter = parameter
+        super().__init__(message)
 
 
 class OutsideLoadedArea(InvalidParameter):

@@ -28,7 +28,7 @@ from geo.status.rule import household_statuses, status_params, valid_on
 
 
 @dataclass(frozen=True)
-class _KindSQL:
+class KindSQL:
     """How one kind is read: (exported name, SQL expression) pairs, the FROM clause, the geometry."""
 
     columns: tuple[tuple[str, str], ...]
@@ -42,6 +42,11 @@ class _KindSQL:
     # The rows a scope may see (``geo.scope``); None = rows of no area (the OSM basemap).
     in_scope: Callable[[Scope], str] | None = lambda scope: "false"
 
+    @property
+    def key(self) -> str:
+        """The integer primary key of the kind's own row (``<alias>.id``): the order of keyset paging."""
+        return self.columns[0][1].split(".", 1)[0] + ".id"
+
 
 def _columns(alias: str, names: str, **expressions: str) -> tuple[tuple[str, str], ...]:
     """The whitelist of one kind: ``id`` (the source id), the columns ``names`` of ``alias``,
@@ -51,23 +56,23 @@ def _columns(alias: str, names: str, **expressions: str) -> tuple[tuple[str, str
     return (("id", f"{alias}.source_id"), *plain, *expressions.items(), ("source", f"{alias}.source"))
 
 
-_KINDS: dict[str, _KindSQL] = {
-    "admin": _KindSQL(
+_KINDS: dict[str, KindSQL] = {
+    "admin": KindSQL(
         _columns("u", "code name name_en level", parent="p.code"),
         "admin_units u LEFT JOIN admin_units p ON p.id = u.parent_id",
         "u.geom",
         in_scope=lambda scope: scope.units("u"),
     ),
-    "grids": _KindSQL(
+    "grids": KindSQL(
         _columns("g", "code name", unit="u.code"),
         "grids g LEFT JOIN admin_units u ON u.id = g.unit_id",
         "g.geom",
         in_scope=lambda scope: scope.grids("g"),
     ),
-    "compounds": _KindSQL(
+    "compounds": KindSQL(
         _columns("c", "name address"), "compounds c", "c.geom", in_scope=lambda scope: scope.compounds("c")
     ),
-    "buildings": _KindSQL(
+    "buildings": KindSQL(
         _columns("b", "name address height_m floors kind"),
         "buildings b",
         "b.geom",
@@ -75,7 +80,7 @@ _KINDS: dict[str, _KindSQL] = {
     ),
     # Households have no geometry of their own: they are placed at their building's label point.
     # They are dated (date_filter true: every row) because a date adds their status on it.
-    "households": _KindSQL(
+    "households": KindSQL(
         _columns("h", "unit_label size elderly_alone disabled foreign_national", building="b.source_id"),
         "households h JOIN buildings b ON b.id = h.building_id",
         "b.label_point",
@@ -85,7 +90,7 @@ _KINDS: dict[str, _KindSQL] = {
         f"JOIN ({household_statuses()}) hs ON hs.household_id = h.id",
         in_scope=lambda scope: scope.buildings("b"),
     ),
-    "cases": _KindSQL(
+    "cases": KindSQL(
         _columns("c", "reported_on kind address district"),
         "cases c",
         "c.geom",
@@ -93,7 +98,7 @@ _KINDS: dict[str, _KindSQL] = {
         in_scope=lambda scope: f"(c.building_id IN {scope.building_ids()} OR {scope.covers('c.geom')})",
     ),
     # Who answers for what, by role and opaque person code; placed at a point of the scope.
-    "responsibility": _KindSQL(
+    "responsibility": KindSQL(
         _columns(
             "r",
             "level role scope_type",
@@ -112,13 +117,13 @@ _KINDS: dict[str, _KindSQL] = {
             f" OR {scope.grids('rg')} AND rg.id IS NOT NULL OR {scope.units('ru')} AND ru.id IS NOT NULL)"
         ),
     ),
-    "places": _KindSQL(
+    "places": KindSQL(
         _columns("p", "kind name subcategory"),
         "places p",
         "p.geom",
         in_scope=lambda scope: scope.covers("p.geom"),
     ),
-    "status": _KindSQL(
+    "status": KindSQL(
         _columns(
             "s",
             "status valid_from valid_to",
@@ -131,22 +136,22 @@ _KINDS: dict[str, _KindSQL] = {
         date_filter=valid_on("s"),
         in_scope=lambda scope: scope.buildings("b"),
     ),
-    "addresses": _KindSQL(
+    "addresses": KindSQL(
         _columns("a", "district address township"),
         "addresses a",
         "a.geom",
         in_scope=lambda scope: scope.covers("a.geom"),
     ),
-    "basemap": _KindSQL(_columns("f", "layer kind name"), "basemap_features f", "f.geom", in_scope=None),
+    "basemap": KindSQL(_columns("f", "layer kind name"), "basemap_features f", "f.geom", in_scope=None),
     # Risk areas (declared and published); unmatched published ones have no geometry.
-    "risk-areas": _KindSQL(
+    "risk-areas": KindSQL(
         _columns("r", "name level district declared_at lifted_at n_snapshots"),
         "risk_areas r",
         "COALESCE(r.geom, r.point)",
         in_scope=lambda scope: scope.covers("COALESCE(r.geom, r.point)"),
     ),
     # Transfer legs (闭环转运) as a line from place to place; places go out as their source ids.
-    "transfers": _KindSQL(
+    "transfers": KindSQL(
         _columns(
             "t",
             "chain_id leg_no planned_at departed_at arrived_at head_count vehicle status",
@@ -158,11 +163,36 @@ _KINDS: dict[str, _KindSQL] = {
         in_scope=lambda scope: f"({scope.covers('fp.geom')} OR {scope.covers('tp.geom')})",
     ),
     # Hourly gate counts (动线), at their gate.
-    "gate-events": _KindSQL(
+    "gate-events": KindSQL(
         _columns("e", "hour kind count", gate="g.source_id"),
         "gate_events e JOIN places g ON g.id = e.place_id",
         "g.geom",
         in_scope=lambda scope: scope.covers("g.geom"),
+    ),
+    # Home-isolation devices (技防), at their household's building; the household as its source id.
+    "devices": KindSQL(
+        _columns("d", "type installed_on removed_on", household="h.source_id"),
+        "devices d JOIN households h ON h.id = d.household_id JOIN buildings b ON b.id = h.building_id",
+        "b.label_point",
+        in_scope=lambda scope: scope.buildings("b"),
+    ),
+    # Daily vaccination counts (疫苗接种): the current count of each unit and day (a corrected day once,
+    # as corrected), at a point inside its unit; columns as ``battlemap load vaccination`` reads them.
+    "vaccination": KindSQL(
+        (
+            ("id", "r.id::text"),
+            ("campaign", "k.name"),
+            ("unit", "u.code"),
+            ("date", "c.day"),
+            ("organised", "c.organised"),
+            ("booked", "c.booked"),
+            ("vaccinated", "c.vaccinated"),
+            ("source", "r.source"),
+        ),
+        "campaign_current c JOIN campaign_reports r ON r.id = c.report_id "
+        "JOIN campaigns k ON k.id = c.campaign_id JOIN admin_units u ON u.id = c.unit_id",
+        "ST_PointOnSurface(u.geom)",
+        in_scope=lambda scope: scope.units("u"),
     ),
 }
 
@@ -181,6 +211,21 @@ _DTYPES: dict[str, Literal["Int64", "float64", "bool"]] = {
     "disabled": "bool",
     "foreign_national": "bool",
 }
+
+
+def kind_sql(kind: str) -> KindSQL:
+    """How ``kind`` is read (its whitelist, FROM clause, geometry and scope rule), for the output forms
+    that stream it themselves (``geo.ogc``).
+
+    Raises
+    ------
+    NotFound
+        for an unknown kind.
+    """
+    spec = _KINDS.get(kind)
+    if spec is None:
+        raise NotFound(f"unknown kind {kind!r}: expected one of {', '.join(FEATURE_KINDS)}")
+    return spec
 
 
 def read_features(
@@ -212,9 +257,7 @@ def read_features(
     InvalidParameter
         for a malformed bbox, or a date on a kind without one.
     """
-    spec = _KINDS.get(kind)
-    if spec is None:
-        raise NotFound(f"unknown kind {kind!r}: expected one of {', '.join(FEATURE_KINDS)}")
+    spec = kind_sql(kind)
     columns = spec.columns + (spec.dated_columns if date is not None else ())
     leaked = PERSONAL_FIELDS.intersection(name for name, _ in columns)
     if leaked:  # a guard against a future edit of the whitelist above

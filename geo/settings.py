@@ -7,6 +7,7 @@ the environment at import time. Tests build them with ``_env_file=None``.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -184,6 +185,24 @@ class AppSettings(BaseSettings):
         description="Host names a request's Host header may carry when public_url is unset (JSON list; "
         "the bind host is added); others get 400 where a URL would be built from them.",
     )
+    cors_origins: list[str] = Field(
+        default=[],
+        description="Web origins (scheme://host[:port]) whose pages may read the tiles, TileJSON, OGC API "
+        "and REST API from a browser (CORS), as a JSON list: "
+        "BATTLEMAP_CORS_ORIGINS='[\"https://a.example\"]'. "
+        'None by default. "*" allows any origin, but then without credentials (cookies).',
+    )
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if origin != "*" and not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+", origin):
+                raise ValueError(
+                    f"BATTLEMAP_CORS_ORIGINS has {origin[:80]!r}: an origin is scheme://host[:port], no path "
+                    'or trailing slash (e.g. "https://map.example.org"), or "*"'
+                )
+        return [origin.lower() for origin in value]
 
 
 class MapSettings(BaseSettings):
@@ -300,6 +319,73 @@ class LoopSettings(BaseSettings):
     )
 
 
+class DeviceSettings(BaseSettings):
+    """Home-isolation devices (door sensors, thermometers) over MQTT and the ingester's batching."""
+
+    model_config = SettingsConfigDict(env_prefix="BATTLEMAP_MQTT_", env_file=".env", extra="ignore")
+
+    url: str = Field(
+        default="mqtt://127.0.0.1:1883",
+        pattern=r"^mqtts?://[^/?#\s]+/?$",
+        description="The MQTT broker (BATTLEMAP_MQTT_URL): mqtt://host[:port] (mqtts:// for TLS), "
+        "optionally with user:password@.",
+    )
+    client_id: str = Field(
+        default="battlemap-ingest",
+        min_length=1,
+        max_length=64,
+        description="The ingester's fixed client id: its persistent session (and the QoS 1 messages "
+        "queued while it is down) belongs to this id.",
+    )
+    topic: str = Field(
+        default="battlemap/devices/+/events",
+        description="The topic filter the ingester subscribes to; the device id is the level after "
+        "`devices/`.",
+    )
+    session_expiry_s: int = Field(
+        default=7 * 24 * 3600,
+        ge=60,
+        description="How long the broker keeps the session (and its queued messages) of a stopped ingester.",
+    )
+    raw_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="Raw device events are kept this many days, then rolled up per device and day "
+        "(`battlemap devices rollup`).",
+    )
+    rules_path: Path | None = Field(
+        default=None,
+        description="The alert rules (YAML); unset: geo/devices/defaults/rules.yaml.",
+    )
+    batch_size: int = Field(default=5000, ge=1, description="Messages stored in one transaction at most.")
+    batch_ms: int = Field(
+        default=100, ge=1, description="A batch is stored at the latest this long after its first message."
+    )
+    max_payload_bytes: int = Field(
+        default=4096, ge=64, description="A larger payload is dead-lettered unread (reason `too_large`)."
+    )
+    future_skew_s: int = Field(
+        default=600, ge=0, description="A reading stamped more than this far in the future is dead-lettered."
+    )
+    reconnect_max_s: float = Field(
+        default=30.0, gt=0, description="The longest wait between two reconnection attempts (backoff)."
+    )
+    device_cache_s: float = Field(
+        default=30.0, ge=0, description="How long the ingester trusts its list of registered devices."
+    )
+    sweep_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often the ingester runs the time rules (offline, missed readings, door left open).",
+    )
+    receive_maximum: int = Field(
+        default=20_000,
+        ge=1,
+        le=65_535,
+        description="Unacknowledged QoS 1 messages the broker may send the ingester at once (MQTT 5).",
+    )
+
+
 class CacheSettings(BaseSettings):
     """Where computed tiles and KPIs are kept: in each process, or in Redis for all of them."""
 
@@ -357,6 +443,7 @@ class Settings:
         self.auth = AuthSettings(_env_file=env_file, **overrides.pop("auth", {}))
         self.log = LogSettings(_env_file=env_file, **overrides.pop("log", {}))
         self.loops = LoopSettings(_env_file=env_file, **overrides.pop("loops", {}))
+        self.devices = DeviceSettings(_env_file=env_file, **overrides.pop("devices", {}))
         self.cache = CacheSettings(_env_file=env_file, **overrides.pop("cache", {}))
         self.rollup = RollupSettings(_env_file=env_file, **overrides.pop("rollup", {}))
         if overrides:

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, text
 
 from geo.crs import CoordSystem, to_wgs84_xy
 from geo.errors import InvalidParameter
+from geo.loops.store import OVERDUE, STATE_JOIN
 from geo.responsibility.rule import CHAIN_JOIN, chain_params
 from geo.scope import UNRESTRICTED, Scope
 from geo.status.rule import BUILDING_STATUS_JOIN, building_status_ctes, status_params
@@ -100,12 +101,19 @@ MVT_GEOM, IN_TILE = _MVT_GEOM, _IN_TILE
 
 
 def _areas_sql(
-    addr: TileAddress, joins: str, columns: dict[str, str], *, scope: Scope, status: bool = False
+    addr: TileAddress,
+    joins: str,
+    columns: dict[str, str],
+    *,
+    scope: Scope,
+    status: bool = False,
+    land_only: bool = False,
 ) -> str:
     """One aggregate polygon per grid (or sub-district) meeting the tile, over all its buildings
     (not only those in the tile, so that neighbouring tiles agree); ``columns`` name aggregate
     expressions over buildings ``b`` with ``joins``. A restricted ``scope`` keeps only areas holding
-    one of its buildings, and aggregates over its buildings only."""
+    one of its buildings, and aggregates over its buildings only. ``land_only``: the basemap's water
+    polygons are cut out of each area (a status is never painted over the river)."""
     if addr.z >= GRID_ZOOM:
         areas, key = "SELECT g.id, g.code, g.name, 'grid' AS level, g.geom FROM grids g WHERE true", "grid_id"
     else:
@@ -115,6 +123,10 @@ def _areas_sql(
         areas += f" AND id IN (SELECT b.{key} FROM buildings b WHERE {scope.buildings('b')})"
     aggregates = "".join(f", {sql} AS {name}" for name, sql in columns.items())
     selected = "".join(f", agg.{name}" for name in columns)
+    geom, water = "a.geom", ""
+    if land_only:
+        geom = "coalesce(ST_Difference(a.geom, w.geom), a.geom)"
+        water = f"LEFT JOIN LATERAL ({_WATER.format(area='a.geom')}) w ON true"
     # Statuses are computed for every building of the areas (as for an unrestricted user: the scope
     # predicate there would make the planner expect one row and nest loops over thousands); the scope
     # applies where buildings are aggregated, so nothing outside it is counted.
@@ -128,9 +140,14 @@ def _areas_sql(
     )
     SELECT ST_AsMVT(t, '{AREAS_LAYER}', :extent, 'geom', 'id') FROM (
         SELECT a.id, a.code, a.name, a.level, coalesce(agg.buildings, 0) AS buildings{selected},
-               {_MVT_GEOM.format(g="a.geom")} AS geom
-        FROM a LEFT JOIN agg ON agg.area_id = a.id
+               {_MVT_GEOM.format(g=geom)} AS geom
+        FROM a LEFT JOIN agg ON agg.area_id = a.id {water}
     ) t WHERE geom IS NOT NULL"""
+
+
+# The basemap's water polygons meeting an area, as one geometry (NULL when there are none).
+_WATER = """SELECT ST_Union(ST_MakeValid(f.geom)) AS geom FROM basemap_features f
+    WHERE f.layer = 'water' AND GeometryType(f.geom) IN ('POLYGON', 'MULTIPOLYGON') AND f.geom && {area}"""
 
 
 def _buildings_sql(joins: str, columns: str, *, scope: Scope, status: bool = False) -> str:
@@ -188,9 +205,8 @@ def house_status_tile(
             "vulnerable_buildings": "(count(*) FILTER (WHERE st.vulnerable))::int",
             "status": "(CAST(:severity AS text[]))[min(st.rank)]",
         }
-        return render_tile(
-            conn, _areas_sql(addr, BUILDING_STATUS_JOIN, columns, scope=scope, status=True), params
-        )
+        sql = _areas_sql(addr, BUILDING_STATUS_JOIN, columns, scope=scope, status=True, land_only=True)
+        return render_tile(conn, sql, params)
     selected = (
         ", (CAST(:severity AS text[]))[st.rank] AS status, st.households::int AS households, "
         "st.cases::int AS cases, st.vulnerable"
@@ -230,3 +246,39 @@ def basemap_tile(conn: Connection, addr: TileAddress) -> bytes:
         for layer in BASEMAP_LAYERS
     ]
     return render_tile(conn, f"SELECT {' || '.join(parts)}", addr.params)
+
+
+LOOPS_LAYER = "loops"
+"""The tile layer of closed-loop markers: one point per building with open items."""
+LOOP_AREAS_LAYER = "loop_areas"
+"""Below ``GRID_ZOOM``: one point per grid with open items (its buildings' counts summed)."""
+
+
+def loops_tile(conn: Connection, addr: TileAddress, *, at: dt.datetime, scope: Scope = UNRESTRICTED) -> bytes:
+    """Open closed-loop items (``geo.loops``) of ``scope`` at ``at``: per building (from ``GRID_ZOOM``;
+    per grid below it) a point with ``open``, ``overdue`` (open items past a deadline) and ``kinds``
+    (the kind codes present, comma-separated). Counts and codes only: no note, no assignee."""
+    per_grid = addr.z < GRID_ZOOM
+    key, layer = ("b.grid_id", LOOP_AREAS_LAYER) if per_grid else ("b.id", LOOPS_LAYER)
+    point = "ST_PointOnSurface(g.geom)" if per_grid else "b.label_point"
+    places = "JOIN grids g ON g.id = o.key" if per_grid else "JOIN buildings b ON b.id = o.key"
+    # A grid's point is counted in the tile holding it, over all its items (neighbours agree).
+    in_tile = (
+        f"b.grid_id IN (SELECT g.id FROM grids g WHERE {_IN_TILE.format(g=point)})"
+        if per_grid
+        else _IN_TILE.format(g="b.geom")
+    )
+    sql = f"""
+    WITH o AS MATERIALIZED (
+        SELECT {key} AS key, count(*)::int AS open, (count(*) FILTER (WHERE {OVERDUE}))::int AS overdue,
+               string_agg(DISTINCT i.kind, ',' ORDER BY i.kind) AS kinds
+        FROM loop_items i JOIN buildings b ON b.id = i.building_id {STATE_JOIN}
+        WHERE st.state = 'open' AND {in_tile} AND {scope.buildings("b")}
+          AND {key} IS NOT NULL
+        GROUP BY {key}
+    )
+    SELECT ST_AsMVT(t, '{layer}', :extent, 'geom', 'id') FROM (
+        SELECT o.key AS id, o.open, o.overdue, o.kinds, {_MVT_GEOM.format(g=point)} AS geom
+        FROM o {places}
+    ) t WHERE geom IS NOT NULL"""
+    return render_tile(conn, sql, addr.params | scope.params | {"at": at})

@@ -167,6 +167,22 @@ COMPOUND_PATH_COUNTS: dict[str, tuple[str, ...]] = {
     "delivery_point": ("delivery",),
 }
 
+# Vaccination campaigns (疫苗接种): the doses a campaign is for, and the funnel of the closed loop
+# organised -> booked -> vaccinated (组织到人 -> 预约到人 -> 接种到人).
+DOSES: tuple[Term, ...] = (
+    Term("first", "第一针", "First dose"),
+    Term("second", "第二针", "Second dose"),
+    Term("booster", "加强针", "Booster"),
+    Term("any", "不分剂次", "Any dose"),
+)
+DOSE_CODES: tuple[str, ...] = _codes(DOSES)
+FUNNEL_STAGES: tuple[Term, ...] = (
+    Term("organised", "组织到人", "Organised"),
+    Term("booked", "预约到人", "Booked"),
+    Term("vaccinated", "接种到人", "Vaccinated"),
+)
+FUNNEL_CODES: tuple[str, ...] = _codes(FUNNEL_STAGES)
+
 # China Standard Time: the field's days and clocks (status dates, declarations, transfer times) are
 # local; a time without a zone is read in it.
 CHINA_TZ = dt.timezone(dt.timedelta(hours=8))

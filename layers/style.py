@@ -67,6 +67,17 @@ NO_STATUS_SWATCH = Swatch("none", "无房态", "No status", "#eceff1", "#b0bec5"
 # Buildings whose status changed in the last minutes (the wall display outlines them).
 CHANGED_SWATCH = Swatch("changed", "近期变化", "Recently changed", "#00b8d4", "#006064", "#00e5ff")
 
+# Closed-loop work (闭环) on the house-status map: a dot per building with open items; overdue stands
+# out in a signal red ringed in white (no status fill is this saturated), open items stay a dark slate.
+LOOP_OPEN_SWATCH = Swatch("loop_open", "待办闭环", "Open loop items", "#263238", "#ffffff", "#cfd8dc")
+LOOP_OVERDUE_SWATCH = Swatch(
+    "loop_overdue", "超时闭环", "Overdue loop items", "#ff1744", "#ffffff", "#ff1744"
+)
+LOOP_CLOSED_SWATCH = Swatch("loop_closed", "今日闭环", "Closed today", "#1a9850", "#00441b", "#4caf50")
+
+# The building clicked on a map: a dark line on a white casing, which reads on every status fill.
+SELECTED_SWATCH = Swatch("selected", "选中楼栋", "Selected building", "#111111", "#ffffff", "#ffffff")
+
 # A building missing any required level of the responsibility chain.
 GAP_SWATCH = Swatch("gap", "包干缺位", "Responsibility gap", "#ff00ff", "#8b008b", "#ff4dff")
 
@@ -119,6 +130,33 @@ _PLACE_COLOURS: dict[str, tuple[str, str, str]] = {
 FLOW_PLACE_SWATCHES: tuple[Swatch, ...] = tuple(
     Swatch(t.code, t.zh, t.en, *_PLACE_COLOURS[t.code]) for t in PLACE_KINDS if t.code in _PLACE_COLOURS
 )
+
+# The vaccination campaign board (疫苗接种): units behind their daily need stand out in red (the
+# table's flag, the map's outline), units missing the day's report in grey; the choropleth fills the
+# remaining share (剩余任务量 / 任务总量) from light (nearly done) to dark (most remaining).
+BEHIND_SWATCH = Swatch("behind", "进度落后", "Behind", "#d7191c", "#7f0000", "#ff4d4d")
+MISSING_REPORT_SWATCH = Swatch("missing", "当日未报", "No report today", "#9e9e9e", "#616161", "#9e9e9e")
+ON_TRACK_SWATCH = Swatch("on_track", "进度正常", "On track", "#1a9641", "#00441b", "#4caf50")
+REMAINING_BREAKS: tuple[float, ...] = (0.2, 0.4, 0.6, 0.8)
+REMAINING_RAMP: tuple[str, ...] = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")
+REMAINING_RAMP_DARK: tuple[str, ...] = ("#0d2136", "#123a5c", "#1f5f8f", "#3b8ac4", "#7fbff0")
+CAMPAIGN_LINES = {"actual": "#08519c", "planned": "#969696"}
+"""The cumulative line and the straight line to the deadline."""
+
+
+def remaining_colour(share: float | None, *, dark: bool = False) -> str:
+    """The choropleth fill of a remaining share (0..1); None (no target) gets the no-status fill."""
+    ramp = REMAINING_RAMP_DARK if dark else REMAINING_RAMP
+    if share is None:
+        return NO_STATUS_SWATCH.dark_fill if dark else NO_STATUS_SWATCH.fill
+    return ramp[sum(share >= b for b in REMAINING_BREAKS)]
+
+
+def remaining_legend() -> list[tuple[str, str]]:
+    """(label, colour) per class of the remaining-share ramp, lowest first."""
+    edges = (0.0, *REMAINING_BREAKS, 1.0)
+    return [(f"{edges[i]:.0%}–{edges[i + 1]:.0%}", REMAINING_RAMP[i]) for i in range(len(REMAINING_RAMP))]
+
 
 # A qualitative palette for grids and responsible people (12 colours that stay apart).
 CATEGORICAL: tuple[str, ...] = (

@@ -13,11 +13,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pandas as pd
 from sqlalchemy import Engine, create_engine, text
 
 from etl import pipeline
 from etl.jobs.base import LoadOptions
+from etl.readers import FrameSource
 from geo.audit import Actor
+from geo.campaign.store import add_campaign
 from geo.clock import china_now
 from geo.loops import engine as loops
 from geo.loops.engine import LoopActor
@@ -29,6 +32,7 @@ from tests.fixtures.databases import sibling_url, throwaway_database
 from tests.fixtures.small_city import centre, load_small_city
 
 DAY = dt.date(2022, 4, 4)
+CAMPAIGN = "测试疫苗"
 FLOWS = Path(__file__).resolve().parent / "fixtures" / "flows"
 CLI = Actor(name="cli:test", role="cli")
 
@@ -86,6 +90,18 @@ def load_brief_world(engine: Engine, tmp: Path) -> None:
         for kind, path in (("places", FLOWS / "places.csv"), ("transfers", tmp / "transfers.csv")):
             options = LoadOptions(progress=False, rejects_path=tmp / f"{kind}.rejects.csv")
             pipeline.load(conn, kind, path, options=options)
+        # A vaccination campaign the sub-district is behind on: 2 a day against about 3.5 needed.
+        unit = conn.execute(text("SELECT id FROM admin_units WHERE name = '陆家嘴街道'")).scalar_one()
+        add_campaign(
+            conn, CAMPAIGN, start=DAY - dt.timedelta(days=6), deadline=DAY + dt.timedelta(days=26),
+            targets=[(int(unit), 100)], source="test",
+        )  # fmt: skip
+        reports = pd.DataFrame(
+            [("陆家嘴街道", (DAY - dt.timedelta(days=n)).isoformat(), 5, 4, 2) for n in range(7)],
+            columns=["unit", "date", "organised", "booked", "vaccinated"],
+        )
+        pipeline.load(conn, "vaccination", FrameSource(reports, name="vaccination.test"),
+                      options=LoadOptions(progress=False))  # fmt: skip
 
 
 def _id_in(conn, table: str, source_id: str) -> int:  # type: ignore[no-untyped-def]

@@ -80,7 +80,7 @@
       map._battlemapLoaded = true;
     });
     // What the style starts with: no filter, no highlighted building, empty overlays.
-    var entry = { map: map, spec: spec, query: JSON.stringify(query || {}), filter: "{}", highlight: "[]", overlay: "{}", fly: null };
+    var entry = { map: map, spec: spec, query: JSON.stringify(query || {}), filter: "{}", highlight: "[]", overlay: "{}", fly: null, select: "null" };
     if (spec.clickTarget) {
       map.on("click", function (event) {
         var layers = spec.clickable.filter(function (id) {
@@ -122,7 +122,15 @@
     });
   }
 
-  function render(spec, query, filter, fly, highlight, overlay) {
+  // The clicked building (the click store, set by a click or by the address search) is outlined.
+  function applySelection(entry, click) {
+    var ids = click && click.id !== undefined && click.id !== null ? [click.id] : [];
+    entry.spec.selectLayers.forEach(function (layerId) {
+      if (entry.map.getLayer(layerId)) entry.map.setFilter(layerId, ["in", ["id"], ["literal", ids]]);
+    });
+  }
+
+  function render(spec, query, filter, fly, highlight, overlay, click) {
     if (!spec) return noUpdate();
     var entry = maps[spec.container];
     var specKey = JSON.stringify(spec);
@@ -157,6 +165,13 @@
       entry.highlight = highlightKey;
       whenLoaded(map, function () {
         map.setFilter(spec.highlightLayer, ["in", ["id"], ["literal", highlight || []]]);
+      });
+    }
+    var selectKey = JSON.stringify(click && click.id !== undefined ? click.id : null);
+    if (spec.selectLayers && spec.selectLayers.length && selectKey !== entry.select) {
+      entry.select = selectKey;
+      whenLoaded(map, function () {
+        applySelection(entry, click);
       });
     }
     var overlayKey = JSON.stringify(overlay || {});

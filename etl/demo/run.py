@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from etl import pipeline
-from etl.demo import flows, generator, grids, loops
+from etl.demo import campaign, devices, flows, generator, grids, loops
 from etl.demo.sample import load_sample
 from etl.jobs.base import LoadOptions
 from etl.readers import FrameSource
@@ -39,6 +39,9 @@ DEMO_TABLES: tuple[str, ...] = (
     "risk_areas",
     "transfers",
     "gate_events",
+    "devices",
+    "campaign_targets",
+    "campaign_reports",
 )
 
 
@@ -52,6 +55,7 @@ def iter_demo(conn: Connection, *, settings: Settings) -> Iterator[LoadReport]:
     yield from load_sample(conn, settings.demo.sample_dir, settings=settings.etl)
     yield from load_simulated(conn, settings=settings)
     yield loops.load_loops(conn, seed=settings.demo.seed)  # closed-loop work on the simulated statuses
+    yield from campaign.load_campaign(conn, settings=settings)  # the vaccination board's campaign
 
 
 def load_simulated(conn: Connection, *, settings: Settings) -> Iterator[LoadReport]:
@@ -83,6 +87,8 @@ def load_simulated(conn: Connection, *, settings: Settings) -> Iterator[LoadRepo
             lambda: flows.transfers_frame(conn, seed=seed, deadline_hours=settings.flows.deadline_hours),
         ),
         ("gate-events", lambda: flows.gate_events_frame(conn, seed=seed)),
+        # Door sensors and thermometers of the households isolated today (active now).
+        ("devices", lambda: devices.devices_frame(conn)),
     )
     for kind, build in steps:
         frame = build()
@@ -130,6 +136,9 @@ def _describe(kind: str, frame: pd.DataFrame, events: pd.DataFrame | None) -> st
             f"{len(frame):,} legs in {frame['chain_id'].nunique():,} chains (inbound loops, returnees, "
             "hospital transfers; a few overdue and one chain with a deliberate gap)"
         )
+    if kind == "devices":
+        households = frame["household"].nunique()
+        return f"{len(frame):,} devices (door sensors and thermometers) of {households:,} isolated households"
     if kind == "gate-events":
         return f"{len(frame):,} hourly counts at {frame['gate'].nunique():,} gates"
     return f"{len(frame):,} rows"

@@ -9,6 +9,7 @@ from etl.jobs import (
     buildings,
     cases,
     compounds,
+    devices,
     gate_events,
     grids,
     households,
@@ -17,6 +18,7 @@ from etl.jobs import (
     risk_areas,
     status,
     transfers,
+    vaccination,
 )
 from etl.jobs.base import Job
 
@@ -37,6 +39,8 @@ REGISTRY: dict[str, Job] = {
         risk_areas,
         transfers,
         gate_events,
+        devices,
+        vaccination,
     )
 }
 

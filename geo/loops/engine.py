@@ -423,6 +423,7 @@ class Count:
     open: int
     overdue: int
     closed_today: int
+    grid_name: str | None = None
 
 
 def counts(conn: Connection, scope: Scope, *, at: dt.datetime | None = None) -> list[Count]:
@@ -431,6 +432,6 @@ def counts(conn: Connection, scope: Scope, *, at: dt.datetime | None = None) -> 
     at = at or china_now()
     since = at.astimezone(CHINA_TZ).replace(hour=0, minute=0, second=0, microsecond=0)
     return [
-        Count(r.kind, r.grid_code, int(r.open), int(r.overdue), int(r.closed))
+        Count(r.kind, r.grid_code, int(r.open), int(r.overdue), int(r.closed), r.grid_name)
         for r in store.count_rows(conn, scope, at=at, since=since)
     ]

@@ -189,7 +189,7 @@ def count_rows(conn: Connection, scope: Scope, *, at: dt.datetime, since: dt.dat
     return list(
         conn.execute(
             text(f"""
-            SELECT i.kind, g.code AS grid_code,
+            SELECT i.kind, g.code AS grid_code, min(g.name) AS grid_name,
                    count(*) FILTER (WHERE st.state = 'open') AS open,
                    count(*) FILTER (WHERE {OVERDUE}) AS overdue,
                    count(*) FILTER (WHERE st.state = 'closed' AND st.changed_at >= :since) AS closed
@@ -232,3 +232,9 @@ def overdue_ids(conn: Connection, *, at: dt.datetime, limit: int = 10_000) -> li
 
 def person_by_code(conn: Connection, code: str) -> int | None:
     return conn.execute(text("SELECT id FROM people WHERE code = :c"), {"c": code}).scalar()
+
+
+def log_version(conn: Connection) -> int:
+    """The id of the newest log row: every write of loop work appends one, so this changes exactly
+    when an item is opened, moved, handed over or closed."""
+    return int(conn.execute(text("SELECT coalesce(max(id), 0) FROM loop_transitions")).scalar_one())

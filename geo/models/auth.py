@@ -15,13 +15,14 @@ from sqlalchemy import (
     String,
     func,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from geo.models.base import Base, in_codes
 
 USER_ROLES: tuple[str, ...] = ("commander", "operator", "analyst", "wall", "worker")  # worker: 0008
 USER_SCOPE_TYPES: tuple[str, ...] = ("unit", "grid")
+TOKEN_KINDS: tuple[str, ...] = ("bearer", "url-key")  # url-key: 0011
 
 
 class User(Base):
@@ -50,9 +51,16 @@ class UserScope(Base):
 
 
 class ApiToken(Base):
-    """A bearer token of a machine client; only its SHA-256 is stored."""
+    """A bearer token of a machine client, or a URL key (``?key=``: read-only, for the ``layers`` it
+    covers); only its SHA-256 is stored."""
 
     __tablename__ = "api_tokens"
+    __table_args__ = (
+        CheckConstraint(in_codes("kind", TOKEN_KINDS), name="kind"),
+        CheckConstraint(
+            "kind = 'bearer' OR (layers IS NOT NULL AND cardinality(layers) > 0)", name="url_key_layers"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -61,6 +69,8 @@ class ApiToken(Base):
     expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(String(10), server_default="bearer")
+    layers: Mapped[list[str] | None] = mapped_column(ARRAY(String(60)))
 
 
 class UserSession(Base):

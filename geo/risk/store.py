@@ -274,6 +274,13 @@ def _day_bounds(day: dt.date | dt.datetime) -> tuple[dt.datetime, dt.datetime]:
 _ACTIVE = "r.declared_at < :day_end AND (r.lifted_at IS NULL OR r.lifted_at >= :day_start)"
 
 
+def active_on(on: dt.date | dt.datetime, alias: str = "r") -> tuple[str, dict[str, object]]:
+    """The predicate "risk area ``alias`` is active on day ``on``" (declared before its end, not lifted
+    before its start; a datetime is one moment) and its bound parameters."""
+    start, end = _day_bounds(on)
+    return _ACTIVE.replace("r.", f"{alias}."), {"day_start": start, "day_end": end}
+
+
 def read_risk_areas(
     conn: Connection,
     *,
@@ -289,8 +296,9 @@ def read_risk_areas(
     where: list[str] = []
     params: dict[str, object] = {}
     if on is not None:
-        params["day_start"], params["day_end"] = _day_bounds(on)
-        where.append(_ACTIVE)
+        active, day = active_on(on)
+        where.append(active)
+        params.update(day)
     if bbox is not None:
         where.append("COALESCE(r.geom, r.point) && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)")
         params.update(bbox_params(bbox))

@@ -45,18 +45,18 @@ def kpis(
 ) -> Kpis:
     """Households by status on ``date`` (every status, zeros included, in severity order), how many
     households' status differs from the day before, and buildings with a case status; of ``scope``."""
-    # The scope filters the households counted, not those whose status is computed: inside
-    # ``household_statuses`` its predicate makes the planner expect a handful of rows and loop.
-    where, params = filter_where(filters)
-    params |= scope.params
-    ids = scope.building_ids()
+    # The scope and the filters choose the households counted, not those whose status is computed:
+    # inside ``household_statuses`` a predicate makes the planner expect a handful of rows and loop
+    # (10-19 s for a sub-district of the demo, against 0.2 s this way).
+    where, params = filter_where(filters, scope)
+    chosen = f"(SELECT b.id FROM buildings b WHERE {where})"
 
     def mine(alias: str) -> str:
-        return f"{alias}.building_id IN {ids}" if scope.restricted else "true"
+        return f"{alias}.building_id IN {chosen}" if scope.restricted or filters else "true"
 
     sql = f"""
-    WITH today AS ({household_statuses(where)}),
-    yesterday AS ({household_statuses(where, on=":yesterday")})
+    WITH today AS ({household_statuses()}),
+    yesterday AS ({household_statuses(on=":yesterday")})
     SELECT t.status, count(*) AS n,
            count(*) FILTER (WHERE t.status <> y.status) AS changed,
            count(DISTINCT t.building_id) FILTER (WHERE t.status = ANY(CAST(:cases AS text[]))) AS with_cases
@@ -72,7 +72,7 @@ def kpis(
         else:
             households[status] = int(n)
     worst = f"""
-    SELECT x.status, count(*) FROM ({building_statuses(where)}) x
+    SELECT x.status, count(*) FROM ({building_statuses("true")}) x
     WHERE x.status IS NOT NULL AND {mine("x")} GROUP BY 1"""
     buildings = dict.fromkeys(STATUS_CODES, 0)
     for status, n in conn.execute(text(worst), params):

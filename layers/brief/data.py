@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 
 from geo.audit import Actor
 from geo.brief import BriefUnit, OverviewMap, building_labels, overview_map, resolve_unit
+from geo.campaign.summary import CampaignSummary, campaign_summary
 from geo.clock import china_now
 from geo.contacts import building_contacts
 from geo.errors import InvalidParameter
@@ -172,6 +173,8 @@ class Brief:
     loops: LoopSummary
     transfers: TransferSummary
     overview: OverviewMap
+    campaign: CampaignSummary | None = None
+    """The vaccination board of the day (its flagged units), when a campaign runs then."""
 
     @property
     def headlines(self) -> tuple[Headline, ...]:
@@ -270,6 +273,9 @@ def gather_brief(
         loops=_loops(conn, area, now, internal=internal, role=role, actor=actor),
         transfers=_transfers(conn, area, clock, flows),
         overview=overview_map(conn, date=date, scope=area, unit=found),
+        campaign=campaign_summary(
+            conn, day=date, scope=area, unit=found.code if found and found.level == "subdistrict" else None
+        ),
     )
 
 

@@ -1,8 +1,7 @@
 """The sections of a brief, in print order: ``SECTIONS`` is a list of (code, function).
 
 A section is one function ``(writer, brief) -> None`` that draws what ``layers.brief.data`` gathered,
-and one entry in ``SECTIONS``; it computes nothing of its own. (The vaccination campaign's flagged
-units come as one more function and entry once ``geo.campaign`` lands.)
+and one entry in ``SECTIONS``; it computes nothing of its own.
 """
 
 from __future__ import annotations
@@ -290,11 +289,57 @@ def transfers(w: Writer, b: Brief) -> None:
     )
 
 
+def campaign(w: Writer, b: Brief) -> None:
+    """The vaccination board's line for the area and its units behind (the page's own figures)."""
+    c = b.campaign
+    if c is None:
+        return
+    t = c.total
+    w.heading(
+        f"五、疫苗接种：{c.campaign.name}",
+        keep=60 if c.flagged else 28,
+        note=f"截至 {c.day.isoformat()} · 截止 {c.campaign.deadline.isoformat()} · 剩余 {t.days_left} 天",
+    )
+    needed = "–" if t.daily_needed is None else f"{t.daily_needed:,.0f}"
+    average = "–" if t.avg_7d is None else f"{t.avg_7d:,.0f}"
+    w.line(
+        f"任务总量 {t.target:,}，已接种 {t.vaccinated:,}，剩余任务量 {t.remaining:,}；"
+        f"日均任务量 {needed}，近 7 日日均 {average}；未报 {len(c.missing)} 个单位。",
+        color=BRIEF["worse"] if t.behind else PRINT["ink"],
+    )
+    rows: list[list[Cell]] = [
+        [
+            r.unit,
+            f"{r.target:,}",
+            f"{r.vaccinated:,}",
+            f"{r.remaining:,}",
+            "–" if r.daily_needed is None else f"{r.daily_needed:,.0f}",
+            ("–" if r.avg_7d is None else f"{r.avg_7d:,.0f}", BRIEF["worse"]),
+        ]
+        for r in c.flagged[:RISK_ROWS]
+    ]
+    if not rows:
+        w.line("无进度落后单位。", color=PRINT["muted"])
+        return
+    w.table(
+        [
+            Column("进度落后单位", 2.2),
+            Column("任务总量", 1.0, "right"),
+            Column("已接种", 1.0, "right"),
+            Column("剩余任务量", 1.0, "right"),
+            Column("日均任务量", 1.0, "right"),
+            Column("近7日日均", 1.0, "right"),
+        ],
+        rows,
+    )
+
+
 SECTIONS: list[tuple[str, Section]] = [
     ("headline", headline),
     ("house_status", house_status),
     ("risk_areas", risk_areas),
     ("loops", loops),
     ("transfers", transfers),
+    ("campaign", campaign),
 ]
 """The brief's sections in print order: adding one is one function and one entry here."""

@@ -30,15 +30,23 @@ def status_colour(*, dark: bool = False) -> list:
     return [*match, NO_STATUS_SWATCH.dark_fill if dark else NO_STATUS_SWATCH.fill]
 
 
+AREA_HAS_STATUS = ["all", [">", ["coalesce", ["get", "buildings"], 0], 0], ["has", "status"]]
+"""Only areas with buildings and a status are filled: an empty grid is never painted as if it had one."""
+
+
 def style(*, source: str, dark: bool = False) -> list[dict]:
-    """Areas below building zoom, footprints from it, and a dashed outline on vulnerable buildings."""
+    """Areas below building zoom, footprints from it, and a dashed outline on vulnerable buildings.
+
+    Area fills are opaque (a translucent red over the blue river would read as the purple of 封控) and
+    cut to land by the tiles; areas without a status get an outline only."""
     marker = VULNERABLE_MARKER.dark_fill if dark else VULNERABLE_MARKER.fill
     outline = "#000000" if dark else "#ffffff"
     return [
         {"id": f"{source}-areas", "type": "fill", "source": source, "source-layer": AREAS_LAYER,
-         "maxzoom": BUILDING_ZOOM, "paint": {"fill-color": status_colour(dark=dark), "fill-opacity": 0.6}},
+         "maxzoom": BUILDING_ZOOM, "filter": AREA_HAS_STATUS,
+         "paint": {"fill-color": status_colour(dark=dark), "fill-opacity": 1, "fill-outline-color": outline}},
         {"id": f"{source}-areas-outline", "type": "line", "source": source, "source-layer": AREAS_LAYER,
-         "maxzoom": BUILDING_ZOOM, "paint": {"line-color": marker, "line-width": 1}},
+         "maxzoom": BUILDING_ZOOM, "paint": {"line-color": marker, "line-width": 1, "line-opacity": 0.5}},
         {"id": f"{source}-fill", "type": "fill", "source": source, "source-layer": BUILDINGS_LAYER,
          "minzoom": BUILDING_ZOOM, "paint": {"fill-color": status_colour(dark=dark),
                                               "fill-outline-color": outline}},

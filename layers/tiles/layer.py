@@ -17,7 +17,9 @@ from geo.scope import UNRESTRICTED, Scope
 from geo.tiles import MAX_ZOOM, TileAddress, display_shift
 
 Options = dict[str, object]
-COMMON_PARAMS = frozenset({"v", "crs"})
+COMMON_PARAMS = frozenset({"v", "crs", "key"})
+"""Taken by every layer: ``v`` (a cache buster), ``crs`` (the basemap's datum), ``key`` (a URL key,
+``geo.credentials``)."""
 DISPLAY_CRS: tuple[str, ...] = ("wgs84", "gcj02")
 Render = Callable[..., bytes]
 
@@ -48,6 +50,9 @@ class TileLayer:
     """The layer holds nothing of any area (the OSM basemap): served whole to every signed-in user."""
     minzoom: int = 0
     maxzoom: int = MAX_ZOOM
+    version: Callable[[Connection], int] | None = None
+    """What else than the loaded data (``data_versions``) the tiles depend on, as a number that changes
+    with it (the loop markers: their log and the clock); part of the cache key and the ETag."""
 
     def title(self, language: str) -> str:
         return self.title_zh if language == "zh" else self.title_en
@@ -76,7 +81,8 @@ class TileLayer:
 
     def options(self, conn: Connection, query: Mapping[str, str]) -> Options:
         """The options of a request: the layer's own (``query_params``), plus for every layer ``crs``
-        (the basemap's datum: ``wgs84``, the default, or ``gcj02``) and ``v`` (a cache buster)."""
+        (the basemap's datum: ``wgs84``, the default, or ``gcj02``), ``v`` (a cache buster) and ``key``
+        (a URL key: signs the request in, not part of the tile)."""
         unknown = set(query) - set(self.query_params) - COMMON_PARAMS
         if unknown:
             accepted = ", ".join((*self.query_params, *sorted(COMMON_PARAMS)))

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from geo.errors import ConfigError, NotFound
 from geo.settings import Settings
-from layers.tiles import basemap, buildings, flows, house_status, national, responsibility
+from layers.tiles import basemap, buildings, campaign, flows, house_status, loops, national, responsibility
 from layers.tiles.layer import TileLayer
 
 
@@ -49,5 +49,13 @@ class TileLayers:
 def default_layers(settings: Settings) -> TileLayers:
     """The layers battlemap serves, configured by ``settings`` (the flows layer's default window and
     deadline come from ``settings.flows``, so a bare ``/tiles/flows.json`` follows the configuration)."""
-    static = (basemap.LAYER, buildings.LAYER, house_status.LAYER, responsibility.LAYER, national.LAYER)
+    static = (
+        basemap.LAYER,
+        buildings.LAYER,
+        house_status.LAYER,
+        responsibility.LAYER,
+        national.LAYER,
+        campaign.LAYER,
+        loops.LAYER,
+    )
     return TileLayers((*static, flows.layer(settings.flows)))

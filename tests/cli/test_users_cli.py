@@ -65,13 +65,15 @@ def test_tokens_are_listed_without_the_token_and_revoked_with_an_audit_row(users
     listed = _run("users", "tokens", "qgis", url=users_url)
     assert listed.returncode == 0, listed.stderr
     lines = listed.stdout.strip().splitlines()
-    assert lines[0].split() == ["id", "created", "expires", "last", "used", "state"]
-    assert len(lines) == 4 and all(line.endswith("active") for line in lines[1:])
+    assert lines[0].split() == ["id", "kind", "created", "expires", "last", "used", "state", "layers"]
+    assert len(lines) == 4 and all(line.split()[-2:] == ["active", "all"] for line in lines[1:])
     assert not any(token in listed.stdout for token in issued)
     first_id = lines[1].split()[0]
     one = _run("users", "revoke", "qgis", "--token-id", first_id, url=users_url)
     assert one.returncode == 0 and f"revoked 1 token(s) of qgis: [{first_id}]" in one.stdout, one.stderr
-    assert _run("users", "tokens", "qgis", url=users_url).stdout.strip().splitlines()[1].endswith("revoked")
+    assert (
+        _run("users", "tokens", "qgis", url=users_url).stdout.strip().splitlines()[1].split()[-2] == "revoked"
+    )
     rest = _run("users", "revoke", "qgis", "--all", url=users_url)
     assert rest.returncode == 0 and "revoked 2 token(s)" in rest.stdout, rest.stderr
     engine = create_engine(users_url)
@@ -100,11 +102,43 @@ def test_tokens_are_listed_without_the_token_and_revoked_with_an_audit_row(users
         (["users", "revoke", "ghost", "--all"], "no user is named 'ghost'"),
         (["users", "revoke", "ops", "--token-id", "99999"], "has no token 99999"),
         (["users", "revoke", "ops"], "give either --token-id ID or --all"),
+        (["users", "token", "ops", "--kind", "url-key", "--days", "3"], "no --layers"),
+        (["users", "token", "ops", "--kind", "url-key", "--layers", "people", "--days", "3"],
+         "unknown layer 'people'"),
+        (["users", "token", "ops", "--kind", "url-key", "--layers", "buildings"],
+         "give --days N, 1 to 366"),
+        (["users", "token", "ops", "--kind", "url-key", "--layers", "buildings", "--days", "9999"],
+         "1 to 366"),
+        (["users", "token", "ops", "--layers", "buildings"], "are for --kind url-key"),
     ],
 )  # fmt: skip
 def test_bad_user_commands_say_what_to_fix(users_url: str, args: list[str], message: str) -> None:
     run = _run(*args, url=users_url)
     assert run.returncode != 0 and message in run.stderr
+
+
+def test_a_url_key_is_issued_listed_with_its_layers_and_audited(users_url: str) -> None:
+    typed = _run("users", "add", "qgis-key", "--role", "analyst", "--password-stdin", url=users_url,
+                 stdin="a long enough password\n")  # fmt: skip
+    assert typed.returncode == 0, typed.stderr
+    issued = _run("users", "token", "qgis-key", "--kind", "url-key", "--layers", "buildings,grids",
+                  "--layers", "house-status", "--days", "7", url=users_url)  # fmt: skip
+    assert issued.returncode == 0, issued.stderr
+    key = issued.stdout.strip().splitlines()[-1]
+    assert key.startswith("bmk_") and "read-only" in issued.stdout and "valid 7 days" in issued.stdout
+    line = _run("users", "tokens", "qgis-key", url=users_url).stdout.strip().splitlines()[1]
+    assert line.split()[1] == "url-key" and line.endswith("buildings, grids, house-status")
+    assert key not in line
+    engine = create_engine(users_url)
+    with engine.connect() as conn:
+        days = conn.execute(text(
+            "SELECT round(extract(epoch FROM t.expires_at - t.created_at) / 86400) FROM api_tokens t "
+            "JOIN users u ON u.id = t.user_id WHERE u.name = 'qgis-key'")).scalar_one()  # fmt: skip
+        audited = conn.execute(text(
+            "SELECT detail FROM audit_log WHERE action = 'user_change' AND target = 'qgis-key' "
+            "AND detail ->> 'kind' = 'url-key'")).scalar_one()  # fmt: skip
+    engine.dispose()
+    assert days == 7 and audited["layers"] == ["buildings", "grids", "house-status"]
 
 
 def test_the_audit_command_lists_what_happened(users_url: str) -> None:

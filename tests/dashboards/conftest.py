@@ -3,11 +3,13 @@ and one app on it for the whole session (Dash re-registers page callbacks for ev
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import dash
 import pytest
 from sqlalchemy import Engine
+from werkzeug.serving import make_server
 
 from app import create_app
 from geo.settings import Settings
@@ -35,3 +37,20 @@ def city_app(city_settings: Settings) -> Iterator[dash.Dash]:
     yield app
     engine: Engine = app.server.extensions["battlemap"].engine
     engine.dispose()
+
+
+LIVE_PORT = 8181  # in this worktree's port range (TEAM.md)
+
+
+@pytest.fixture(scope="session")
+def live_city(city_app: dash.Dash) -> Iterator[str]:
+    """The small city's app served on 127.0.0.1:``LIVE_PORT`` for real clients (GDAL, QGIS, browsers)."""
+    server = make_server("127.0.0.1", LIVE_PORT, city_app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{LIVE_PORT}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)

@@ -119,7 +119,7 @@ def test_the_whitelist_guard_refuses_a_personal_column(
     conn: Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     spec = features._KINDS["places"]
-    leaky = features._KindSQL((*spec.columns, ("phone", "'13800000000'")), spec.from_, spec.geometry)
+    leaky = features.KindSQL((*spec.columns, ("phone", "'13800000000'")), spec.from_, spec.geometry)
     monkeypatch.setitem(features._KINDS, "places", leaky)
     with pytest.raises(RuntimeError, match=r"personal fields \['phone'\]"):
         features.read_features(conn, "places")

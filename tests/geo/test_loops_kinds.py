@@ -24,9 +24,10 @@ steps:
 """
 
 
-def test_the_three_kinds_ship() -> None:
-    kinds = default_kinds()
-    assert set(kinds) == {"home_isolation", "inspection", "problem_report"}
+def test_the_kinds_ship() -> None:
+    kinds = default_kinds()  # the three loops of issue 13 and the device alerts of issue 14
+    assert set(kinds) == {"home_isolation", "inspection", "problem_report", "isolation_alert"}
+    assert kinds["isolation_alert"].targets == ("household",)
     assert kinds["home_isolation"].step("daily_temperature").daily
     assert kinds["inspection"].step("verification").differs_from == "rectification"
     with pytest.raises(NotFound, match="expected one of"):

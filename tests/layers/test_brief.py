@@ -19,12 +19,14 @@ from pypdf import PdfReader
 from sqlalchemy import Engine, create_engine, text
 
 from dashboards import _access_log, _api, _auth, _errors, _loops_api, _print_routes, _risk_routes
+from geo.campaign.summary import campaign_summary
 from geo.flows.chains import flow_kpis, overdue_chains
 from geo.scope import load_scope
 from geo.settings import Settings
 from geo.status.kpis import kpis
 from geo.vocab import HOUSE_STATUSES
 from layers.brief import SECTIONS, Brief, gather_brief
+from layers.brief.render import write_pdf
 from tests.auth_support import bearer_client_class, token_for
 from tests.brief_world import DAY, brief_world_database
 from tests.fixtures.small_city import CONTACT_NAME, CONTACT_PHONE, G1, HOUSEHOLDS_PER_BUILDING
@@ -323,6 +325,26 @@ def test_the_cli_prints_the_same_brief_and_refuses_bad_input(
 
 
 def test_sections_are_a_list_of_functions() -> None:
-    """Adding a section (the campaign's flagged units, when it lands) is one function and one entry."""
-    assert [code for code, _ in SECTIONS] == ["headline", "house_status", "risk_areas", "loops", "transfers"]
+    """Adding a section (the campaign's flagged units) is one function and one entry."""
+    codes = [code for code, _ in SECTIONS]
+    assert codes == ["headline", "house_status", "risk_areas", "loops", "transfers", "campaign"]
     assert all(callable(draw) for _, draw in SECTIONS)
+
+
+def test_the_campaign_section_has_the_boards_figures(
+    world: tuple[str, Engine, Settings], tmp_path: Path
+) -> None:
+    """The flagged units and the area's line are the board's own (``campaign_summary``), in the PDF."""
+    _, engine, _ = world
+    with engine.connect() as conn:
+        brief = gather_brief(conn, date=DAY)
+        board = campaign_summary(conn, day=DAY)
+    assert brief.campaign is not None and board is not None
+    assert brief.campaign.total == board.total and brief.campaign.flagged == board.flagged
+    (behind,) = board.flagged
+    assert (behind.unit, behind.target, behind.vaccinated, behind.behind) == ("陆家嘴街道", 100, 14, True)
+    path = tmp_path / "campaign.pdf"
+    write_pdf(brief, path, SECTIONS)
+    layout, _, _ = _pdf_text(path.read_bytes(), tmp_path)
+    assert "五、疫苗接种：测试疫苗" in layout and "剩余任务量 86" in layout
+    assert re.search(r"陆家嘴街道\s+100\s+14\s+86\s", layout), layout[-800:]

@@ -15,16 +15,21 @@ from shapely.geometry import Polygon
 from sqlalchemy import Connection, Engine, text
 
 from etl.assign import qa_summary
+from etl.demo import campaign as campaign_demo
 from etl.demo import flows as flows_demo
 from etl.demo import generator, grids
 from etl.demo.run import iter_demo
 from etl.report import LoadReport
 from geo.audit import Actor
+from geo.campaign.board import board, flagged, missing_units
+from geo.campaign.store import get_campaign, report_versions
+from geo.clock import china_today
 from geo.crs import SHANGHAI_UTM, geometries_from_wgs84, geometries_to_wgs84, parse_crs
 from geo.flows import chains
 from geo.loops import engine as loops
 from geo.loops.engine import LoopActor
 from geo.settings import Settings
+from geo.status.rule import household_statuses, status_params
 from geo.vocab import CHINA_TZ, REQUIRED_CHAIN_LEVELS, SIMULATED_SOURCE
 
 pytestmark = pytest.mark.slow
@@ -57,10 +62,12 @@ def test_every_step_loads_without_rejects(demo: tuple[Connection, list[LoadRepor
     _, reports = demo
     simulated = [r for r in reports if r.path.startswith(SIMULATED_SOURCE)]
     assert [r.kind for r in simulated] == [
-        "grids", "households", "status", "responsibility", "places", "transfers", "gate-events", "loops"
+        "grids", "households", "status", "responsibility", "places", "transfers", "gate-events", "devices",
+        "loops", "vaccination", "vaccination", "vaccination",
     ]  # fmt: skip
     for report in simulated:
-        assert report.rejected == 0 and report.inserted > 0, report.summary()
+        # The last vaccination file corrects stored days only (updated, none new).
+        assert report.rejected == 0 and report.inserted + report.updated > 0, report.summary()
         assert "simulated" in report.notes
 
 
@@ -363,3 +370,52 @@ def test_loops_are_simulated_for_isolated_households_inspected_compounds_and_rep
         for state in ("open", "overdue", "closed")
     }
     assert states["open"] > 0 and states["overdue"] > 0 and states["closed"] > 0, states
+
+
+# --- home-isolation devices (etl/demo/devices.py) ------------------------------------------------------
+
+
+def test_devices_are_fitted_to_the_latest_isolated_households(db: Connection) -> None:
+    rows = db.execute(
+        text("""SELECT d.type, count(*), count(DISTINCT d.household_id),
+                       count(*) FILTER (WHERE d.source = :s), min(d.installed_on), max(d.installed_on)
+                FROM devices d GROUP BY d.type ORDER BY d.type"""),
+        {"s": SIMULATED_SOURCE},
+    ).all()
+    assert [r[0] for r in rows] == ["door_sensor", "thermometer"]
+    (_, doors, door_households, door_sim, first, last), (_, thermometers, therm_households, *_rest) = rows
+    assert doors == thermometers == door_households == therm_households == door_sim > 0
+    assert first == last == china_today()  # active now: a vendor's test message works at once
+    last = db.execute(
+        text(
+            "SELECT max(coalesce(valid_to - 1, valid_from)) FROM house_status WHERE status = 'home_isolation'"
+        )
+    ).scalar_one()
+    statuses = f"SELECT household_id, status FROM ({household_statuses()}) x"
+    isolated = {
+        int(h) for h, status in db.execute(text(statuses), status_params(last)) if status == "home_isolation"
+    }
+    fitted = {int(h) for (h,) in db.execute(text("SELECT DISTINCT household_id FROM devices"))}
+    assert fitted <= isolated
+
+
+# --- the vaccination campaign (etl/demo/campaign.py) ------------------------------------------------
+
+
+def test_campaign_demo_flags_the_two_lagging_sub_districts(db: Connection) -> None:
+    campaign = get_campaign(db, campaign_demo.CAMPAIGN)
+    assert campaign.source == SIMULATED_SOURCE
+    rows = board(db, campaign, day=campaign_demo.LAST_DAY)
+    assert len(rows) == 36 and all(r.code.startswith("310115-") for r in rows)
+    assert {r.code for r in flagged(db, campaign, day=campaign_demo.LAST_DAY)} == set(campaign_demo.LAGGING)
+    assert [r.code for r in missing_units(db, campaign, day=campaign_demo.LAST_DAY)] == ["310115-027"]
+    lujiazui = next(r for r in rows if r.code == LUJIAZUI)
+    assert lujiazui.target == round(120_000 * campaign_demo.ELIGIBLE_SHARE)
+    assert _scalar(db, "SELECT count(*) FROM campaign_reports WHERE source <> :s", s=SIMULATED_SOURCE) == 0
+    for code, day in campaign_demo.CORRECTED:
+        unit = _scalar(db, "SELECT id FROM admin_units WHERE code = :c", c=code)
+        versions = report_versions(db, campaign, unit, day)
+        assert len(versions) == 2 and versions[1].vaccinated > versions[0].vaccinated
+    for code, day in campaign_demo.MISSING[: campaign_demo.LATE]:
+        unit = _scalar(db, "SELECT id FROM admin_units WHERE code = :c", c=code)
+        assert len(report_versions(db, campaign, unit, day)) == 1, "the late file brought it"

@@ -1,0 +1,11 @@
+"""The vaccination campaign board (疫苗接种挂图) at /campaign (see ``dashboards._campaign_page``)."""
+
+from __future__ import annotations
+
+import dash
+
+from dashboards._campaign_page import layout
+
+dash.register_page(__name__, path="/campaign", name="疫苗接种挂图", title="疫苗接种挂图 · 挂图作战", order=5)
+
+__all__ = ["layout"]
