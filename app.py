@@ -23,6 +23,7 @@ from dashboards import (
     _cors,
     _errors,
     _field_api,
+    _field_page,
     _i18n,
     _loops_api,
     _ogc_routes,
@@ -55,6 +56,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> dash.Dash
         use_pages=True,
         pages_folder=str(DASHBOARDS),
         assets_folder=str(DASHBOARDS / "assets"),
+        assets_path_ignore=["field"],  # the field page's own scripts (/field), not every Dash page's
         title=TITLE,
         update_title=None,  # type: ignore[arg-type]  # Dash documents None (no "Updating..." title); typed str
         serve_locally=True,
@@ -86,6 +88,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> dash.Dash
     _print_routes.register(server, engine, settings)
     _risk_routes.register(server, engine, settings)
     _contacts_routes.register(server, engine, settings)
+    _field_page.register(server, engine, settings)
     api = _api.make_spec()  # the REST API under /api/v1 and its OpenAPI document
     _loops_api.register(server, api, engine, settings)
     _field_api.register(server, api, engine, settings)

@@ -235,3 +235,34 @@ class ErrorOut(BaseModel):
     field: str | None = None
     allowed_steps: list[str] | None = None
     current: ItemOut | None = None
+
+
+class PlacesQuery(BaseModel):
+    buildings: str | None = Field(
+        default=None, max_length=4000, pattern=r"^[0-9]{1,18}(,[0-9]{1,18}){0,499}$",
+        description="Building ids, comma-separated (an item's `building_id`).",
+    )  # fmt: skip
+    households: str | None = Field(
+        default=None, max_length=4000, pattern=r"^[0-9]{1,18}(,[0-9]{1,18}){0,499}$",
+        description="Household ids, comma-separated (an item's household target).",
+    )  # fmt: skip
+
+
+class BuildingPlaceOut(BaseModel):
+    id: int
+    name: str | None
+    address: str | None
+    compound: str | None
+    grid: str | None
+
+
+class HouseholdPlaceOut(BaseModel):
+    id: int
+    building_id: int
+    unit_label: str | None = Field(description="The dwelling's unit/room label (never a resident's name).")
+    status: str = Field(description="Its house status today (China time).")
+
+
+class PlacesOut(BaseModel):
+    buildings: list[BuildingPlaceOut]
+    households: list[HouseholdPlaceOut]

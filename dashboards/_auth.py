@@ -66,11 +66,13 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
         "_dash_assets.static",
         "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>",  # = COMPONENT_SUITES
         "/_favicon.ico",
+        "field_service_worker",  # the field page's service worker: static code, no data
     }
 )
 """Endpoints that answer without a sign-in; a test fails when a new route is neither here nor guarded."""
-PAGE_ENDPOINTS: frozenset[str] = frozenset({"/", "/<path:path>"})
-"""Dash's page routes: a browser without a session is redirected to the sign-in page."""
+PAGE_ENDPOINTS: frozenset[str] = frozenset({"/", "/<path:path>", "field_page"})
+"""Dash's page routes and the field page: a browser without a session is redirected to the sign-in
+page, a role limited to other pages to its own."""
 DASH_CALLBACK = "/_dash-update-component"
 PAGE_LIMITED_ENDPOINTS: frozenset[str] = (
     PUBLIC_ENDPOINTS

@@ -13,6 +13,7 @@ _ROLE_NAMES = {
     "operator": ("街镇操作员", "operator"),
     "analyst": ("分析", "analyst"),
     "wall": ("大屏", "wall display"),
+    "worker": ("网格员", "grid worker"),
 }
 
 

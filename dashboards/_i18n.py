@@ -59,6 +59,7 @@ _STRINGS: dict[str, dict[str, str]] = {
     # The map pages (房态图, 楼组包干图, wall).
     "nav_home": {"zh": "首页", "en": "Home"},
     "nav_wall": {"zh": "大屏", "en": "Wall display"},
+    "nav_national": {"zh": "全国汇总", "en": "National"},
     "menu": {"zh": "菜单", "en": "Menu"},
     "unit_households": {"zh": "户", "en": "households"},
     "unit_buildings": {"zh": "栋", "en": "buildings"},
@@ -314,6 +315,84 @@ _STRINGS: dict[str, dict[str, str]] = {
         "zh": "下载当日所选区/街镇的疫情防控日报（A4）",
         "en": "Download the daily brief of the chosen district or sub-district (A4)",
     },
+    # The 居家隔离索引图 (home-isolation step guide) on a building's card and the field page.
+    "guide_heading": {"zh": "居家隔离索引图", "en": "Home-isolation step guide"},
+    "guide_since": {"zh": "隔离起始 {date}", "en": "isolated since {date}"},
+    "guide_print": {"zh": "打印索引图", "en": "Print the guide"},
+    "guide_print_grid": {
+        "zh": "打印网格 {grid} 全部隔离户",
+        "en": "Print every isolated household of {grid}",
+    },
+    "guide_do": {"zh": "操作内容", "en": "What to do"},
+    "guide_department": {"zh": "责任部门", "en": "Responsible department"},
+    "guide_requirements": {"zh": "工作要求", "en": "Requirements"},
+    "guide_protection": {"zh": "防护标准", "en": "Protection standard"},
+    "guide_notes": {"zh": "注意事项", "en": "Notes"},
+    "state_done": {"zh": "已完成", "en": "done"},
+    "state_running": {"zh": "每日进行中", "en": "daily, running"},
+    "state_current": {"zh": "当前步骤", "en": "current step"},
+    "state_todo": {"zh": "待办", "en": "to do"},
+    "state_none": {"zh": "未建事项", "en": "no item yet"},
+    "nav_field": {"zh": "外勤", "en": "Field"},
+    # The field page (/field, dashboards/_field_page.py): its script reads these as FIELD.strings.
+    "field_title": {"zh": "外勤 · 我的事项", "en": "Field · my items"},
+    "field_items": {"zh": "我的事项", "en": "My items"},
+    "field_none": {"zh": "暂无待办事项", "en": "Nothing to do"},
+    "field_overdue": {"zh": "超时", "en": "overdue"},
+    "field_due": {"zh": "时限", "en": "due"},
+    "field_daily_due": {"zh": "今日测温时限", "en": "today's reading due"},
+    "field_back": {"zh": "← 返回列表", "en": "← Back to the list"},
+    "field_report": {"zh": "在此上报问题", "en": "Report a problem here"},
+    "field_report_tap": {"zh": "点地图选位置", "en": "Tap the map"},
+    "field_report_tap_hint": {"zh": "请在地图上点击问题位置", "en": "Tap the map where the problem is"},
+    "field_report_where": {"zh": "位置", "en": "Position"},
+    "field_report_send": {"zh": "上报", "en": "Send report"},
+    "field_report_cancel": {"zh": "取消", "en": "Cancel"},
+    "field_locating": {"zh": "正在定位…", "en": "Locating…"},
+    "field_no_position": {
+        "zh": "无法获取定位：请在地图上点击位置",
+        "en": "No position from the device: tap the map instead",
+    },
+    "field_note": {"zh": "备注", "en": "Note"},
+    "field_note_required": {"zh": "备注（必填）", "en": "Note (required)"},
+    "field_reading": {"zh": "今日体温", "en": "Today's temperature"},
+    "field_range": {"zh": "范围 {min}–{max} {unit}", "en": "range {min}–{max} {unit}"},
+    "field_out_of_range": {
+        "zh": "读数须在 {min}–{max} {unit} 之间",
+        "en": "The reading must lie between {min} and {max} {unit}",
+    },
+    "field_required": {"zh": "必填", "en": "required"},
+    "field_photo": {"zh": "照片（可选，≤ {kb} KB）", "en": "Photo (optional, ≤ {kb} KB)"},
+    "field_photo_big": {
+        "zh": "照片 {kb} KB，超过上限 {max} KB",
+        "en": "The photo is {kb} KB, over the {max} KB limit",
+    },
+    "field_submit": {"zh": "提交", "en": "Submit"},
+    "field_differs": {
+        "zh": "须由完成“{step}”以外的人完成",
+        "en": "Someone else than who did “{step}” must do it",
+    },
+    "field_queue": {"zh": "发送记录", "en": "Sent and queued"},
+    "field_queued": {"zh": "待发送", "en": "queued"},
+    "field_sending": {"zh": "发送中", "en": "sending"},
+    "field_sent": {"zh": "已发送", "en": "sent"},
+    "field_refused": {"zh": "被拒绝", "en": "refused"},
+    "field_online": {"zh": "在线", "en": "Online"},
+    "field_offline": {"zh": "离线", "en": "Offline"},
+    "field_pending": {"zh": "{n} 条待发送", "en": "{n} queued"},
+    "field_signin": {"zh": "登录已过期，请重新登录", "en": "Signed out: sign in again"},
+    "field_log": {"zh": "处理记录", "en": "Log"},
+    "field_step_now": {"zh": "当前步骤", "en": "Current step"},
+    "field_action_open": {"zh": "建立事项", "en": "opened"},
+    "field_action_escalate": {"zh": "超时升级", "en": "escalated"},
+    "field_action_assign": {"zh": "转派", "en": "reassigned"},
+    "field_household": {"zh": "户", "en": "Household"},
+    "field_building": {"zh": "楼栋", "en": "Building"},
+    "check_at_home": {"zh": "人员在家", "en": "Person at home"},
+    "check_notice_posted": {"zh": "已张贴告知书", "en": "Notice posted"},
+    "check_door_sensor_fitted": {"zh": "门磁已安装", "en": "Door sensor fitted"},
+    "check_volunteer_assigned": {"zh": "志愿者已落实", "en": "Volunteer assigned"},
+    "check_rectified": {"zh": "已整改到位", "en": "Rectified"},
 }
 
 
@@ -383,6 +462,11 @@ def t(key: str, lang: str, **values: object) -> str:
     """The string ``key`` in ``lang``, with ``{name}`` fields filled from ``values``."""
     text = _STRINGS[key][lang]
     return text.format(**values) if values else text
+
+
+def strings(prefixes: tuple[str, ...], lang: str) -> dict[str, str]:
+    """Every string whose key starts with one of ``prefixes``, in ``lang`` (for a page's script)."""
+    return {key: words[lang] for key, words in _STRINGS.items() if key.startswith(prefixes)}
 
 
 def level(code: str, lang: str) -> str:

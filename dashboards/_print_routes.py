@@ -1,5 +1,7 @@
-"""HTTP routes of printing: ``GET /print/atlas.pdf?unit=..|grids=..|all=1&layer=..&date=..&paper=..`` and the
-daily brief ``GET /print/brief.pdf?date=..[&unit=..][&internal=1]``.
+"""HTTP routes of printing: ``GET /print/atlas.pdf?unit=..|grids=..|all=1&layer=..&date=..&paper=..``, the
+daily brief ``GET /print/brief.pdf?date=..[&unit=..][&internal=1]`` and the 居家隔离索引图
+``GET /print/isolation-guide.pdf?household=ID|grid=CODE[&date=..][&internal=1]`` (one A4 page per
+isolated household).
 
 The same sheets as ``battlemap export atlas``: a cover and one page per grid, as a PDF
 download, of the signed-in user's area only (an operator's ``all=1`` is all of *their* grids).
@@ -24,11 +26,12 @@ from dashboards._auth import client_ip, current_principal
 from geo.errors import Forbidden, InvalidParameter
 from geo.settings import Settings
 from layers.atlas import AtlasOptions
-from layers.atlas.publish import AtlasRequest, print_atlas
+from layers.atlas.publish import AtlasRequest, GuideRequest, print_atlas, print_isolation_guide
 from layers.brief import BriefRequest, print_brief
 
 ATLAS_PATH = "/print/atlas.pdf"
 BRIEF_PATH = "/print/brief.pdf"
+GUIDE_PATH = "/print/isolation-guide.pdf"
 
 
 def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
@@ -90,7 +93,51 @@ def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
         return response
 
     server.add_url_rule(ATLAS_PATH, "print_atlas", atlas, methods=["GET"])
+
+    def isolation_guide() -> flask.Response:
+        args = flask.request.args
+        unknown = set(args) - {"household", "grid", "date", "internal"}
+        if unknown:
+            raise InvalidParameter(
+                f"{GUIDE_PATH} takes no parameter {sorted(unknown)}; "
+                "it accepts household, grid, date, internal"
+            )
+        found = current_principal()
+        found.require_exports()
+        internal = _flag(args.get("internal"))
+        if internal and found.policy.personal != "full":
+            raise Forbidden(f"role {found.role!r} may not print names and phones (internal printing)")
+        request = GuideRequest(
+            household_id=_household(args.get("household")),
+            grid=(args.get("grid") or "").strip() or None,
+            date=_date(args.get("date")),
+            internal=internal,
+        )
+        what = f"household-{request.household_id}" if request.household_id is not None else request.grid
+        day = f"-{request.date.isoformat()}" if request.date else ""
+        name = f"{_stem(what or 'guide', 'guide')}-isolation-guide{day}.pdf"
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / name
+            pages = print_isolation_guide(
+                engine, request, path, actor=found.actor(client_ip()), scope=found.scope
+            )
+            body = path.read_bytes()
+        response = flask.Response(body, mimetype="application/pdf")
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        response.headers["X-Guide-Pages"] = str(pages)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
     server.add_url_rule(BRIEF_PATH, "print_brief", brief, methods=["GET"])
+    server.add_url_rule(GUIDE_PATH, "print_isolation_guide", isolation_guide, methods=["GET"])
+
+
+def _household(value: str | None) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit() or not 1 <= int(value) < 2**63:
+        raise InvalidParameter(f"household was {value!r} but is expected to be a household id (a number)")
+    return int(value)
 
 
 def _flag(value: str | None) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import dash
+import flask
 from dash import dcc, html
 
 from dashboards import _ids as ids
@@ -39,6 +40,10 @@ def map_header(path: str, lang: str, layers: TileLayers, *, simulated: bool = Fa
             else dcc.Link(title, href=dash.get_relative_path(f"{href}?lang={lang}"))
         )
     links.append(dcc.Link(t("nav_wall", lang), href=dash.get_relative_path(f"/wall?lang={lang}")))
+    if _sees_everything():  # the national overview is for accounts not limited to an area
+        links.append(dcc.Link(t("nav_national", lang), href=dash.get_relative_path(f"/national?lang={lang}")))
+    if _field_role():  # the field page is plain HTML (not a Dash page): a full page load
+        links.append(html.A(t("nav_field", lang), href=f"/field?lang={lang}", className="bm-nav-field"))
     return html.Header(
         [
             html.Div(TITLE, className="bm-brand"),
@@ -89,6 +94,20 @@ def simulated_badge(lang: str, *, component_id: str = ids.SIMULATED_BADGE) -> ht
         className="bm-badge bm-sim-badge",
         title=t("simulated_note", lang),
     )
+
+
+def _principal() -> Any:
+    return flask.g.get("principal") if flask.has_request_context() else None
+
+
+def _field_role() -> bool:
+    found = _principal()
+    return found is not None and found.role in ("commander", "operator", "worker")
+
+
+def _sees_everything() -> bool:
+    found = _principal()
+    return found is not None and not found.scope.restricted and found.role != "wall"
 
 
 def unavailable_page(header: html.Header, error: Exception, lang: str, *, page_id: str) -> html.Div:

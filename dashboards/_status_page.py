@@ -22,6 +22,7 @@ from dashboards import _context, _loops_panel, _map, _risk_panel
 from dashboards import _ids as ids
 from dashboards._auth import current_scope
 from dashboards._contacts_card import contacts_action
+from dashboards._guide_card import guide_section
 from dashboards._html import data_attributes
 from dashboards._i18n import chain_level, language, level, t
 from dashboards._legend import status_legend
@@ -278,8 +279,9 @@ def _kpi(label: str, value: int, code: str, *, colour: str | None = None) -> htm
 
 
 def card(found: BuildingCard, lang: str, *, actions: tuple = ()) -> list:
-    """The building card: where it is, households by status, the chain by level and role only; then
-    the page's ``actions`` (the house-status map's "simulate a case here")."""
+    """The building card: where it is, households by status, the chain by level and role only, the
+    isolation guide of its isolated households; then the page's ``actions`` (the house-status map's
+    "simulate a case here")."""
 
     def row(key: str, value: str | None) -> html.Tr:
         return html.Tr([html.Th(t(key, lang)), html.Td(value if value else "–")])
@@ -324,6 +326,7 @@ def card(found: BuildingCard, lang: str, *, actions: tuple = ()) -> list:
         html.Ul(statuses, className="bm-card-statuses"),
         html.H4(t("card_chain", lang)),
         html.Ul(chain + missing, className="bm-card-chain"),
+        *guide_section(found.isolated, lang),
         *device_section(found, lang),
         *actions,
     ]

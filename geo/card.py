@@ -1,5 +1,6 @@
 """What a click on a building shows (its card): where it is, its households by status on a date
-(``geo.status.rule``) and its responsibility chain as levels, roles and scopes, never people."""
+(``geo.status.rule``), its responsibility chain as levels, roles and scopes, never people, and for
+each household isolated that day its 居家隔离索引图 (``geo.loops.guide``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import Connection, text
 from geo.devices.kpis import HouseholdDevices, household_devices
 from geo.devices.rules import default_rules
 from geo.errors import NotFound
+from geo.loops.guide import IsolatedHousehold, isolated_households
 from geo.responsibility.rule import chain_reach
 from geo.scope import UNRESTRICTED, Scope
 from geo.status.rule import household_statuses, status_params
@@ -42,6 +44,8 @@ class BuildingCard:
     vulnerable: int
     chain: tuple[ChainLink, ...]
     missing_levels: tuple[str, ...] = field(default=())
+    isolated: tuple[IsolatedHousehold, ...] = field(default=())
+    """Households of the building in home isolation on the card's date, each with its step guide."""
     devices: tuple[tuple[int, str | None, HouseholdDevices], ...] = field(default=())
     """Households with home-isolation devices: (household id, unit label, its devices and alerts)."""
 
@@ -110,5 +114,6 @@ def building_card(
         vulnerable=int(row.vulnerable),
         chain=chain,
         missing_levels=missing,
+        isolated=tuple(isolated_households(conn, date=date, scope=scope, building_id=int(building_id))),
         devices=devices,
     )

@@ -26,6 +26,7 @@ EXPECTED_PUBLIC = {
     "_dash_assets.static",
     "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>",
     "/_favicon.ico",
+    "field_service_worker",
 }
 ORIGIN = "http://localhost"
 

@@ -329,3 +329,27 @@ def test_a_household_status_from_the_field(
     bad = worker.post(f"/api/v1/households/{household}/status", json={"status": "zombie"})
     assert bad.status_code == 422 and bad.get_json()["field"] == "status"
     assert clients["analyst"].post(f"/api/v1/households/{household}/status", json=body).status_code == 403
+
+
+def test_a_phone_resending_a_step_whose_answer_was_lost_is_replayed(
+    clients: dict[str, FlaskClient], city: tuple[Engine, Settings]
+) -> None:
+    """The field page's queue resends an action with the If-Match it saw when it was taken: after a
+    first send that went through (its answer lost), the resend is replayed, not refused as stale."""
+    engine, _ = city
+    worker = clients["worker"]
+    b01 = _id(engine, "buildings", "b01")
+    key = {"Idempotency-Key": "q-1"}
+    opened = worker.post("/api/v1/loops", json={"kind": "problem_report", "building_id": b01}, headers=key)
+    opened = opened.get_json()
+    url = f"/api/v1/loops/{opened['id']}/steps/response"
+    headers = {"Idempotency-Key": "q-2", "If-Match": f'"{opened["version"]}"'}
+    body = {"note": "已到场"}
+    first = worker.post(url, json=body, headers=headers)
+    assert first.status_code == 200 and first.get_json()["version"] == opened["version"] + 1
+    before = _rows(engine)
+    again = worker.post(url, json=body, headers=headers)  # the same If-Match, now stale
+    assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json()["version"] == first.get_json()["version"] and _rows(engine) == before
+    stale = worker.post(url, json=body, headers={"Idempotency-Key": "q-3", "If-Match": headers["If-Match"]})
+    assert stale.status_code == 409 and _rows(engine) == before  # a new action on a stale version

@@ -67,9 +67,9 @@ def serving(app: dash.Dash, requests: list[str]) -> Iterator[str]:
 
 
 @contextmanager
-def chromium(server_url: str) -> Iterator[webdriver.Chrome]:
+def chromium(server_url: str, user: str = E2E_USER) -> Iterator[webdriver.Chrome]:
     """A headless Chromium with a profile of its own (so its own cookies), its console kept, signed in
-    to ``server_url`` as the e2e commander."""
+    to ``server_url`` as ``user`` (the e2e commander unless told)."""
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={tempfile.mkdtemp(prefix='battlemap-chromium-')}"):
@@ -79,7 +79,7 @@ def chromium(server_url: str) -> Iterator[webdriver.Chrome]:
     try:
         driver.set_page_load_timeout(30)
         driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": READABLE_ERRORS})
-        sign_in(driver, server_url, E2E_USER)
+        sign_in(driver, server_url, user)
         yield driver
     finally:
         driver.quit()
