@@ -2,8 +2,9 @@
 
 ``python -m bench.atlas [--grids N] [--paper A3] [--date D] [--database URL] [--keep]`` makes a
 scratch database beside the one ``--database`` names, loads the demo (``battlemap demo load``:
-151 grids over real OSM buildings of Lujiazui and the Bund, simulated households, statuses and
-responsibilities) and takes the first N grids by code (142 by default: Lecheng's grid count).
+54 grids over the land with buildings of Lujiazui and the Bund, simulated households, statuses and
+responsibilities) and takes the first N grids by code (142 by default, Lecheng's grid count: more
+than the demo has, so every demo grid is printed; the figures are per sheet as well).
 
 1. ``battlemap export atlas --grids ... --paper A3``: a cover plus one sheet per grid;
 2. QGIS (``qgis_process run native:atlaslayouttopdf``, offscreen) on an equivalent print layout

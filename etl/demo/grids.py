@@ -1,4 +1,6 @@
-"""Demo grids (网格): every gridded sub-district tessellated into squares of ``CELL_M``, slivers merged.
+"""Demo grids (网格): every gridded sub-district's land tessellated into squares of ``CELL_M``, slivers
+merged. Land is the sub-district less the basemap's water (``WATER_KINDS``), except where a building
+stands: no grid is drawn, counted or printed over the Huangpu.
 
 Part of the seeded demo generator (``etl.demo.generator``).
 """
@@ -19,23 +21,46 @@ from geo.crs import WGS84, CoordSystem, geometries_from_wgs84, parse_crs, to_wgs
 
 CELL_M = 400.0
 SLIVER_SHARE = 0.3
+WATER_KINDS: tuple[str, ...] = ("river", "riverbank", "water", "canal")
+"""Basemap water kinds taken out of the land (not fountains or swimming pools)."""
 
 
-def gridded_subdistricts(conn: Connection) -> gpd.GeoDataFrame:
-    """The sub-districts that contain at least one loaded building, by code."""
+def subdistrict_land(conn: Connection) -> gpd.GeoDataFrame:
+    """Per gridded sub-district (code, name), its land: the sub-district less the basemap's water of
+    ``WATER_KINDS``, except where a building stands (so every building stays on land)."""
     sql = """
-        SELECT u.code, u.name, u.geom FROM admin_units u
-        WHERE u.level = 'subdistrict' AND EXISTS (SELECT 1 FROM buildings b WHERE b.subdistrict_id = u.id)
+        WITH u AS (
+            SELECT u.id, u.code, u.name, u.geom FROM admin_units u
+            WHERE u.level = 'subdistrict'
+              AND EXISTS (SELECT 1 FROM buildings b WHERE b.subdistrict_id = u.id)
+        ), wet AS (
+            SELECT u.id, ST_Union(f.geom) AS geom FROM u
+            JOIN basemap_features f ON f.layer = 'water' AND f.kind = ANY(:kinds) AND f.geom && u.geom
+             AND ST_Intersects(f.geom, u.geom)
+            GROUP BY u.id
+        ), built AS (
+            SELECT b.subdistrict_id AS id, ST_Union(b.geom) AS geom FROM buildings b GROUP BY b.subdistrict_id
+        )
+        SELECT u.code, u.name,
+               CASE WHEN wet.geom IS NULL THEN u.geom
+                    ELSE ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Difference(
+                        u.geom,
+                        ST_Difference(wet.geom, coalesce(built.geom, 'SRID=4326;POLYGON EMPTY'::geometry))
+                    )), 3)) END AS geom
+        FROM u LEFT JOIN wet ON wet.id = u.id LEFT JOIN built ON built.id = u.id
         ORDER BY u.code
     """
-    # The stubs type sql as str only; geopandas takes a SQLAlchemy text() as well (as pandas does).
-    return gpd.read_postgis(text(sql), conn, geom_col="geom")  # type: ignore[call-overload]
+    return gpd.read_postgis(  # type: ignore[call-overload]
+        text(sql).bindparams(kinds=list(WATER_KINDS)), conn, geom_col="geom"
+    )
 
 
 def grids_frame(
     conn: Connection, *, cell_m: float = CELL_M, sliver_share: float = SLIVER_SHARE
 ) -> gpd.GeoDataFrame:
-    """Simulated grids tiling every sub-district with buildings (columns code, name, unit, geometry).
+    """Simulated grids over the land of every sub-district with buildings (columns code, name,
+    unit, geometry): no grid over the river (``subdistrict_land``), and none without a building (a
+    grid is a team's round of buildings; land with none gets no sheet of its own).
 
     Parameters
     ----------
@@ -45,9 +70,13 @@ def grids_frame(
         Clipped cells smaller than this share of a square are merged into a neighbour.
     """
     rows: list[dict[str, object]] = []
-    for unit in gridded_subdistricts(conn).itertuples(index=False):
+    footprints = shapely.from_wkb(
+        [bytes(r[0]) for r in conn.execute(text("SELECT ST_AsBinary(geom) FROM buildings")).all()]
+    )
+    for unit in subdistrict_land(conn).itertuples(index=False):
         # itertuples types its fields as pandas scalars; this column holds the sub-district's polygon
         cells = tessellate(cast(Polygon | MultiPolygon, unit.geom), cell_m=cell_m, sliver_share=sliver_share)
+        cells = [cell for cell, used in zip(cells, _holds_buildings(cells, footprints), strict=True) if used]
         for n, cell in enumerate(cells, start=1):
             rows.append(
                 {
@@ -58,6 +87,16 @@ def grids_frame(
                 }
             )
     return gpd.GeoDataFrame(rows, columns=["code", "name", "unit", "geom"], geometry="geom", crs=WGS84)
+
+
+def _holds_buildings(cells: list[MultiPolygon], footprints: np.ndarray) -> list[bool]:
+    """Per cell, whether any building footprint meets it."""
+    if not len(cells) or not len(footprints):
+        return [False] * len(cells)
+    tree = shapely.STRtree(footprints)
+    hits = tree.query(np.asarray(cells, dtype=object), predicate="intersects")
+    found = set(int(i) for i in hits[0])
+    return [i in found for i in range(len(cells))]
 
 
 def tessellate(area: Polygon | MultiPolygon, *, cell_m: float, sliver_share: float) -> list[MultiPolygon]:

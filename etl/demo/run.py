@@ -118,7 +118,7 @@ def _describe(kind: str, frame: pd.DataFrame, events: pd.DataFrame | None) -> st
     if kind == "grids":
         return (
             f"{len(frame)} grids in {frame['unit'].nunique()} sub-districts "
-            f"({grids.CELL_M:.0f} m squares, slivers merged)"
+            f"({grids.CELL_M:.0f} m squares over land with buildings, slivers merged)"
         )
     if kind == "households":
         return f"{len(frame):,} households in {frame['building'].nunique():,} buildings"

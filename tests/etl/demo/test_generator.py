@@ -72,23 +72,36 @@ def test_every_step_loads_without_rejects(demo: tuple[Connection, list[LoadRepor
         assert "simulated" in report.notes
 
 
-def test_lujiazui_is_tiled_by_grids(db: Connection) -> None:
-    grids = db.execute(
+def test_lujiazui_grids_lie_on_land_and_hold_buildings(db: Connection) -> None:
+    """Grids are drawn over the sub-district's land only (not the Huangpu) and each holds buildings:
+    the demo once had 17 of its 45 Lujiazui grids over the river, each with a printed sheet."""
+    found = db.execute(
         text("""
         SELECT g.code, g.name, u.code FROM grids g JOIN admin_units u ON u.id = g.unit_id
         WHERE u.name = '陆家嘴街道' ORDER BY g.code
     """)
     ).all()
-    assert len(grids) >= 20  # 6.9 km² in 400 m squares
-    assert grids[0][:2] == (f"{LUJIAZUI}-G001", "陆家嘴街道第1网格")
-    assert {unit for _, _, unit in grids} == {LUJIAZUI}
-    uncovered = _scalar(
+    assert len(found) >= 20  # the loaded buildings' part of 6.9 km² in 400 m squares
+    assert found[0][:2] == (f"{LUJIAZUI}-G001", "陆家嘴街道第1网格")
+    assert {unit for _, _, unit in found} == {LUJIAZUI}
+    wet = _scalar(
         db,
-        """SELECT ST_Area(ST_Difference(u.geom, (SELECT ST_Union(g.geom) FROM grids g WHERE g.unit_id = u.id))
-                          ::geography) FROM admin_units u WHERE u.code = :c""",
+        """SELECT count(*) FROM grids g JOIN admin_units u ON u.id = g.unit_id
+           CROSS JOIN LATERAL (SELECT ST_Union(f.geom) AS geom FROM basemap_features f
+                               WHERE f.layer = 'water' AND f.kind = ANY(:kinds) AND f.geom && g.geom) w
+           WHERE u.code = :c AND w.geom IS NOT NULL
+             AND ST_Area(ST_Intersection(g.geom, w.geom)) > 0.2 * ST_Area(g.geom)""",
+        c=LUJIAZUI,
+        kinds=list(grids.WATER_KINDS),
+    )
+    assert wet == 0  # no grid is a fifth water
+    empty = _scalar(
+        db,
+        """SELECT count(*) FROM grids g JOIN admin_units u ON u.id = g.unit_id WHERE u.code = :c
+           AND NOT EXISTS (SELECT 1 FROM buildings b WHERE ST_Intersects(b.geom, g.geom))""",
         c=LUJIAZUI,
     )
-    assert uncovered < 10  # m²: the grids cover the sub-district
+    assert empty == 0  # every grid meets a building
 
 
 def test_grids_do_not_overlap_and_hold_every_building(db: Connection) -> None:
