@@ -209,7 +209,7 @@ class Case(SourcedMixin, Base):
     kind: Mapped[str] = mapped_column(String(30))
     address: Mapped[str | None] = mapped_column(String(300))
     district: Mapped[str | None] = mapped_column(String(60), index=True)
-    # How the address was matched (geo.address.match: level, score 0..100); migration 0013.
+    # How the address was matched (geo.address.match: level, score 0..100); migration 0010.
     address_level: Mapped[str | None] = mapped_column(String(20))
     address_score: Mapped[float | None] = mapped_column(Float)
     address_id: Mapped[int | None] = mapped_column(
@@ -269,7 +269,7 @@ class Place(SourcedMixin, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(40), index=True)
     name: Mapped[str | None] = mapped_column(String(300))
-    # The industry of a key-industry site (geo.vocab.KEY_INDUSTRIES); migration 0013.
+    # The industry of a key-industry site (geo.vocab.KEY_INDUSTRIES); migration 0010.
     subcategory: Mapped[str | None] = mapped_column(String(40))
     compound_id: Mapped[int | None] = mapped_column(
         ForeignKey("compounds.id", ondelete="SET NULL"), index=True

@@ -53,7 +53,7 @@ class RiskAreaRecord(SourcedMixin, Base):
     last_case_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     n_snapshots: Mapped[int | None] = mapped_column(Integer)
     match_kind: Mapped[str | None] = mapped_column(String(20))
-    match_score: Mapped[float | None] = mapped_column(Float)  # 0..100, how far it is trusted (0013)
+    match_score: Mapped[float | None] = mapped_column(Float)  # 0..100, how far it is trusted (0010)
     match_key: Mapped[str | None] = mapped_column(String(300))
     address_id: Mapped[int | None] = mapped_column(ForeignKey("addresses.id", ondelete="SET NULL"))
     compound_id: Mapped[int | None] = mapped_column(ForeignKey("compounds.id", ondelete="SET NULL"))

@@ -1,6 +1,6 @@
 """The roll-up's transport: a publication on each city's primary, a subscription per city on the
 national database (PostgreSQL logical replication; nothing home-made). The tables are the same on
-both sides (migration 0012), every row keyed by its city, so any number of cities share them.
+both sides (migration 0009), every row keyed by its city, so any number of cities share them.
 
 A city's primary needs ``wal_level = logical``; the national database's role needs the right to
 create subscriptions (a superuser, or ``pg_create_subscription`` from PostgreSQL 16). A city that

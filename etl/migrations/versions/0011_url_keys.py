@@ -1,7 +1,7 @@
 """url keys: api_tokens get a kind (bearer or url-key) and the layers a URL key covers
 
 Revision ID: 0011
-Revises: 0013 (assigned 0008; re-chained when main brought 0012, 0013)
+Revises: 0010
 Create Date: 2026-12-04 02:00:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0011"
-down_revision = "0013"  # was "0008" as assigned; re-chained after main's 0012 and 0013 (merges of main)
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -1,8 +1,8 @@
 """devices: home-isolation door sensors and thermometers, their append-only events, dead letters,
 daily roll-ups and alerts (items of the ``isolation_alert`` loop)
 
-Revision ID: 0009
-Revises: 0013 (main's head after the merge; written against 0008)
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-04 01:40:00
 
 - ``devices``: one row per registered device (``source_id`` is the vendor's device id, the topic
@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0009"
-down_revision = "0011"  # re-chained at merge: 0008, 0012, 0013, 0011, 0009
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

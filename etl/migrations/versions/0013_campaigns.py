@@ -1,7 +1,7 @@
 """campaigns: the vaccination campaign board (疫苗接种管理闭环): campaigns, targets per unit, daily reports
 
-Revision ID: 0010
-Revises: 0008
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-04 01:50:00
 
 - ``campaigns``: a name, a dose (first, second, booster or any), a start and a deadline, a source.
@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"  # re-chained at merge: 0008, 0012, 0013, 0011, 0009, 0010
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """key places and match scores: a place's subcategory; how cases and risk areas were located
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-04 02:30:00
 
 The key places a sub-district counts (沿街商户, 商务楼宇, 企业, 重点行业点位) are place kinds
@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0013"
-down_revision = "0012"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """rollups: per-day counts per sub-district, what a city publishes to the national roll-up
 
-Revision ID: 0012
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-04 02:00:00
 
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0012"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
