@@ -20,13 +20,13 @@ from dash.exceptions import PreventUpdate
 from dashboards import _context, _map
 from dashboards import _ids as ids
 from dashboards._auth import current_scope
+from dashboards._building_card import card
 from dashboards._contacts_card import contacts_action
 from dashboards._html import data_attributes
 from dashboards._i18n import chain_level, language, t
 from dashboards._legend import legend_panel
 from dashboards._print_link import atlas_href, print_link
 from dashboards._shell import map_header, unavailable_page
-from dashboards._status_page import card
 from dashboards._tiles_routes import tile_layers
 from geo import loaded
 from geo.areas import data_bounds

@@ -15,8 +15,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, create_engine, text
 
+from dashboards._building_card import card
 from dashboards._guide_card import guide_section
-from dashboards._status_page import card
 from geo.auth import Principal
 from geo.card import building_card
 from geo.settings import Settings

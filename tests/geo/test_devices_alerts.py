@@ -196,7 +196,7 @@ def test_a_published_fever_reaches_the_workers_loop_list_within_seconds(
 
 
 def test_the_building_card_shows_devices_last_reading_door_and_alert_history(conn: Connection) -> None:
-    from dashboards._status_page import device_section
+    from dashboards._building_card import device_section
     from geo.card import building_card
 
     later = NOW + dt.timedelta(minutes=30)  # after the MQTT test's reading, which is committed

@@ -80,6 +80,15 @@ def test_geo_has_no_import_cycle() -> None:
             visit(name)
 
 
+def test_test_files_have_unique_names() -> None:
+    """The test folders have no ``__init__.py``: pytest imports each test file by its basename, so two
+    of one name (tests/geo/test_x.py and tests/e2e/test_x.py) stop the whole run at collection."""
+    names: dict[str, list[str]] = {}
+    for path in (ROOT / "tests").rglob("test_*.py"):
+        names.setdefault(path.name, []).append(str(path.relative_to(ROOT)))
+    assert {n: p for n, p in names.items() if len(p) > 1} == {}
+
+
 def test_modules_stay_small() -> None:
     long = {
         str(p.relative_to(ROOT)): n
