@@ -39,17 +39,14 @@ def city_app(city_settings: Settings) -> Iterator[dash.Dash]:
     engine.dispose()
 
 
-LIVE_PORT = 8181  # in this worktree's port range (TEAM.md)
-
-
 @pytest.fixture(scope="session")
 def live_city(city_app: dash.Dash) -> Iterator[str]:
-    """The small city's app served on 127.0.0.1:``LIVE_PORT`` for real clients (GDAL, QGIS, browsers)."""
-    server = make_server("127.0.0.1", LIVE_PORT, city_app.server, threaded=True)
+    """The small city's app served on a free loopback port for real clients (GDAL, QGIS, browsers)."""
+    server = make_server("127.0.0.1", 0, city_app.server, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{LIVE_PORT}"
+        yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
         server.server_close()

@@ -26,8 +26,9 @@ from tests.auth_support import token_on
 from tests.e2e.harness import CHROMEDRIVER, CHROMIUM, CHROMIUM_FLAGS
 from tests.e2e.support import screenshot, wait_for
 from tests.fixtures import small_city as city
+from tests.fixtures.clusters import free_port
 
-API_PORT, ALLOWED_PORT, REFUSED_PORT = 8184, 8183, 8185  # this worktree's range (TEAM.md)
+API_PORT, ALLOWED_PORT, REFUSED_PORT = (free_port() for _ in range(3))
 ALLOWED = f"http://127.0.0.1:{ALLOWED_PORT}"
 VENDOR = Path(__file__).resolve().parents[2] / "dashboards" / "assets" / "vendor"
 FILL = (214, 39, 40)  # the page's own building colour, #d62728
