@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from app import create_app
 from dashboards._i18n import LANGUAGE_COOKIE
 from geo.settings import Settings
-from tests.e2e.harness import chromium, serving
+from tests.e2e.harness import WINDOW, chromium, serving
 from tests.e2e.support import (
     BUILDING_LIMIT,
     REQUESTS,
@@ -61,19 +61,20 @@ def server_url(e2e_database: str, db_proxy: TcpProxy) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def browser(server_url: str) -> Iterator[webdriver.Chrome]:
+def session_browser(server_url: str) -> Iterator[webdriver.Chrome]:
     """One headless Chromium for the session, signed in as a commander through the sign-in form."""
     with chromium(server_url) as driver:
         yield driver
 
 
-@pytest.fixture(autouse=True)
-def chinese_again(request: pytest.FixtureRequest) -> Iterator[None]:
-    """The session's browser forgets a language a test chose (the app remembers ``?lang=`` in a
-    cookie, as it should for a person): every test starts in the default language."""
-    yield
-    if "browser" in request.fixturenames:
-        request.getfixturevalue("browser").delete_cookie(LANGUAGE_COOKIE)
+@pytest.fixture
+def browser(session_browser: webdriver.Chrome) -> webdriver.Chrome:
+    """The session's Chromium as a new visitor would find it: at the default size (a test that tried
+    a phone or a wall leaves none behind) and in the default language (the app remembers ``?lang=``
+    in a cookie, as it should for a person)."""
+    session_browser.set_window_size(*WINDOW)
+    session_browser.delete_cookie(LANGUAGE_COOKIE)
+    return session_browser
 
 
 class _Collect(logging.Handler):

@@ -17,6 +17,7 @@ from tests.auth_support import ensure_user
 from tests.e2e.support import E2E_USER, sign_in
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+WINDOW = (1400, 900)  # every browser test starts at this size (tests/e2e/conftest.py puts it back)
 CHROMIUM_FLAGS = (
     "--headless=new",
     "--no-sandbox",
@@ -27,7 +28,7 @@ CHROMIUM_FLAGS = (
     "--disable-component-update",
     "--disable-sync",
     "--enable-unsafe-swiftshader",  # WebGL in software: MapLibre needs it without a GPU
-    "--window-size=1400,900",
+    f"--window-size={WINDOW[0]},{WINDOW[1]}",
 )
 # console.error with its arguments as JSON: Dash logs its errors as objects, which the browser log
 # would show as just "Object".

@@ -53,11 +53,11 @@ def _rect(browser: webdriver.Chrome, selector: str) -> dict:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def window_back(browser: webdriver.Chrome, server_url: str) -> Iterator[None]:
+def window_back(session_browser: webdriver.Chrome, server_url: str) -> Iterator[None]:
     """The session's browser goes back to its usual window and Chinese when this module is done."""
     yield
-    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
-    browser.get(f"{server_url}/?lang=zh")
+    session_browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    session_browser.get(f"{server_url}/?lang=zh")
 
 
 @pytest.fixture
