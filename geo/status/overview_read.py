@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, text
 
 from geo.areas import Filters, filter_where
-from geo.scope import Scope
+from geo.scope import UNRESTRICTED, Scope
 from geo.status.overview import (
     BUILDINGS_BY_STATUS,
     HOUSEHOLDS_BY_STATUS,
@@ -171,3 +171,19 @@ def part_counts_sql(measures: Mapping[str, Sequence[str]]) -> str:
     FROM {TABLE} o JOIN admin_units u ON u.id = o.subdistrict_id LEFT JOIN grids g ON g.id = o.grid_id
     WHERE o.level = 'g' AND o.day <= :date
     GROUP BY u.name, g.code HAVING sum(o.households) > 0 ORDER BY u.name, g.code NULLS LAST"""
+
+
+def subdistrict_statuses(conn: Connection, *, date: dt.date) -> dict[int, dict[str, int]] | None:
+    """Households by status on ``date`` per sub-district holding households (every status, zeros
+    included), from the overview; None while a write is not settled (the caller goes live)."""
+    if coverage(conn, UNRESTRICTED) is None:
+        return None
+    sums = ", ".join(f"sum(o.{c})" for c in HOUSEHOLDS_BY_STATUS)
+    rows = conn.execute(
+        text(f"""
+        SELECT o.subdistrict_id, {sums} FROM {TABLE} o
+        WHERE o.level = 's' AND o.subdistrict_id <> 0 AND o.day <= :date
+        GROUP BY o.subdistrict_id HAVING sum(o.households) > 0"""),
+        {"date": date},
+    )
+    return {int(unit): dict(zip(STATUS_CODES, map(int, counts), strict=True)) for unit, *counts in rows}

@@ -14,11 +14,12 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Connection, create_engine, text
 
+from geo.public import day_counts, live_day_counts
 from geo.scope import UNRESTRICTED, Scope
 from geo.status.history import Stretch, record_statuses
 from geo.status.kpis import kpis, live_kpis
 from geo.status.overview import FIGURES, rebuild
-from geo.status.overview_read import coverage
+from geo.status.overview_read import coverage, subdistrict_statuses
 from geo.tiles import TileAddress, house_status_tile, live_area_status_sql, render_tile
 from geo.vocab import STATUS_CODES
 from tests.fixtures import small_city as city
@@ -87,6 +88,15 @@ def assert_overview_equals_live(conn: Connection) -> None:
                 assert house_status_tile(conn, addr, date=day, scope=scope) == live, (name, day, z)
 
 
+def assert_public_and_rollup_counts_equal_live(conn: Connection) -> None:
+    """The public page's counts and the roll-up's households by status, from the overview."""
+    sub = int(conn.execute(text("SELECT id FROM admin_units WHERE level = 'subdistrict'")).scalar_one())
+    only = Scope(unit_ids=frozenset({sub}), restricted=True)
+    for day in DAYS:
+        assert day_counts(conn, date=day) == live_day_counts(conn, date=day), day
+        assert subdistrict_statuses(conn, date=day) == {sub: live_kpis(conn, date=day, scope=only).households}
+
+
 def assert_same_as_rebuilt(conn: Connection) -> None:
     """The tables maintained write by write hold what a rebuild from the history holds."""
     columns = ", ".join(("level", "grid_id", "subdistrict_id", "day::text", *FIGURES))
@@ -109,6 +119,7 @@ def test_the_loaded_city_agrees(conn: Connection) -> None:
     assert (figures.households["confirmed"], figures.households["sealed"]) == (1, 3)
     assert figures.buildings_with_cases == 1
     assert_overview_equals_live(conn)
+    assert_public_and_rollup_counts_equal_live(conn)
     assert_same_as_rebuilt(conn)
 
 
@@ -178,6 +189,7 @@ def test_household_and_building_changes_are_followed(conn: Connection) -> None:
     )  # fmt: skip
     settle(conn)
     assert_overview_equals_live(conn)
+    assert_public_and_rollup_counts_equal_live(conn)
     assert_same_as_rebuilt(conn)
 
 
