@@ -39,9 +39,7 @@ def toggle(lang: str) -> dcc.Checklist:
 
 
 def _swatch(fill: str, outline: str) -> html.Span:
-    return html.Span(
-        className="bm-swatch bm-swatch-dot", style={"background": fill, "borderColor": outline}
-    )
+    return html.Span(className="bm-swatch bm-swatch-dot", style={"background": fill, "borderColor": outline})
 
 
 def panel_children(grids: list[GridPlaces], lang: str) -> list:

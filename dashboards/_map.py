@@ -101,10 +101,13 @@ def map_spec(
     """The spec the clientside module turns into a map: style, tile templates, what is clickable.
 
     ``geojson`` maps a GeoJSON source name to its style layers (drawn above the buildings, below the
-    highlight); the ``overlay`` store fills those sources. ``markers`` is a second tile layer drawn on
-    top (the loop markers); its style layers marked clickable open the building card too.
-    ``selectable``: the clicked building (the ``click`` store) is outlined.
+    highlight); the ``overlay`` store fills those sources. ``markers`` are further tile layers drawn
+    on top, the last uppermost (the key places, then the loop markers); their style layers marked
+    clickable open the building card too. ``selectable``: the clicked building (the ``click`` store)
+    is outlined. ``toggled``: sources the page may hide (its query store's ``visible`` for the
+    source, never sent to the tile server; shown when absent).
     """
+    marker_tiles = (markers,) if isinstance(markers, TileLayer) else tuple(markers or ())
     overlay_layers = overlay.style(source=overlay.name, dark=dark)
     background = BASEMAP["dark_background"] if dark else BASEMAP["background"]
     layers: list[dict] = [

@@ -111,7 +111,9 @@ def zone_table(zones: dict[str, dict[str, Any]], lang: str) -> html.Table:
 def _key_places_title(counts: dict[str, Any], lang: str) -> str:
     """The tooltip of a zone's key places: how many of each kind, and of each key industry."""
     kinds = counts.get("places_by_kind") or {}
-    parts = [f"{_term(PLACE_KINDS, k, lang)} {int(kinds.get(k, 0)):,}" for k in KEY_PLACE_KINDS if kinds.get(k)]
+    parts = [
+        f"{_term(PLACE_KINDS, k, lang)} {int(kinds.get(k, 0)):,}" for k in KEY_PLACE_KINDS if kinds.get(k)
+    ]
     industries = counts.get("key_industries") or {}
     parts += [f"{_term(KEY_INDUSTRIES, k, lang)} {int(n):,}" for k, n in industries.items()]
     return " · ".join(parts)

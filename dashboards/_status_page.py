@@ -134,7 +134,7 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
             html.Section(
                 _key_places_panel.panel_children(key_places, lang),
                 id=ids.HS_KEY_PLACES,
-                className="bm-legend bm-key-places",
+                className="bm-key-places",
             ),
             _risk_panel.panel(),
             html.P(t("card_hint", lang), className="bm-note"),

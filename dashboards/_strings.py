@@ -424,7 +424,12 @@ STRINGS.update(LOOP_MAP_STRINGS)
 # risk zones' column.
 STRINGS.update(
     {
-        "keyplaces_toggle": {"zh": "显示重点场所", "en": "Show key places", "ja": "重点施設を表示", "ko": "중점 장소 표시"},
+        "keyplaces_toggle": {
+            "zh": "显示重点场所",
+            "en": "Show key places",
+            "ja": "重点施設を表示",
+            "ko": "중점 장소 표시",
+        },
         "keyplaces_heading": {"zh": "重点场所", "en": "Key places", "ja": "重点施設", "ko": "중점 장소"},
         "keyplaces_grid": {"zh": "网格", "en": "Grid", "ja": "グリッド", "ko": "그리드"},
         "keyplaces_total": {"zh": "合计", "en": "All", "ja": "合計", "ko": "합계"},

@@ -178,12 +178,12 @@ FLOW_PLACE_SWATCHES: tuple[Swatch, ...] = tuple(
 )
 
 # The key places (重点场所) on the house-status map: dots ringed in white, in hues no status fill
-# uses (a dark teal, indigo, brown and deep pink); a cluster takes the colour of its most numerous kind.
+# uses (a dark teal, indigo, brown and a vivid violet, far from the case reds); a cluster takes the colour of its most numerous kind.
 _KEY_PLACE_COLOURS: dict[str, tuple[str, str, str]] = {
     "street_shop": ("#00695c", "#ffffff", "#26c6da"),
     "office_building": ("#283593", "#ffffff", "#8c9eff"),
     "firm": ("#6d4c41", "#ffffff", "#d7a98c"),
-    "key_industry": ("#ad1457", "#ffffff", "#ff6fa8"),
+    "key_industry": ("#aa00ff", "#ffffff", "#d68cff"),
 }
 KEY_PLACE_SWATCHES: tuple[Swatch, ...] = tuple(
     Swatch(t.code, t.zh, t.en, *_KEY_PLACE_COLOURS[t.code]) for t in PLACE_KINDS if t.code in KEY_PLACE_KINDS

@@ -166,7 +166,8 @@ def count_zoned(
             c.places_by_kind = {str(k): int(v) for k, v in of_kind.value_counts().sort_index().items()}
             c.key_places = int(of_kind.isin(KEY_PLACE_KINDS).sum())
             c.key_industries = {
-                str(k): int(v) for k, v in group["id"].map(industries).dropna().value_counts().sort_index().items()
+                str(k): int(v)
+                for k, v in group["id"].map(industries).dropna().value_counts().sort_index().items()
             }
     return counts
 

@@ -103,7 +103,7 @@ def test_simulate_a_case_then_declare_it(
     elapsed = time.monotonic() - started
     shown = _table(browser, ids.HS_RISK_SIM)
     assert shown == {
-        zone: {c: counts[c] for c in ("buildings", "households", "vulnerable")}
+        zone: {c: counts[c] for c in ("buildings", "households", "vulnerable", "key_places")}
         for zone, counts in expected.items()
     }
     assert "模拟病例（未保存）" in browser.find_element(By.ID, ids.HS_RISK_SIM).text
