@@ -178,7 +178,8 @@ FLOW_PLACE_SWATCHES: tuple[Swatch, ...] = tuple(
 )
 
 # The key places (重点场所) on the house-status map: dots ringed in white, in hues no status fill
-# uses (a dark teal, indigo, brown and a vivid violet, far from the case reds); a cluster takes the colour of its most numerous kind.
+# uses (a dark teal, indigo, brown and a vivid violet, far from the case reds); a cluster takes the
+# colour of its most numerous kind.
 _KEY_PLACE_COLOURS: dict[str, tuple[str, str, str]] = {
     "street_shop": ("#00695c", "#ffffff", "#26c6da"),
     "office_building": ("#283593", "#ffffff", "#8c9eff"),

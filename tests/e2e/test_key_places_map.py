@@ -102,7 +102,8 @@ def test_low_zoom_draws_one_cluster_in_the_dominant_kind(
     )
     wait_for(lambda: map_idle(browser), timeout=30, message="the map at zoom 12")
     drawn = browser.execute_script(
-        "return window.battlemapMaps['bm-map-hs'].map.queryRenderedFeatures({layers: ['key-places-clusters']})"
+        "var m = window.battlemapMaps['bm-map-hs'].map;"
+        "return m.queryRenderedFeatures({layers: ['key-places-clusters']})"
         ".map(function (f) { return [f.properties.count, f.properties.kind]; });"
     )
     assert sum(count for count, _ in drawn) == G1_KEY_PLACES + G2_KEY_PLACES
