@@ -56,6 +56,9 @@ ABBREVIATED = frozenset(
         "compound_suffix",
     }
 )
+"""Families that shorten a road or compound name: skipped when the short name is another road."""
+ABBREVIATION_FAMILIES = ABBREVIATED | {"lane_word", "pudong_compound"}
+"""Every family of the abbreviations (geo.address.normalise), for their own match rate."""
 Family = Callable[[str, str, AddressParts, random.Random], Variant | None]
 
 

@@ -212,23 +212,23 @@ class Matcher:
 
     def _abbreviated(self, index: _District, key: str) -> tuple[int, str, float] | None:
         """The key with its road or compound name as the gazetteer spells it (``name_spellings``):
-        the best answer above the road level, if only one place gives it."""
+        the deepest answer above the road level, if only one place gives it."""
         parts = parse(key)
         name = parts.road
         if not name or name in index.by_road or name in index.by_village:
             return None
-        found: list[tuple[int, str, float]] = []
+        found: list[tuple[int, str, float, float]] = []  # id, level, score, score before the trust
         for spelled, trust in name_spellings(name):
             located = self._exact(index, spelled + key[len(name) :])
             if located is not None and located[1] != "road":
-                found.append((located[0], located[1], round(located[2] * trust, 1)))
+                found.append((*located[:2], round(located[2] * trust, 1), located[2]))
         if not found:
             return None
-        best = max(score for _, _, score in found)
-        places = {self.entries[i].key for i, _, score in found if score == best}
-        if len(places) > 1:
-            return None  # two places fit the abbreviation: for review, never a guess
-        return next(f for f in found if f[2] == best)
+        deepest = max(f[3] for f in found)
+        if len({self.entries[f[0]].key for f in found if f[3] == deepest}) > 1:
+            return None  # two places fit as well ("沪南" for 沪南路 and 沪南公路): for review, never a guess
+        best = max((f for f in found if f[3] == deepest), key=lambda f: f[2])
+        return best[0], best[1], best[2]
 
     def _fuzzy(self, index: _District, key: str) -> tuple[int, str, float] | None:
         parts = parse(key)
