@@ -96,7 +96,7 @@ def zone_table(zones: dict[str, dict[str, Any]], lang: str) -> html.Table:
                 [html.Td([html.Span(className="bm-swatch", style=box), swatch.label(lang)])]
                 + [
                     html.Td(
-                        f"{int(counts.get(c, 0)):,}",
+                        _count_text(counts, c),
                         title=_key_places_title(counts, lang) if c == "key_places" else None,
                         **data_attributes(count=c),
                     )
@@ -108,8 +108,18 @@ def zone_table(zones: dict[str, dict[str, Any]], lang: str) -> html.Table:
     return html.Table([html.Thead(head), html.Tbody(rows)], className="bm-table-compact bm-risk-table")
 
 
+def _count_text(counts: dict[str, Any], name: str) -> str:
+    """A zone's count as shown; "–" for key places not counted (an area stored before they were, or
+    an area-limited account's view: places are not stored with the area)."""
+    if name == "key_places" and counts and name not in counts:
+        return "–"
+    return f"{int(counts.get(name, 0)):,}"
+
+
 def _key_places_title(counts: dict[str, Any], lang: str) -> str:
     """The tooltip of a zone's key places: how many of each kind, and of each key industry."""
+    if "key_places" not in counts:
+        return t("risk_key_places_uncounted", lang)
     kinds = counts.get("places_by_kind") or {}
     parts = [
         f"{_term(PLACE_KINDS, k, lang)} {int(kinds.get(k, 0)):,}" for k in KEY_PLACE_KINDS if kinds.get(k)

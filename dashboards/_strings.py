@@ -453,5 +453,11 @@ STRINGS.update(
             "ko": "그 밖의 그리드 {n}개",
         },
         "risk_key_places": {"zh": "重点场所", "en": "Key places", "ja": "重点施設", "ko": "중점 장소"},
+        "risk_key_places_uncounted": {
+            "zh": "未统计：场所未随风险区域保存（限定区域账号或较早发布的区域）",
+            "en": "Not counted: places are not stored with the area (an area-limited account, an older area)",
+            "ja": "未集計：施設はリスク区域と共に保存されていません（地域限定アカウントまたは以前の区域）",
+            "ko": "집계 안 됨: 장소는 위험 구역과 함께 저장되지 않습니다(지역 한정 계정 또는 이전 구역)",
+        },
     }
 )

@@ -22,7 +22,7 @@ def kind_colour(*, dark: bool = False) -> list:
     return [*match, "#616161"]
 
 
-CLUSTER_RADIUS = ["interpolate", ["linear"], ["get", "count"], 1, 6, 10, 9, 100, 15, 1000, 24]
+CLUSTER_RADIUS = ["interpolate", ["linear"], ["get", "count"], 1, 5, 10, 7, 100, 11, 1000, 17]
 
 
 def style(*, source: str, dark: bool = False) -> list[dict]:
@@ -33,7 +33,7 @@ def style(*, source: str, dark: bool = False) -> list[dict]:
     return [
         {"id": f"{source}-clusters", "type": "circle", "source": source, "source-layer": KEY_CLUSTERS_LAYER,
          "maxzoom": KEY_PLACE_ZOOM,
-         "paint": {"circle-color": colour, "circle-radius": CLUSTER_RADIUS, "circle-opacity": 0.9,
+         "paint": {"circle-color": colour, "circle-radius": CLUSTER_RADIUS, "circle-opacity": 0.85,
                    "circle-stroke-color": ring, "circle-stroke-width": 2}},
         {"id": f"{source}-points", "type": "circle", "source": source, "source-layer": KEY_PLACES_LAYER,
          "minzoom": KEY_PLACE_ZOOM,

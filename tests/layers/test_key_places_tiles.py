@@ -14,8 +14,12 @@ import mapbox_vector_tile
 import pytest
 from sqlalchemy import Connection, Engine, text
 
+from dashboards._risk_panel import zone_table
+from geo.audit import Actor
 from geo.places import KEY_CLUSTERS_LAYER, KEY_PLACE_ZOOM, KEY_PLACES_LAYER, places_by_grid
-from geo.risk.whatif import simulate_at_building
+from geo.risk.declare import declare_and_store
+from geo.risk.store import zones_geojson
+from geo.risk.whatif import case_at_building, simulate_at_building
 from geo.scope import Scope
 from geo.settings import Settings
 from geo.tiles import TileAddress
@@ -128,3 +132,37 @@ def test_key_places_per_risk_zone_equal_a_direct_sql_count(places_conn: Connecti
         assert zones[zone]["key_places"] == direct
     assert sum(z["key_places"] for z in zones.values()) == KEY_TOTAL
     assert zones["sealed"]["key_industries"] == {"catering": 2, "market": 1}  # b01, b06: the compound
+
+
+def test_stored_zones_carry_key_places_and_a_scoped_view_leaves_them_out(places_conn: Connection) -> None:
+    """A commander's overlay shows the stored key places per zone; an operator's recount has no places
+    stored to count, so it carries none (the panel shows "–"), never a wrong 0."""
+    b01 = places_conn.execute(text("SELECT id FROM buildings WHERE source_id = 'b01'")).scalar_one()
+    declare_and_store(
+        places_conn,
+        [case_at_building(places_conn, b01)],
+        actor=Actor(name="test", role="cli"),
+        date=city.LAST_DAY,
+    )
+    whole = zones_geojson(places_conn, on=city.LAST_DAY)
+    by_zone = {f["properties"]["zone"]: f["properties"]["counts"] for f in whole["features"]}
+    assert by_zone["sealed"]["key_places"] == G1_KEY_PLACES
+    assert by_zone["sealed"]["key_industries"] == {"catering": 2, "market": 1}
+    scoped = zones_geojson(places_conn, on=city.LAST_DAY, scope=_grid_scope(places_conn, "G1"))
+    sealed = next(
+        f["properties"]["counts"] for f in scoped["features"] if f["properties"]["zone"] == "sealed"
+    )
+    assert "key_places" not in sealed and sealed["buildings"] > 0
+    shown = _key_place_cells(zone_table({"sealed": sealed, "control": by_zone["control"]}, "zh"))
+    assert shown["sealed"][0] == "–" and "未统计" in shown["sealed"][1]
+    assert shown["control"][0] == str(by_zone["control"]["key_places"])
+
+
+def _key_place_cells(table: object) -> dict[str, tuple[str, str]]:
+    """Per zone row of a zone table: the key-places cell's text and tooltip."""
+    body = table.children[1]  # type: ignore[attr-defined]
+    out = {}
+    for row in body.children:
+        cell = next(c for c in row.children if getattr(c, "data-count", None) == "key_places")
+        out[getattr(row, "data-zone")] = (cell.children, cell.title)
+    return out
