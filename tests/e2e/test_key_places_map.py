@@ -55,6 +55,13 @@ def _grid_counts(browser: webdriver.Chrome) -> dict[str, int]:
     }
 
 
+def _zone_cells(browser: webdriver.Chrome) -> dict[str, int]:
+    cells = browser.find_elements(By.CSS_SELECTOR, f'#{ids.HS_RISK_SIM} td[data-count="key_places"]')
+    return {
+        c.find_element(By.XPATH, "..").get_attribute("data-zone"): int(c.text.replace(",", "")) for c in cells
+    }
+
+
 def test_key_places_are_drawn_counted_per_grid_and_toggled(
     browser: webdriver.Chrome, server_url: str, key_places_loaded: None
 ) -> None:
@@ -129,18 +136,16 @@ def test_the_zone_panel_counts_the_key_places_of_a_simulated_case(
         message="the card's simulate button",
     )[0]
     button.click()
-    cells = wait_for(
-        lambda: browser.find_elements(By.CSS_SELECTOR, f'#{ids.HS_RISK_SIM} td[data-count="key_places"]'),
-        message="the simulated zones' key places",
+    expected_cells = {zone: counts["key_places"] for zone, counts in expected.items()}
+    # The panel is drawn again at each refresh: read it whole, else again (a stale cell is "not yet").
+    wait_for(lambda: _zone_cells(browser) == expected_cells, message="the zones' key places in the panel")
+    title = wait_for(
+        lambda: browser.find_element(
+            By.CSS_SELECTOR, f'#{ids.HS_RISK_SIM} tr[data-zone="sealed"] td[data-count="key_places"]'
+        ).get_attribute("title"),
+        message="the sealed zone's tooltip",
     )
-    shown = {
-        c.find_element(By.XPATH, "..").get_attribute("data-zone"): int(c.text.replace(",", "")) for c in cells
-    }
-    assert shown == {zone: counts["key_places"] for zone, counts in expected.items()}
-    sealed = browser.find_element(
-        By.CSS_SELECTOR, f'#{ids.HS_RISK_SIM} tr[data-zone="sealed"] td[data-count="key_places"]'
-    )
-    assert "沿街商户 5" in sealed.get_attribute("title") and "餐饮 2" in sealed.get_attribute("title")
+    assert "沿街商户 5" in title and "餐饮 2" in title
     assert "重点场所" in browser.find_element(By.ID, ids.HS_RISK_SIM).text
     browser.execute_script("arguments[0].scrollIntoView()", browser.find_element(By.ID, ids.HS_RISK_SIM))
     screenshot(browser, "key-places-risk")
