@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from etl import pipeline
-from etl.demo import campaign, devices, flows, generator, grids, loops, risk
+from etl.demo import campaign, devices, flows, generator, grids, loops, risk, services
 from etl.demo.sample import load_sample
 from etl.jobs.base import LoadOptions
 from etl.readers import FrameSource
@@ -88,6 +88,8 @@ def load_simulated(conn: Connection, *, settings: Settings) -> Iterator[LoadRepo
             lambda: flows.transfers_frame(conn, seed=seed, deadline_hours=settings.flows.deadline_hours),
         ),
         ("gate-events", lambda: flows.gate_events_frame(conn, seed=seed)),
+        # The service guide's multilingual registration and service points (etl.demo.services).
+        ("places", lambda: services.places_frame(conn)),
         # Door sensors and thermometers of the households isolated today (active now).
         ("devices", lambda: devices.devices_frame(conn)),
     )

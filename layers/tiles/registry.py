@@ -12,7 +12,17 @@ from collections.abc import Iterable
 
 from geo.errors import ConfigError, NotFound
 from geo.settings import Settings
-from layers.tiles import basemap, buildings, campaign, flows, house_status, loops, national, responsibility
+from layers.tiles import (
+    basemap,
+    buildings,
+    campaign,
+    flows,
+    house_status,
+    loops,
+    national,
+    responsibility,
+    services,
+)
 from layers.tiles.layer import TileLayer
 
 
@@ -58,4 +68,4 @@ def default_layers(settings: Settings) -> TileLayers:
         campaign.LAYER,
         loops.LAYER,
     )
-    return TileLayers((*static, flows.layer(settings.flows)))
+    return TileLayers((*static, flows.layer(settings.flows), services.layer(settings.services)))
