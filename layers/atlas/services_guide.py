@@ -175,7 +175,9 @@ def _points(page: Page, guide: CompoundGuide, box: Box) -> None:
             else "涉外服务点 Service point"
         )
         lines = [(p.name or kind, 8.5, PRINT["ink"]), (kind, 6.8, PRINT["muted"])]
-        langs = " · ".join(f"{own_name(code)}（{chinese_name(code)}）" for code in p.languages)
+        langs = " · ".join(
+            own_name(code) + ("" if code == "zh" else f"（{chinese_name(code)}）") for code in p.languages
+        )
         lines += [
             (line, 7.2, PRINT["ink"]) for line in wrap(page, f"语种 Languages: {langs}", 7.2, box.w - 20)
         ]
