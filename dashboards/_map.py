@@ -11,6 +11,7 @@ FeatureCollection: the risk zones); clicks land in ``click``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import dash
@@ -95,13 +96,15 @@ def map_spec(
     geojson: dict[str, list[dict]] | None = None,
     markers: TileLayer | None = None,
     selectable: bool = False,
+    on_top: Sequence[tuple[TileLayer, list[dict]]] = (),
 ) -> dict:
     """The spec the clientside module turns into a map: style, tile templates, what is clickable.
 
     ``geojson`` maps a GeoJSON source name to its style layers (drawn above the buildings, below the
     highlight); the ``overlay`` store fills those sources. ``markers`` is a second tile layer drawn on
     top (the loop markers); its style layers marked clickable open the building card too.
-    ``selectable``: the clicked building (the ``click`` store) is outlined.
+    ``selectable``: the clicked building (the ``click`` store) is outlined. ``on_top``: further tile
+    layers drawn on top with the style layers given (the service points over the house-status map).
     """
     overlay_layers = overlay.style(source=overlay.name, dark=dark)
     background = BASEMAP["dark_background"] if dark else BASEMAP["background"]
@@ -134,6 +137,9 @@ def map_spec(
     tiled = [(BASEMAP_SOURCE, basemap.name), (overlay.name, overlay.name)]
     if markers is not None:
         tiled.append((markers.name, markers.name))
+    for layer_, style_layers in on_top:
+        tiled.append((layer_.name, layer_.name))
+        layers += style_layers
     sources = {
         name_: {
             "type": "vector",

@@ -51,13 +51,14 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
     header = map_header("/services", lang, layers, simulated=simulated)
     spec = _map.map_spec(
         MAP,
-        overlay=layers.get(LAYER),
+        overlay=layers.get("buildings"),  # the footprints for orientation, the service layer on top
         basemap=layers.get("basemap"),
         bounds=_bounds(compounds),
         map_settings=context.settings.map,
         interactive=False,
+        on_top=((layers.get(LAYER), layers.get(LAYER).style(source=LAYER)),),
     )
-    query = {LAYER: {"v": version}, _map.BASEMAP_SOURCE: {"v": version}}
+    query = {LAYER: {"v": version}, "buildings": {"v": version}, _map.BASEMAP_SOURCE: {"v": version}}
     notices = _read_notices(settings.notices_dir, [code for c in compounds for code in c.languages])
     points = sum(1 for c in compounds for p in c.points if p.kind == "registration_point")
     side = html.Aside(
@@ -144,7 +145,7 @@ def _compounds(compounds: list[CompoundServices], lang: str, notices: dict[str, 
 
 def _compound(c: CompoundServices, lang: str, notices: dict[str, Notices | str]) -> html.Section:
     badge = (
-        html.Span(t("sv_international", lang), className="bm-badge bm-sv-intl") if c.international else None
+        html.Span(t("sv_intl_compounds", lang), className="bm-badge bm-sv-intl") if c.international else None
     )
     counts = t(
         "sv_households",

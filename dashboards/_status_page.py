@@ -41,9 +41,11 @@ from geo.status.activity import OpeningDay, opening_day
 from geo.status.kpis import Kpis
 from geo.status.read import find_buildings
 from layers.style import VULNERABLE_MARKER, status_swatch
+from layers.tiles.services import marker_style
 
 MAP = "hs"
 LAYER = "house-status"
+SERVICES = "services"  # the service points drawn over the statuses (layers.tiles.services)
 HS_STATE = "hs-state"
 PLAY_MS = 1500
 
@@ -76,6 +78,7 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
         geojson=_risk_panel.geojson_layers(),
         markers=layers.get(_loops_panel.LOOPS_SOURCE),
         selectable=True,
+        on_top=((layers.get(SERVICES), marker_style(source=SERVICES)),),
     )
     query = _query_for(opened, version, loops_version)
     marks = slider_marks(days, lambda i: (first + dt.timedelta(days=i)).strftime("%m-%d"))
@@ -186,6 +189,7 @@ def _query_for(date: dt.date, version: int, loops_version: int) -> dict:
         LAYER: {"date": date.isoformat(), "v": version},
         _map.BASEMAP_SOURCE: {"v": version},
         _loops_panel.LOOPS_SOURCE: {"v": loops_version},
+        SERVICES: {"v": version},
     }
 
 

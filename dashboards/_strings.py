@@ -419,8 +419,7 @@ LOOP_MAP_STRINGS: dict[str, dict[str, str]] = {
 }
 STRINGS.update(LOOP_MAP_STRINGS)
 
-# --- services ---
-# The multilingual service guide (涉外服务指引图, /services and its printed sheet).
+# --- services --- (the multilingual service guide 涉外服务指引图, /services)
 SERVICES_STRINGS: dict[str, dict[str, str]] = {
     "sv_heading": {
         "zh": "涉外服务指引图",
@@ -463,12 +462,6 @@ SERVICES_STRINGS: dict[str, dict[str, str]] = {
         "en": "{foreign} of {households} households foreign ({share})",
         "ja": "外国籍世帯 {foreign} / {households} 世帯（{share}）",
         "ko": "외국인 가구 {foreign} / {households} 가구 ({share})",
-    },
-    "sv_international": {
-        "zh": "涉外小区",
-        "en": "International",
-        "ja": "外国人居住団地",
-        "ko": "외국인 거주 단지",
     },
     "sv_languages": {"zh": "服务语种", "en": "Languages", "ja": "対応言語", "ko": "지원 언어"},
     "sv_hours": {"zh": "开放时间", "en": "Opening hours", "ja": "受付時間", "ko": "운영 시간"},

@@ -63,6 +63,17 @@ def style(*, source: str, dark: bool = False, compounds: bool = True) -> list[di
     return layers
 
 
+def marker_style(*, source: str, dark: bool = False) -> list[dict]:
+    """Over another map (the house-status map): the international compounds outlined only, so the
+    buildings' own colours stay readable, and the points on top."""
+    outline = {
+        "id": f"{source}-compound-lines", "type": "line", "source": source, "source-layer": COMPOUNDS_LAYER,
+        "filter": ["==", ["get", "international"], True],
+        "paint": {"line-color": INTERNATIONAL_SWATCH.outline, "line-width": 3, "line-dasharray": [2, 1]},
+    }  # fmt: skip
+    return [outline, *style(source=source, dark=dark, compounds=False)]
+
+
 def layer(settings: ServiceSettings) -> TileLayer:
     """The ``services`` layer; the international threshold is ``settings.international_share``."""
 

@@ -133,3 +133,29 @@ def test_the_service_guide_shows_points_languages_counts_and_notices(
     browser.set_window_size(1920, 1080)
     errors = console_errors(browser)
     assert errors == [], [e["message"][:600] for e in errors]
+
+
+def test_the_house_status_map_draws_the_registration_points_on_top(
+    browser: webdriver.Chrome, server_url: str, international: tuple[int, int]
+) -> None:
+    console_errors(browser)
+    browser.get(f"{server_url}/house-status")
+    wait_for(
+        lambda: map_idle(browser, "bm-map-hs"), timeout=30, message="the house-status map to load its tiles"
+    )
+    drawn = wait_for(
+        lambda: browser.execute_script(
+            "return window.battlemapMaps['bm-map-hs'].map"
+            ".queryRenderedFeatures({layers: ['services-points']})"
+            ".map(function (f) { return f.properties.languages; });"
+        ),
+        message="the registration point drawn over the house-status map",
+    )
+    assert drawn == ["zh,en,ja,ko,it"]
+    x, y = browser.execute_script(_AT, "bm-map-hs", list(POINT))
+    image = Image.open(io.BytesIO(browser.get_screenshot_as_png())).convert("RGB")
+    ratio = image.width / browser.execute_script("return window.innerWidth;")
+    assert _near(image.getpixel((int(x * ratio), int(y * ratio))), rgb(REGISTRATION_SWATCH.fill))  # type: ignore[arg-type]
+    screenshot(browser, "services-on-house-status")
+    errors = console_errors(browser)
+    assert errors == [], [e["message"][:600] for e in errors]
