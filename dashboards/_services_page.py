@@ -26,7 +26,7 @@ from geo.services.languages import chinese_name, own_name
 from geo.services.notices import Notices, load_notices
 from geo.services.read import CompoundServices, ServicePoint, compound_services, foreign_summary
 from geo.vocab import PLACE_KINDS, term
-from layers.style import SERVICE_SWATCHES
+from layers.style import INTERNATIONAL_SWATCH, REGISTRATION_SWATCH, SERVICE_POINT_SWATCH, SERVICE_SWATCHES
 
 MAP = "sv"
 LAYER = "services"
@@ -144,8 +144,11 @@ def _compounds(compounds: list[CompoundServices], lang: str, notices: dict[str, 
 
 
 def _compound(c: CompoundServices, lang: str, notices: dict[str, Notices | str]) -> html.Section:
+    colours = {"color": INTERNATIONAL_SWATCH.outline, "borderColor": INTERNATIONAL_SWATCH.outline}
     badge = (
-        html.Span(t("sv_intl_compounds", lang), className="bm-badge bm-sv-intl") if c.international else None
+        html.Span(t("sv_intl_compounds", lang), className="bm-badge bm-sv-intl", style=colours)
+        if c.international
+        else None
     )
     counts = t(
         "sv_households",
@@ -197,6 +200,11 @@ def _point(p: ServicePoint, lang: str, notices: dict[str, Notices | str]) -> htm
             *_notices(p, lang, notices),
         ],
         className="bm-sv-point",
+        style={
+            "borderLeftColor": (
+                REGISTRATION_SWATCH if p.kind == "registration_point" else SERVICE_POINT_SWATCH
+            ).fill
+        },
         **data_attributes(point=str(p.id), kind=p.kind, languages=",".join(p.languages)),
     )
 
