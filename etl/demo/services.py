@@ -1,7 +1,8 @@
 """The seeded service-guide demo (涉外服务指引图): Lujiazui's international compounds
 (``generator.international_compounds``, whose households the generator flags foreign-national at
 ``INTERNATIONAL_FOREIGN_SHARE``) each get a multilingual registration point (多语种登记处) just
-inside their gate (one is added where a compound has none) and a service point deeper in, with the
+inside their gate (where their outline nears their middle when none is on record: no gate is added,
+the flow demo's transfers pick from the gates) and a service point deeper in, with the
 languages the field report names ("精通韩语、日语和意大利语") and opening hours.
 Loaded through the ordinary places job.
 """
@@ -22,8 +23,6 @@ OFFERS: tuple[tuple[str, str, str, str], ...] = (
 )
 # Fractions of the way from the gate to the compound's inner point.
 REGISTRATION_AT, SERVICE_AT = 0.2, 0.65
-# An added gate stands just inside the outline, so that it is assigned to its compound.
-GATE_AT = 0.02
 
 
 def places_frame(conn: Connection) -> gpd.GeoDataFrame:
@@ -32,12 +31,11 @@ def places_frame(conn: Connection) -> gpd.GeoDataFrame:
     rows = conn.execute(
         text("""
         SELECT c.id, c.name, ST_X(coalesce(gate, own_gate)) AS gx, ST_Y(coalesce(gate, own_gate)) AS gy,
-               ST_X(inner_point) AS ix, ST_Y(inner_point) AS iy, gate IS NULL AS needs_gate
+               ST_X(inner_point) AS ix, ST_Y(inner_point) AS iy
         FROM (
             SELECT c.id, c.name, ST_PointOnSurface(c.geom) AS inner_point,
                    (SELECT p.geom FROM places p
                     WHERE p.kind = 'compound_gate' AND p.compound_id = c.id
-                      AND p.source_id NOT LIKE 'sim-svc-%'
                     ORDER BY p.id LIMIT 1) AS gate,
                    ST_ClosestPoint(ST_Boundary(c.geom), ST_PointOnSurface(c.geom)) AS own_gate
             FROM compounds c WHERE c.id = ANY(:ids)
@@ -46,15 +44,9 @@ def places_frame(conn: Connection) -> gpd.GeoDataFrame:
         {"ids": ids},
     ).all()
     places: list[dict[str, object]] = []
-    for (cid, name, gx, gy, ix, iy, needs_gate), (reg_langs, reg_hours, svc_langs, svc_hours) in zip(
+    for (cid, name, gx, gy, ix, iy), (reg_langs, reg_hours, svc_langs, svc_hours) in zip(
         rows, OFFERS, strict=False
     ):
-        if needs_gate:  # a compound without a gate on record gets one where its outline nears its middle
-            places.append(
-                {"id": f"sim-svc-gate-{cid}", "kind": "compound_gate", "name": f"{name}大门",
-                 "languages": None, "opening_hours": None,
-                 "geometry": Point(gx + (ix - gx) * GATE_AT, gy + (iy - gy) * GATE_AT)}
-            )  # fmt: skip
         for kind, label, at, languages, hours in (
             ("registration_point", "多语种登记处", REGISTRATION_AT, reg_langs, reg_hours),
             ("service_point", "涉外服务站", SERVICE_AT, svc_langs, svc_hours),
