@@ -18,6 +18,7 @@ from layers.tiles import (
     campaign,
     flows,
     house_status,
+    key_places,
     loops,
     national,
     responsibility,
@@ -67,5 +68,6 @@ def default_layers(settings: Settings) -> TileLayers:
         national.LAYER,
         campaign.LAYER,
         loops.LAYER,
+        key_places.LAYER,
     )
     return TileLayers((*static, flows.layer(settings.flows), services.layer(settings.services)))
