@@ -146,7 +146,7 @@ def _compounds(compounds: list[CompoundServices], lang: str, notices: dict[str, 
 def _compound(c: CompoundServices, lang: str, notices: dict[str, Notices | str]) -> html.Section:
     colours = {"color": INTERNATIONAL_SWATCH.outline, "borderColor": INTERNATIONAL_SWATCH.outline}
     badge = (
-        html.Span(t("sv_intl_compounds", lang), className="bm-badge bm-sv-intl", style=colours)
+        html.Span(t("sv_international", lang), className="bm-badge bm-sv-intl", style=colours)
         if c.international
         else None
     )

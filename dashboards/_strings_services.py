@@ -47,6 +47,12 @@ SERVICES_STRINGS: dict[str, dict[str, str]] = {
         "ja": "外国籍世帯 {foreign} / {households} 世帯（{share}）",
         "ko": "외국인 가구 {foreign} / {households} 가구 ({share})",
     },
+    "sv_international": {
+        "zh": "涉外小区",
+        "en": "International",
+        "ja": "外国人居住団地",
+        "ko": "외국인 거주 단지",
+    },
     "sv_languages": {"zh": "服务语种", "en": "Languages", "ja": "対応言語", "ko": "지원 언어"},
     "sv_hours": {"zh": "开放时间", "en": "Opening hours", "ja": "受付時間", "ko": "운영 시간"},
     "sv_hours_unknown": {"zh": "未登记", "en": "not given", "ja": "未登録", "ko": "미등록"},
