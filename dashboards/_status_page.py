@@ -42,9 +42,11 @@ from geo.status.activity import OpeningDay, opening_day
 from geo.status.kpis import Kpis
 from geo.status.read import find_buildings
 from layers.style import VULNERABLE_MARKER, status_swatch
+from layers.tiles.services import marker_style
 
 MAP = "hs"
 LAYER = "house-status"
+SERVICES = "services"  # the service points drawn over the statuses (layers.tiles.services)
 HS_STATE = "hs-state"
 PLAY_MS = 1500
 
@@ -79,6 +81,7 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
         markers=(layers.get(_key_places_panel.KEY_PLACES_SOURCE), layers.get(_loops_panel.LOOPS_SOURCE)),
         selectable=True,
         toggled=(_key_places_panel.KEY_PLACES_SOURCE,),
+        on_top=((layers.get(SERVICES), marker_style(source=SERVICES)),),
     )
     query = _query_for(opened, version, loops_version, key_places=True)
     marks = slider_marks(days, lambda i: (first + dt.timedelta(days=i)).strftime("%m-%d"))
@@ -196,6 +199,7 @@ def _query_for(date: dt.date, version: int, loops_version: int, *, key_places: b
         _map.BASEMAP_SOURCE: {"v": version},
         _loops_panel.LOOPS_SOURCE: {"v": loops_version},
         _key_places_panel.KEY_PLACES_SOURCE: {"v": version, "visible": key_places},
+        SERVICES: {"v": version},
     }
 
 

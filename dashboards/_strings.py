@@ -461,3 +461,9 @@ STRINGS.update(
         },
     }
 )
+
+# --- services ---
+# The multilingual service guide (涉外服务指引图, /services); the entries are in _strings_services.py.
+from dashboards._strings_services import SERVICES_STRINGS  # noqa: E402  (the block at the end of STRINGS)
+
+STRINGS.update(SERVICES_STRINGS)

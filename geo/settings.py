@@ -429,6 +429,26 @@ class RollupSettings(BaseSettings):
     )
 
 
+class ServiceSettings(BaseSettings):
+    """The multilingual service guide (涉外服务指引图): which compounds count as international, and
+    where the notices printed for them are."""
+
+    model_config = SettingsConfigDict(env_prefix="BATTLEMAP_", env_file=".env", extra="ignore")
+
+    international_share: float = Field(
+        default=0.10,
+        gt=0,
+        le=1,
+        description="A compound whose share of foreign-national households reaches this is international "
+        "(涉外小区): it gets a service guide.",
+    )
+    notices_dir: Path = Field(
+        default=PROJECT_ROOT / "geo" / "services" / "notices",
+        description="The notices, one YAML file per language (zh.yaml, en.yaml, ja.yaml…): "
+        "registration, key persons, health tips, poster (geo.services.notices).",
+    )
+
+
 class Settings:
     """All settings of one process, built once at the edge."""
 
@@ -446,5 +466,6 @@ class Settings:
         self.devices = DeviceSettings(_env_file=env_file, **overrides.pop("devices", {}))
         self.cache = CacheSettings(_env_file=env_file, **overrides.pop("cache", {}))
         self.rollup = RollupSettings(_env_file=env_file, **overrides.pop("rollup", {}))
+        self.services = ServiceSettings(_env_file=env_file, **overrides.pop("services", {}))
         if overrides:
             raise TypeError(f"unknown settings groups: {sorted(overrides)}")

@@ -304,3 +304,20 @@ SHARE_RAMP: tuple[tuple[float, str], ...] = (
     (0.5, "#7f2704"),
 )
 STALE_SWATCH = Swatch("stale", "数据过时", "Stale figures", "#bdbdbd", "#616161", "#757575")
+
+# The multilingual service guide (涉外服务指引图): international compounds washed in teal, other
+# compounds outlined only; multilingual registration points in deep blue, service points in violet.
+INTERNATIONAL_SWATCH = Swatch(
+    "international", "涉外小区", "International compound", "#4fb3a9", "#00695c", "#26a69a"
+)
+COMPOUND_SWATCH = Swatch("compound", "其他小区", "Other compound", "#ffffff", "#9e9e9e", "#424242")
+REGISTRATION_SWATCH = Swatch(
+    "registration_point", "多语种登记处", "Multilingual registration point", "#1d4ed8", "#ffffff", "#60a5fa"
+)
+SERVICE_POINT_SWATCH = Swatch("service_point", "涉外服务点", "Service point", "#9333ea", "#ffffff", "#c084fc")
+SERVICE_SWATCHES: tuple[Swatch, ...] = (
+    INTERNATIONAL_SWATCH,
+    COMPOUND_SWATCH,
+    REGISTRATION_SWATCH,
+    SERVICE_POINT_SWATCH,
+)
