@@ -19,7 +19,7 @@ import shapely
 from sqlalchemy import Connection
 from tqdm import tqdm
 
-from etl import staging
+from etl import bulk, staging
 from etl.assign import qa_summary, stage_units
 from etl.cells import check_cells, masked, printable
 from etl.columns import Parser
@@ -115,10 +115,23 @@ def load(
     staged = staging.stage_count(conn, stage)
     # Buildings get their grid and units here, so that the upsert writes each row once.
     units = stage_units(conn, stage, job.table, geometry_sql=job.geometry_sql()) if options.assign else None
-    # Changed rows bump ``data_versions`` by trigger (migration 0007), whoever writes them.
-    report.inserted, report.updated = job.store(
-        conn, stage, report, options, source=plan.source, derived=units
-    )
+    # Changed rows bump ``data_versions`` by trigger (migration 0007), whoever writes them. A large
+    # load into a nearly empty table writes in bulk (etl.bulk), with the same outcome.
+    if job.bulk and bulk.worthwhile(conn, job.table, staged, settings):
+        report.inserted, report.updated = bulk.store(
+            conn,
+            stage,
+            job.table,
+            job.target_columns,
+            source=plan.source,
+            geometry_sql=job.geometry_sql(),
+            derived=units,
+            settings=settings,
+        )
+    else:
+        report.inserted, report.updated = job.store(
+            conn, stage, report, options, source=plan.source, derived=units
+        )
     report.unchanged = staged - report.inserted - report.updated
     job.after_load(conn, stage, report, options)
     if job.table in _SPATIAL_FRAME_TABLES:

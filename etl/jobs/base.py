@@ -94,6 +94,9 @@ class Job:
     extra_stage_columns: tuple[StageColumn, ...] = field(default_factory=tuple)
     # Required fields that ``derive`` can fill from options or other fields (no column needed).
     derivable: tuple[str, ...] = ()
+    # Written by the upsert, so a large load into a nearly empty table may write in bulk instead,
+    # indexes and foreign keys built once after (etl.bulk); a kind that overrides ``store`` cannot.
+    bulk: bool = False
 
     @property
     def target_columns(self) -> list[str]:
