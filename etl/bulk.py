@@ -25,7 +25,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection, Row, text
 
-from etl.staging import Derived, curve_key, quote, refresh_derived
+from etl.staging import Derived, quote, refresh_derived, write_order
 from geo.settings import EtlSettings
 
 
@@ -54,12 +54,14 @@ def store(
     source: str,
     geometry_sql: str | None = None,
     derived: Derived | None = None,
+    spatial_order: bool = False,
     settings: EtlSettings,
 ) -> tuple[int, int]:
     """Update the changed rows and insert the new ones with indexes deferred; (inserted, updated).
 
     The same rule as ``etl.staging.upsert``: a row whose values are all unchanged is not
     touched; derived columns do not make a row count as changed but are brought up to date.
+    New rows are written along the curve with ``spatial_order``, else in the order of the stage.
     """
     targets = list(columns) + (["geom"] if geometry_sql else [])
     extra = list(derived.columns) if derived else []
@@ -71,7 +73,7 @@ def store(
         existed = bool(conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {quote(table)})")).scalar_one())
         updated = _update_changed(conn, table, rows, targets, extra, values, source=source) if existed else 0
         written = ", ".join(quote(c) for c in targets + extra)
-        order = f"ORDER BY {curve_key(geometry_sql)}" if geometry_sql else "ORDER BY s.row_no"
+        order = (write_order(geometry_sql) if spatial_order else "") or "ORDER BY s.row_no"
         inserted = conn.execute(
             text(f"""
             INSERT INTO {quote(table)} ({written}, source, source_id)

@@ -15,7 +15,6 @@ from typing import cast
 
 import numpy as np
 import pandas as pd
-import shapely
 from sqlalchemy import Connection
 from tqdm import tqdm
 
@@ -28,7 +27,7 @@ from etl.jobs.base import Field, Job, LoadOptions
 from etl.plan import Plan, plan_for
 from etl.readers import Chunk, SourceTable, open_source
 from etl.report import LoadReport, default_rejects_path, refuse_symlink, write_rejects
-from etl.validate import check_geometries, geometries_from_wkt, points_from_columns
+from etl.validate import check_geometries, geometries_from_wkt, points_from_columns, stored_wkb
 from geo.errors import InputError, NotFound, RejectLimitExceeded
 from geo.settings import EtlSettings
 
@@ -80,7 +79,13 @@ def load(
         report.notes["coordinates"] = f"read as {plan.crs.name}, converted to WGS84 (EPSG:4326)"
 
     stage = f"stage_{job.table}"
-    staging.create_stage(conn, stage, plan.stage_columns, geometry=job.geometry is not None)
+    staging.create_stage(
+        conn,
+        stage,
+        plan.stage_columns,
+        geometry=job.geometry is not None,
+        geometry_sql=job.geometry_sql() if job.spatial_order else None,
+    )
     progress = tqdm(
         total=table.total_rows,
         unit="rows",
@@ -99,6 +104,7 @@ def load(
     if plan.flattened:
         report.notes["3-D coordinates"] = f"Z dropped from {plan.flattened:,} rows (stored in 2-D)"
     _raise_if_unloadable(job, plan, report, table, options)
+    staging.analyze(conn, stage)
 
     duplicates = staging.drop_duplicates(conn, stage, may_repeat=writer.may_repeat)
     report.duplicates = len(duplicates)
@@ -126,6 +132,7 @@ def load(
             source=plan.source,
             geometry_sql=job.geometry_sql(),
             derived=units,
+            spatial_order=job.spatial_order,
             settings=settings,
         )
     else:
@@ -339,7 +346,10 @@ def _source_ids(
         values = raw[plan.id_column]
         return ["" if v is None else str(v).strip() for v in values]
     names = [n for n in (job.identity or tuple(f.name for f in job.fields)) if n in parsed]
-    shapes = shapely.to_wkb(geometry) if geometry is not None and job.geometry_required else None
+    # The bytes of each geometry as stored, so that a Polygon and its one-part MultiPolygon agree.
+    shapes = (
+        stored_wkb(geometry, job.geometry or ()) if geometry is not None and job.geometry_required else None
+    )
     # Column by column (the values itertuples would give), then joined row by row.
     texts = [["" if v is None else str(v) for v in parsed[n]] for n in names]
     keys = ["\x1f".join(values) for values in zip(*texts, strict=True)] if names else [""] * len(parsed)

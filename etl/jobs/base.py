@@ -97,6 +97,9 @@ class Job:
     # Written by the upsert, so a large load into a nearly empty table may write in bulk instead,
     # indexes and foreign keys built once after (etl.bulk); a kind that overrides ``store`` cannot.
     bulk: bool = False
+    # New rows are written along the curve of their label points (etl.staging.curve_key), so that
+    # neighbours share pages; their ids follow that order instead of the file's.
+    spatial_order: bool = False
 
     @property
     def target_columns(self) -> list[str]:
@@ -142,6 +145,7 @@ class Job:
             source=source,
             geometry_sql=self.geometry_sql(),
             derived=derived,
+            spatial_order=self.spatial_order,
         )
 
     def after_load(self, conn: Connection, stage: str, report: LoadReport, options: LoadOptions) -> None:

@@ -56,5 +56,6 @@ JOB = BuildingJob(
     ),
     geometry=("Polygon", "MultiPolygon"),
     bulk=True,
+    spatial_order=True,
     id_candidates=("id", "osm_id", "osm_way_id", "source_id", "building_id", "fid"),
 )
