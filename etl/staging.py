@@ -57,6 +57,11 @@ def write_order(geometry_sql: str | None) -> str:
     return "ORDER BY s.curve" if geometry_sql else ""
 
 
+def label_point(geometry_sql: str) -> str:
+    """The point inside a footprint that ``buildings.label_point`` holds (its generated column)."""
+    return f"ST_PointOnSurface({geometry_sql})"
+
+
 def curve_key(point_sql: str) -> str:
     """The SQL sort key that loads write rows in: the GeoHash of their label point, compared bytewise.
 
@@ -93,7 +98,7 @@ def create_stage(
     if geometry:
         definitions.append("geom geometry")
     if geometry and geometry_sql:
-        point = f"ST_PointOnSurface({geometry_sql})"
+        point = label_point(geometry_sql)
         definitions.append(f"pt geometry GENERATED ALWAYS AS ({point}) STORED")
         definitions.append(f'curve text COLLATE "C" GENERATED ALWAYS AS ({curve_key(point)}) STORED')
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS {quote(stage)}")

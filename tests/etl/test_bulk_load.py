@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, text
 from etl import bulk, pipeline
 from etl.jobs.base import LoadOptions
 from etl.readers import FrameSource
+from etl.staging import curve_key
 from geo.settings import EtlSettings
 
 QUIET = LoadOptions(progress=False)
@@ -99,10 +100,10 @@ def _order_correlation(conn: Connection, pattern: str = "%") -> float:
     """Correlation of the physical order (ctid) of the buildings whose source id is LIKE ``pattern``
     with their order on the curve (1.0: the same order)."""
     value = conn.execute(
-        text("""
+        text(f"""
         SELECT corr(physical, curve) FROM (
             SELECT row_number() OVER (ORDER BY ctid) AS physical,
-                   row_number() OVER (ORDER BY ST_GeoHash(label_point, 12) COLLATE "C", ctid) AS curve
+                   row_number() OVER (ORDER BY {curve_key("label_point")}, ctid) AS curve
             FROM buildings WHERE source_id LIKE :pattern
         ) r
     """),
