@@ -9,7 +9,13 @@ GeoHash curve of their label points (``etl.staging.curve_key``), and a reload ke
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -17,6 +23,7 @@ import pandas as pd
 import pytest
 import shapely
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.engine import make_url
 
 from etl import bulk, pipeline
 from etl.jobs.base import LoadOptions
@@ -25,6 +32,7 @@ from etl.staging import curve_key
 from geo.settings import EtlSettings
 
 QUIET = LoadOptions(progress=False)
+BATTLEMAP = str(Path(sys.executable).with_name("battlemap"))
 N = 3_000
 # Always the bulk path for these small files, or never.
 BULK = EtlSettings(_env_file=None, bulk_min_rows=100, bulk_max_existing_share=10.0)
@@ -187,3 +195,75 @@ def test_a_bulk_load_that_fails_leaves_table_and_indexes_as_they_were(
         savepoint.rollback()
         assert (_catalog(conn), _stored(conn)) == before
         transaction.rollback()
+
+
+def _activity(engine: Engine, app: str, pattern: str = "%") -> int:
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                text("""SELECT count(*) FROM pg_stat_activity
+                        WHERE application_name = :app AND state = 'active' AND query LIKE :q"""),
+                {"app": app, "q": pattern},
+            ).scalar_one()
+        )
+
+
+def test_kill_9_during_the_bulk_write_leaves_table_and_indexes_as_they_were(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    """The CLI is killed once the server is rebuilding indexes or writing the rows: nothing of it stays."""
+    path = tmp_path / "many.gpkg"
+    _footprints(60_000, prefix="kill-bulk-").to_file(path, engine="pyogrio", layer="buildings")
+    with engine.connect() as conn:
+        before = (_catalog(conn), conn.execute(text("SELECT count(*) FROM buildings")).scalar_one())
+    app = f"battlemap-bulk-kill-{os.getpid()}"
+    url = make_url(database_url).update_query_dict({"application_name": app})
+    env = {
+        **os.environ,
+        "DATABASE_URL": url.render_as_string(hide_password=False),
+        "BATTLEMAP_ETL_BULK_MIN_ROWS": "1000",
+    }
+    command = [
+        BATTLEMAP,
+        "load",
+        "buildings",
+        str(path),
+        "--no-progress",
+        "--rejects",
+        str(tmp_path / "r.csv"),
+    ]
+    process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        # The write after the stage: the ordered INSERT, or any of the index and constraint builds.
+        while not any(
+            _activity(engine, app, q) for q in ('INSERT INTO "buildings"%', "CREATE INDEX%", "ALTER TABLE%")
+        ):
+            if process.poll() is not None:
+                pytest.fail(f"the load ended before its bulk write could be killed: {process.communicate()}")
+            if time.monotonic() > deadline:
+                pytest.fail("timed out waiting for the bulk write")
+            time.sleep(0.02)
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == -signal.SIGKILL
+    deadline = time.monotonic() + 30
+    while _backends(engine, app):
+        assert time.monotonic() < deadline, "the killed load's session did not end"
+        time.sleep(0.05)
+    with engine.connect() as conn:
+        after = (_catalog(conn), conn.execute(text("SELECT count(*) FROM buildings")).scalar_one())
+    assert after == before
+
+
+def _backends(engine: Engine, app: str) -> int:
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :app"), {"app": app}
+            ).scalar_one()
+        )
