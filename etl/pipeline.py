@@ -187,7 +187,10 @@ def _validate_chunk(
     for f in job.fields:
         column = plan.columns.get(f.name)
         values = chunk.frame[column].tolist() if column is not None else [None] * len(rows)
-        out, failed = _parse_values(f.parse, values)
+        # A field the file has no column for: one empty cell, parsed once, stands for all.
+        out, failed = (
+            _parse_values(f.parse, values) if column is not None else _parse_empty(f.parse, len(rows))
+        )
         for i, reason in failed:
             report.reject(int(rows[i]), column or f.name, _shown(f, values[i]), reason)
             rejected.add(int(rows[i]))
@@ -279,6 +282,14 @@ def _parse_values(parse: Parser, values: list[object]) -> tuple[list[object], li
     for i, _ in failed:
         out[i] = None
     return out, failed
+
+
+def _parse_empty(parse: Parser, n: int) -> tuple[list[object], list[tuple[int, str]]]:
+    """``_parse_values`` of ``n`` empty cells (None), with the parser called once."""
+    result = _parse_one(parse, None)
+    if isinstance(result, _Failed):
+        return [None] * n, [(i, result.reason) for i in range(n)]
+    return [result] * n, []
 
 
 def _cell_keys(values: list[object]) -> list[object]:

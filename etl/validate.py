@@ -116,13 +116,15 @@ def check_geometries(
         result.flattened = int(three_d.sum())
 
     present = pd.notna(geometry)
-    types = np.full(len(geometry), None, dtype=object)
-    types[present] = shapely.get_type_id(geometry[present].astype(object))
-    names = np.full(len(geometry), "", dtype=object)
-    ids = types[present].astype(np.int64)
-    names[present] = _TYPE_NAME_ARRAY[np.where((ids >= 0) & (ids < 8), ids + 1, 0)]
-    result.found_types = {n for n in names[present]}
-    wrong = present & ~np.isin(names, expected)
+    ids = np.full(len(geometry), -1, dtype=np.int64)
+    ids[present] = shapely.get_type_id(geometry[present].astype(object))
+    # Compared as type codes (index into _TYPE_NAME_ARRAY, 0 for none): np.isin over the names
+    # as Python strings was a tenth of a million-row load's client time.
+    codes = np.where((ids >= 0) & (ids < 8), ids + 1, 0)
+    names = _TYPE_NAME_ARRAY[codes]
+    result.found_types = {str(_TYPE_NAME_ARRAY[c]) for c in np.unique(codes[present])}
+    allowed = [code for code, name in enumerate(_TYPE_NAME_ARRAY) if name and name in expected]
+    wrong = present & ~np.isin(codes, allowed)
     result.wrong_type = int(wrong.sum())
     drop(wrong, f"expected {' or '.join(expected)}", names)
 
