@@ -157,7 +157,7 @@ def ranking_figure(ranked: list[Ranked], lang: str) -> go.Figure:
 def funnel_figure(row: BoardRow, lang: str) -> go.Figure:
     """组织到人 -> 预约到人 -> 接种到人 of one unit, each with its share of the target (任务总量)."""
     stages = funnel(row)
-    labels = [s.stage.zh if lang == "zh" else s.stage.en for s in stages]
+    labels = [s.stage.name(lang) for s in stages]
     colours = [REMAINING_RAMP[2], REMAINING_RAMP[3], REMAINING_RAMP[4]]
     text = [f"{s.count:,}" + (f" ({s.share:.0%})" if s.share is not None else "") for s in stages]
     figure = go.Figure(

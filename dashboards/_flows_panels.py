@@ -173,7 +173,7 @@ def gate_table(counts: pd.DataFrame, lang: str) -> html.Table | html.P:
     """Per gate and hour (newest first) the counts of each event kind."""
     if counts.empty:
         return html.P(t("no_gate_counts", lang), className="bm-note")
-    kinds = [(k.code, k.zh if lang == "zh" else k.en) for k in GATE_EVENT_KINDS]
+    kinds = [(k.code, k.name(lang)) for k in GATE_EVENT_KINDS]
     head = html.Tr(
         [html.Th(t("gate", lang)), html.Th(t("hour", lang))] + [html.Th(label) for _, label in kinds]
     )

@@ -40,7 +40,7 @@ def kind_label(code: str | None, lang: str) -> str:
     kind = default_kinds().get(code or "")
     if kind is None:
         return code or t("loops_total", lang)
-    return kind.zh if lang == "zh" else kind.en
+    return kind.en if lang in ("en", "ja", "ko") else kind.zh
 
 
 def _cells(totals: Totals, **attrs: str) -> list[html.Td]:

@@ -14,6 +14,7 @@ from dash import Input, Output, State, dcc, html
 from dashboards import _context, _map
 from dashboards._auth import current_scope
 from dashboards._html import data_attributes
+from dashboards._i18n import t
 from dashboards._shell import map_header, unavailable_page
 from dashboards._tiles_routes import tile_layers
 from geo import loaded
@@ -28,28 +29,9 @@ MAP = "national"
 LAYER = "national"
 PAGE, TABLE, REFRESH, STATE = "nat-page", "nat-cities", "nat-refresh", "nat-state"
 
-_WORDS = {
-    "heading": {"zh": "全国汇总（各城市街镇）", "en": "National overview (sub-districts of every city)"},
-    "city": {"zh": "城市", "en": "City"},
-    "as_of": {"zh": "数据日期", "en": "Figures of"},
-    "refreshed": {"zh": "最后更新", "en": "Last update"},
-    "households": {"zh": "户数", "en": "Households"},
-    "not_normal": {"zh": "非正常户", "en": "Households not normal"},
-    "cases": {"zh": "当日病例", "en": "Cases that day"},
-    "risk": {"zh": "风险区", "en": "Risk areas"},
-    "overdue": {"zh": "超时闭环", "en": "Overdue loops"},
-    "fresh": {"zh": "正常", "en": "Live"},
-    "none": {"zh": "尚无城市汇总数据", "en": "No city has published figures here yet"},
-    "limited": {
-        "zh": "全国汇总仅供不限区域的账号查看",
-        "en": "The national overview is for accounts not limited to an area",
-    },
-    "legend": {"zh": "非正常户占比", "en": "Share of households not normal"},
-}
-
 
 def _w(key: str, lang: str) -> str:
-    return _WORDS[key][lang if lang in ("zh", "en") else "en"]
+    return t(f"nat_{key}", lang)
 
 
 def layout(lang: str | None = None, **_query: object) -> html.Div:

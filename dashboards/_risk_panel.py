@@ -167,7 +167,7 @@ def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 def _title(area_id: int, props: dict[str, Any], lang: str) -> str:
     level = term(RISK_LEVELS, props["level"])
-    return f"#{area_id} {props.get('name') or ''} · {level.zh if lang == 'zh' else level.en}"
+    return f"#{area_id} {props.get('name') or ''} · {level.name(lang)}"
 
 
 def _fly_button(area_id: int, lang: str) -> html.Button:
