@@ -37,13 +37,18 @@ def percent(share: float, lang: str, *, decimals: int = 0) -> str:
 
 
 def day(value: dt.date, lang: str) -> str:
-    """A calendar day with its year (2022年4月10日, 10 Apr 2022, 2022년 4월 10일)."""
-    return format_skeleton("yMMMd", value, locale=_locale(lang))
+    """A calendar day with its year (2022年4月10日, 10 Apr 2022, 2022년 4월 10일); a time counts as its
+    China day."""
+    return format_skeleton("yMMMd", _day(value), locale=_locale(lang))
 
 
 def short_day(value: dt.date, lang: str) -> str:
     """A day within a known year (4月10日, 10 Apr, 4월 10일): slider marks, table cells."""
-    return format_skeleton("MMMd", value, locale=_locale(lang))
+    return format_skeleton("MMMd", _day(value), locale=_locale(lang))
+
+
+def _day(value: dt.date) -> dt.date:
+    return _local(value).date() if isinstance(value, dt.datetime) else value
 
 
 def clock(value: dt.datetime, lang: str) -> str:

@@ -12,7 +12,9 @@ import dash
 from dash import Input, Output, State, dcc, html
 
 from dashboards import _context, _map
+from dashboards import _formats as fmt
 from dashboards._auth import current_scope
+from dashboards._formats import number
 from dashboards._html import data_attributes
 from dashboards._i18n import t
 from dashboards._shell import map_header, unavailable_page
@@ -22,7 +24,6 @@ from geo.clock import china_today
 from geo.db import read_connection
 from geo.errors import BattlemapError
 from geo.rollup.read import CityFigures, bounds, cities
-from geo.vocab import CHINA_TZ
 from layers.style import SHARE_RAMP, STALE_SWATCH
 
 MAP = "national"
@@ -76,7 +77,7 @@ def _query_for(version: int) -> dict:
 
 def _legend(lang: str) -> html.Div:
     stops = [
-        html.Span(f"≥{stop:.0%}", className="bm-ramp-stop", style={"background": colour})
+        html.Span(f"≥{fmt.percent(stop, lang)}", className="bm-ramp-stop", style={"background": colour})
         for stop, colour in SHARE_RAMP
     ]
     return html.Div(
@@ -92,7 +93,7 @@ def cities_table(figures: list[CityFigures], lang: str) -> html.Table | html.P:
     head = html.Tr([html.Th(_w(k, lang)) for k in keys])
     rows = []
     for c in figures:
-        refreshed = c.refreshed_at.astimezone(CHINA_TZ).strftime("%m-%d %H:%M")
+        refreshed = fmt.short_moment(c.refreshed_at, lang)
         state = html.Span(
             STALE_SWATCH.label(lang) if c.stale else _w("fresh", lang),
             className="bm-badge bm-stale" if c.stale else "bm-badge",
@@ -103,9 +104,10 @@ def cities_table(figures: list[CityFigures], lang: str) -> html.Table | html.P:
                 html.Small(f"{_w('refreshed', lang)} {refreshed}", className="bm-note"),
             ]
         )
-        cells = [city, html.Td(c.day.isoformat() if c.day else "–")]
+        cells = [city, html.Td(fmt.day(c.day, lang) if c.day else "–")]
         cells += [
-            html.Td(f"{n:,}") for n in (c.households, c.not_normal, c.cases, c.risk_areas, c.loops_overdue)
+            html.Td(number(n, lang))
+            for n in (c.households, c.not_normal, c.cases, c.risk_areas, c.loops_overdue)
         ]
         style = {"color": STALE_SWATCH.outline} if c.stale else None
         rows.append(html.Tr(cells, style=style, **data_attributes(city=c.code, stale=str(c.stale).lower())))

@@ -20,9 +20,11 @@ from dash import ALL, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 from shapely.geometry import shape
 
+from dashboards import _formats as fmt
 from dashboards import _context, _map
 from dashboards import _ids as ids
 from dashboards._auth import client_ip, current_principal, current_scope
+from dashboards._formats import number
 from dashboards._html import data_attributes
 from dashboards._i18n import error_text, t
 from geo.card import building_card
@@ -94,7 +96,7 @@ def zone_table(zones: dict[str, dict[str, Any]], lang: str) -> html.Table:
         rows.append(
             html.Tr(
                 [html.Td([html.Span(className="bm-swatch", style=box), swatch.label(lang)])]
-                + [html.Td(f"{int(counts.get(c, 0)):,}", **data_attributes(count=c)) for c in _COUNTS],
+                + [html.Td(number(int(counts.get(c, 0)), lang), **data_attributes(count=c)) for c in _COUNTS],
                 **data_attributes(zone=zone),
             )
         )
@@ -122,9 +124,10 @@ def sop_list(sop: dict[str, Any], lang: str) -> html.Div:
             [
                 html.Span(t(f"step_{s['state']}", lang), className=f"bm-step bm-step-{s['state']}"),
                 " ",
-                s["zh"] if lang == "zh" else s["en"],
+                s.get(lang) or s["en"],
                 html.Span(
-                    " · " + t("step_by", lang, at=s["due_at"][5:16].replace("T", " ")), className="bm-note"
+                    " · " + t("step_by", lang, at=fmt.short_moment(dt.datetime.fromisoformat(s["due_at"]), lang)),
+                    className="bm-note",
                 ),
             ],
             **data_attributes(step=s["code"], state=s["state"]),

@@ -19,10 +19,12 @@ from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboards import _context, _loops_panel, _map, _risk_panel
+from dashboards import _formats as fmt
 from dashboards import _ids as ids
 from dashboards._auth import current_scope
 from dashboards._building_card import card
 from dashboards._contacts_card import contacts_action
+from dashboards._formats import number
 from dashboards._html import data_attributes
 from dashboards._i18n import language, level, t
 from dashboards._legend import status_legend
@@ -78,13 +80,13 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
         selectable=True,
     )
     query = _query_for(opened, version, loops_version)
-    marks = slider_marks(days, lambda i: (first + dt.timedelta(days=i)).strftime("%m-%d"))
+    marks = slider_marks(days, lambda i: fmt.short_day(first + dt.timedelta(days=i), lang))
     controls = html.Div(
         [
             html.Div(
                 [
                     html.Label(t("date", lang)),
-                    html.Strong(opened.isoformat(), id=ids.HS_DATE_LABEL, className="bm-date-label"),
+                    html.Strong(fmt.day(opened, lang), id=ids.HS_DATE_LABEL, className="bm-date-label"),
                     html.Button(t("play", lang), id=ids.HS_PLAY, n_clicks=0, className="bm-button"),
                     print_link(
                         ids.HS_PRINT, atlas_href({"all": "1"}, layer=LAYER, date=opened), lang, grids=grids
@@ -256,21 +258,24 @@ def _date(state: dict, index: int | None) -> dt.date:
 
 def kpi_strip(figures: Kpis, lang: str) -> list:
     """Households by status (non-zero, most severe first), changes since yesterday, buildings with cases."""
-    items = [_kpi(t("kpi_households", lang), figures.total, "total")]
+    items = [_kpi(lang, t("kpi_households", lang), figures.total, "total")]
     for code, n in figures.households.items():
         if n:
             swatch = status_swatch(code)
             label = t("kpi_status_households", lang, status=swatch.label(lang))
-            items.append(_kpi(label, n, code, colour=swatch.fill))
-    items.append(_kpi(t("kpi_changed", lang), figures.changed_since_yesterday, "changed"))
-    items.append(_kpi(t("kpi_case_buildings", lang), figures.buildings_with_cases, "case-buildings"))
+            items.append(_kpi(lang, label, n, code, colour=swatch.fill))
+    items.append(_kpi(lang, t("kpi_changed", lang), figures.changed_since_yesterday, "changed"))
+    items.append(_kpi(lang, t("kpi_case_buildings", lang), figures.buildings_with_cases, "case-buildings"))
     return items
 
 
-def _kpi(label: str, value: int, code: str, *, colour: str | None = None) -> html.Div:
+def _kpi(lang: str, label: str, value: int, code: str, *, colour: str | None = None) -> html.Div:
     style = {"borderTopColor": colour} if colour else None
     return html.Div(
-        [html.Span(f"{value:,}", className="bm-kpi-value"), html.Span(label, className="bm-kpi-label")],
+        [
+            html.Span(number(value, lang), className="bm-kpi-value"),
+            html.Span(label, className="bm-kpi-label"),
+        ],
         className="bm-kpi",
         style=style,
         **data_attributes(kpi=code),
@@ -318,7 +323,7 @@ def register_callbacks(app: dash.Dash) -> None:
         loops = _loops_panel.panel_children(loop_figures, lang)
         query = _query_for(date, version, loops_version)
         brief = brief_href(of_unit, date=date)
-        return query, chosen, kpi_strip(figures, lang), legend, date.isoformat(), href, loops, brief
+        return query, chosen, kpi_strip(figures, lang), legend, fmt.day(date, lang), href, loops, brief
 
     @app.callback(
         Output(ids.HS_DATE, "value", allow_duplicate=True),
