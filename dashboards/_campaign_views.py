@@ -40,6 +40,11 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("daily_needed", "cp_daily_needed"),
     ("avg_7d", "cp_avg_7d"),
 )
+# The charts' fonts per language (plotly draws its own text: the page's :lang rules do not reach it).
+_FONTS = {
+    "ja": "Hiragino Sans, Noto Sans CJK JP, Yu Gothic, Meiryo, sans-serif",
+    "ko": "Apple SD Gothic Neo, Noto Sans CJK KR, Malgun Gothic, sans-serif",
+}
 _FONT = "PingFang SC, Noto Sans CJK SC, Microsoft YaHei, sans-serif"
 
 
@@ -135,9 +140,9 @@ def board_table(rows: list[BoardRow], total: BoardRow | None, lang: str, *, clic
     )
 
 
-def _layout(height: int, **extra: object) -> dict:
+def _layout(height: int, lang: str, **extra: object) -> dict:
     return {"height": height, "margin": {"l": 8, "r": 8, "t": 8, "b": 8},
-            "font": {"family": _FONT, "size": 12},
+            "font": {"family": _FONTS.get(lang, _FONT), "size": 12},
             "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)", **extra}  # fmt: skip
 
 
@@ -151,7 +156,7 @@ def ranking_figure(ranked: list[Ranked], lang: str) -> go.Figure:
         go.Bar(x=values, y=names, orientation="h", marker_color=colours, text=shares,
                textposition="outside", cliponaxis=False, hovertemplate="%{y}: %{x:.1%}<extra></extra>")
     )  # fmt: skip
-    figure.update_layout(**_layout(max(200, 18 * len(ranked) + 40)))
+    figure.update_layout(**_layout(max(200, 18 * len(ranked) + 40), lang))
     figure.update_xaxes(tickformat=".0%", title=t("cp_progress", lang), rangemode="tozero")
     figure.update_yaxes(automargin=True)
     return figure
@@ -168,7 +173,7 @@ def funnel_figure(row: BoardRow, lang: str) -> go.Figure:
         go.Funnel(y=labels, x=[s.count for s in stages], marker={"color": colours}, text=text,
                   textinfo="text", hovertemplate="%{y}: %{text}<extra></extra>")
     )  # fmt: skip
-    figure.update_layout(**_layout(200))
+    figure.update_layout(**_layout(200, lang))
     return figure
 
 
@@ -183,7 +188,7 @@ def series_figure(points: list[SeriesPoint], lang: str) -> go.Figure:
                        line={"color": CAMPAIGN_LINES["actual"], "width": 3}),
         ]
     )  # fmt: skip
-    figure.update_layout(**_layout(260, legend={"orientation": "h", "y": -0.2}))
+    figure.update_layout(**_layout(260, lang, legend={"orientation": "h", "y": -0.2}))
     figure.update_yaxes(rangemode="tozero")
     return figure
 

@@ -18,6 +18,7 @@ import flask
 from markupsafe import Markup, escape
 from sqlalchemy import Engine
 
+from dashboards import _formats as fmt
 from dashboards._auth import current_principal
 from dashboards._i18n import LANGUAGE_NAMES, LANGUAGES, TITLE, language, strings, t
 from dashboards._map import BASEMAP_SOURCE, map_spec
@@ -54,6 +55,7 @@ def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
         )
         config = {
             "lang": lang,
+            "locale": fmt.LOCALES[lang].replace("_Hans", "").replace("_", "-"),
             "role": found.role,
             "userId": found.user_id,
             "acts": found.role in OPEN_ROLES,

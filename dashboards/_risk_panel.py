@@ -20,8 +20,8 @@ from dash import ALL, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 from shapely.geometry import shape
 
-from dashboards import _formats as fmt
 from dashboards import _context, _map
+from dashboards import _formats as fmt
 from dashboards import _ids as ids
 from dashboards._auth import client_ip, current_principal, current_scope
 from dashboards._formats import number
@@ -126,7 +126,8 @@ def sop_list(sop: dict[str, Any], lang: str) -> html.Div:
                 " ",
                 s.get(lang) or s["en"],
                 html.Span(
-                    " · " + t("step_by", lang, at=fmt.short_moment(dt.datetime.fromisoformat(s["due_at"]), lang)),
+                    " · "
+                    + t("step_by", lang, at=fmt.short_moment(dt.datetime.fromisoformat(s["due_at"]), lang)),
                     className="bm-note",
                 ),
             ],

@@ -217,33 +217,35 @@ def day_shortcuts(opening: OpeningDay, today: dt.date, lang: str) -> list:
             **data_attributes(day=day.isoformat() if inside and day else ""),
         )
 
-    short = "%m-%d"
+    def short(day: dt.date | None) -> str:
+        return fmt.short_day(day, lang) if day else "–"
+
+    def long(day: dt.date) -> str:
+        return fmt.day(day, lang)
+
+    first, last = long(opening.first), long(opening.last)
     # Every button is always there (disabled without a day): the page's callbacks listen to all three.
     active, busiest = opening.latest_active, opening.busiest
     buttons = [
-        button(ids.HS_DAY_ACTIVE, t("day_active", lang, day=f"{active:{short}}" if active else "–"), active),
-        button(
-            ids.HS_DAY_BUSIEST, t("day_busiest", lang, day=f"{busiest:{short}}" if busiest else "–"), busiest
-        ),
+        button(ids.HS_DAY_ACTIVE, t("day_active", lang, day=short(active)), active),
+        button(ids.HS_DAY_BUSIEST, t("day_busiest", lang, day=short(busiest)), busiest),
         button(
             ids.HS_DAY_TODAY,
             t("day_today", lang),
             today,
             None
             if opening.first <= today <= opening.last
-            else t("day_today_none", lang, today=today, first=opening.first, last=opening.last),
+            else t("day_today_none", lang, today=long(today), first=first, last=last),
         ),
     ]
     notes = {
-        "quiet_after": t("day_quiet_after", lang, day=opening.day, last=opening.last),
-        "quiet": t("day_quiet", lang, first=opening.first, last=opening.last),
+        "quiet_after": t("day_quiet_after", lang, day=long(opening.day), last=last),
+        "quiet": t("day_quiet", lang, first=first, last=last),
     }
     note = notes.get(opening.reason)
     if not opening.first <= today <= opening.last:
         note = " · ".join(
-            n
-            for n in (note, t("day_today_none", lang, today=today, first=opening.first, last=opening.last))
-            if n
+            n for n in (note, t("day_today_none", lang, today=long(today), first=first, last=last)) if n
         )
     return [
         html.Div(buttons, className="bm-day-row"),
