@@ -20,7 +20,7 @@ def _words(step: GuideStep, code: str, lang: str) -> str | None:
     found = step.lines.get(code)
     if found is None:
         return None
-    return found.zh if lang == "zh" else found.en
+    return found.name(lang)
 
 
 def _step(step: GuideStep, lang: str) -> html.Li:
@@ -29,7 +29,7 @@ def _step(step: GuideStep, lang: str) -> html.Li:
         for code, _, _ in GUIDE_FIELDS
         if (text := _words(step, code, lang)) is not None
     ]
-    name = step.zh if lang == "zh" else step.en
+    name = step.name(lang)
     return html.Li(
         [
             html.Div(

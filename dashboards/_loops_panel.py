@@ -41,7 +41,7 @@ def kind_label(code: str | None, lang: str) -> str:
     kind = default_kinds().get(code or "")
     if kind is None:
         return code or t("loops_total", lang)
-    return kind.en if lang in ("en", "ja", "ko") else kind.zh
+    return kind.name(lang)
 
 
 def _cells(lang: str, totals: Totals, **attrs: str) -> list[html.Td]:
