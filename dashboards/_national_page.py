@@ -16,7 +16,7 @@ from dashboards import _formats as fmt
 from dashboards._auth import current_scope
 from dashboards._formats import number
 from dashboards._html import data_attributes
-from dashboards._i18n import t
+from dashboards._i18n import language, t
 from dashboards._shell import map_header, unavailable_page
 from dashboards._tiles_routes import tile_layers
 from geo import loaded
@@ -37,7 +37,7 @@ def _w(key: str, lang: str) -> str:
 
 def layout(lang: str | None = None, **_query: object) -> html.Div:
     context = _context.current()
-    lang = lang if lang in ("zh", "en") else context.settings.app.language
+    lang = language(lang, context.settings.app.language)
     layers = tile_layers()
     header = map_header("/national", lang, layers)
     try:
