@@ -8,6 +8,7 @@ that ``install`` sets whenever a request names one), else ``AppSettings.language
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import flask
 
@@ -56,6 +57,19 @@ def install(server: flask.Flask, *, default: str = "zh") -> None:
 
 
 _BARE_HTML = re.compile(r"<html>", re.IGNORECASE)
+
+
+def page_title(key: str) -> Callable[[], str]:
+    """The browser tab's title of a page (``dash.register_page(title=...)``): the string ``key`` in the
+    request's language (``?lang=``, else the remembered one, else the app's), then the product's name."""
+
+    def title() -> str:
+        asked = flask.request.args.get("lang") if flask.has_request_context() else None
+        context = flask.current_app.extensions.get("battlemap") if flask.has_app_context() else None
+        default = context.settings.app.language if context is not None else LANGUAGES[0]
+        return f"{t(key, language(asked, default))} · 挂图作战"
+
+    return title
 
 
 def t(key: str, lang: str, **values: object) -> str:

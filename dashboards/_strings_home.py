@@ -108,6 +108,12 @@ HOME_STRINGS: dict[str, dict[str, str]] = {
     "language": {"zh": "语言", "en": "Language", "ja": "言語", "ko": "언어"},
     "nav_home": {"zh": "首页", "en": "Home", "ja": "ホーム", "ko": "홈"},
     "nav_wall": {"zh": "大屏", "en": "Wall display", "ja": "大型スクリーン", "ko": "대형 화면"},
+    "page_campaign": {
+        "zh": "疫苗接种挂图",
+        "en": "Vaccination campaign",
+        "ja": "ワクチン接種状況図",
+        "ko": "백신 접종 현황도",
+    },
     "nav_national": {"zh": "全国汇总", "en": "National", "ja": "全国集計", "ko": "전국 집계"},
     "menu": {"zh": "菜单", "en": "Menu", "ja": "メニュー", "ko": "메뉴"},
     "nav_field": {"zh": "外勤", "en": "Field", "ja": "現場", "ko": "현장"},

@@ -110,6 +110,7 @@ def test_the_house_status_map(browser: webdriver.Chrome, server_url: str, lang: 
     wait_for(lambda: map_idle(browser), timeout=30, message="the map to load its tiles")
     assert _html_lang(browser) == lang
     assert TITLES[lang] in _text(browser, "#map-header .bm-current")
+    assert browser.title == f"{TITLES[lang]} · 挂图作战"  # the browser tab too
     assert browser.find_element(By.ID, "hs-date-label").text == fmt.day(LAST_DAY, lang)
     marks = browser.find_element(By.ID, "hs-date").get_attribute("textContent") or ""
     assert fmt.short_day(LAST_DAY, lang) in marks, marks
