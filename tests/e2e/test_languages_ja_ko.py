@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 
 from dashboards import _formats as fmt
@@ -72,6 +73,19 @@ def _fonts(browser: webdriver.Chrome, selector: str) -> dict[str, int]:
     assert node, selector
     fonts = browser.execute_cdp_cmd("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
     return {f["familyName"]: f["glyphCount"] for f in fonts}
+
+
+def _patient(check: Callable[[], bool]) -> Callable[[], bool]:
+    """``check``, read as "not yet" while the renderer is too busy to answer (a 4K map drawn in
+    software on a loaded machine can hold the page's thread longer than a script may wait)."""
+
+    def patient() -> bool:
+        try:
+            return check()
+        except TimeoutException:
+            return False
+
+    return patient
 
 
 def _switch_offers_all_four(browser: webdriver.Chrome, selector: str, lang: str) -> None:
@@ -225,9 +239,10 @@ def test_screenshots(browser: webdriver.Chrome, server_url: str, lang: str, size
             ("/field", lambda: bool(_text(browser, ".fd-h2"))),
         ):
             browser.get(f"{server_url}{page}?lang={lang}")
-            wait_for(ready, timeout=40, message=f"{page} at {size}")
+            wait_for(_patient(ready), timeout=120, message=f"{page} at {size}")
             if page == "/wall":
-                wait_for(lambda: map_idle(browser, "bm-map-wall"), timeout=40, message="the wall's map")
+                wall = _patient(lambda: map_idle(browser, "bm-map-wall"))
+                wait_for(wall, timeout=120, message="the wall's map")
             overflow = browser.execute_script(
                 "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
             )
