@@ -30,6 +30,7 @@ from etl.report import LoadReport, default_rejects_path, refuse_symlink, write_r
 from etl.validate import check_geometries, geometries_from_wkt, points_from_columns, stored_wkb
 from geo.errors import InputError, NotFound, RejectLimitExceeded
 from geo.settings import EtlSettings
+from geo.status import overview
 
 logger = logging.getLogger(__name__)
 
@@ -141,6 +142,8 @@ def load(
         )
     report.unchanged = staged - report.inserted - report.updated
     job.after_load(conn, stage, report, options)
+    # The status overviews of the buildings this load touched, in its transaction (geo.status.overview).
+    overview.settle(conn)
     if job.table in _SPATIAL_FRAME_TABLES:
         report.notes["qa"] = ", ".join(f"{k} {v:,}" for k, v in qa_summary(conn, settings=settings).items())
     report.seconds = time.perf_counter() - started

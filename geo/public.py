@@ -27,9 +27,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Result, text
 
 from geo.errors import InvalidParameter
+from geo.scope import UNRESTRICTED
+from geo.status.overview_read import coverage, part_counts_sql
 from geo.status.read import status_dates
 from geo.status.rule import household_statuses
 from geo.vocab import CASE_STATUSES, STATUS_CODES
@@ -71,7 +73,17 @@ _Parts = dict[str, list[tuple[str | None, dict[str, int]]]]
 
 
 def day_counts(conn: Connection, *, date: dt.date) -> _Parts:
-    """Raw counts on ``date``: per sub-district, its parts (grid code, or None for no grid)."""
+    """Raw counts on ``date``: per sub-district, its parts (grid code, or None for no grid); from the
+    precomputed overview (``geo.status.overview_read``) unless a write is not settled yet."""
+    measures = {"households": STATUS_CODES, "case_households": CASE_STATUSES}
+    if coverage(conn, UNRESTRICTED) is not None:
+        sql = part_counts_sql(measures | {"controlled_households": CONTROLLED_STATUSES})
+        return _parts(conn.execute(text(sql), {"date": date}))
+    return live_day_counts(conn, date=date)
+
+
+def live_day_counts(conn: Connection, *, date: dt.date) -> _Parts:
+    """:func:`day_counts` from the status history itself (what the overview must equal)."""
     sql = f"""
     WITH hs AS ({household_statuses()})
     SELECT u.name AS subdistrict, g.code AS grid, count(*) AS households,
@@ -88,8 +100,12 @@ def day_counts(conn: Connection, *, date: dt.date) -> _Parts:
         "controlled": list(CONTROLLED_STATUSES),
     }
     conn.execute(text("SET LOCAL jit = off"))
+    return _parts(conn.execute(text(sql), params))
+
+
+def _parts(rows: Result) -> _Parts:
     raw: _Parts = {}
-    for row in conn.execute(text(sql), params).mappings():
+    for row in rows.mappings():
         raw.setdefault(row["subdistrict"], []).append((row["grid"], {m: int(row[m]) for m in MEASURES}))
     return raw
 

@@ -20,6 +20,7 @@ from geo.errors import InvalidParameter
 from geo.loops.store import OVERDUE, STATE_JOIN
 from geo.responsibility.rule import CHAIN_JOIN, chain_params
 from geo.scope import UNRESTRICTED, Scope
+from geo.status.overview_read import area_figures, coverage
 from geo.status.rule import BUILDING_STATUS_JOIN, building_status_ctes, status_params
 
 MAX_ZOOM = 22
@@ -114,6 +115,7 @@ def _areas_sql(
     scope: Scope,
     status: bool = False,
     land_only: bool = False,
+    figures: str | None = None,
 ) -> str:
     """One aggregate polygon per grid (or sub-district) meeting the tile, over all its buildings
     (not only those in the tile, so that neighbouring tiles agree); ``columns`` name aggregate
@@ -138,12 +140,15 @@ def _areas_sql(
     # applies where buildings are aggregated, so nothing outside it is counted.
     ctes = building_status_ctes(f"b.{key} IN (SELECT id FROM a)") + "," if status else ""
     in_areas = f"b.{key} IN (SELECT id FROM a) AND {scope.buildings('b')}"
-    return f"""
-    WITH a AS MATERIALIZED ({areas} AND {_IN_TILE.format(g="geom")}),{ctes}
-    agg AS MATERIALIZED (
-        SELECT b.{key} AS area_id, count(*)::int AS buildings{aggregates}
-        FROM buildings b {joins} WHERE {in_areas} GROUP BY b.{key}
+    aggregate = (
+        figures.format(areas="SELECT id FROM a")
+        if figures is not None
+        else f"""SELECT b.{key} AS area_id, count(*)::int AS buildings{aggregates}
+        FROM buildings b {joins} WHERE {in_areas} GROUP BY b.{key}"""
     )
+    return f"""
+    WITH a AS MATERIALIZED ({areas} AND {_IN_TILE.format(g="geom")}),{"" if figures else ctes}
+    agg AS MATERIALIZED ({aggregate})
     SELECT ST_AsMVT(t, '{AREAS_LAYER}', :extent, 'geom', 'id') FROM (
         SELECT a.id, a.code, a.name, a.level, coalesce(agg.buildings, 0) AS buildings{selected},
                {_MVT_GEOM.format(g=geom)} AS geom
@@ -201,23 +206,38 @@ def house_status_tile(
     """Each building's most severe status on ``date`` (``status``, missing when it has neither
     households nor a building status), ``households``, ``cases`` (households with a case status)
     and ``vulnerable``; below ``BUILDING_ZOOM`` per area the worst ``status``, ``households``,
-    ``cases``, ``buildings_with_cases`` and ``vulnerable_buildings``."""
+    ``cases``, ``buildings_with_cases`` and ``vulnerable_buildings``, from the precomputed overview
+    (``geo.status.overview_read``) when it answers the scope, else over the buildings themselves."""
     params = addr.params | status_params(date) | scope.params
     if addr.z < BUILDING_ZOOM:
-        columns = {
-            "households": "sum(st.households)::int",
-            "cases": "sum(st.cases)::int",
-            "buildings_with_cases": "(count(*) FILTER (WHERE st.cases > 0))::int",
-            "vulnerable_buildings": "(count(*) FILTER (WHERE st.vulnerable))::int",
-            "status": "(CAST(:severity AS text[]))[min(st.rank)]",
-        }
-        sql = _areas_sql(addr, BUILDING_STATUS_JOIN, columns, scope=scope, status=True, land_only=True)
-        return render_tile(conn, sql, params)
+        cov = coverage(conn, scope)
+        if cov is not None:
+            figures = area_figures(cov, per_grid=addr.z >= GRID_ZOOM, areas="{areas}")
+            sql = _areas_sql(addr, "", AREA_STATUS_COLUMNS, scope=scope, land_only=True, figures=figures)
+            return render_tile(conn, sql, params | cov.params)
+        return render_tile(conn, live_area_status_sql(addr, scope=scope), params)
     selected = (
         ", (CAST(:severity AS text[]))[st.rank] AS status, st.households::int AS households, "
         "st.cases::int AS cases, st.vulnerable"
     )
     return render_tile(conn, _buildings_sql(BUILDING_STATUS_JOIN, selected, scope=scope, status=True), params)
+
+
+AREA_STATUS_COLUMNS = {
+    "households": "sum(st.households)::int",
+    "cases": "sum(st.cases)::int",
+    "buildings_with_cases": "(count(*) FILTER (WHERE st.cases > 0))::int",
+    "vulnerable_buildings": "(count(*) FILTER (WHERE st.vulnerable))::int",
+    "status": "(CAST(:severity AS text[]))[min(st.rank)]",
+}
+"""The area figures of the house-status tiles, over buildings ``b`` with their status ``st``."""
+
+
+def live_area_status_sql(addr: TileAddress, *, scope: Scope = UNRESTRICTED) -> str:
+    """The low-zoom house-status tile's SQL over the buildings themselves (what the overview equals)."""
+    return _areas_sql(
+        addr, BUILDING_STATUS_JOIN, AREA_STATUS_COLUMNS, scope=scope, status=True, land_only=True
+    )
 
 
 def _area_labels_sql(addr: TileAddress, columns: dict[str, str], *, scope: Scope) -> str:

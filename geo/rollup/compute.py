@@ -17,6 +17,7 @@ from sqlalchemy import Connection, text
 from geo.clock import china_now
 from geo.errors import InvalidParameter
 from geo.loops.store import OVERDUE, STATE_JOIN
+from geo.status.overview_read import subdistrict_statuses
 from geo.status.rule import household_statuses, status_params
 from geo.vocab import CHINA_TZ, STATUS_CODES
 
@@ -96,13 +97,15 @@ def _refresh_units(conn: Connection, city: str) -> int:
 
 
 def _refresh_day(conn: Connection, city: str, day: dt.date, *, today: dt.date, at: dt.datetime) -> int:
-    statuses: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STATUS_CODES, 0))
-    sql = f"""
-        SELECT b.subdistrict_id AS unit, st.status, count(*) AS n
-        FROM ({household_statuses()}) st JOIN buildings b ON b.id = st.building_id
-        WHERE b.subdistrict_id IS NOT NULL GROUP BY 1, 2"""
-    for unit, status, n in conn.execute(text(sql), status_params(day)):
-        statuses[int(unit)][status] = int(n)
+    statuses = subdistrict_statuses(conn, date=day)  # the precomputed overview, when settled
+    if statuses is None:
+        statuses = defaultdict(lambda: dict.fromkeys(STATUS_CODES, 0))
+        sql = f"""
+            SELECT b.subdistrict_id AS unit, st.status, count(*) AS n
+            FROM ({household_statuses()}) st JOIN buildings b ON b.id = st.building_id
+            WHERE b.subdistrict_id IS NOT NULL GROUP BY 1, 2"""
+        for unit, status, n in conn.execute(text(sql), status_params(day)):
+            statuses[int(unit)][status] = int(n)
     start = dt.datetime.combine(day, dt.time(0, 0), CHINA_TZ)
     bounds: dict[str, object] = {"day": day, "day_start": start, "day_end": start + dt.timedelta(days=1)}
     cases = _per_unit(

@@ -38,6 +38,7 @@ from sqlalchemy import Connection, text
 
 from geo import audit
 from geo.errors import InvalidParameter
+from geo.status import overview
 from geo.vocab import STATUS_CODES
 
 # Temporary tables of one call, dropped at its end (and with the transaction in any case).
@@ -138,6 +139,8 @@ def record_statuses(
     finally:
         for temp in (_IN, _TARGETS, _FACTS, _PIECES) + (() if isinstance(rows, str) else (_INPUT,)):
             conn.exec_driver_sql(f"DROP TABLE IF EXISTS {temp}")
+    # The overviews follow in the same transaction (the triggers marked what this write touched).
+    overview.settle(conn)
     if change.changed:
         audit.record(
             conn,

@@ -133,3 +133,43 @@ def building_statuses(where: str) -> str:
     SELECT b.id AS building_id, (CAST(:severity AS text[]))[st.rank] AS status,
            st.households, st.cases, st.vulnerable
     FROM buildings b {BUILDING_STATUS_JOIN} WHERE {where}"""
+
+
+def statuses_on_days(days: str) -> str:
+    """CTEs for many days at once: ``hd`` (each household of the buildings of ``days``, a SELECT of
+    ``building_id, day`` pairs, with its status on each of its building's days: ``building_id, day,
+    household_id, status, vulnerable``) and ``bd`` (per pair: ``rank``, the building's own
+    whole-building status rank on the day, or NULL). A building's status on a day is then, as above,
+    the most severe of its households', or ``bd.rank`` when it has none.
+
+    What the precomputed overviews (``geo.status.overview``) evaluate at the days where a building's
+    state can change; bulk joins, as :func:`household_statuses` does for one day."""
+    valid = valid_on("s", "d.day")
+    order = severity_order("s")
+    return f"""
+    d AS MATERIALIZED ({days}),
+    hdays AS MATERIALIZED (
+        SELECT d.building_id, d.day, h.id AS household_id, h.elderly_alone OR h.disabled AS vulnerable
+        FROM d JOIN households h ON h.building_id = d.building_id
+    ),
+    own AS (
+        SELECT DISTINCT ON (d.household_id, d.day) d.household_id, d.day, s.status
+        FROM hdays d JOIN house_status s ON s.household_id = d.household_id
+        WHERE {valid} ORDER BY d.household_id, d.day, {order}
+    ),
+    bst AS (
+        SELECT DISTINCT ON (d.building_id, d.day) d.building_id, d.day, s.status
+        FROM d JOIN house_status s ON s.building_id = d.building_id
+        WHERE {valid} ORDER BY d.building_id, d.day, {order}
+    ),
+    hd AS MATERIALIZED (
+        SELECT hd.building_id, hd.day, hd.household_id,
+               COALESCE(own.status, bst.status, 'normal') AS status, hd.vulnerable
+        FROM hdays hd
+        LEFT JOIN own ON own.household_id = hd.household_id AND own.day = hd.day
+        LEFT JOIN bst ON bst.building_id = hd.building_id AND bst.day = hd.day
+    ),
+    bd AS (
+        SELECT d.building_id, d.day, {status_rank("bst")} AS rank
+        FROM d LEFT JOIN bst ON bst.building_id = d.building_id AND bst.day = d.day
+    )"""
