@@ -25,7 +25,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection, Row, text
 
-from etl.staging import Derived, quote, refresh_derived, write_order
+from etl.staging import Derived, numbered, quote, refresh_derived, write_order
 from geo.settings import EtlSettings
 
 
@@ -61,13 +61,15 @@ def store(
 
     The same rule as ``etl.staging.upsert``: a row whose values are all unchanged is not
     touched; derived columns do not make a row count as changed but are brought up to date.
-    New rows are written along the curve with ``spatial_order``, else in the order of the stage.
+    New rows are written along the curve with ``spatial_order``, else in the order of the stage;
+    their ids follow the file either way (``etl.staging.numbered``).
     """
     targets = list(columns) + (["geom"] if geometry_sql else [])
     extra = list(derived.columns) if derived else []
     values = [f"s.{quote(c)}" for c in columns] + ([geometry_sql] if geometry_sql else [])
     values += [f"d.{quote(c)}" for c in extra]
-    rows = f"{quote(stage)} s" + (f" LEFT JOIN {quote(derived.table)} d USING (row_no)" if derived else "")
+    joined = f" LEFT JOIN {quote(derived.table)} d USING (row_no)" if derived else ""
+    rows = f"{quote(stage)} s" + joined
     memory = f"{int(settings.bulk_index_memory_mb)}MB"
     with deferred_indexes(conn, table, memory=memory), _setting(conn, "work_mem", memory):
         existed = bool(conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {quote(table)})")).scalar_one())
@@ -76,9 +78,9 @@ def store(
         order = (write_order(geometry_sql) if spatial_order else "") or "ORDER BY s.row_no"
         inserted = conn.execute(
             text(f"""
-            INSERT INTO {quote(table)} ({written}, source, source_id)
-            SELECT {", ".join(values)}, :source, s.source_id FROM {rows}
-            WHERE NOT EXISTS (SELECT 1 FROM {quote(table)} t WHERE t.source_id = s.source_id)
+            INSERT INTO {quote(table)} ({written}, source, source_id, id)
+            SELECT {", ".join(values)}, :source, s.source_id, s.new_id
+            FROM {numbered(stage, table, new_only=True)}{joined}
             {order}
         """),
             {"source": source},

@@ -57,6 +57,23 @@ def write_order(geometry_sql: str | None) -> str:
     return "ORDER BY s.curve" if geometry_sql else ""
 
 
+def numbered(stage: str, table: str, *, new_only: bool = False) -> str:
+    """The staged rows as ``s``, each with the next id of ``table`` in file order (``s.new_id``).
+
+    Ids follow the file, as they did before loads wrote along the curve, so a building's id
+    still says where it came in the file while the heap follows the map (``write_order``).
+    Postgres evaluates the volatile ``nextval`` after the inner sort. ``new_only`` skips the rows
+    whose ``source_id`` is stored (the bulk path's insert), so they take no id.
+    """
+    sequence = f"pg_get_serial_sequence('{quote(table)}', 'id')"
+    known = (
+        f"WHERE NOT EXISTS (SELECT 1 FROM {quote(table)} t WHERE t.source_id = s.source_id)"
+        if new_only
+        else ""
+    )
+    return f"(SELECT s.*, nextval({sequence}) AS new_id FROM {quote(stage)} s {known} ORDER BY s.row_no) s"
+
+
 def label_point(geometry_sql: str) -> str:
     """The point inside a footprint that ``buildings.label_point`` holds (its generated column)."""
     return f"ST_PointOnSurface({geometry_sql})"
@@ -268,7 +285,7 @@ def upsert(
     """Insert new rows and update changed ones by source_id; returns (inserted, updated).
 
     ``spatial_order`` (the stage was made with ``geometry_sql``): new rows are written along
-    ``curve_key`` and get their ids in that order; else in the order of the stage.
+    ``curve_key``, with their ids still in file order (``numbered``); else in the order of the stage.
 
     Rows whose values are all unchanged are not touched (no new ``loaded_at``, no version
     bump), which is what makes loading the same file twice change nothing. ``derived``
@@ -280,7 +297,9 @@ def upsert(
     written = ", ".join(quote(c) for c in targets + extra)
     selects = [f"s.{quote(c)}" for c in columns] + ([geometry_sql] if geometry_sql else [])
     selects += [f"d.{quote(c)}" for c in extra]
-    rows = f"{quote(stage)} s" + (f" LEFT JOIN {quote(derived.table)} d USING (row_no)" if derived else "")
+    staged = numbered(stage, table) if spatial_order else f"{quote(stage)} s"
+    rows = staged + (f" LEFT JOIN {quote(derived.table)} d USING (row_no)" if derived else "")
+    identity, new_id = (", id", ", s.new_id") if spatial_order else ("", "")
     compared = ", ".join(f"t.{quote(c)}" for c in targets)
     excluded = ", ".join(f"EXCLUDED.{quote(c)}" for c in targets)
     updates = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in targets + extra)
@@ -288,8 +307,8 @@ def upsert(
     distinct = f"({compared}) IS DISTINCT FROM ({excluded})" if targets else "false"
     sql = f"""
         WITH up AS (
-            INSERT INTO {quote(table)} AS t ({written}, source, source_id)
-            SELECT {", ".join(selects)}, :source, s.source_id FROM {rows}
+            INSERT INTO {quote(table)} AS t ({written}, source, source_id{identity})
+            SELECT {", ".join(selects)}, :source, s.source_id{new_id} FROM {rows}
             {write_order(geometry_sql) if spatial_order else ""}
             ON CONFLICT (source_id) DO UPDATE SET {updates}{"," if updates else ""} source = EXCLUDED.source,
                 loaded_at = now()
