@@ -46,6 +46,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cli.national:national",
         "The national roll-up: per-day counts per sub-district, published and subscribed by replication.",
     ),
+    "overlays": (
+        "cli.overlays:overlays",
+        "Overlays published from notebooks: list, approve for the wall, delete.",
+    ),
     "places": (
         "cli.places:places",
         "Places: counts per grid of the key places (shops, office buildings, firms, key industries).",
