@@ -11,6 +11,7 @@ FeatureCollection: the risk zones); clicks land in ``click``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import dash
@@ -95,13 +96,16 @@ def map_spec(
     geojson: dict[str, list[dict]] | None = None,
     markers: TileLayer | None = None,
     selectable: bool = False,
+    published: Sequence[tuple[str, TileLayer, list[dict]]] = (),
 ) -> dict:
     """The spec the clientside module turns into a map: style, tile templates, what is clickable.
 
     ``geojson`` maps a GeoJSON source name to its style layers (drawn above the buildings, below the
     highlight); the ``overlay`` store fills those sources. ``markers`` is a second tile layer drawn on
     top (the loop markers); its style layers marked clickable open the building card too.
-    ``selectable``: the clicked building (the ``click`` store) is outlined.
+    ``selectable``: the clicked building (the ``click`` store) is outlined. ``published``: overlays
+    published from notebooks, as (source, tile layer, style layers), drawn above the map's layer; the
+    query store names each one's overlay (``{"name": ...}``).
     """
     overlay_layers = overlay.style(source=overlay.name, dark=dark)
     background = BASEMAP["dark_background"] if dark else BASEMAP["background"]
@@ -113,7 +117,8 @@ def map_spec(
     # GeoJSON layers marked "battlemap:under" (a zone's wash) go under the tiles' buildings.
     extra = [layer for source_layers in (geojson or {}).values() for layer in source_layers]
     under = [layer for layer in extra if layer.get("metadata", {}).get("battlemap:under")]
-    layers += under + overlay_layers + [layer for layer in extra if layer not in under]
+    layers += under + overlay_layers + [layer for _, _, style in published for layer in style]
+    layers += [layer for layer in extra if layer not in under]
     highlight = f"{overlay.name}-highlight"
     changed = CHANGED_SWATCH.dark_fill if dark else CHANGED_SWATCH.fill
     layers.append(
@@ -134,6 +139,7 @@ def map_spec(
     tiled = [(BASEMAP_SOURCE, basemap.name), (overlay.name, overlay.name)]
     if markers is not None:
         tiled.append((markers.name, markers.name))
+    tiled += [(source, layer.name) for source, layer, _ in published]
     sources = {
         name_: {
             "type": "vector",

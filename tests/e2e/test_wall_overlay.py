@@ -1,0 +1,120 @@
+"""An overlay published from a notebook shows on the wall only once a commander approved it
+(`battlemap overlays approve`): its colour is drawn over the building it covers after approval and
+absent before, on a 1920x1080 and a 3840x2160 wall."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from shapely.geometry import box
+from sqlalchemy import create_engine
+
+from geo.audit import cli_actor
+from geo.overlays.registry import delete_overlay, find_overlay
+from layers import notebook
+from layers.tiles.overlays import FILL_OPACITY
+from tests.auth_support import token_on
+from tests.e2e.support import (
+    WALL_REFRESH_SECONDS,
+    WALL_ROTATE_SECONDS,
+    close,
+    colour_at,
+    map_idle,
+    rgb,
+    screenshot,
+    wait_for,
+)
+from tests.fixtures import small_city as city
+
+pytestmark = pytest.mark.slow
+
+MAP = "bm-map-wall"
+NAME = "wall_check"
+COLOUR = "#ffd600"
+BUILDING = "b06"
+TITLES = ("房态图", "楼组包干图")  # the wall's playlist: house status, responsibility
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def published(e2e_database: str) -> Iterator[str]:
+    engine = create_engine(e2e_database)
+    token = token_on(e2e_database, "e2e-analyst", role="analyst")
+    frame = gpd.GeoDataFrame({"kind": ["check"]}, geometry=[box(*city.footprint(BUILDING))], crs="EPSG:4326")
+    notebook.publish(frame, name=NAME, token=token, style=COLOUR, source=engine)
+    try:
+        yield NAME
+    finally:
+        with engine.begin() as conn:
+            if find_overlay(conn, NAME) is not None:
+                delete_overlay(conn, NAME, cli_actor())
+        engine.dispose()
+
+
+def _title(browser: webdriver.Chrome) -> str:
+    found = browser.find_elements(By.ID, "wall-title")
+    return next((t for t in TITLES if found and t in found[0].text), "")
+
+
+def _has_overlay(browser: webdriver.Chrome) -> bool:
+    return bool(
+        browser.execute_script(
+            "var e = window.battlemapMaps[arguments[0]]; return !!e && !!e.map.getLayer(arguments[1]);",
+            MAP,
+            f"overlay-{NAME}-fill",
+        )
+    )
+
+
+def _blend(under: tuple[int, int, int]) -> str:
+    over = rgb(COLOUR)
+    mixed = [round(FILL_OPACITY * o + (1 - FILL_OPACITY) * u) for o, u in zip(over, under, strict=True)]
+    return "#{:02x}{:02x}{:02x}".format(*mixed)
+
+
+def _settled(browser: webdriver.Chrome, title: str, *, overlay: bool) -> bool:
+    return _title(browser) == title and _has_overlay(browser) == overlay and map_idle(browser, MAP)
+
+
+def test_the_wall_shows_a_published_overlay_only_after_approval(
+    browser: webdriver.Chrome, server_url: str, e2e_database: str, published: str
+) -> None:
+    browser.set_window_size(1920, 1080)
+    browser.get(f"{server_url}/wall")
+    before: dict[str, tuple[int, int, int]] = {}
+    for title in TITLES:  # both maps of the playlist, unapproved: the overlay is not drawn
+        wait_for(
+            lambda t=title: _settled(browser, t, overlay=False),
+            timeout=WALL_ROTATE_SECONDS * 3 + 20,
+            message=f"the wall's {title} without the overlay",
+        )
+        before[title] = colour_at(browser, BUILDING, MAP)
+        assert not close(before[title], _blend(before[title]), tolerance=20)
+    screenshot(browser, "wall-overlay-before-1920")
+
+    env = os.environ | {"DATABASE_URL": e2e_database, "BATTLEMAP_DATABASE_URL": e2e_database}
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "battlemap"), "overlays", "approve", published],
+        env=env, capture_output=True, text=True, timeout=60, check=False, cwd=REPO,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"overlay {published} is approved for the wall" in done.stdout
+
+    for size, label in (((1920, 1080), "1920"), ((3840, 2160), "3840")):
+        browser.set_window_size(*size)
+        title = wait_for(
+            lambda: next((t for t in TITLES if _settled(browser, t, overlay=True)), None),
+            timeout=WALL_REFRESH_SECONDS * 3 + WALL_ROTATE_SECONDS + 20,
+            message="the wall to draw the approved overlay",
+        )
+        drawn = colour_at(browser, BUILDING, MAP)
+        assert close(drawn, _blend(before[title]), tolerance=14), (title, drawn, _blend(before[title]))
+        screenshot(browser, f"wall-overlay-approved-{label}")
