@@ -5,9 +5,9 @@ name is free and is 1 to 48 lower-case letters, digits or ``_``; the frame has r
 geometry family (points, lines or polygons, valid and non-empty); no column looks personal
 (``geo.personal.looks_personal``: refused, or dropped with ``drop_personal=True``); the remaining
 columns hold numbers, booleans, text or dates; the colour is ``#rrggbb``; whom it is shared with are
-roles or existing users. Then: the features go into ``overlays_u<author id>.<name>`` (WGS84, promoted
-to the Multi- type, a GiST index), a registry row records author, source, style, audience and extent,
-and the publish is audited.
+roles or existing users. Then: the features go into ``overlays_u<author id>.<name>`` (WGS84; one
+geometry type, or the Multi- type of the family when single and multi parts are mixed; a GiST
+index), a registry row records author, source, style, audience and extent, and the publish is audited.
 """
 
 from __future__ import annotations
@@ -126,8 +126,9 @@ def _rows(index: Sequence[int]) -> str:
     return shown + (f" and {len(index) - _SHOWN_ROWS} more" if len(index) > _SHOWN_ROWS else "")
 
 
-def _geometries(frame: gpd.GeoDataFrame) -> tuple[str, np.ndarray]:
-    """The geometry family and the WGS84 geometries as Multi- types."""
+def _geometries(frame: gpd.GeoDataFrame) -> tuple[str, str, np.ndarray]:
+    """The geometry family, the column's type (the frame's one type, or the Multi- type of its family
+    when it mixes single and multi parts) and the WGS84 geometries."""
     geoms = frame.geometry.to_numpy()
     missing = [i for i, g in enumerate(geoms) if g is None or g.is_empty]
     if missing:
@@ -154,7 +155,8 @@ def _geometries(frame: gpd.GeoDataFrame) -> tuple[str, np.ndarray]:
             f"gdf has invalid geometries at rows {_rows(invalid)}: repair them (gdf.make_valid()) first",
             parameter="geometry",
         )
-    return families[0], geoms
+    column_type = kinds[0] if len(kinds) == 1 else _MULTI[families[0]]
+    return families[0], column_type, geoms
 
 
 def _sql_type(name: str, series: pd.Series) -> tuple[str, list[Any]]:
@@ -253,7 +255,7 @@ def publish_overlay(
             parameter="crs",
         )
     wgs84 = frame.to_crs(4326) if frame.crs.to_epsg() != 4326 else frame
-    family, geoms = _geometries(wgs84)
+    family, column_type, geoms = _geometries(wgs84)
     columns = _columns(wgs84, drop_personal=drop_personal)
     colour = parse_style(style)
     roles, users = _audience(conn, share_with)
@@ -270,8 +272,8 @@ def publish_overlay(
             parameter="name",
         )
     schema = f"overlays_u{author.user_id}"
-    _create_table(conn, schema, checked, family, columns)
-    _insert(conn, schema, checked, geoms, columns)
+    _create_table(conn, schema, checked, column_type, columns)
+    _insert(conn, schema, checked, geoms, columns, multi=column_type.startswith("Multi"))
     west, south, east, north = (float(v) for v in shapely.total_bounds(geoms))
     conn.execute(
         text("""
@@ -300,12 +302,12 @@ def publish_overlay(
     return get_overlay(conn, checked)
 
 
-def _create_table(conn: Connection, schema: str, name: str, family: str, columns: list[_Column]) -> None:
+def _create_table(conn: Connection, schema: str, name: str, column_type: str, columns: list[_Column]) -> None:
     raw = conn.connection.driver_connection
     table = sql.Identifier(schema, name)
     fields: list[sql.Composable] = [
         sql.SQL("fid serial PRIMARY KEY"),
-        sql.SQL(f"geom geometry({_MULTI[family]}, 4326) NOT NULL"),
+        sql.SQL(f"geom geometry({column_type}, 4326) NOT NULL"),
     ]
     fields += [sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.sql_type)) for c in columns]
     statements = [
@@ -317,10 +319,13 @@ def _create_table(conn: Connection, schema: str, name: str, family: str, columns
         conn.exec_driver_sql(statement.as_string(raw))
 
 
-def _insert(conn: Connection, schema: str, name: str, geoms: np.ndarray, columns: list[_Column]) -> None:
+def _insert(
+    conn: Connection, schema: str, name: str, geoms: np.ndarray, columns: list[_Column], *, multi: bool
+) -> None:
     raw = conn.connection.driver_connection
     targets = [sql.Identifier("geom"), *(sql.Identifier(c.name) for c in columns)]
-    values = [sql.SQL("ST_Multi(ST_GeomFromWKB(%s, 4326))"), *(sql.SQL("%s") for _ in columns)]
+    geometry = "ST_Multi(ST_GeomFromWKB(%s, 4326))" if multi else "ST_GeomFromWKB(%s, 4326)"
+    values = [sql.SQL(geometry), *(sql.SQL("%s") for _ in columns)]
     statement = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
         sql.Identifier(schema, name), sql.SQL(", ").join(targets), sql.SQL(", ").join(values)
     )

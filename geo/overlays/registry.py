@@ -39,7 +39,7 @@ class Overlay:
     approved_by: str | None
     approved_at: dt.datetime | None
     geometry_type: str
-    """``point``, ``line`` or ``polygon`` (stored as the Multi- type of that family)."""
+    """``point``, ``line`` or ``polygon``."""
     feature_count: int
     bbox: tuple[float, float, float, float]
     properties: tuple[str, ...]
