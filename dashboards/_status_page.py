@@ -5,7 +5,8 @@ households marked, a date slider with a play button, filters, address search, a 
 a legend with counts and a building card. What is read comes from ``geo.status``. The risk overlay
 (stored zones, the SOP panel and "simulate a case here") is ``dashboards._risk_panel``; the print
 action downloads the atlas of the current grid or unit, the brief action the daily brief of the day
-and chosen district or sub-district (``dashboards._print_link``).
+and chosen district or sub-district (``dashboards._print_link``). Overlays published from notebooks
+that the user may see can be ticked on (``dashboards._overlays_panel``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from dashboards._contacts_card import contacts_action
 from dashboards._html import data_attributes
 from dashboards._i18n import language, level, t
 from dashboards._legend import status_legend
+from dashboards._overlays_panel import panel, published_layers, published_query, shown_overlays
+from dashboards._overlays_panel import register_callbacks as register_overlays
 from dashboards._play import register_play, slider_marks
 from dashboards._print_link import atlas_href, brief_href, brief_link, print_link
 from dashboards._shell import map_header, unavailable_page
@@ -41,6 +44,7 @@ from geo.status.activity import OpeningDay, opening_day
 from geo.status.kpis import Kpis
 from geo.status.read import find_buildings
 from layers.style import VULNERABLE_MARKER, status_swatch
+from layers.tiles.overlays import NAME as OVERLAYS
 
 MAP = "hs"
 LAYER = "house-status"
@@ -62,6 +66,7 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
             loop_figures, loops_version = _loops_panel.read(conn, current_scope())
             simulated = loaded.shows_simulated(conn, [LAYER])
             grids = grid_count(conn, scope=current_scope())
+            overlays = shown_overlays(conn)
     except BattlemapError as exc:
         return unavailable_page(header, exc, lang, page_id=ids.HS_PAGE)
     header = map_header("/house-status", lang, layers, simulated=simulated)
@@ -76,8 +81,9 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
         geojson=_risk_panel.geojson_layers(),
         markers=layers.get(_loops_panel.LOOPS_SOURCE),
         selectable=True,
+        published=published_layers(overlays, layers.get(OVERLAYS)),
     )
-    query = _query_for(opened, version, loops_version)
+    query = _query_for(opened, version, loops_version) | published_query(overlays, version)
     marks = slider_marks(days, lambda i: (first + dt.timedelta(days=i)).strftime("%m-%d"))
     controls = html.Div(
         [
@@ -129,6 +135,7 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
                 _loops_panel.panel_children(loop_figures, lang), id=ids.HS_LOOPS, className="bm-loops"
             ),
             _risk_panel.panel(),
+            panel(overlays, lang, checklist_id=ids.HS_OVERLAYS, shown_id=ids.HS_OVERLAYS_SHOWN),
             html.P(t("card_hint", lang), className="bm-note"),
         ],
         className="bm-side",
@@ -283,6 +290,7 @@ def _chosen(values: tuple | list) -> dict[str, int]:
 
 
 def register_callbacks(app: dash.Dash) -> None:
+    register_overlays(app, map_name=MAP, checklist_id=ids.HS_OVERLAYS, shown_id=ids.HS_OVERLAYS_SHOWN)
     filters = [Input(f"{ids.HS_FILTER}-{name}", "value") for name in FILTER_COLUMNS]
 
     @app.callback(
@@ -312,11 +320,12 @@ def register_callbacks(app: dash.Dash) -> None:
             selection = atlas_selection(conn, grid_id=chosen.get("grid"), unit_id=unit)
             loop_figures, loops_version = _loops_panel.read(conn, current_scope())
             of_unit = atlas_selection(conn, unit_id=unit) if unit is not None else {}
+            overlays = shown_overlays(conn)
         vulnerable = (VULNERABLE_MARKER, None, "outline")
         legend = [status_legend(figures, lang, markers=(vulnerable,)), _loops_panel.marker_legend(lang)]
         href = atlas_href(selection, layer=LAYER, date=date)
         loops = _loops_panel.panel_children(loop_figures, lang)
-        query = _query_for(date, version, loops_version)
+        query = _query_for(date, version, loops_version) | published_query(overlays, version)
         brief = brief_href(of_unit, date=date)
         return query, chosen, kpi_strip(figures, lang), legend, date.isoformat(), href, loops, brief
 

@@ -418,3 +418,26 @@ LOOP_MAP_STRINGS: dict[str, dict[str, str]] = {
     "card_close": {"zh": "关闭", "en": "Close"},
 }
 STRINGS.update(LOOP_MAP_STRINGS)
+# --- publish ---
+STRINGS.update(
+    {
+        "overlays_title": {
+            "zh": "发布的图层",
+            "en": "Published overlays",
+            "ja": "公開レイヤー",
+            "ko": "게시된 레이어",
+        },
+        "overlays_by": {
+            "zh": "{author} 发布",
+            "en": "by {author}",
+            "ja": "{author} 公開",
+            "ko": "{author} 게시",
+        },
+        "overlays_wall": {
+            "zh": "已批准上大屏",
+            "en": "on the wall",
+            "ja": "大画面承認済み",
+            "ko": "상황판 승인됨",
+        },
+    }
+)

@@ -1,6 +1,7 @@
-"""An overlay published from a notebook shows on the wall only once a commander approved it
-(`battlemap overlays approve`): its colour is drawn over the building it covers after approval and
-absent before, on a 1920x1080 and a 3840x2160 wall."""
+"""Overlays published from a notebook in the browser: the wall shows one only once a commander approved
+it (`battlemap overlays approve`), its colour drawn over the building it covers after approval and
+absent before, on a 1920x1080 and a 3840x2160 wall; on the house-status map it is listed and drawn
+when ticked (390x844, 1920x1080, 3840x2160)."""
 
 from __future__ import annotations
 
@@ -23,10 +24,12 @@ from layers import notebook
 from layers.tiles.overlays import FILL_OPACITY
 from tests.auth_support import token_on
 from tests.e2e.support import (
+    HOUSE_STATUS_MAP,
     WALL_REFRESH_SECONDS,
     WALL_ROTATE_SECONDS,
     close,
     colour_at,
+    console_errors,
     map_idle,
     rgb,
     screenshot,
@@ -59,6 +62,48 @@ def published(e2e_database: str) -> Iterator[str]:
         engine.dispose()
 
 
+def _house_status_overlay_shown(browser: webdriver.Chrome) -> bool:
+    return bool(
+        browser.execute_script(
+            "var e = window.battlemapMaps[arguments[0]], l = e && e.map.getLayer(arguments[1]);"
+            "return !!l && e.map.getLayoutProperty(arguments[1], 'visibility') === 'visible';",
+            HOUSE_STATUS_MAP,
+            f"overlay-{NAME}-fill",
+        )
+    )
+
+
+def test_the_house_status_map_lists_the_overlay_and_draws_it_when_ticked(
+    browser: webdriver.Chrome, server_url: str, published: str
+) -> None:
+    console_errors(browser)
+    for size, label in (((1920, 1080), "1920"), ((390, 844), "390"), ((3840, 2160), "3840")):
+        browser.set_window_size(*size)
+        browser.get(f"{server_url}/house-status")
+        wait_for(lambda: map_idle(browser, HOUSE_STATUS_MAP), timeout=30, message="the map to load its tiles")
+        panel = browser.find_element(By.CSS_SELECTOR, ".bm-overlays-panel")
+        assert "发布的图层" in panel.text and published in panel.text and "e2e-analyst 发布" in panel.text
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", panel)
+        browser.execute_script(
+            "window.battlemapMaps[arguments[0]].map.jumpTo({center: arguments[1], zoom: 17})",
+            HOUSE_STATUS_MAP,
+            list(city.centre(BUILDING)),
+        )
+        wait_for(lambda: map_idle(browser, HOUSE_STATUS_MAP), message="the map to settle")
+        under = colour_at(browser, BUILDING, HOUSE_STATUS_MAP)
+        assert not _house_status_overlay_shown(browser)
+        assert not close(under, _blend(under), tolerance=20)
+        panel.find_element(By.CSS_SELECTOR, "input[type=checkbox]").click()
+        wait_for(
+            lambda: _house_status_overlay_shown(browser) and map_idle(browser, HOUSE_STATUS_MAP),
+            message="the ticked overlay to be drawn",
+        )
+        drawn = colour_at(browser, BUILDING, HOUSE_STATUS_MAP)
+        assert close(drawn, _blend(under), tolerance=14), (drawn, _blend(under))
+        screenshot(browser, f"house-status-overlay-{label}")
+    assert console_errors(browser) == []
+
+
 def _title(browser: webdriver.Chrome) -> str:
     found = browser.find_elements(By.ID, "wall-title")
     return next((t for t in TITLES if found and t in found[0].text), "")
@@ -84,6 +129,18 @@ def _settled(browser: webdriver.Chrome, title: str, *, overlay: bool) -> bool:
     return _title(browser) == title and _has_overlay(browser) == overlay and map_idle(browser, MAP)
 
 
+def _sample(browser: webdriver.Chrome, *, overlay: bool) -> tuple[str, tuple[int, int, int]] | None:
+    """(title, colour at the building) of a settled wall map, or None while it rotates or loads: the
+    map must be the same, settled one before and after the screenshot (the playlist moves on its own)."""
+    title = next((t for t in TITLES if _settled(browser, t, overlay=overlay)), None)
+    if title is None:
+        return None
+    browser.execute_script("window.battlemapMaps[arguments[0]].map._sampled = true", MAP)
+    colour = colour_at(browser, BUILDING, MAP)
+    same = browser.execute_script("return !!window.battlemapMaps[arguments[0]].map._sampled", MAP)
+    return (title, colour) if same and _settled(browser, title, overlay=overlay) else None
+
+
 def test_the_wall_shows_a_published_overlay_only_after_approval(
     browser: webdriver.Chrome, server_url: str, e2e_database: str, published: str
 ) -> None:
@@ -91,12 +148,12 @@ def test_the_wall_shows_a_published_overlay_only_after_approval(
     browser.get(f"{server_url}/wall")
     before: dict[str, tuple[int, int, int]] = {}
     for title in TITLES:  # both maps of the playlist, unapproved: the overlay is not drawn
-        wait_for(
-            lambda t=title: _settled(browser, t, overlay=False),
+        found = wait_for(
+            lambda t=title: (s := _sample(browser, overlay=False)) and s[0] == t and s,
             timeout=WALL_ROTATE_SECONDS * 3 + 20,
             message=f"the wall's {title} without the overlay",
         )
-        before[title] = colour_at(browser, BUILDING, MAP)
+        before[title] = found[1]
         assert not close(before[title], _blend(before[title]), tolerance=20)
     screenshot(browser, "wall-overlay-before-1920")
 
@@ -110,11 +167,10 @@ def test_the_wall_shows_a_published_overlay_only_after_approval(
 
     for size, label in (((1920, 1080), "1920"), ((3840, 2160), "3840")):
         browser.set_window_size(*size)
-        title = wait_for(
-            lambda: next((t for t in TITLES if _settled(browser, t, overlay=True)), None),
+        title, drawn = wait_for(
+            lambda: _sample(browser, overlay=True),
             timeout=WALL_REFRESH_SECONDS * 3 + WALL_ROTATE_SECONDS + 20,
             message="the wall to draw the approved overlay",
         )
-        drawn = colour_at(browser, BUILDING, MAP)
         assert close(drawn, _blend(before[title]), tolerance=14), (title, drawn, _blend(before[title]))
         screenshot(browser, f"wall-overlay-approved-{label}")
