@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 
 from sqlalchemy import Connection, CursorResult, text
 
-from geo.crs.uris import OgcCrs
+from geo.crs.uris import OgcCrs, shift_feature
 from geo.errors import NotFound
 from geo.features import kind_sql
 from geo.ogc import overlay_items
@@ -131,7 +131,7 @@ def feature_collection(
             if returned == query.limit:
                 more = True
                 break
-            batch.append(feature)
+            batch.append(shift_feature(feature, query.crs))
             returned += 1
             last = key
             if len(batch) == BATCH:
@@ -160,7 +160,7 @@ def read_item(
         when there is none (or it lies outside the scope: the two are not told apart).
     """
     if isinstance(collection, OverlayCollection):
-        return overlay_items.read_item(conn, collection, feature_id, crs=crs, scope=scope)
+        return shift_feature(overlay_items.read_item(conn, collection, feature_id, crs=crs, scope=scope), crs)
     spec = kind_sql(collection.id)
     properties = tuple(p for p in collection.properties if p != "status" or collection.dated != "status")
     select, parts, bound = _select(
@@ -174,4 +174,4 @@ def read_item(
     row = conn.execute(text(_sql(select, parts, spec.key, 1)), bound).first()
     if row is None:
         raise NotFound(f"{collection.id} has no feature {feature_id[:80]!r} (in your area)")
-    return str(row.feature)
+    return shift_feature(str(row.feature), crs)

@@ -131,14 +131,15 @@ def _settled(browser: webdriver.Chrome, title: str, *, overlay: bool) -> bool:
 
 def _sample(browser: webdriver.Chrome, *, overlay: bool) -> tuple[str, tuple[int, int, int]] | None:
     """(title, colour at the building) of a settled wall map, or None while it rotates or loads: the
-    map must be the same, settled one before and after the screenshot (the playlist moves on its own)."""
+    map must have settled before the screenshot and still be the same map after it (the playlist moves
+    on by itself, replacing the map)."""
     title = next((t for t in TITLES if _settled(browser, t, overlay=overlay)), None)
     if title is None:
         return None
     browser.execute_script("window.battlemapMaps[arguments[0]].map._sampled = true", MAP)
     colour = colour_at(browser, BUILDING, MAP)
     same = browser.execute_script("return !!window.battlemapMaps[arguments[0]].map._sampled", MAP)
-    return (title, colour) if same and _settled(browser, title, overlay=overlay) else None
+    return (title, colour) if same and _title(browser) == title else None
 
 
 def test_the_wall_shows_a_published_overlay_only_after_approval(
