@@ -78,6 +78,26 @@ def panel(overlays: list[Overlay], lang: str, *, checklist_id: str, shown_id: st
     )
 
 
+def wall_legend(overlays: list[Overlay], lang: str) -> html.Div | None:
+    """The wall's key to the approved overlays it draws (name, colour, author); None without any."""
+    if not overlays:
+        return None
+    items = [
+        html.Li(
+            [
+                html.Span(className="bm-swatch", style={"background": o.colour, "borderColor": o.colour}),
+                html.Span(
+                    f"{o.name} · {t('overlays_by', lang, author=o.author)}", className="bm-legend-label"
+                ),
+            ]
+        )
+        for o in overlays
+    ]
+    return html.Div(
+        [html.H3(t("overlays_title", lang)), html.Ul(items)], className="bm-legend bm-wall-overlays"
+    )
+
+
 def register_callbacks(app: dash.Dash, *, map_name: str, checklist_id: str, shown_id: str) -> None:
     """Ticking an overlay shows its layers on ``map_name``'s map (clientside, in place)."""
     app.clientside_callback(

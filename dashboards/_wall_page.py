@@ -16,6 +16,7 @@ from dashboards._auth import current_principal, current_scope
 from dashboards._campaign_views import campaign_panel, campaign_view_bounds
 from dashboards._i18n import TITLE, language, t
 from dashboards._legend import status_legend
+from dashboards._overlays_panel import wall_legend
 from dashboards._responsibility_page import grid_legend
 from dashboards._shell import simulated_badge
 from dashboards._status_page import kpi_strip
@@ -183,7 +184,8 @@ def register_callbacks(app: dash.Dash) -> None:
         highlight = [b.id for b in changed]
         sim = simulated_badge(lang, component_id=ids.WALL_SIMULATED_BADGE) if simulated else None
         return (
-            spec, query, highlight, overlay, title, sim, strip, legend, changed_panel, as_of, "", True,
+            spec, query, highlight, overlay, title, sim, strip, [legend, wall_legend(approved, lang)],
+            changed_panel, as_of, "", True,
             now.isoformat(),
         )  # fmt: skip
 

@@ -155,6 +155,7 @@ def test_the_wall_shows_a_published_overlay_only_after_approval(
             message=f"the wall's {title} without the overlay",
         )
         before[title] = found[1]
+        assert not browser.find_elements(By.CSS_SELECTOR, ".bm-wall-overlays")
         assert not close(before[title], _blend(before[title]), tolerance=20)
     screenshot(browser, "wall-overlay-before-1920")
 
@@ -174,4 +175,6 @@ def test_the_wall_shows_a_published_overlay_only_after_approval(
             message="the wall to draw the approved overlay",
         )
         assert close(drawn, _blend(before[title]), tolerance=14), (title, drawn, _blend(before[title]))
+        key = browser.find_element(By.CSS_SELECTOR, ".bm-wall-overlays").text
+        assert "发布的图层" in key and f"{published} · e2e-analyst 发布" in key
         screenshot(browser, f"wall-overlay-approved-{label}")
