@@ -16,7 +16,10 @@ from geo.overlays.registry import approve_overlay, delete_overlay, list_overlays
 
 @click.group("overlays")
 def overlays() -> None:
-    """Overlays published from notebooks (layers.notebook.publish): list, approve for the wall, delete."""
+    """Overlays published from notebooks: list, approve for the wall, delete.
+
+    Analysts publish them with layers.notebook.publish; the wall shows one once it is approved.
+    """
 
 
 @overlays.command("list")

@@ -184,7 +184,8 @@ def register_callbacks(app: dash.Dash) -> None:
         highlight = [b.id for b in changed]
         sim = simulated_badge(lang, component_id=ids.WALL_SIMULATED_BADGE) if simulated else None
         return (
-            spec, query, highlight, overlay, title, sim, strip, [legend, wall_legend(approved, lang)],
+            spec, query, highlight, overlay, title, sim, strip,
+            [legend, wall_legend(approved, lang)] if approved else legend,
             changed_panel, as_of, "", True,
             now.isoformat(),
         )  # fmt: skip
