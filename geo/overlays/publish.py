@@ -170,7 +170,7 @@ def _sql_type(name: str, series: pd.Series) -> tuple[str, list[Any]]:
         return "text", [None if pd.isna(v) else v.isoformat() for v in series]
     values: list[Any] = []
     for row, value in enumerate(series):
-        if value is None or (isinstance(value, float) and np.isnan(value)):
+        if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):  # None, NaN, NA, NaT
             values.append(None)
         elif isinstance(value, str):
             values.append(value)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import dash
 import geopandas as gpd
 import mapbox_vector_tile
+import pandas as pd
 import pytest
 from flask.testing import FlaskClient
 from shapely.geometry import GeometryCollection, Point, box
@@ -266,3 +267,26 @@ def test_a_taken_name_a_bad_colour_and_an_unknown_audience_are_refused(
     assert audience.value.parameter == "share_with"
     with pytest.raises(BattlemapError):
         _publish(city_engine, tokens["analyst"], name="other", share_with=[""])
+
+
+def test_nullable_text_numbers_and_dates_are_published_as_properties(
+    city_app: dash.Dash, city_engine: Engine, tokens: dict[str, str], clean: None
+) -> None:
+    frame = _frame(
+        note=pd.array(["first", None], dtype="string"),
+        beds=pd.array([3, None], dtype="Int64"),
+        seen=pd.to_datetime(["2022-04-10 08:00", None]),
+        open=[True, False],
+    )
+    overlay = _publish(city_engine, tokens["analyst"], frame)
+    assert overlay.properties == ("kind", "tests", "note", "beds", "seen", "open")
+    found = {f["properties"]["kind"]: f["properties"] for f in _items(_client(city_app, tokens["analyst"]))}
+    assert found["site-b01"] == {
+        "kind": "site-b01", "tests": 0, "note": "first", "beds": 3, "seen": "2022-04-10T08:00:00",
+        "open": True,
+    }  # fmt: skip
+    assert (
+        found["site-b12"]["note"] is None
+        and found["site-b12"]["beds"] is None
+        and found["site-b12"]["seen"] is None
+    )
