@@ -439,5 +439,11 @@ STRINGS.update(
             "ja": "大画面承認済み",
             "ko": "상황판 승인됨",
         },
+        "overlays_approve": {
+            "zh": "批准上大屏",
+            "en": "Approve for the wall",
+            "ja": "大画面に承認",
+            "ko": "상황판 승인",
+        },
     }
 )

@@ -17,8 +17,9 @@ from flask.testing import FlaskClient
 from shapely.geometry import GeometryCollection, Point, box
 from sqlalchemy import Engine, create_engine, text
 
+from geo.auth import principal_for_token
 from geo.errors import BattlemapError, Forbidden, InvalidParameter, Unauthorized
-from geo.overlays.registry import Overlay
+from geo.overlays.registry import Overlay, approve_overlay
 from geo.settings import Settings
 from layers import notebook
 from tests.auth_support import token_for
@@ -290,3 +291,16 @@ def test_nullable_text_numbers_and_dates_are_published_as_properties(
         and found["site-b12"]["beds"] is None
         and found["site-b12"]["seen"] is None
     )
+
+
+def test_only_a_role_that_approves_may_approve(
+    city_engine: Engine, tokens: dict[str, str], clean: None
+) -> None:
+    _publish(city_engine, tokens["analyst"], share_with=["analyst"])
+    with city_engine.begin() as conn:
+        analyst = principal_for_token(conn, tokens["analyst"])
+        commander = principal_for_token(conn, tokens["commander"])
+        assert analyst is not None and commander is not None
+        with pytest.raises(Forbidden, match="role 'analyst' may not approve overlays"):
+            approve_overlay(conn, NAME, analyst.actor(), by=analyst)
+        assert approve_overlay(conn, NAME, commander.actor(), by=commander).approved_by == "pub-commander"

@@ -16,7 +16,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from shapely.geometry import box
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 
 from geo.audit import cli_actor
 from geo.overlays.registry import delete_overlay, find_overlay
@@ -74,7 +74,7 @@ def _house_status_overlay_shown(browser: webdriver.Chrome) -> bool:
 
 
 def test_the_house_status_map_lists_the_overlay_and_draws_it_when_ticked(
-    browser: webdriver.Chrome, server_url: str, published: str
+    browser: webdriver.Chrome, server_url: str, e2e_database: str, published: str
 ) -> None:
     console_errors(browser)
     for size, label in (((1920, 1080), "1920"), ((390, 844), "390"), ((3840, 2160), "3840")):
@@ -101,6 +101,23 @@ def test_the_house_status_map_lists_the_overlay_and_draws_it_when_ticked(
         drawn = colour_at(browser, BUILDING, HOUSE_STATUS_MAP)
         assert close(drawn, _blend(under), tolerance=14), (drawn, _blend(under))
         screenshot(browser, f"house-status-overlay-{label}")
+    # the commander approves it for the wall from the map (audited as theirs)
+    button = browser.find_element(By.CSS_SELECTOR, ".bm-overlays-approve button")
+    assert button.text == f"批准上大屏: {published}"
+    button.click()
+    wait_for(lambda: button.text.startswith("✓"), message="the approval")
+    assert button.text == f"✓ {published}: e2e-commander" and not button.is_enabled()
+    engine = create_engine(e2e_database)
+    try:
+        with engine.connect() as conn:
+            assert find_overlay(conn, published).approved_by == "e2e-commander"  # type: ignore[union-attr]
+            actions = conn.execute(
+                text("SELECT user_name FROM audit_log WHERE action = 'overlay_approve' AND target = :t"),
+                {"t": f"overlay:{published}"},
+            ).scalars()
+            assert list(actions)[-1:] == ["e2e-commander"]
+    finally:
+        engine.dispose()
     assert console_errors(browser) == []
 
 
