@@ -32,6 +32,7 @@ from dashboards import (
     _public_routes,
     _replicas,
     _risk_routes,
+    _services_routes,
 )
 from dashboards._callbacks import register_callbacks
 from dashboards._context import EXTENSION, PageContext
@@ -86,6 +87,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> dash.Dash
     _ogc_routes.register(server, engine, settings)
     _ogc_tiles.register(server, engine, settings)
     _print_routes.register(server, engine, settings)
+    _services_routes.register(server, engine, settings)
     _risk_routes.register(server, engine, settings)
     _contacts_routes.register(server, engine, settings)
     _field_page.register(server, engine, settings)

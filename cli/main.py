@@ -50,6 +50,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cli.overlays:overlays",
         "Overlays published from notebooks: list, approve for the wall, delete.",
     ),
+    "notices": (
+        "cli.notices:notices",
+        "The multilingual service guide's notices (涉外服务指引图): one YAML file per language.",
+    ),
     "places": (
         "cli.places:places",
         "Places: counts per grid of the key places (shops, office buildings, firms, key industries).",

@@ -118,3 +118,7 @@ CP_ALERT = "cp-alert"
 HS_OVERLAYS = "hs-overlays"
 """The house-status map's checklist of published overlays (``dashboards._overlays_panel``)."""
 HS_OVERLAYS_SHOWN = "hs-overlays-shown"
+
+# --- keyplaces ---
+HS_KEY_PLACES = "hs-key-places"
+HS_KEY_PLACES_TOGGLE = "hs-key-places-toggle"

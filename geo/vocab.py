@@ -90,6 +90,8 @@ PLACE_KINDS: tuple[Term, ...] = (
     # Stations of a compound's inside path (动线): gate -> registration -> temperature check -> drop point.
     Term("registration_point", "登记点", "Registration point"),
     Term("temperature_point", "测温点", "Temperature check point"),
+    # The multilingual service guide (涉外服务指引图): points with languages and opening hours.
+    Term("service_point", "涉外服务点", "Service point"),
     Term("school", "学校", "School"),
     Term("shop", "商店", "Shop"),
     # The key places (重点场所) a sub-district counts: "沿街商户1234家，商务楼宇点位84个，企业525家，

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from geo.vocab import (
     CHAIN_LEVELS,
     HOUSE_STATUSES,
+    KEY_PLACE_KINDS,
     LEG_STATUS_CODES,
     LEG_STATUSES,
     PLACE_KINDS,
@@ -176,6 +177,20 @@ FLOW_PLACE_SWATCHES: tuple[Swatch, ...] = tuple(
     Swatch(t.code, t.zh, t.en, *_PLACE_COLOURS[t.code]) for t in PLACE_KINDS if t.code in _PLACE_COLOURS
 )
 
+# The key places (重点场所) on the house-status map: dots ringed in white, in hues no status fill
+# uses (a dark teal, indigo, brown and a vivid violet, far from the case reds); a cluster takes the
+# colour of its most numerous kind.
+_KEY_PLACE_COLOURS: dict[str, tuple[str, str, str]] = {
+    "street_shop": ("#00695c", "#ffffff", "#26c6da"),
+    "office_building": ("#283593", "#ffffff", "#8c9eff"),
+    "firm": ("#6d4c41", "#ffffff", "#d7a98c"),
+    "key_industry": ("#aa00ff", "#ffffff", "#d68cff"),
+}
+KEY_PLACE_SWATCHES: tuple[Swatch, ...] = tuple(
+    Swatch(t.code, t.zh, t.en, *_KEY_PLACE_COLOURS[t.code]) for t in PLACE_KINDS if t.code in KEY_PLACE_KINDS
+)
+assert tuple(s.code for s in KEY_PLACE_SWATCHES) == KEY_PLACE_KINDS, "every key-place kind needs a colour"
+
 # The vaccination campaign board (疫苗接种): units behind their daily need stand out in red (the
 # table's flag, the map's outline), units missing the day's report in grey; the choropleth fills the
 # remaining share (剩余任务量 / 任务总量) from light (nearly done) to dark (most remaining).
@@ -289,3 +304,20 @@ SHARE_RAMP: tuple[tuple[float, str], ...] = (
     (0.5, "#7f2704"),
 )
 STALE_SWATCH = Swatch("stale", "数据过时", "Stale figures", "#bdbdbd", "#616161", "#757575")
+
+# The multilingual service guide (涉外服务指引图): international compounds washed in teal, other
+# compounds outlined only; multilingual registration points in deep blue, service points in violet.
+INTERNATIONAL_SWATCH = Swatch(
+    "international", "涉外小区", "International compound", "#4fb3a9", "#00695c", "#26a69a"
+)
+COMPOUND_SWATCH = Swatch("compound", "其他小区", "Other compound", "#ffffff", "#9e9e9e", "#424242")
+REGISTRATION_SWATCH = Swatch(
+    "registration_point", "多语种登记处", "Multilingual registration point", "#1d4ed8", "#ffffff", "#60a5fa"
+)
+SERVICE_POINT_SWATCH = Swatch("service_point", "涉外服务点", "Service point", "#9333ea", "#ffffff", "#c084fc")
+SERVICE_SWATCHES: tuple[Swatch, ...] = (
+    INTERNATIONAL_SWATCH,
+    COMPOUND_SWATCH,
+    REGISTRATION_SWATCH,
+    SERVICE_POINT_SWATCH,
+)

@@ -18,10 +18,12 @@ from layers.tiles import (
     campaign,
     flows,
     house_status,
+    key_places,
     loops,
     national,
     overlays,
     responsibility,
+    services,
 )
 from layers.tiles.layer import TileLayer
 
@@ -67,6 +69,7 @@ def default_layers(settings: Settings) -> TileLayers:
         national.LAYER,
         campaign.LAYER,
         loops.LAYER,
+        key_places.LAYER,
         overlays.LAYER,
     )
-    return TileLayers((*static, flows.layer(settings.flows)))
+    return TileLayers((*static, flows.layer(settings.flows), services.layer(settings.services)))

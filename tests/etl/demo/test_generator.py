@@ -17,9 +17,10 @@ from sqlalchemy import Connection, Engine, text
 from etl.assign import qa_summary
 from etl.demo import campaign as campaign_demo
 from etl.demo import flows as flows_demo
-from etl.demo import generator, grids, risk
+from etl.demo import generator, grids, key_places, risk
 from etl.demo.run import iter_demo
 from etl.report import LoadReport
+from geo import loaded
 from geo.audit import Actor
 from geo.campaign.board import board, flagged, missing_units
 from geo.campaign.store import get_campaign, report_versions
@@ -29,7 +30,8 @@ from geo.flows import chains
 from geo.loops import engine as loops
 from geo.loops.engine import LoopActor
 from geo.risk import store
-from geo.settings import Settings
+from geo.services.read import compound_services
+from geo.settings import ServiceSettings, Settings
 from geo.status.rule import household_statuses, status_params
 from geo.vocab import CHINA_TZ, REQUIRED_CHAIN_LEVELS, SIMULATED_SOURCE
 
@@ -63,13 +65,27 @@ def test_every_step_loads_without_rejects(demo: tuple[Connection, list[LoadRepor
     _, reports = demo
     simulated = [r for r in reports if r.path.startswith(SIMULATED_SOURCE)]
     assert [r.kind for r in simulated] == [
-        "grids", "households", "status", "responsibility", "places", "transfers", "gate-events", "devices",
-        "loops", "risk-areas", "vaccination", "vaccination", "vaccination",
+        "grids", "households", "status", "responsibility", "places", "transfers", "gate-events", "places",
+        "places", "devices", "loops", "risk-areas", "vaccination", "vaccination", "vaccination",
     ]  # fmt: skip
     for report in simulated:
         # The last vaccination file corrects stored days only (updated, none new).
         assert report.rejected == 0 and report.inserted + report.updated > 0, report.summary()
         assert "simulated" in report.notes
+
+
+def test_lujiazui_has_international_compounds_with_multilingual_points(db: Connection) -> None:
+    """The service guide shows real content on the demo: Lujiazui compounds over the threshold, each
+    with a registration point in the languages the field report names and hours."""
+    found = compound_services(db, settings=ServiceSettings(_env_file=None))
+    international = [c for c in found if c.international]
+    assert len(international) >= 2, [(c.name, c.foreign, c.households) for c in found]
+    for c in international:
+        kinds = {p.kind for p in c.points}
+        assert kinds == {"registration_point", "service_point"}, c.name
+        assert all(p.opening_hours and "zh" in p.languages and len(p.languages) >= 2 for p in c.points)
+    langs = {code for c in international for code in c.languages}
+    assert {"zh", "en", "ja", "ko", "it"} <= langs
 
 
 def test_lujiazui_grids_lie_on_land_and_hold_buildings(db: Connection) -> None:
@@ -459,3 +475,37 @@ def test_stored_risk_areas_fall_inside_the_status_period_with_zones(db: Connecti
     day = dt.date.fromisoformat("2022-04-10")
     active = store.zones_geojson(db, on=day)
     assert {f["properties"]["source"] for f in active["features"]} >= {SIMULATED_SOURCE}
+
+
+def test_key_places_are_simulated_in_the_lujiazui_proportions(db: Connection) -> None:
+    """Every sub-district with grids has shops, office buildings, firms and key-industry sites in the
+    field report's Lujiazui counts scaled by its grids' area; shops stand by a road; all simulated."""
+    rows = db.execute(
+        text("""SELECT u.id, p.kind, count(*) FROM places p JOIN admin_units u ON u.level = 'subdistrict'
+                 AND u.code = substring(p.source_id FROM '^sim-kp-(.+)-[a-z_]+-[0-9]+$')
+                WHERE p.source = 'simulated' AND p.source_id LIKE 'sim-kp-%' GROUP BY u.id, p.kind""")
+    ).all()
+    areas = dict(
+        db.execute(text("SELECT unit_id, sum(ST_Area(geom::geography)) / 1e6 FROM grids GROUP BY 1")).all()
+    )
+    counted: dict[int, dict[str, int]] = {}
+    for unit, kind, n in rows:
+        counted.setdefault(int(unit), {})[kind] = int(n)
+    assert set(counted) == {int(u) for u in areas}
+    for unit, kinds in counted.items():
+        scale = min(1.0, float(areas[unit]) / key_places.LUJIAZUI_KM2)
+        for kind, n in key_places.LUJIAZUI_COUNTS.items():
+            assert abs(kinds[kind] - max(1, round(n * scale))) <= 0.05 * n * scale + 2, (unit, kind)
+    far = _scalar(
+        db,
+        """SELECT count(*) FROM places p WHERE p.source_id LIKE 'sim-kp-%' AND p.kind = 'street_shop'
+           AND NOT EXISTS (SELECT 1 FROM basemap_features f WHERE f.layer = 'roads'
+                           AND ST_DWithin(f.geom::geography, p.geom::geography, 60))""",
+    )
+    assert far == 0
+    untyped = (
+        "SELECT count(*) FROM places WHERE source_id LIKE 'sim-kp-%' AND kind = 'key_industry' "
+        "AND subcategory IS NULL"
+    )
+    assert _scalar(db, untyped) == 0
+    assert loaded.shows_simulated(db, ["key-places"])
