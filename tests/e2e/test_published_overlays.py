@@ -142,8 +142,22 @@ def _blend(under: tuple[int, int, int]) -> str:
     return "#{:02x}{:02x}{:02x}".format(*mixed)
 
 
+def _drawn(browser: webdriver.Chrome) -> bool:
+    """The wall's map has drawn its layer and the overlay (when present): their sources are loaded and
+    the map is still (the basemap may still be loading: a 4K software-rendered map of a loaded machine
+    can take longer than one rotation to load every tile)."""
+    return bool(
+        browser.execute_script(
+            "var e = window.battlemapMaps[arguments[0]]; if (!e || e.map.isMoving()) return false;"
+            "var m = e.map, s = Object.keys(e.spec.tiles).filter(function (k) { return k !== 'basemap'; });"
+            "return m.isStyleLoaded() && s.every(function (k) { return m.isSourceLoaded(k); });",
+            MAP,
+        )
+    )
+
+
 def _settled(browser: webdriver.Chrome, title: str, *, overlay: bool) -> bool:
-    return _title(browser) == title and _has_overlay(browser) == overlay and map_idle(browser, MAP)
+    return _title(browser) == title and _has_overlay(browser) == overlay and _drawn(browser)
 
 
 def _sample(browser: webdriver.Chrome, *, overlay: bool) -> tuple[str, tuple[int, int, int]] | None:
@@ -188,7 +202,7 @@ def test_the_wall_shows_a_published_overlay_only_after_approval(
         browser.set_window_size(*size)
         title, drawn = wait_for(
             lambda: _sample(browser, overlay=True),
-            timeout=WALL_REFRESH_SECONDS * 3 + WALL_ROTATE_SECONDS + 20,
+            timeout=WALL_REFRESH_SECONDS * 3 + WALL_ROTATE_SECONDS * 6 + 20,
             message="the wall to draw the approved overlay",
         )
         assert close(drawn, _blend(before[title]), tolerance=14), (title, drawn, _blend(before[title]))
