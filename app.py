@@ -75,7 +75,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> dash.Dash
 
     _access_log.install(server)  # first: every request gets its id, even one the guard refuses
     _errors.install(server)
-    _i18n.install(server)  # remembers ?lang= in a cookie
+    _i18n.install(server, default=settings.app.language)  # remembers ?lang= in a cookie
     _cors.install(server, settings.app)  # before the guard: a preflight carries no credential
     _auth.install(server, engine, settings)
     if replicas is not None:

@@ -191,7 +191,9 @@ class AppSettings(BaseSettings):
         description="App processes: 1 serves with waitress; more with gunicorn (set redis_url so that "
         "they share one tile and KPI cache).",
     )
-    language: str = Field(default="zh", pattern="^(zh|en)$", description="Default UI language.")
+    language: str = Field(
+        default="zh", pattern="^(zh|en|ja|ko)$", description="Default UI language (zh, en, ja, ko)."
+    )
     public_url: str | None = Field(
         default=None,
         pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$",

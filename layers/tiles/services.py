@@ -87,6 +87,8 @@ def layer(settings: ServiceSettings) -> TileLayer:
         name="services",
         title_zh="涉外服务指引图",
         title_en="Multilingual service guide",
+        title_ja="外国人向けサービス案内図",
+        title_ko="외국인 서비스 안내도",
         render=render,
         resolve=resolve,
         fields=FIELDS,

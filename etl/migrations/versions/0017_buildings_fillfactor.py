@@ -1,7 +1,7 @@
 """buildings fillfactor 90: an update stays on its page, so loads keep the table in spatial order
 
 Revision ID: 0017
-Revises: 0013
+Revises: 0016
 Create Date: 2026-12-04 19:00:00
 
 Loads write new buildings along the GeoHash curve of their label points (``etl.staging.curve_key``),
@@ -17,7 +17,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0017"
-down_revision = "0013"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
