@@ -46,6 +46,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cli.national:national",
         "The national roll-up: per-day counts per sub-district, published and subscribed by replication.",
     ),
+    "overlays": (
+        "cli.overlays:overlays",
+        "Overlays published from notebooks: list, approve for the wall, delete.",
+    ),
     "notices": (
         "cli.notices:notices",
         "The multilingual service guide's notices (涉外服务指引图): one YAML file per language.",

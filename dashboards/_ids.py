@@ -114,6 +114,10 @@ CP_SERIES = "cp-series"
 CP_RANKING = "cp-ranking"
 CP_LEGEND = "cp-legend"
 CP_ALERT = "cp-alert"
+# --- publish ---
+HS_OVERLAYS = "hs-overlays"
+"""The house-status map's checklist of published overlays (``dashboards._overlays_panel``)."""
+HS_OVERLAYS_SHOWN = "hs-overlays-shown"
 
 # --- keyplaces ---
 HS_KEY_PLACES = "hs-key-places"

@@ -98,6 +98,7 @@ def map_spec(
     selectable: bool = False,
     toggled: Sequence[str] = (),
     on_top: Sequence[tuple[TileLayer, list[dict]]] = (),
+    published: Sequence[tuple[str, TileLayer, list[dict]]] = (),
 ) -> dict:
     """The spec the clientside module turns into a map: style, tile templates, what is clickable.
 
@@ -108,6 +109,8 @@ def map_spec(
     is outlined. ``toggled``: sources the page may hide (its query store's ``visible`` for the
     source, never sent to the tile server; shown when absent). ``on_top``: further tile layers drawn
     on top with the style layers given, not their own (the service points over the house-status map).
+    ``published``: overlays published from notebooks, as (source, tile layer, style layers), drawn
+    above the map's layer; the query store names each one's overlay (``{"name": ...}``).
     """
     marker_tiles = (markers,) if isinstance(markers, TileLayer) else tuple(markers or ())
     overlay_layers = overlay.style(source=overlay.name, dark=dark)
@@ -120,7 +123,8 @@ def map_spec(
     # GeoJSON layers marked "battlemap:under" (a zone's wash) go under the tiles' buildings.
     extra = [layer for source_layers in (geojson or {}).values() for layer in source_layers]
     under = [layer for layer in extra if layer.get("metadata", {}).get("battlemap:under")]
-    layers += under + overlay_layers + [layer for layer in extra if layer not in under]
+    layers += under + overlay_layers + [layer for _, _, style in published for layer in style]
+    layers += [layer for layer in extra if layer not in under]
     highlight = f"{overlay.name}-highlight"
     changed = CHANGED_SWATCH.dark_fill if dark else CHANGED_SWATCH.fill
     layers.append(
@@ -143,6 +147,7 @@ def map_spec(
     for layer_, style_layers in on_top:
         tiled.append((layer_.name, layer_.name))
         layers += style_layers
+    tiled += [(source, layer.name) for source, layer, _ in published]
     sources = {
         name_: {
             "type": "vector",

@@ -7,10 +7,11 @@ the ones the items endpoint reads, so the two cannot disagree.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from geo.crs.uris import CRS84_URI, OGC_CRS
-from geo.ogc.collections import COLLECTIONS, Collection
+from geo.ogc.collections import COLLECTIONS, Collection, OverlayCollection
 from geo.ogc.query import PARAMETERS
 
 GEOJSON = "application/geo+json"
@@ -62,7 +63,9 @@ def conformance() -> dict:
 def collection_doc(
     root: str, item: Collection, bounds: tuple[float, float, float, float] | None, suffix: str = ""
 ) -> dict:
-    """One collection's description, with its items (and tiles) links."""
+    """One collection's description, with its items (and tiles) links; an overlay's extent is its own."""
+    if isinstance(item, OverlayCollection):
+        bounds = item.bbox
     base = f"{root}/ogc/collections/{item.id}"
     links = [
         link(f"{base}{suffix}", "self"),
@@ -95,10 +98,17 @@ def collection_doc(
     }
 
 
-def collections_doc(root: str, bounds: tuple[float, float, float, float] | None, suffix: str = "") -> dict:
+def collections_doc(
+    root: str,
+    bounds: tuple[float, float, float, float] | None,
+    suffix: str = "",
+    overlays: Sequence[Collection] = (),
+) -> dict:
+    """The collections: the loaded kinds, then the published overlays the viewer may see."""
+    items = [*COLLECTIONS.values(), *overlays]
     return {
         "links": [link(f"{root}/ogc/collections{suffix}", "self")],
-        "collections": [collection_doc(root, item, bounds, suffix) for item in COLLECTIONS.values()],
+        "collections": [collection_doc(root, item, bounds, suffix) for item in items],
     }
 
 

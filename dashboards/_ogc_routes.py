@@ -4,7 +4,9 @@ queryables, items (streamed GeoJSON pages with ``next`` links) and single featur
 Thin: the query is read by ``geo.ogc.query``, the rows and their JSON come from ``geo.ogc.items``
 (kept to the signed-in user's area, whitelisted properties only), the documents from ``_ogc_docs``.
 Reading items is an export (the role must allow exports) and the first page of each query is
-audited (``export``, target ``ogc:<collection>``). Anything else under ``/ogc`` is a JSON 404.
+audited (``export``, target ``ogc:<collection>``). Overlays published from notebooks are collections
+``overlay:<name>``, listed and opened only for those they are shared with (``geo.overlays``).
+Anything else under ``/ogc`` is a JSON 404.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from geo.crs.uris import parse_ogc_crs
 from geo.db import read_connection
 from geo.errors import InvalidParameter, NotFound
 from geo.ogc import items
-from geo.ogc.collections import collection
+from geo.ogc.collections import Collection, viewer_collection, viewer_overlays
 from geo.ogc.query import items_query
 from geo.settings import Settings
 
@@ -64,7 +66,12 @@ def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
     def collections() -> flask.Response:
         with read_connection(engine) as conn:
             bounds = data_bounds(conn, scope=current_scope())
-        return flask.jsonify(docs.collections_doc(root(), bounds, key_suffix()))
+            published = viewer_overlays(conn, current_principal())
+        return flask.jsonify(docs.collections_doc(root(), bounds, key_suffix(), published))
+
+    def collection(cid: str) -> Collection:
+        with read_connection(engine) as conn:
+            return viewer_collection(conn, cid, current_principal())
 
     def one_collection(cid: str) -> flask.Response:
         item = collection(cid)

@@ -5,7 +5,8 @@ households marked, a date slider with a play button, filters, address search, a 
 a legend with counts and a building card. What is read comes from ``geo.status``. The risk overlay
 (stored zones, the SOP panel and "simulate a case here") is ``dashboards._risk_panel``; the print
 action downloads the atlas of the current grid or unit, the brief action the daily brief of the day
-and chosen district or sub-district (``dashboards._print_link``).
+and chosen district or sub-district (``dashboards._print_link``). Overlays published from notebooks
+that the user may see can be ticked on (``dashboards._overlays_panel``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from dashboards._formats import number
 from dashboards._html import data_attributes
 from dashboards._i18n import language, level, t
 from dashboards._legend import status_legend
+from dashboards._overlays_panel import panel, published_layers, published_query, shown_overlays
+from dashboards._overlays_panel import register_callbacks as register_overlays
 from dashboards._play import register_play, slider_marks
 from dashboards._print_link import atlas_href, brief_href, brief_link, print_link
 from dashboards._shell import map_header, unavailable_page
@@ -44,6 +47,7 @@ from geo.status.activity import OpeningDay, opening_day
 from geo.status.kpis import Kpis
 from geo.status.read import find_buildings
 from layers.style import VULNERABLE_MARKER, status_swatch
+from layers.tiles.overlays import NAME as OVERLAYS
 from layers.tiles.services import marker_style
 
 MAP = "hs"
@@ -68,6 +72,7 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
             simulated = loaded.shows_simulated(conn, [LAYER, _key_places_panel.KEY_PLACES_SOURCE])
             grids = grid_count(conn, scope=current_scope())
             key_places = places_by_grid(conn, scope=current_scope())
+            overlays = shown_overlays(conn)
     except BattlemapError as exc:
         return unavailable_page(header, exc, lang, page_id=ids.HS_PAGE)
     header = map_header("/house-status", lang, layers, simulated=simulated)
@@ -84,8 +89,9 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
         selectable=True,
         toggled=(_key_places_panel.KEY_PLACES_SOURCE,),
         on_top=((layers.get(SERVICES), marker_style(source=SERVICES)),),
+        published=published_layers(overlays, layers.get(OVERLAYS)),
     )
-    query = _query_for(opened, version, loops_version, key_places=True)
+    query = _query_for(opened, version, loops_version, key_places=True) | published_query(overlays, version)
     marks = slider_marks(days, lambda i: fmt.short_day(first + dt.timedelta(days=i), lang))
     controls = html.Div(
         [
@@ -142,6 +148,7 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
                 className="bm-key-places",
             ),
             _risk_panel.panel(),
+            panel(overlays, lang, checklist_id=ids.HS_OVERLAYS, shown_id=ids.HS_OVERLAYS_SHOWN),
             html.P(t("card_hint", lang), className="bm-note"),
         ],
         className="bm-side",
@@ -304,6 +311,7 @@ def _chosen(values: tuple | list) -> dict[str, int]:
 
 
 def register_callbacks(app: dash.Dash) -> None:
+    register_overlays(app, map_name=MAP, checklist_id=ids.HS_OVERLAYS, shown_id=ids.HS_OVERLAYS_SHOWN)
     filters = [Input(f"{ids.HS_FILTER}-{name}", "value") for name in FILTER_COLUMNS]
 
     @app.callback(
@@ -334,11 +342,13 @@ def register_callbacks(app: dash.Dash) -> None:
             selection = atlas_selection(conn, grid_id=chosen.get("grid"), unit_id=unit)
             loop_figures, loops_version = _loops_panel.read(conn, current_scope())
             of_unit = atlas_selection(conn, unit_id=unit) if unit is not None else {}
+            overlays = shown_overlays(conn)
         vulnerable = (VULNERABLE_MARKER, None, "outline")
         legend = [status_legend(figures, lang, markers=(vulnerable,)), _loops_panel.marker_legend(lang)]
         href = atlas_href(selection, layer=LAYER, date=date)
         loops = _loops_panel.panel_children(loop_figures, lang)
         query = _query_for(date, version, loops_version, key_places=_key_places_panel.visible(shown))
+        query |= published_query(overlays, version)
         brief = brief_href(of_unit, date=date)
         return query, chosen, kpi_strip(figures, lang), legend, fmt.day(date, lang), href, loops, brief
 

@@ -13,6 +13,7 @@ from dashboards._strings_field import FIELD_STRINGS
 from dashboards._strings_flows import FLOW_STRINGS
 from dashboards._strings_home import HOME_STRINGS
 from dashboards._strings_maps import MAP_STRINGS
+from dashboards._strings_overlays import OVERLAY_STRINGS
 from dashboards._strings_places import PLACE_STRINGS
 from dashboards._strings_services import SERVICES_STRINGS
 
@@ -24,4 +25,5 @@ STRINGS: dict[str, dict[str, str]] = {
     **FIELD_STRINGS,
     **PLACE_STRINGS,
     **SERVICES_STRINGS,
+    **OVERLAY_STRINGS,
 }

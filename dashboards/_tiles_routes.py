@@ -18,7 +18,7 @@ from urllib.parse import urlencode, urlsplit
 import flask
 from sqlalchemy import Engine
 
-from dashboards._auth import current_scope
+from dashboards._auth import current_principal, current_scope
 from geo import loaded
 from geo.areas import data_bounds
 from geo.cache import DatabaseNamespace, make_cache
@@ -55,6 +55,8 @@ def register_tile_routes(
         with read_connection(engine) as conn:
             state = loaded.data_state(conn)
             options = spec.options(conn, query)
+            if spec.allow is not None:
+                spec.allow(conn, current_principal(), options)
             own = spec.version(conn) if spec.version is not None else None
             key = (database.of(conn), layer, z, x, y, tuple(sorted(options.items())), state, own, scope.key)
             etag = hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest()
@@ -74,6 +76,8 @@ def register_tile_routes(
         query = flask.request.args.to_dict()
         with read_connection(engine) as conn:
             options = spec.options(conn, query)
+            if spec.allow is not None:
+                spec.allow(conn, current_principal(), options)
             bounds = data_bounds(conn, scope=current_scope()) or (-180.0, -85.0511, 180.0, 85.0511)
             version = loaded.data_state(conn).version
         params = {k: str(v) for k, v in options.items()} | {"v": str(version)}

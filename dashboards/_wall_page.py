@@ -13,11 +13,12 @@ from sqlalchemy import Connection
 from dashboards import _context, _loops_panel, _map
 from dashboards import _formats as fmt
 from dashboards import _ids as ids
-from dashboards._auth import current_scope
+from dashboards._auth import current_principal, current_scope
 from dashboards._campaign_views import campaign_panel, campaign_view_bounds
 from dashboards._formats import number
 from dashboards._i18n import TITLE, language, t
 from dashboards._legend import status_legend
+from dashboards._overlays_panel import wall_legend
 from dashboards._responsibility_page import grid_legend
 from dashboards._shell import simulated_badge
 from dashboards._status_page import kpi_strip
@@ -28,6 +29,7 @@ from geo.clock import china_now
 from geo.db import read_connection
 from geo.errors import BattlemapError
 from geo.loops.summary import map_version
+from geo.overlays.registry import visible_overlays
 from geo.responsibility.gaps import gaps_by_grid, gaps_by_level, overloaded_people
 from geo.scope import Scope
 from geo.settings import MapSettings
@@ -35,6 +37,8 @@ from geo.status.read import changed_buildings, status_dates
 from geo.vocab import CHINA_TZ
 from layers import changed_overlay
 from layers.style import VULNERABLE_MARKER
+from layers.tiles.overlays import NAME as OVERLAYS
+from layers.tiles.overlays import overlay_style, source_name
 
 MAP = "wall"
 CHANGED_LISTED = 4  # the changed buildings named in the side panel (all are ringed on the map)
@@ -139,6 +143,7 @@ def register_callbacks(app: dash.Dash) -> None:
                     conn, layer_name, date=date, scope=scope, settings=settings, lang=lang
                 )
                 simulated = loaded.shows_simulated(conn, [layer_name])
+                approved = visible_overlays(conn, current_principal(), approved_only=True)
         except BattlemapError:
             # Keep the last good picture; say since when it is stale.
             stamp = dt.datetime.fromisoformat(last_ok).astimezone(CHINA_TZ) if last_ok else None
@@ -146,9 +151,15 @@ def register_callbacks(app: dash.Dash) -> None:
             return (*(dash.no_update,) * 10, badge, False, dash.no_update)
         # The loop markers go with the house-status map (the other maps have their own meaning).
         markers = layers.get(_loops_panel.LOOPS_SOURCE) if layer_name == "house-status" else None
+        # Overlays published from notebooks show on the wall once a commander approved them.
+        published = [
+            (source_name(o), layers.get(OVERLAYS), overlay_style(o, source=source_name(o), dark=True))
+            for o in approved
+        ]
         spec = _map.map_spec(
             MAP, overlay=layer, basemap=layers.get("basemap"), bounds=bounds, map_settings=settings,
             dark=True, interactive=False, markers=markers, geojson=changed_overlay.overlay_layers(dark=True),
+            published=published,
         )  # fmt: skip
         points = changed_overlay.changed_points(changed)
         overlay = {changed_overlay.CHANGED_SOURCE: _map.display_geojson(points, settings)}
@@ -158,6 +169,8 @@ def register_callbacks(app: dash.Dash) -> None:
         }
         if markers is not None:
             query[markers.name] = {"v": loops_version}
+        for o in approved:
+            query[source_name(o)] = {"name": o.name, "v": data.version}
         if layer_name == "house-status":
             query[layer.name]["date"] = date.isoformat()
         title = layer.title(lang) + (f" · {area_name}" if area_name else "")
@@ -176,7 +189,9 @@ def register_callbacks(app: dash.Dash) -> None:
         highlight = [b.id for b in changed]
         sim = simulated_badge(lang, component_id=ids.WALL_SIMULATED_BADGE) if simulated else None
         return (
-            spec, query, highlight, overlay, title, sim, strip, legend, changed_panel, as_of, "", True,
+            spec, query, highlight, overlay, title, sim, strip,
+            [legend, wall_legend(approved, lang)] if approved else legend,
+            changed_panel, as_of, "", True,
             now.isoformat(),
         )  # fmt: skip
 

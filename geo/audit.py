@@ -32,6 +32,9 @@ ACTIONS: tuple[str, ...] = (
     "loop_escalate",
     "loop_assign",
     "campaign_change",
+    "overlay_publish",
+    "overlay_approve",
+    "overlay_delete",
 )
 """What is audited; ``record`` refuses anything else, so a typo cannot hide an action."""
 

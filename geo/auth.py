@@ -5,7 +5,8 @@ Passwords are kept as argon2id hashes (argon2-cffi); bearer tokens and browser s
 
 - ``commander``: everything, personal data included.
 - ``operator``: only the admin units / grids assigned (``geo.scope``), personal data in them.
-- ``analyst``: everything, read-only, personal fields masked.
+- ``analyst``: everything, read-only, personal fields masked; may publish overlays of their own
+  (``geo.overlays``), which the wall shows only once a commander approved them.
 - ``wall``: the wall display only: no personal fields, no cards with names, no exports.
 - ``worker``: a grid worker (网格员/楼组长) bound to grids: their grids' closed-loop items
   (``geo.loops``), masked personal fields, no exports; may not declare risk areas.
@@ -53,12 +54,18 @@ class RolePolicy:
     pages: tuple[str, ...] | None = None
     scoped: bool = False
     """True when the role must be given an area (the operator)."""
+    publish: bool = False
+    """May publish their own GeoDataFrames as map overlays (``geo.overlays``): the one thing an analyst,
+    otherwise read-only, may add; it changes nothing of what the map holds, and the wall shows it only
+    once a role with ``approve`` has approved it."""
+    approve: bool = False
+    """May approve overlays for the wall and delete anyone's overlay (the commander)."""
 
 
 POLICIES: dict[str, RolePolicy] = {
-    "commander": RolePolicy(personal="full", exports=True, writes=True),
+    "commander": RolePolicy(personal="full", exports=True, writes=True, publish=True, approve=True),
     "operator": RolePolicy(personal="full", exports=True, writes=True, scoped=True),
-    "analyst": RolePolicy(personal="masked", exports=True, writes=False),
+    "analyst": RolePolicy(personal="masked", exports=True, writes=False, publish=True),
     "wall": RolePolicy(personal="none", exports=False, writes=False, pages=("/wall",)),
     "worker": RolePolicy(personal="masked", exports=False, writes=False, scoped=True),
 }

@@ -27,3 +27,26 @@ def mask_phone(phone: str | None) -> str | None:
     if len(compact) < 8:
         return "*" * len(compact)
     return f"{compact[:3]}{'*' * (len(compact) - 7)}{compact[-4:]}"
+
+
+_PERSONAL_WORDS: frozenset[str] = frozenset(
+    {"name", "names", "contact", "phone", "mobile", "tel", "telephone", "cell", "person", "people",
+     "idcard", "passport", "surname", "firstname", "lastname", "fullname", "owner", "resident", "email"}
+)  # fmt: skip
+_PERSONAL_PHRASES: tuple[str, ...] = (
+    "id_number", "id_no", "id_card", "idnumber", "姓名", "名字", "电话", "手机", "联系", "身份证", "证件",
+    "户主", "居民", "人员",
+)  # fmt: skip
+
+
+def looks_personal(column: str) -> bool:
+    """Whether a column's name suggests it holds personal data: one of ``PERSONAL_FIELDS``, a word
+    such as ``name``, ``phone`` or ``owner`` (split on ``_``, ``-``, spaces and camel case), or a
+    Chinese term (姓名, 电话, 身份证…). Used where data arrives from outside the schema (a notebook's
+    overlay), so a ``name`` column is refused even when it holds place names: rename it (``label``)."""
+    lowered = column.strip().lower()
+    if lowered in PERSONAL_FIELDS or any(phrase in lowered for phrase in _PERSONAL_PHRASES):
+        return True
+    spaced = "".join(f" {c}" if c.isupper() else c for c in column.strip())
+    words = {w for w in "".join(c if c.isalnum() else " " for c in spaced.lower()).split() if w}
+    return bool(words & _PERSONAL_WORDS)

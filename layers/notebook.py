@@ -6,6 +6,11 @@
 >>> rings = risk_rings(cases, radii_m=[500, 1000, 3000])
 >>> affected(engine, rings, date="2022-04-10")
 >>> to_folium(rings, cases).save("rings.html")
+>>> publish(rings, name="rings_0410", token=my_token, style="#d95f02", share_with=["operator"])
+
+``publish`` (``layers.publishing``) stores a GeoDataFrame as a named overlay of the maps and the OGC
+API, authored by the owner of ``token`` (an analyst's API token: ``battlemap users token NAME``);
+personal columns are refused, the wall shows it once a commander approved it; ``unpublish`` deletes it.
 
 Every reader takes an Engine (from :func:`connect`) or a Connection. Geometries are WGS84. Rings are
 geodesic (true metres on the WGS84 ellipsoid, via ``pyproj.Geod``); zones come from
@@ -38,6 +43,7 @@ from geo.risk.zones import RiskArea, case_locations, declare_risk_area
 from geo.settings import Settings
 from geo.sqlutil import Bbox
 from layers.folium_offline import offline
+from layers.publishing import publish, published, unpublish
 from layers.style import GAP_SWATCH, STATUS_SWATCHES, ZONE_SWATCHES, Swatch, ring_swatch, status_swatch
 
 __all__ = [
@@ -45,6 +51,8 @@ __all__ = [
     "connect",
     "declare",
     "dissolve_rings",
+    "publish",
+    "published",
     "read_buildings",
     "read_cases",
     "read_compounds",
@@ -54,6 +62,7 @@ __all__ = [
     "risk_rings",
     "status_history",
     "to_folium",
+    "unpublish",
 ]
 
 _GEOD = Geod(ellps="WGS84")

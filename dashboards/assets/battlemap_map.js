@@ -246,11 +246,28 @@
     return new Date().toLocaleString(locale, { timeZone: "Asia/Shanghai", hour12: false });
   }
 
+  // Published overlays (dashboards/_overlays_panel.py): the ticked sources' layers visible, the others
+  // hidden, on the live map (its view and other layers untouched).
+  function showOverlays(ticked, _rendered, spec) {
+    var entry = spec && maps[spec.container];
+    if (!entry) return noUpdate();
+    var shown = ticked || [];
+    whenLoaded(entry.map, function () {
+      entry.map.getStyle().layers.forEach(function (layer) {
+        if (!layer.source || layer.source.indexOf("overlay-") !== 0) return;
+        var visible = shown.indexOf(layer.source) >= 0 ? "visible" : "none";
+        entry.map.setLayoutProperty(layer.id, "visibility", visible);
+      });
+    });
+    return shown;
+  }
+
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.battlemap = Object.assign(window.dash_clientside.battlemap || {}, {
     render: render,
     togglePlay: togglePlay,
     step: step,
     clock: clock,
+    showOverlays: showOverlays,
   });
 })();

@@ -15,10 +15,11 @@ from collections.abc import Callable, Iterator
 
 from sqlalchemy import Connection, CursorResult, text
 
-from geo.crs.uris import OgcCrs
+from geo.crs.uris import OgcCrs, shift_feature
 from geo.errors import NotFound
 from geo.features import kind_sql
-from geo.ogc.collections import Collection
+from geo.ogc import overlay_items
+from geo.ogc.collections import Collection, OverlayCollection
 from geo.ogc.query import ItemsQuery
 from geo.personal import PERSONAL_FIELDS
 from geo.risk.store import active_on
@@ -88,6 +89,8 @@ def _sql(select: str, parts: list[str], order: str, limit: int) -> str:
 def page_rows(conn: Connection, query: ItemsQuery, *, scope: Scope = UNRESTRICTED) -> CursorResult:
     """The rows ``(key, feature)`` of one page plus one (to know whether another follows), streamed
     from a server-side cursor: iterate the result, do not fetch it all."""
+    if isinstance(query.collection, OverlayCollection):
+        return overlay_items.page_rows(conn, query, scope=scope)
     spec = kind_sql(query.collection.id)
     where = [f"{spec.key} > :after"]
     params: dict[str, object] = {"after": query.after}
@@ -128,7 +131,7 @@ def feature_collection(
             if returned == query.limit:
                 more = True
                 break
-            batch.append(feature)
+            batch.append(shift_feature(feature, query.crs))
             returned += 1
             last = key
             if len(batch) == BATCH:
@@ -156,6 +159,8 @@ def read_item(
     NotFound
         when there is none (or it lies outside the scope: the two are not told apart).
     """
+    if isinstance(collection, OverlayCollection):
+        return shift_feature(overlay_items.read_item(conn, collection, feature_id, crs=crs, scope=scope), crs)
     spec = kind_sql(collection.id)
     properties = tuple(p for p in collection.properties if p != "status" or collection.dated != "status")
     select, parts, bound = _select(
@@ -169,4 +174,4 @@ def read_item(
     row = conn.execute(text(_sql(select, parts, spec.key, 1)), bound).first()
     if row is None:
         raise NotFound(f"{collection.id} has no feature {feature_id[:80]!r} (in your area)")
-    return str(row.feature)
+    return shift_feature(str(row.feature), crs)

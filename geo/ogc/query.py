@@ -12,12 +12,16 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from geo.crs.uris import CRS84, OGC_CRS, OgcCrs, bbox_to_wgs84, parse_ogc_crs
+from geo.crs.uris import BD09_URI, CRS84, GCJ02_URI, OGC_CRS, OgcCrs, bbox_to_wgs84, parse_ogc_crs
 from geo.errors import InvalidParameter
 from geo.ogc.collections import Collection
 from geo.sqlutil import Bbox
 from geo.vocab import CHINA_TZ
 
+_OFFSET_NOTE = (
+    f"{GCJ02_URI} (GCJ-02, AMap/Tencent) and {BD09_URI} (BD-09, Baidu) are the Chinese offset datums "
+    "under battlemap's own names: not EPSG codes, longitude first."
+)
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
 
@@ -42,9 +46,15 @@ PARAMETERS: tuple[Parameter, ...] = (
         "minx,miny,maxx,maxy (in bbox-crs, CRS84 by default): features whose geometry meets the box.",
         {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
     ),
-    Parameter("bbox-crs", "The CRS of bbox (a URI).", {"type": "string", "enum": list(OGC_CRS)}),
     Parameter(
-        "crs", "The CRS of the geometries returned (a URI).", {"type": "string", "enum": list(OGC_CRS)}
+        "bbox-crs",
+        f"The CRS of bbox (a URI). {_OFFSET_NOTE}",
+        {"type": "string", "enum": list(OGC_CRS)},
+    ),
+    Parameter(
+        "crs",
+        f"The CRS of the geometries returned (a URI). {_OFFSET_NOTE}",
+        {"type": "string", "enum": list(OGC_CRS)},
     ),
     Parameter(
         "datetime",

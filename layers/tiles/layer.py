@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
 
+from geo.auth import Principal
 from geo.crs import parse_crs
 from geo.errors import Forbidden, InvalidParameter
 from geo.scope import UNRESTRICTED, Scope
@@ -52,6 +53,9 @@ class TileLayer:
     """The layer holds nothing of any area (the OSM basemap): served whole to every signed-in user."""
     minzoom: int = 0
     maxzoom: int = MAX_ZOOM
+    allow: Callable[[Connection, Principal, Options], None] | None = None
+    """Raises (``NotFound``) when the viewer may not see what the options name (a published overlay,
+    ``geo.overlays.registry.may_see``); asked before any tile is made or read from the cache."""
     version: Callable[[Connection], int] | None = None
     """What else than the loaded data (``data_versions``) the tiles depend on, as a number that changes
     with it (the loop markers: their log and the clock); part of the cache key and the ETag."""

@@ -21,6 +21,7 @@ from layers.tiles import (
     key_places,
     loops,
     national,
+    overlays,
     responsibility,
     services,
 )
@@ -69,5 +70,6 @@ def default_layers(settings: Settings) -> TileLayers:
         campaign.LAYER,
         loops.LAYER,
         key_places.LAYER,
+        overlays.LAYER,
     )
     return TileLayers((*static, flows.layer(settings.flows), services.layer(settings.services)))
