@@ -1,7 +1,7 @@
 """overlays: analysts' GeoDataFrames published from a notebook as named map overlays (issue 19, part 5)
 
 Revision ID: 0015
-Revises: 0017 (given 0013; chained after main's last so that there is one head)
+Revises: 0014
 Create Date: 2026-12-04 18:30:00
 
 - ``overlays``: the registry, one row per published overlay: its name (unique: it is the OGC collection
@@ -20,7 +20,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0015"
-down_revision = "0017"  # given as "0013"; after main's 0017 so that there is one head (the lead re-chains)
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """service points: the languages and opening hours of a registration or service point
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-04 18:30:00
 
 The multilingual service guide (涉外服务指引图) shows where an international compound's
@@ -18,7 +18,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0016"
-down_revision = "0014"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
