@@ -21,6 +21,7 @@ next to the ratio of the sizes, and names the figures that grow faster than the 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import itertools
 import json
 import os
@@ -137,15 +138,28 @@ def load(report: SizeReport, url: str, *, seed: int, repeat: int) -> None:
                max(r.peak_rss_mb for r in theirs), unit="MB")  # fmt: skip
 
 
-def tiles(report: SizeReport, url: str, *, concurrency: int) -> None:
-    """Cold and warm passes per server over z10-z17; p50/p95 per band, battlemap against tipg."""
+def same_start(url: str) -> None:
+    """The same database state for every server's cold pass: nothing dirty to write out, and the
+    shared buffers holding what reading the footprints and their index through them leaves there,
+    whatever the server before touched (else the second server finds the first one's pages)."""
+    sql(url, "CHECKPOINT")
+    for relation in ("households", "house_status", "buildings", "idx_buildings_geom"):
+        sql(url, f"SELECT pg_prewarm('{relation}', 'buffer')")
+
+
+def tiles(report: SizeReport, url: str, *, concurrency: int, date: dt.date) -> None:
+    """Cold and warm passes per server over z10-z17; p50/p95 per band, battlemap against tipg.
+    House-status tiles are asked for ``date``, as the page asks them."""
     from bench.tiles import bench_user, servers, tile_list, timed_passes
 
     addresses = tile_list(range(BANDS[0][0], BANDS[-1][1] + 1))
     *_, token = bench_user(url)
     figures: dict[str, dict[str, dict[str, tuple[float, float]]]] = {}
-    for name, server in servers(url, ports=PORTS[:2], layers=("buildings", "house-status")).items():
-        sql(url, "CHECKPOINT")  # no server pays for writing out pages another one dirtied
+    chosen = servers(url, ports=PORTS[:2], layers=("buildings", "house-status"))
+    command, env, health, template = chosen["battlemap house-status"]
+    chosen["battlemap house-status"] = (command, env, health, f"{template}?date={date.isoformat()}")
+    for name, server in chosen.items():
+        same_start(url)
         for run, (_, latencies, _) in timed_passes(server, addresses, concurrency, token, f"city_{name}"):
             figures.setdefault(name, {})[run] = band_figures(addresses, latencies)
     for run in ("cold", "warm"):
@@ -159,7 +173,7 @@ def tiles(report: SizeReport, url: str, *, concurrency: int) -> None:
                 report.add(f"tiles house-status {band} {run} {stat} ms", pair[i], unit="ms")
 
 
-def queries(report: SizeReport, url: str, *, seed: int, date: object) -> None:
+def queries(report: SizeReport, url: str, *, seed: int, date: dt.date) -> None:
     """One case's zones and counts, 1,000 cases' rings, the KPIs: cold, then the median of three."""
     import numpy as np
     from sqlalchemy import create_engine
@@ -229,9 +243,10 @@ def one_size(buildings: int, args: argparse.Namespace) -> SizeReport:
               f"in {time.perf_counter() - started:.1f} s", flush=True)  # fmt: skip
         sql(url, "CREATE EXTENSION IF NOT EXISTS pg_prewarm")
         for relation in ("buildings", "idx_buildings_geom", "households", "house_status"):
-            sql(url, f"SELECT pg_prewarm('{relation}', 'read')")
-        tiles(report, url, concurrency=args.concurrency)
-        queries(report, url, seed=args.seed, date=last_day(url))
+            sql(url, f"SELECT pg_prewarm('{relation}', 'read')")  # the OS page cache, for everyone
+        day = last_day(url)
+        tiles(report, url, concurrency=args.concurrency, date=day)
+        queries(report, url, seed=args.seed, date=day)
         if args.browser:
             browser(report, url)
         report.load_average = os.getloadavg()
