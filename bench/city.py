@@ -29,8 +29,10 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bench.etl import (
+    AREA,
     OUT,
     base_url,
     battlemap_load,
@@ -106,6 +108,31 @@ def band_figures(
 # --- the steps of one size
 
 
+def write_admin(path: Path, *, side: int = 4) -> None:
+    """One district over the whole area and ``side`` x ``side`` sub-districts, as GeoJSON: what the
+    house-status page draws below grid zoom (its default view of a whole city)."""
+    west, south, east, north = AREA
+    dx, dy = (east - west) / side, (north - south) / side
+
+    def feature(
+        code: str, name: str, level: str, box: tuple[float, float, float, float], **more: str
+    ) -> dict:
+        x0, y0, x1, y1 = box
+        ring = [[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]
+        return {
+            "type": "Feature",
+            "properties": {"code": code, "name": name, "level": level, **more},
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+        }
+
+    features = [feature("PD", "浦东新区", "district", AREA)]
+    for j in range(side):
+        for i in range(side):
+            box = (west + i * dx, south + j * dy, west + (i + 1) * dx, south + (j + 1) * dy)
+            features.append(feature(f"PD{j}{i}", f"街镇{j}{i}", "subdistrict", box, parent="PD"))
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False))
+
+
 def load(report: SizeReport, url: str, *, seed: int, repeat: int) -> None:
     """The footprints by ``ogr2ogr`` and by ``battlemap load buildings``, alternated; medians."""
     gpkg = OUT / f"buildings_{report.buildings}_{seed}.gpkg"
@@ -114,11 +141,13 @@ def load(report: SizeReport, url: str, *, seed: int, repeat: int) -> None:
         write_buildings(gpkg, rows=report.buildings, seed=seed)
         print(f"  wrote {gpkg.name} in {time.perf_counter() - started:.1f} s", flush=True)
     log = OUT / "city.log"
-    grids = OUT / "grids_500m.geojson"
+    grids, admin = OUT / "grids_500m.geojson", OUT / "city_admin.geojson"
     write_grids(grids)
-    measure(
-        [*battlemap_load(), "grids", str(grids), "--no-progress"], url=url, log=log, env={"DATABASE_URL": url}
-    )
+    write_admin(admin)
+    for kind, path in (("admin", admin), ("grids", grids)):  # before the buildings: assigned on load
+        measure(
+            [*battlemap_load(), kind, str(path), "--no-progress"], url=url, log=log, env={"DATABASE_URL": url}
+        )
     runs: dict[str, list] = {"ogr2ogr": [], "battlemap": []}
     for round_no in range(repeat):
         order = ("ogr2ogr", "battlemap") if round_no % 2 == 0 else ("battlemap", "ogr2ogr")
@@ -178,7 +207,6 @@ def queries(report: SizeReport, url: str, *, seed: int, date: dt.date) -> None:
     import numpy as np
     from sqlalchemy import create_engine
 
-    from bench.etl import AREA
     from bench.risk import RADII, timed
     from geo.risk.rings import ring_counts
     from geo.risk.rules import default_rules
