@@ -11,6 +11,7 @@ No database: this times the matcher itself (geo.address.match).
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections import Counter
 from pathlib import Path
@@ -100,6 +101,7 @@ def main() -> None:
         "(before the compound step of the load)"
     )
     print(f"  {_rates(levels, len(risk))}")
+    print("load average (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
 if __name__ == "__main__":

@@ -47,6 +47,18 @@ def chinese(n: int) -> str:
 
 
 Variant = tuple[str, str]  # (district as written, address as written)
+ABBREVIATED = frozenset(
+    {
+        "road_suffix_dropped",
+        "direction_road_shortened",
+        "gonglu_shortened",
+        "dadao_shortened",
+        "compound_suffix",
+    }
+)
+"""Families that shorten a road or compound name: skipped when the short name is another road."""
+ABBREVIATION_FAMILIES = ABBREVIATED | {"lane_word", "pudong_compound"}
+"""Every family of the abbreviations (geo.address.normalise), for their own match rate."""
 Family = Callable[[str, str, AddressParts, random.Random], Variant | None]
 
 
@@ -115,6 +127,77 @@ def _combined(d: str, a: str, p: AddressParts, r: random.Random) -> Variant | No
     return "", f"上海市 {_SHORT[d]} {numerals[1]}（近{r.choice(['地铁站', '菜场', '学校'])}）"
 
 
+def _placed(p: AddressParts) -> bool:
+    """A road address with a lane or number and nothing more (what the road families rewrite)."""
+    return bool(p.road and (p.lane or p.number) and not p.detail and "-" not in p.number)
+
+
+def _rest(d: str, a: str, p: AddressParts) -> str:
+    """What follows the road, as the gazetteer writes it (with or without the number's 号)."""
+    return match_key(a, district=d)[len(p.road) :]
+
+
+def _road_suffix_dropped(d: str, a: str, p: AddressParts, r: random.Random) -> Variant | None:
+    """ "张杨2281弄" for 张杨路2281弄: the 路 of a plain road left off."""
+    if (
+        not _placed(p)
+        or not p.road.endswith("路")
+        or p.road.endswith(("公路", "东路", "西路", "南路", "北路", "中路"))
+    ):
+        return None
+    return d, p.road[:-1] + _rest(d, a, p)
+
+
+def _direction_shortened(d: str, a: str, p: AddressParts, r: random.Random) -> Variant | None:
+    """ "莲安西35弄" for 莲安西路35弄: 东路/西路/南路/北路/中路 written as the direction alone."""
+    if not _placed(p) or not p.road.endswith(("东路", "西路", "南路", "北路", "中路")) or len(p.road) < 4:
+        return None
+    return d, p.road[:-1] + _rest(d, a, p)
+
+
+def _gonglu_shortened(d: str, a: str, p: AddressParts, r: random.Random) -> Variant | None:
+    """ "川周路4318弄" or "川周4318弄" for 川周公路4318弄 (the suburbs' highways)."""
+    if not _placed(p) or not p.road.endswith("公路") or len(p.road) < 4:
+        return None
+    return d, p.road[:-2] + r.choice(["路", ""]) + _rest(d, a, p)
+
+
+def _dadao_shortened(d: str, a: str, p: AddressParts, r: random.Random) -> Variant | None:
+    """ "世纪道1198号" for 世纪大道1198号."""
+    if not _placed(p) or not p.road.endswith("大道") or len(p.road) < 4:
+        return None
+    return d, p.road[:-2] + "道" + _rest(d, a, p)
+
+
+def _lane_word(d: str, a: str, p: AddressParts, r: random.Random) -> Variant | None:
+    """ "35巷" or "35衖" (the old Shanghai character) for 35弄."""
+    if not _placed(p) or not p.lane or p.number or p.sublane:
+        return None
+    return d, f"{p.road}{p.lane}{r.choice(['巷', '衖'])}"
+
+
+def _compound_suffix(d: str, a: str, p: AddressParts, r: random.Random) -> Variant | None:
+    """ "振东苑小区" for 振东苑, "沪东新村小区" for 沪东新村, "华建新村" for 华建小区: 小区 added or
+    swapped."""
+    if any(c.isdigit() for c in a) or len(a) < 3 or len(a) > 8:
+        return None
+    if a.endswith(("苑", "公寓", "花园")) or (a.endswith("新村") and len(a) >= 4):
+        return d, a + "小区"
+    if a.endswith("小区") and len(a) >= 4:
+        return d, a[:-2] + "新村"
+    return None
+
+
+def _pudong_compound(d: str, a: str, p: AddressParts, r: random.Random) -> Variant | None:
+    """Roads named after their district ("浦东南路", "浦东大道"): after the short district name, or
+    without their 路 ("浦东南1475弄")."""
+    if d != "浦东新区" or not _placed(p) or not p.road.startswith("浦东") or p.road.endswith("大道"):
+        return None
+    if r.random() < 0.5:
+        return "", "浦东 " + a
+    return d, p.road[:-1] + _rest(d, a, p)
+
+
 FAMILIES: dict[str, Family] = {
     "short_district": _short_district,
     "city_prefix": _city_prefix,
@@ -127,6 +210,14 @@ FAMILIES: dict[str, Family] = {
     "road_number_without_hao": _no_hao,
     "spaces": _spaces,
     "combined": _combined,
+    # Abbreviations (geo.address.normalise.ROAD_ABBREVIATIONS, COMPOUND_ALIASES, LANE_WORDS).
+    "road_suffix_dropped": _road_suffix_dropped,
+    "direction_road_shortened": _direction_shortened,
+    "gonglu_shortened": _gonglu_shortened,
+    "dadao_shortened": _dadao_shortened,
+    "lane_word": _lane_word,
+    "compound_suffix": _compound_suffix,
+    "pudong_compound": _pudong_compound,
 }
 
 
@@ -139,6 +230,7 @@ def variants(
         (d, match_key(a, district=d)): a
         for d, a in zip(gazetteer["district"], gazetteer["address"], strict=True)
     }
+    roads = {(d, parse(k).road) for d, k in keys}
     rows = list(zip(gazetteer["district"], gazetteer["address"], strict=True))
     out: list[dict[str, str]] = []
     for family, make in FAMILIES.items():
@@ -148,9 +240,17 @@ def variants(
             if found is None or found[0] is None:
                 continue
             given_district, given = found
-            other = keys.get((d, match_key(given, district=d)))
+            given_key = match_key(given, district=d)
+            other = keys.get((d, given_key))
             if other is not None and other != a:
                 continue
+            written = parse(given_key).road
+            if (
+                family in ABBREVIATED
+                and (d, written) in roads
+                and written != parse(match_key(a, district=d)).road
+            ):
+                continue  # the shortened name is another road of the district: no single right answer
             out.append(
                 {
                     "family": family,

@@ -114,3 +114,7 @@ CP_SERIES = "cp-series"
 CP_RANKING = "cp-ranking"
 CP_LEGEND = "cp-legend"
 CP_ALERT = "cp-alert"
+
+# --- keyplaces ---
+HS_KEY_PLACES = "hs-key-places"
+HS_KEY_PLACES_TOGGLE = "hs-key-places-toggle"

@@ -11,6 +11,7 @@ FeatureCollection: the risk zones); clicks land in ``click``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import dash
@@ -93,16 +94,20 @@ def map_spec(
     dark: bool = False,
     interactive: bool = True,
     geojson: dict[str, list[dict]] | None = None,
-    markers: TileLayer | None = None,
+    markers: TileLayer | Sequence[TileLayer] | None = None,
     selectable: bool = False,
+    toggled: Sequence[str] = (),
 ) -> dict:
     """The spec the clientside module turns into a map: style, tile templates, what is clickable.
 
     ``geojson`` maps a GeoJSON source name to its style layers (drawn above the buildings, below the
-    highlight); the ``overlay`` store fills those sources. ``markers`` is a second tile layer drawn on
-    top (the loop markers); its style layers marked clickable open the building card too.
-    ``selectable``: the clicked building (the ``click`` store) is outlined.
+    highlight); the ``overlay`` store fills those sources. ``markers`` are further tile layers drawn
+    on top, the last uppermost (the key places, then the loop markers); their style layers marked
+    clickable open the building card too. ``selectable``: the clicked building (the ``click`` store)
+    is outlined. ``toggled``: sources the page may hide (its query store's ``visible`` for the
+    source, never sent to the tile server; shown when absent).
     """
+    marker_tiles = (markers,) if isinstance(markers, TileLayer) else tuple(markers or ())
     overlay_layers = overlay.style(source=overlay.name, dark=dark)
     background = BASEMAP["dark_background"] if dark else BASEMAP["background"]
     layers: list[dict] = [
@@ -120,7 +125,7 @@ def map_spec(
         {"id": highlight, "type": "line", "source": overlay.name, "source-layer": BUILDINGS_LAYER,
          "filter": ["in", ["id"], ["literal", []]], "paint": {"line-color": changed, "line-width": 5}}
     )  # fmt: skip
-    marker_layers = markers.style(source=markers.name, dark=dark) if markers is not None else []
+    marker_layers = [layer for m in marker_tiles for layer in m.style(source=m.name, dark=dark)]
     select = f"{overlay.name}-selected"
     if selectable:
         casing, line = (SELECTED_SWATCH.outline, SELECTED_SWATCH.dark_fill if dark else SELECTED_SWATCH.fill)
@@ -132,8 +137,7 @@ def map_spec(
             )  # fmt: skip
     layers += marker_layers
     tiled = [(BASEMAP_SOURCE, basemap.name), (overlay.name, overlay.name)]
-    if markers is not None:
-        tiled.append((markers.name, markers.name))
+    tiled += [(m.name, m.name) for m in marker_tiles]
     sources = {
         name_: {
             "type": "vector",
@@ -166,6 +170,9 @@ def map_spec(
         "interactive": interactive,
         "highlightLayer": highlight,
         "selectLayers": [select + "-casing", select] if selectable else [],
+        "toggles": {
+            source: [layer["id"] for layer in layers if layer.get("source") == source] for source in toggled
+        },
     }
 
 

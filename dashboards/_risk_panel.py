@@ -32,7 +32,7 @@ from geo.risk.declare import declare_and_store
 from geo.risk.store import zones_geojson
 from geo.risk.whatif import case_at_building, simulate_at_building
 from geo.risk.zones import ZONES
-from geo.vocab import RISK_LEVELS, term
+from geo.vocab import KEY_INDUSTRIES, KEY_PLACE_KINDS, PLACE_KINDS, RISK_LEVELS, term
 from layers.risk_overlay import AREAS_SOURCE, SIMULATED_SOURCE, overlay_layers, with_boundaries
 from layers.style import ZONE_SWATCHES, Swatch
 
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from dash.dependencies import Wildcard
 
 _SWATCH: dict[str, Swatch] = {s.code: s for s in ZONE_SWATCHES}
-_COUNTS = ("buildings", "households", "vulnerable")
+_COUNTS = ("buildings", "households", "vulnerable", "key_places")
 FLY = "hs-risk-fly"
 """Pattern-matching id type of each area's "show on the map" button (``{"type": FLY, "key": id}``)."""
 
@@ -94,11 +94,44 @@ def zone_table(zones: dict[str, dict[str, Any]], lang: str) -> html.Table:
         rows.append(
             html.Tr(
                 [html.Td([html.Span(className="bm-swatch", style=box), swatch.label(lang)])]
-                + [html.Td(f"{int(counts.get(c, 0)):,}", **data_attributes(count=c)) for c in _COUNTS],
+                + [
+                    html.Td(
+                        _count_text(counts, c),
+                        title=_key_places_title(counts, lang) if c == "key_places" else None,
+                        **data_attributes(count=c),
+                    )
+                    for c in _COUNTS
+                ],
                 **data_attributes(zone=zone),
             )
         )
     return html.Table([html.Thead(head), html.Tbody(rows)], className="bm-table-compact bm-risk-table")
+
+
+def _count_text(counts: dict[str, Any], name: str) -> str:
+    """A zone's count as shown; "–" for key places not counted (an area stored before they were, or
+    an area-limited account's view: places are not stored with the area)."""
+    if name == "key_places" and counts and name not in counts:
+        return "–"
+    return f"{int(counts.get(name, 0)):,}"
+
+
+def _key_places_title(counts: dict[str, Any], lang: str) -> str:
+    """The tooltip of a zone's key places: how many of each kind, and of each key industry."""
+    if "key_places" not in counts:
+        return t("risk_key_places_uncounted", lang)
+    kinds = counts.get("places_by_kind") or {}
+    parts = [
+        f"{_term(PLACE_KINDS, k, lang)} {int(kinds.get(k, 0)):,}" for k in KEY_PLACE_KINDS if kinds.get(k)
+    ]
+    industries = counts.get("key_industries") or {}
+    parts += [f"{_term(KEY_INDUSTRIES, k, lang)} {int(n):,}" for k, n in industries.items()]
+    return " · ".join(parts)
+
+
+def _term(terms: tuple, code: str, lang: str) -> str:
+    found = term(terms, code)
+    return found.zh if lang == "zh" else found.en
 
 
 def _lift(sop: dict[str, Any], lang: str) -> str:

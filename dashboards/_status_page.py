@@ -18,7 +18,7 @@ import dash
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
-from dashboards import _context, _loops_panel, _map, _risk_panel
+from dashboards import _context, _key_places_panel, _loops_panel, _map, _risk_panel
 from dashboards import _ids as ids
 from dashboards._auth import current_scope
 from dashboards._building_card import card
@@ -36,6 +36,7 @@ from geo.card import building_card
 from geo.clock import china_today
 from geo.db import read_connection
 from geo.errors import BattlemapError
+from geo.places import places_by_grid
 from geo.print_queries import atlas_selection, grid_count
 from geo.status.activity import OpeningDay, opening_day
 from geo.status.kpis import Kpis
@@ -60,8 +61,9 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
             options = filter_options(conn, scope=current_scope())
             version = loaded.data_state(conn).version
             loop_figures, loops_version = _loops_panel.read(conn, current_scope())
-            simulated = loaded.shows_simulated(conn, [LAYER])
+            simulated = loaded.shows_simulated(conn, [LAYER, _key_places_panel.KEY_PLACES_SOURCE])
             grids = grid_count(conn, scope=current_scope())
+            key_places = places_by_grid(conn, scope=current_scope())
     except BattlemapError as exc:
         return unavailable_page(header, exc, lang, page_id=ids.HS_PAGE)
     header = map_header("/house-status", lang, layers, simulated=simulated)
@@ -74,10 +76,11 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
         bounds=bounds,
         map_settings=context.settings.map,
         geojson=_risk_panel.geojson_layers(),
-        markers=layers.get(_loops_panel.LOOPS_SOURCE),
+        markers=(layers.get(_key_places_panel.KEY_PLACES_SOURCE), layers.get(_loops_panel.LOOPS_SOURCE)),
         selectable=True,
+        toggled=(_key_places_panel.KEY_PLACES_SOURCE,),
     )
-    query = _query_for(opened, version, loops_version)
+    query = _query_for(opened, version, loops_version, key_places=True)
     marks = slider_marks(days, lambda i: (first + dt.timedelta(days=i)).strftime("%m-%d"))
     controls = html.Div(
         [
@@ -127,6 +130,11 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
             html.Div(id=ids.HS_LEGEND),
             html.Section(
                 _loops_panel.panel_children(loop_figures, lang), id=ids.HS_LOOPS, className="bm-loops"
+            ),
+            html.Section(
+                _key_places_panel.panel_children(key_places, lang),
+                id=ids.HS_KEY_PLACES,
+                className="bm-key-places",
             ),
             _risk_panel.panel(),
             html.P(t("card_hint", lang), className="bm-note"),
@@ -181,11 +189,13 @@ def _filter(name: str, options: list, lang: str) -> dcc.Dropdown:
     )
 
 
-def _query_for(date: dt.date, version: int, loops_version: int) -> dict:
+def _query_for(date: dt.date, version: int, loops_version: int, *, key_places: bool) -> dict:
+    """Per tile source its query; ``key_places``: the key places' layer is shown (its toggle)."""
     return {
         LAYER: {"date": date.isoformat(), "v": version},
         _map.BASEMAP_SOURCE: {"v": version},
         _loops_panel.LOOPS_SOURCE: {"v": loops_version},
+        _key_places_panel.KEY_PLACES_SOURCE: {"v": version, "visible": key_places},
     }
 
 
@@ -296,10 +306,11 @@ def register_callbacks(app: dash.Dash) -> None:
         Output(ids.HS_BRIEF, "href"),
         Input(ids.HS_DATE, "value"),
         Input(ids.HS_REFRESH, "n_intervals"),
+        Input(ids.HS_KEY_PLACES_TOGGLE, "value"),
         *filters,
         State(HS_STATE, "data"),
     )
-    def update(index: int | None, _tick: int | None, *args: Any) -> tuple:
+    def update(index: int | None, _tick: int | None, shown: list[str] | None, *args: Any) -> tuple:
         # args: the filter dropdowns' values, then the page's state store (JSON from the browser)
         *values, state = args
         lang, date = state["lang"], _date(state, index)
@@ -316,7 +327,7 @@ def register_callbacks(app: dash.Dash) -> None:
         legend = [status_legend(figures, lang, markers=(vulnerable,)), _loops_panel.marker_legend(lang)]
         href = atlas_href(selection, layer=LAYER, date=date)
         loops = _loops_panel.panel_children(loop_figures, lang)
-        query = _query_for(date, version, loops_version)
+        query = _query_for(date, version, loops_version, key_places=_key_places_panel.visible(shown))
         brief = brief_href(of_unit, date=date)
         return query, chosen, kpi_strip(figures, lang), legend, date.isoformat(), href, loops, brief
 

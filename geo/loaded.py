@@ -97,6 +97,7 @@ MAP_TABLES: dict[str, tuple[str, ...]] = {
     "house-status": ("house_status", "households", "grids"),
     "responsibility": ("responsibilities", "people", "grids"),
     "flows": ("transfers", "gate_events"),
+    "key-places": ("places",),
 }
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from geo.vocab import (
     CHAIN_LEVELS,
     HOUSE_STATUSES,
+    KEY_PLACE_KINDS,
     LEG_STATUS_CODES,
     LEG_STATUSES,
     PLACE_KINDS,
@@ -175,6 +176,20 @@ _PLACE_COLOURS: dict[str, tuple[str, str, str]] = {
 FLOW_PLACE_SWATCHES: tuple[Swatch, ...] = tuple(
     Swatch(t.code, t.zh, t.en, *_PLACE_COLOURS[t.code]) for t in PLACE_KINDS if t.code in _PLACE_COLOURS
 )
+
+# The key places (重点场所) on the house-status map: dots ringed in white, in hues no status fill
+# uses (a dark teal, indigo, brown and a vivid violet, far from the case reds); a cluster takes the
+# colour of its most numerous kind.
+_KEY_PLACE_COLOURS: dict[str, tuple[str, str, str]] = {
+    "street_shop": ("#00695c", "#ffffff", "#26c6da"),
+    "office_building": ("#283593", "#ffffff", "#8c9eff"),
+    "firm": ("#6d4c41", "#ffffff", "#d7a98c"),
+    "key_industry": ("#aa00ff", "#ffffff", "#d68cff"),
+}
+KEY_PLACE_SWATCHES: tuple[Swatch, ...] = tuple(
+    Swatch(t.code, t.zh, t.en, *_KEY_PLACE_COLOURS[t.code]) for t in PLACE_KINDS if t.code in KEY_PLACE_KINDS
+)
+assert tuple(s.code for s in KEY_PLACE_SWATCHES) == KEY_PLACE_KINDS, "every key-place kind needs a colour"
 
 # The vaccination campaign board (疫苗接种): units behind their daily need stand out in red (the
 # table's flag, the map's outline), units missing the day's report in grey; the choropleth fills the

@@ -14,9 +14,13 @@
     return window.dash_clientside.no_update;
   }
 
+  // A query's "visible" (a page's layer toggle, spec.toggles) is the map's, not the tile server's.
+  var LOCAL_PARAMS = { visible: true };
+
   function tileUrl(template, params) {
     var url = new URL(template, window.location.href);
     Object.keys(params || {}).forEach(function (key) {
+      if (LOCAL_PARAMS[key]) return;
       if (params[key] !== null && params[key] !== undefined) url.searchParams.set(key, params[key]);
     });
     // MapLibre fills {z}/{x}/{y}; URL() escapes the braces, so put them back.
@@ -29,11 +33,33 @@
       var params = Object.assign({}, spec.tileParams, (query && query[source]) || {});
       if (style.sources[source]) style.sources[source].tiles = [tileUrl(spec.tiles[source], params)];
     });
+    var hidden = {};
+    Object.keys(spec.toggles || {}).forEach(function (source) {
+      if (!shown(query, source)) spec.toggles[source].forEach(function (id) { hidden[id] = true; });
+    });
+    style.layers.forEach(function (layer) {
+      if (hidden[layer.id]) layer.layout = Object.assign({}, layer.layout, { visibility: "none" });
+    });
     if (spec.raster) {
       style.sources.raster = { type: "raster", tiles: [spec.raster], tileSize: 256 };
       style.layers.splice(1, 0, { id: "raster", type: "raster", source: "raster" });
     }
     return style;
+  }
+
+  function shown(query, source) {
+    return !(query && query[source] && query[source].visible === false);
+  }
+
+  // The toggled sources' layers shown or hidden as the query says.
+  function applyToggles(entry, query) {
+    var toggles = entry.spec.toggles || {};
+    Object.keys(toggles).forEach(function (source) {
+      var visibility = shown(query, source) ? "visible" : "none";
+      toggles[source].forEach(function (id) {
+        if (entry.map.getLayer(id)) entry.map.setLayoutProperty(id, "visibility", visibility);
+      });
+    });
   }
 
   function combinedFilter(base, clauses) {
@@ -162,6 +188,7 @@
           var params = Object.assign({}, spec.tileParams, query[source]);
           if (src && src.setTiles) src.setTiles([tileUrl(spec.tiles[source], params)]);
         });
+        applyToggles(entry, query);
       });
     }
     var filterKey = JSON.stringify(filter || {});

@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from etl import pipeline
-from etl.demo import campaign, devices, flows, generator, grids, loops, risk
+from etl.demo import campaign, devices, flows, generator, grids, key_places, loops, risk
 from etl.demo.sample import load_sample
 from etl.jobs.base import LoadOptions
 from etl.readers import FrameSource
@@ -88,6 +88,8 @@ def load_simulated(conn: Connection, *, settings: Settings) -> Iterator[LoadRepo
             lambda: flows.transfers_frame(conn, seed=seed, deadline_hours=settings.flows.deadline_hours),
         ),
         ("gate-events", lambda: flows.gate_events_frame(conn, seed=seed)),
+        # Key places (重点场所): shops, office buildings, firms, key-industry sites, as in Lujiazui.
+        ("key-places", lambda: key_places.key_places_frame(conn, seed=seed)),
         # Door sensors and thermometers of the households isolated today (active now).
         ("devices", lambda: devices.devices_frame(conn)),
     )
@@ -108,7 +110,12 @@ def _load(conn: Connection, kind: str, frame: pd.DataFrame, *, settings: Setting
         strict=True,
         rejects_path=Path(gettempdir()) / "battlemap-demo-rejects" / f"{name}.rejects.csv",
     )
-    return pipeline.load(conn, kind, FrameSource(frame, name=name), options=options, settings=settings.etl)
+    job = _JOBS.get(kind, kind)
+    return pipeline.load(conn, job, FrameSource(frame, name=name), options=options, settings=settings.etl)
+
+
+# Steps loaded by another step's job (the key places are places).
+_JOBS = {"key-places": "places"}
 
 
 def _describe(kind: str, frame: pd.DataFrame, events: pd.DataFrame | None) -> str:
@@ -130,6 +137,10 @@ def _describe(kind: str, frame: pd.DataFrame, events: pd.DataFrame | None) -> st
     if kind == "responsibility":
         levels = frame.groupby("level")["person"].nunique()
         return f"{frame['person'].nunique():,} people: " + ", ".join(f"{k} {v:,}" for k, v in levels.items())
+    if kind == "key-places":
+        industries = frame["subcategory"].value_counts().sort_index()
+        kinds = ", ".join(f"{k} {n:,}" for k, n in frame["kind"].value_counts().sort_index().items())
+        return f"{kinds} (key industries: " + ", ".join(f"{k} {n:,}" for k, n in industries.items()) + ")"
     if kind == "places":
         return ", ".join(f"{k} {n:,}" for k, n in frame["kind"].value_counts().sort_index().items())
     if kind == "transfers":

@@ -12,8 +12,11 @@ their best candidates:
 - ``road`` (60): only the road is known; the gazetteer address with the nearest number;
 - ``township`` (70): only the town or sub-district (街道/镇) is named (risk areas).
 
-A road the gazetteer does not spell that way is looked up among the district's roads with
-rapidfuzz; the score is then scaled by the similarity, so a near-miss ("中山南路" for "中山北路")
+A road or compound the gazetteer does not spell that way is first tried in the spellings lists use
+for it (``geo.address.normalise``: "张杨2281弄" for 张杨路2281弄, "莲安西35弄", "川周路" for 川周公路,
+"世纪道", "振东苑小区" for 振东苑), the score multiplied by the abbreviation's trust, and only when
+one gazetteer place answers; then it is looked up among the district's roads with rapidfuzz; the
+score is then scaled by the similarity, so a near-miss ("中山南路" for "中山北路")
 stays below the default minimum and goes to review rather than to a wrong place. Numbers are
 never fuzzy: 35弄 is not 53弄.
 """
@@ -28,7 +31,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from geo.address.normalise import canonical_district, clean_text, match_key, split_district
+from geo.address.normalise import canonical_district, clean_text, match_key, name_spellings, split_district
 from geo.address.parse import AddressParts, parse
 
 LEVELS = ("exact", "house_number", "lane", "road", "village", "township")
@@ -47,6 +50,8 @@ _ALLOWED = re.compile(
 )
 _TOWN_SUFFIXES = ("街道", "镇", "乡")
 _DIGITS = re.compile(r"\d+")
+_PARTIAL = ("road", "village")
+"""Levels that locate less than the address: a spelling of its name may locate all of it."""
 
 
 @dataclass(frozen=True)
@@ -150,9 +155,17 @@ class Matcher:
         bare = self._without_town(index, key)
         tries = [key] + ([bare] if bare and bare != key else [])
         found = None
-        for stage in (self._exact, self._fuzzy):
+        for text in tries:
+            found = found or self._exact(index, text)
+        if found is None or found[1] in _PARTIAL:
+            # "小湾村第二新村小区" is the 新村 (spelled 小湾村第二新村), not only the village it lies in.
             for text in tries:
-                found = found or stage(index, text)
+                spelled = self._abbreviated(index, text)
+                if spelled is not None and (found is None or spelled[2] > found[2]):
+                    found = spelled
+                    break
+        for text in tries:
+            found = found or self._fuzzy(index, text)
         if found is not None:
             return Match(found[0], found[1], found[2], key)
         candidates = self.candidates(district, key)
@@ -196,6 +209,26 @@ class Matcher:
         if key in index.by_key:
             return index.by_key[key], "exact", 100.0
         return _locate(index, parse(key))
+
+    def _abbreviated(self, index: _District, key: str) -> tuple[int, str, float] | None:
+        """The key with its road or compound name as the gazetteer spells it (``name_spellings``):
+        the deepest answer above the road level, if only one place gives it."""
+        parts = parse(key)
+        name = parts.road
+        if not name or name in index.by_road or name in index.by_village:
+            return None
+        found: list[tuple[int, str, float, float]] = []  # id, level, score, score before the trust
+        for spelled, trust in name_spellings(name):
+            located = self._exact(index, spelled + key[len(name) :])
+            if located is not None and located[1] != "road":
+                found.append((*located[:2], round(located[2] * trust, 1), located[2]))
+        if not found:
+            return None
+        deepest = max(f[3] for f in found)
+        if len({self.entries[f[0]].key for f in found if f[3] == deepest}) > 1:
+            return None  # two places fit as well ("沪南" for 沪南路 and 沪南公路): for review, never a guess
+        best = max((f for f in found if f[3] == deepest), key=lambda f: f[2])
+        return best[0], best[1], best[2]
 
     def _fuzzy(self, index: _District, key: str) -> tuple[int, str, float] | None:
         parts = parse(key)

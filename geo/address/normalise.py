@@ -41,8 +41,11 @@ DISTRICT_ALIASES: dict[str, str] = (
 )
 # Longest first, so that 浦东新区 is tried before 浦东.
 _DISTRICT_NAMES = sorted(DISTRICT_ALIASES, key=len, reverse=True)
-# A short district name that is the start of a road ("浦东南路", "长宁路", "宝山路") is not a prefix.
-_ROAD_AFTER_SHORT_NAME = re.compile(r"^(?:[东南西北中]?(?:路|街|大道|公路|支路|大街|大桥|江|港|河|湖))")
+# A short district name that is the start of a road ("浦东南路", "长宁路", "宝山路") is not a prefix,
+# nor when the road is written without its 路 ("浦东南2281弄" for 浦东南路2281弄).
+_ROAD_AFTER_SHORT_NAME = re.compile(
+    r"^(?:[东南西北中]?(?:路|街|大道|道|公路|支路|大街|大桥|江|港|河|湖)|[东南西北中](?=\d+(?:弄|号)))"
+)
 _DISTRICT = re.compile(r"^[\u4e00-\u9fff]{1,5}(?:新区|区|县)")
 _CITY = re.compile(r"^(?:中国)?上海(?:市)?")
 _SPACE = re.compile(r"\s+")
@@ -69,6 +72,44 @@ _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 # Chinese numerals that count lanes, numbers, buildings, floors and rooms; a numeral before 村,
 # 路 or a name ("控江七村", "中山北一路", "四平路") is part of the name and stays.
 _CN_NUMBER = re.compile(r"[〇零一二两三四五六七八九十百千]+(?=(?:支弄|弄|号|栋|幢|座|单元|楼|层|室))")
+
+
+# --- Abbreviations and other words for the same thing (the matcher tries them, geo.address.match) ---
+# Each entry: (how a list ends the road or compound name, how the gazetteer ends it, trust). Tried
+# only for a name the gazetteer does not know, and only when one gazetteer place answers (an
+# abbreviation that fits two roads goes to review); the match's score is multiplied by the trust.
+ROAD_ABBREVIATIONS: tuple[tuple[str, str, float], ...] = (
+    # The generic word of a road left off, as lists and people write it: "张杨2281弄" (张杨路),
+    # "莲安西35弄" (莲安西路: 东路/西路/南路/北路/中路 shortened to the direction), "川周4318弄" (川周公路),
+    # "世纪100号" (世纪大道).
+    ("", "路", 0.95),
+    ("", "公路", 0.93),
+    ("", "大道", 0.93),
+    # 公路 written 路 ("川周路" for 川周公路, the suburbs' highways), 大道 written 道 ("世纪道") or 路.
+    ("路", "公路", 0.92),
+    ("道", "大道", 0.95),
+    ("路", "大道", 0.9),
+    ("大街", "街", 0.95),
+    ("街", "路", 0.85),
+)
+COMPOUND_ALIASES: tuple[tuple[str, str, float], ...] = (
+    # A compound's name with 小区 added or swapped: "振东苑小区" (振东苑), "沪东新村小区" (沪东新村),
+    # "华建新村" (华建小区), "爱华公寓小区" (爱华公寓), and the other way.
+    ("小区", "", 0.95),
+    ("", "小区", 0.92),
+    ("新村", "小区", 0.9),
+    ("小区", "新村", 0.9),
+    ("小区", "公寓", 0.88),
+    ("小区", "花园", 0.88),
+    ("小区", "苑", 0.88),
+)
+BUILDING_WORDS: tuple[str, ...] = ("号楼", "栋", "幢", "座")
+"""Words for one building of a lane or compound ("12号楼", "12栋", "12幢", "A座"): one part
+(``geo.address.parse``)."""
+LANE_WORDS: dict[str, str] = {"巷": "弄", "衖": "弄"}
+"""Other words for a numbered lane: "35巷", and 衖, the old Shanghai character for 弄 ("35衖")."""
+_ROAD_WORDS = ("公路", "大道", "大街", "支路", "路", "街", "道")
+_LANE_WORD = re.compile(r"(?<=\d)[" + "".join(LANE_WORDS) + "]")
 
 
 def chinese_number(numeral: str) -> int | None:
@@ -140,6 +181,7 @@ def match_key(address: str | None, *, district: str | None = None) -> str:
     district = canonical_district(district)
     text = _drop_district(clean_text(address), district)
     text = _with_digits(text)
+    text = _LANE_WORD.sub(lambda m: LANE_WORDS[m.group(0)], text)
     text = _DASHES.sub("-", text)
     return _NOISE.sub("", text).strip("-").lower()
 
@@ -157,3 +199,28 @@ def split_district(address: str) -> tuple[str | None, str]:
     if not found:
         return None, text
     return found.group(0), text[found.end() :]
+
+
+def name_spellings(name: str) -> list[tuple[str, float]]:
+    """The spellings the gazetteer may use for a road or compound ``name`` a list wrote, with their
+    trust (``ROAD_ABBREVIATIONS``, ``COMPOUND_ALIASES``): "张杨" -> [("张杨路", 0.95), ("张杨公路", 0.93), …].
+
+    >>> name_spellings("世纪道")[0]
+    ('世纪大道', 0.95)
+    """
+    out: list[tuple[str, float]] = []
+    ends_as_road = name.endswith(_ROAD_WORDS)
+    for typed, written, trust in (*ROAD_ABBREVIATIONS, *COMPOUND_ALIASES):
+        if typed == "" and (ends_as_road or name.endswith(("小区", "新村", "村"))):
+            continue  # a whole word is added only to a name that has none
+        if not name.endswith(typed):
+            continue
+        stem = name[: len(name) - len(typed)] if typed else name
+        if len(stem) < 2:
+            continue
+        if written and stem.endswith(written):
+            continue  # "振东苑小区" is not "振东苑苑"
+        spelled = stem + written
+        if spelled != name and all(spelled != s for s, _ in out):
+            out.append((spelled, trust))
+    return out

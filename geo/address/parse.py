@@ -11,11 +11,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from geo.address.normalise import BUILDING_WORDS
+
+_BUILDING = "|".join(BUILDING_WORDS)
 _PARTS = re.compile(
     r"^(?P<road>\D*)"
     r"(?:(?P<lane>\d+)弄(?:(?P<sublane>\d+)支弄)?)?"
     r"(?:(?P<number>\d+(?:-\d+)?)(?:号(?!楼)|$))?"
-    r"(?:(?P<building>\d+|[a-z])(?:号楼|栋|幢|座|号(?=\d)))?"
+    r"(?:(?P<building>\d+|[a-z])(?:" + _BUILDING + r"|号(?=\d)))?"
     r"(?:(?P<unit>\d+)单元)?"
     r"(?:(?P<floor>-?\d+)(?:楼|层|f))?"
     r"(?:(?P<room>\d+)(?:室|房)?)?"

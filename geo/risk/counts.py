@@ -31,7 +31,7 @@ from sqlalchemy import Connection, text
 from geo.responsibility.rule import building_scopes
 from geo.sqlutil import sql_file
 from geo.status.rule import household_statuses
-from geo.vocab import STATUS_CODES, ZONE_KINDS
+from geo.vocab import KEY_PLACE_KINDS, STATUS_CODES, ZONE_KINDS
 
 _SQL = Path(__file__).resolve().parent / "sql"
 _RANK_ZONE = dict(enumerate((z.code for z in ZONE_KINDS), start=1))
@@ -81,6 +81,10 @@ class ZoneCounts:
     vulnerable: int = 0
     places: int = 0
     places_by_kind: dict[str, int] = field(default_factory=dict)
+    key_places: int = 0
+    """The key places (重点场所, ``KEY_PLACE_KINDS``) among ``places``."""
+    key_industries: dict[str, int] = field(default_factory=dict)
+    """The key-industry sites by industry (``KEY_INDUSTRIES``; ``other`` when none is given)."""
     people: int = 0
     people_by_level: dict[str, int] = field(default_factory=dict)
     responsible: list[dict[str, str]] = field(default_factory=list)
@@ -149,16 +153,21 @@ def count_zoned(
         with session_for(conn):
             _count_households(conn, buildings, counts, labels, date=date, status_known=status_known)
     if not places.empty:
-        kinds: dict[int, str] = dict(
-            conn.execute(
-                text("SELECT id, kind FROM places WHERE id = ANY(:ids)"), {"ids": places["id"].tolist()}
-            ).all()
-        )
+        found = conn.execute(
+            text("SELECT id, kind, subcategory FROM places WHERE id = ANY(:ids)"),
+            {"ids": places["id"].tolist()},
+        ).all()
+        kinds = {int(i): str(k) for i, k, _ in found}
+        industries = {int(i): str(sub or "other") for i, k, sub in found if k == "key_industry"}
         for zone, group in places.groupby("zone"):
             c = counts[str(zone)]
             c.places = len(group)
-            c.places_by_kind = {
-                str(k): int(v) for k, v in group["id"].map(kinds).value_counts().sort_index().items()
+            of_kind = group["id"].map(kinds)
+            c.places_by_kind = {str(k): int(v) for k, v in of_kind.value_counts().sort_index().items()}
+            c.key_places = int(of_kind.isin(KEY_PLACE_KINDS).sum())
+            c.key_industries = {
+                str(k): int(v)
+                for k, v in group["id"].map(industries).dropna().value_counts().sort_index().items()
             }
     return counts
 

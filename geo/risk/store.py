@@ -377,6 +377,10 @@ def zones_geojson(
     return {"type": "FeatureCollection", "features": features, "date": start.date().isoformat()}
 
 
+PLACE_COUNTS = ("places", "places_by_kind", "key_places", "key_industries")
+"""The counts of a zone that are of places (``geo.risk.counts.ZoneCounts``)."""
+
+
 def _counts_within(
     conn: Connection, area_ids: list[int], scope: Scope, *, day: dt.date
 ) -> dict[tuple[int, str], dict[str, Any]]:
@@ -399,7 +403,8 @@ def _counts_within(
     for area_id in area_ids:
         frame = stored[stored["risk_area_id"] == area_id].drop(columns="risk_area_id")
         for zone, counts in count_zoned(conn, frame, date=day, status_known=known).items():
-            out[(area_id, zone)] = counts.to_dict()
+            # Places were not stored with the area: left out (shown as not counted), never as 0.
+            out[(area_id, zone)] = {k: v for k, v in counts.to_dict().items() if k not in PLACE_COUNTS}
     return out
 
 

@@ -12,7 +12,17 @@ from collections.abc import Iterable
 
 from geo.errors import ConfigError, NotFound
 from geo.settings import Settings
-from layers.tiles import basemap, buildings, campaign, flows, house_status, loops, national, responsibility
+from layers.tiles import (
+    basemap,
+    buildings,
+    campaign,
+    flows,
+    house_status,
+    key_places,
+    loops,
+    national,
+    responsibility,
+)
 from layers.tiles.layer import TileLayer
 
 
@@ -57,5 +67,6 @@ def default_layers(settings: Settings) -> TileLayers:
         national.LAYER,
         campaign.LAYER,
         loops.LAYER,
+        key_places.LAYER,
     )
     return TileLayers((*static, flows.layer(settings.flows)))

@@ -101,9 +101,10 @@ def test_simulate_a_case_then_declare_it(
     wait_for(lambda: _table(browser, ids.HS_RISK_SIM), timeout=10, message="the simulated counts")
     wait_for(lambda: _drawn(browser, f"{SIMULATED_SOURCE}-fill") > 0, message="the simulated zones drawn")
     elapsed = time.monotonic() - started
-    shown = _table(browser, ids.HS_RISK_SIM)
+    # The panel is drawn again at each refresh: read it whole or again (a stale row is "not yet").
+    shown = wait_for(lambda: _table(browser, ids.HS_RISK_SIM), message="the simulated counts read")
     assert shown == {
-        zone: {c: counts[c] for c in ("buildings", "households", "vulnerable")}
+        zone: {c: counts[c] for c in ("buildings", "households", "vulnerable", "key_places")}
         for zone, counts in expected.items()
     }
     assert "模拟病例（未保存）" in browser.find_element(By.ID, ids.HS_RISK_SIM).text

@@ -17,9 +17,10 @@ from sqlalchemy import Connection, Engine, text
 from etl.assign import qa_summary
 from etl.demo import campaign as campaign_demo
 from etl.demo import flows as flows_demo
-from etl.demo import generator, grids, risk
+from etl.demo import generator, grids, key_places, risk
 from etl.demo.run import iter_demo
 from etl.report import LoadReport
+from geo import loaded
 from geo.audit import Actor
 from geo.campaign.board import board, flagged, missing_units
 from geo.campaign.store import get_campaign, report_versions
@@ -63,8 +64,8 @@ def test_every_step_loads_without_rejects(demo: tuple[Connection, list[LoadRepor
     _, reports = demo
     simulated = [r for r in reports if r.path.startswith(SIMULATED_SOURCE)]
     assert [r.kind for r in simulated] == [
-        "grids", "households", "status", "responsibility", "places", "transfers", "gate-events", "devices",
-        "loops", "risk-areas", "vaccination", "vaccination", "vaccination",
+        "grids", "households", "status", "responsibility", "places", "transfers", "gate-events", "places",
+        "devices", "loops", "risk-areas", "vaccination", "vaccination", "vaccination",
     ]  # fmt: skip
     for report in simulated:
         # The last vaccination file corrects stored days only (updated, none new).
@@ -459,3 +460,37 @@ def test_stored_risk_areas_fall_inside_the_status_period_with_zones(db: Connecti
     day = dt.date.fromisoformat("2022-04-10")
     active = store.zones_geojson(db, on=day)
     assert {f["properties"]["source"] for f in active["features"]} >= {SIMULATED_SOURCE}
+
+
+def test_key_places_are_simulated_in_the_lujiazui_proportions(db: Connection) -> None:
+    """Every sub-district with grids has shops, office buildings, firms and key-industry sites in the
+    field report's Lujiazui counts scaled by its grids' area; shops stand by a road; all simulated."""
+    rows = db.execute(
+        text("""SELECT u.id, p.kind, count(*) FROM places p JOIN admin_units u ON u.level = 'subdistrict'
+                 AND u.code = substring(p.source_id FROM '^sim-kp-(.+)-[a-z_]+-[0-9]+$')
+                WHERE p.source = 'simulated' AND p.source_id LIKE 'sim-kp-%' GROUP BY u.id, p.kind""")
+    ).all()
+    areas = dict(
+        db.execute(text("SELECT unit_id, sum(ST_Area(geom::geography)) / 1e6 FROM grids GROUP BY 1")).all()
+    )
+    counted: dict[int, dict[str, int]] = {}
+    for unit, kind, n in rows:
+        counted.setdefault(int(unit), {})[kind] = int(n)
+    assert set(counted) == {int(u) for u in areas}
+    for unit, kinds in counted.items():
+        scale = min(1.0, float(areas[unit]) / key_places.LUJIAZUI_KM2)
+        for kind, n in key_places.LUJIAZUI_COUNTS.items():
+            assert abs(kinds[kind] - max(1, round(n * scale))) <= 0.05 * n * scale + 2, (unit, kind)
+    far = _scalar(
+        db,
+        """SELECT count(*) FROM places p WHERE p.source_id LIKE 'sim-kp-%' AND p.kind = 'street_shop'
+           AND NOT EXISTS (SELECT 1 FROM basemap_features f WHERE f.layer = 'roads'
+                           AND ST_DWithin(f.geom::geography, p.geom::geography, 60))""",
+    )
+    assert far == 0
+    untyped = (
+        "SELECT count(*) FROM places WHERE source_id LIKE 'sim-kp-%' AND kind = 'key_industry' "
+        "AND subcategory IS NULL"
+    )
+    assert _scalar(db, untyped) == 0
+    assert loaded.shows_simulated(db, ["key-places"])
