@@ -189,8 +189,12 @@ def tiles(report: SizeReport, url: str, *, concurrency: int, date: dt.date) -> N
     chosen["battlemap house-status"] = (command, env, health, f"{template}?date={date.isoformat()}")
     for name, server in chosen.items():
         same_start(url)
-        for run, (_, latencies, _) in timed_passes(server, addresses, concurrency, token, f"city_{name}"):
+        failed: list[str] = []  # a tile past the statement timeout is a 503: counted, its time kept
+        for run, (_, latencies, _) in timed_passes(
+            server, addresses, concurrency, token, f"city_{name}", failed=failed
+        ):
             figures.setdefault(name, {})[run] = band_figures(addresses, latencies)
+        report.add(f"tiles {name.removeprefix('battlemap ')} failed (HTTP 5xx)", len(failed), unit="tiles")
     for run in ("cold", "warm"):
         for band in figures["battlemap"][run]:
             for i, stat in enumerate(("p50", "p95")):
@@ -246,9 +250,14 @@ def queries(report: SizeReport, url: str, *, seed: int, date: dt.date) -> None:
 
 
 def browser(report: SizeReport, url: str) -> None:
-    from bench.browser import city_figures
+    from bench.browser import TIMEOUT_S, city_figures
 
-    figures = city_figures(url, port=PORTS[2], screenshot=OUT / f"city_{report.buildings}.png")
+    try:
+        figures = city_figures(url, port=PORTS[2], screenshot=OUT / f"city_{report.buildings}.png")
+    except RuntimeError as exc:  # not drawn within the browser's timeout: that is the figure
+        print(f"  page: {exc}", flush=True)
+        report.add("page not drawn within s", TIMEOUT_S)
+        return
     units = {"frames": "frames", "heap_mb": "MB"}
     for name, value in figures.items():
         unit = next((u for k, u in units.items() if name.endswith(k)), "s")
@@ -348,6 +357,22 @@ def closing_note(reports: Sequence[SizeReport]) -> str:
     )
 
 
+def saved(report: SizeReport) -> dict:
+    return {"buildings": report.buildings, "households": report.households, "status_rows": report.status_rows,
+            "load_average": report.load_average, "rows": [vars(x) for x in report.rows]}  # fmt: skip
+
+
+def earlier(path: Path) -> list[SizeReport]:
+    """The sizes of an earlier run's ``city.json`` (``--add-to``), as reports."""
+    out = []
+    for entry in json.loads(path.read_text()):
+        report = SizeReport(entry["buildings"], entry.get("households", 0), entry.get("status_rows", 0))
+        report.rows = [Row(**row) for row in entry["rows"]]
+        report.load_average = tuple(entry.get("load_average", (0.0, 0.0, 0.0)))  # type: ignore[assignment]
+        out.append(report)
+    return out
+
+
 def parse_sizes(text: str) -> list[int]:
     """``100000,1000000`` -> [100000, 1000000]; sizes must be positive and increasing."""
     try:
@@ -373,10 +398,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, default=4, help="tile requests in flight")
     parser.add_argument("--no-browser", dest="browser", action="store_false", help="skip Chromium")
     parser.add_argument("--keep", action="store_true", help="keep the scratch databases")
+    parser.add_argument(
+        "--add-to", type=Path, help="a city.json of an earlier run: its sizes join the growth table"
+    )
     args = parser.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     print(f"bench.city: sizes {', '.join(f'{s:,}' for s in args.buildings)}; load average {load_average()}")
-    reports: list[SizeReport] = []
+    reports = earlier(args.add_to) if args.add_to else []
+    reports = [r for r in reports if r.buildings not in args.buildings]
     for size in args.buildings:  # each size's table as soon as it is done: 1M and 5M take long
         reports.append(one_size(size, args))
         print()
@@ -386,6 +415,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 [{"buildings": r.buildings, "rows": [vars(x) for x in r.rows]} for r in reports], indent=1
             )
         )
+    reports.sort(key=lambda r: r.buildings)
     if len(reports) > 1:
         print()
         print(growth_table(reports))

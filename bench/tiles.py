@@ -30,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -152,14 +153,23 @@ def bench_user(database: str) -> tuple[str, str, str]:
     return name, password, token
 
 
-def fetch_all(urls: list[str], concurrency: int, token: str) -> tuple[float, list[float], int]:
-    """Seconds for all, per-tile latencies (s), and total bytes (each request with ``token``)."""
+def fetch_all(
+    urls: list[str], concurrency: int, token: str, *, failed: list[str] | None = None
+) -> tuple[float, list[float], int]:
+    """Seconds for all, per-tile latencies (s), and total bytes (each request with ``token``).
+    With ``failed`` an HTTP error is no exception: its URL is appended there, its latency kept."""
 
     def one(url: str) -> tuple[float, int]:
         t0 = time.perf_counter()
         request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
-        with urllib.request.urlopen(request, timeout=300) as response:
-            body = response.read()
+        try:
+            with urllib.request.urlopen(request, timeout=300) as response:
+                body = response.read()
+        except urllib.error.HTTPError:
+            if failed is None:
+                raise
+            failed.append(url)
+            body = b""
         return time.perf_counter() - t0, len(body)
 
     t0 = time.perf_counter()
@@ -232,16 +242,22 @@ def servers(
 
 
 def timed_passes(
-    server: Server, tiles: list[tuple[int, int, int]], concurrency: int, token: str, name: str
+    server: Server,
+    tiles: list[tuple[int, int, int]],
+    concurrency: int,
+    token: str,
+    name: str,
+    *,
+    failed: list[str] | None = None,
 ) -> Iterator[tuple[str, tuple[float, list[float], int]]]:
     """Start ``server``, fetch ``tiles`` twice (``cold``: the process just started, then ``warm``),
-    yield each pass's ``fetch_all`` figures, and stop the server."""
+    yield each pass's ``fetch_all`` figures, and stop the server (``failed``: see ``fetch_all``)."""
     command, env, health, template = server
     process = start(command, env, health, OUT / f"tiles_{name.replace(' ', '_')}.log")
     try:
         urls = [template.format(z=z, x=x, y=y) for z, x, y in tiles]
         for run in ("cold", "warm"):
-            yield run, fetch_all(urls, concurrency, token)
+            yield run, fetch_all(urls, concurrency, token, failed=failed)
     finally:
         process.terminate()
         process.wait(30)

@@ -4,6 +4,7 @@ ratios between sizes, and the figures growing faster than the city named in the 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pytest
 
@@ -11,9 +12,11 @@ from bench.city import (
     SizeReport,
     band_figures,
     closing_note,
+    earlier,
     growth,
     growth_table,
     parse_sizes,
+    saved,
     size_table,
 )
 
@@ -64,3 +67,16 @@ def test_one_size_prints_its_table_and_says_there_is_no_growth() -> None:
     assert "100,000 buildings, 200,000 households, 50,000 status rows" in text
     assert "0.50" in text.splitlines()[-1]  # ogr2ogr's 5 s over our 10 s
     assert "one size only" in closing_note([report])
+
+
+def test_an_earlier_run_joins_the_growth_table(tmp_path: Path) -> None:
+    import json
+
+    small = _report(100_000, load=(10.0, 5.0))
+    path = tmp_path / "city.json"
+    path.write_text(json.dumps([saved(small)]))
+    (again,) = earlier(path)
+    assert again.buildings == 100_000 and again.households == 200_000
+    assert [(r.name, r.value, r.baseline) for r in again.rows] == [("load", 10.0, 5.0)]
+    large = _report(1_000_000, load=(95.0, 50.0))
+    assert "x9.50" in growth_table([again, large])
