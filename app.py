@@ -32,6 +32,7 @@ from dashboards import (
     _public_routes,
     _replicas,
     _risk_routes,
+    _services_routes,
 )
 from dashboards._callbacks import register_callbacks
 from dashboards._context import EXTENSION, PageContext
@@ -74,7 +75,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> dash.Dash
 
     _access_log.install(server)  # first: every request gets its id, even one the guard refuses
     _errors.install(server)
-    _i18n.install(server)  # remembers ?lang= in a cookie
+    _i18n.install(server, default=settings.app.language)  # remembers ?lang= in a cookie
     _cors.install(server, settings.app)  # before the guard: a preflight carries no credential
     _auth.install(server, engine, settings)
     if replicas is not None:
@@ -86,6 +87,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> dash.Dash
     _ogc_routes.register(server, engine, settings)
     _ogc_tiles.register(server, engine, settings)
     _print_routes.register(server, engine, settings)
+    _services_routes.register(server, engine, settings)
     _risk_routes.register(server, engine, settings)
     _contacts_routes.register(server, engine, settings)
     _field_page.register(server, engine, settings)

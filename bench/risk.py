@@ -43,6 +43,7 @@ from bench.etl import (
     scratch_url,
     write_buildings,
 )
+from etl.staging import curve_key, label_point
 from geo.crs import SHANGHAI_UTM
 from geo.risk.rings import ring_counts
 from geo.risk.rules import default_rules
@@ -55,14 +56,15 @@ TARGET_ONE_S = 0.200
 TARGET_RINGS_S = 5.0
 
 
-def fill(url: str, *, rows: int, seed: int, order: str = "random") -> None:
+def fill(url: str, *, rows: int, seed: int, order: str = "spatial") -> None:
     """The footprints (ogr2ogr into a plain table, then into ``buildings``) and one household each.
 
-    ``order="random"`` loads them as generated, so neighbours are scattered over the whole table (the
-    worst case for every spatial query: each building read is a page read); ``"spatial"`` loads them
-    along PostGIS's geometry sort order (a space-filling curve), as a load of real footprints tile by
-    tile, or ``CLUSTER``, leaves them: neighbours share pages and nearby ids, so their households do
-    too.
+    ``order="spatial"`` (the default) writes them along the curve ``battlemap load buildings``
+    writes new buildings in (``etl.staging.curve_key``: the GeoHash of the label point), so the
+    table is laid out as a load leaves it: neighbours share pages and nearby ids, so their
+    households do too. ``"random"`` loads them as generated, scattered over the whole table (the
+    worst case for every spatial query, each building read a page read: a table filled by some
+    other writer, or by loads before the spatial order).
     """
     if order not in ("random", "spatial"):
         raise ValueError(f"`order` was {order!r} but is expected to be 'random' or 'spatial'")
@@ -79,7 +81,7 @@ def fill(url: str, *, rows: int, seed: int, order: str = "random") -> None:
     )  # fmt: skip
     engine = create_engine(url)
     with engine.begin() as conn:
-        sort = "ORDER BY geom" if order == "spatial" else ""
+        sort = f"ORDER BY {curve_key(label_point('ST_Multi(geom)'))}" if order == "spatial" else ""
         conn.execute(
             text(f"""
             INSERT INTO buildings (name, geom, source, source_id)
@@ -190,12 +192,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--order",
         choices=("random", "spatial"),
-        default="random",
-        help="load order of the footprints (default random: the worst case; see fill)",
+        default="spatial",
+        help="load order of the footprints (default spatial, as `battlemap load` writes them; "
+        "random: the worst case; see fill)",
     )
     args = parser.parse_args(argv)
 
-    suffix = "" if args.order == "random" else f"_{args.order}"
+    suffix = "" if args.order == "spatial" else f"_{args.order}"
     url = args.reuse or scratch_url(base_url(args.database), f"battlemap_bench_risk_{args.rows}{suffix}")
     if not args.reuse:
         create_scratch(url)

@@ -46,6 +46,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cli.national:national",
         "The national roll-up: per-day counts per sub-district, published and subscribed by replication.",
     ),
+    "notices": (
+        "cli.notices:notices",
+        "The multilingual service guide's notices (涉外服务指引图): one YAML file per language.",
+    ),
     "places": (
         "cli.places:places",
         "Places: counts per grid of the key places (shops, office buildings, firms, key industries).",

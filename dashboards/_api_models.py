@@ -178,12 +178,16 @@ class CountsOut(BaseModel):
 class WordsOut(BaseModel):
     zh: str
     en: str
+    ja: str = ""
+    ko: str = ""
 
 
 class StepOut(BaseModel):
     code: str
     zh: str
     en: str
+    ja: str = ""
+    ko: str = ""
     level: str
     department: WordsOut | None
     due_h: float
@@ -197,6 +201,8 @@ class KindOut(BaseModel):
     code: str
     zh: str
     en: str
+    ja: str = ""
+    ko: str = ""
     targets: list[str]
     steps: list[StepOut]
 

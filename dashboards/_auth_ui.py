@@ -6,15 +6,9 @@ import flask
 from dash import html
 
 from dashboards._auth_routes import LOGOUT_PATH
+from dashboards._i18n import t
 
 USER_BADGE = "auth-user"
-_ROLE_NAMES = {
-    "commander": ("指挥", "commander"),
-    "operator": ("街镇操作员", "operator"),
-    "analyst": ("分析", "analyst"),
-    "wall": ("大屏", "wall display"),
-    "worker": ("网格员", "grid worker"),
-}
 
 
 def user_badge(lang: str) -> html.Form | None:
@@ -23,11 +17,10 @@ def user_badge(lang: str) -> html.Form | None:
     found = flask.g.get("principal") if flask.has_request_context() else None
     if found is None:
         return None
-    zh, en = _ROLE_NAMES[found.role]
     return html.Form(
         [
-            html.Span(f"{found.name} ({zh if lang == 'zh' else en})", className="bm-user"),
-            html.Button("退出" if lang == "zh" else "Sign out", type="submit", className="bm-button"),
+            html.Span(f"{found.name} ({t(f'role_{found.role}', lang)})", className="bm-user"),
+            html.Button(t("sign_out", lang), type="submit", className="bm-button"),
         ],
         id=USER_BADGE,
         action=LOGOUT_PATH,

@@ -7,11 +7,11 @@ import datetime as dt
 
 from dash import html
 
+from dashboards import _formats as fmt
 from dashboards._guide_card import guide_section
 from dashboards._html import data_attributes
 from dashboards._i18n import chain_level, t
 from geo.card import BuildingCard
-from geo.vocab import CHINA_TZ
 from layers.style import status_swatch
 
 
@@ -69,8 +69,8 @@ def card(found: BuildingCard, lang: str, *, actions: tuple = ()) -> list:
     ]
 
 
-def _hm(moment: dt.datetime | None) -> str:
-    return "–" if moment is None else moment.astimezone(CHINA_TZ).strftime("%m-%d %H:%M")
+def _hm(moment: dt.datetime | None, lang: str) -> str:
+    return "–" if moment is None else fmt.short_moment(moment, lang)
 
 
 def device_section(found: BuildingCard, lang: str) -> list:
@@ -84,9 +84,9 @@ def device_section(found: BuildingCard, lang: str) -> list:
             state = t("device_online" if d.online else "device_offline", lang)
             detail = ""
             if d.last_reading is not None:
-                detail = f" · {d.last_reading[1]:.1f} °C {_hm(d.last_reading[0])}"
+                detail = f" · {d.last_reading[1]:.1f} °C {_hm(d.last_reading[0], lang)}"
             if d.last_door is not None:
-                detail += f" · {t('device_' + d.last_door[1], lang)} {_hm(d.last_door[0])}"
+                detail += f" · {t('device_' + d.last_door[1], lang)} {_hm(d.last_door[0], lang)}"
             items.append(
                 html.Li(
                     f"{t('device_' + d.type, lang)} {d.code} · {state}{detail}",
@@ -95,7 +95,7 @@ def device_section(found: BuildingCard, lang: str) -> list:
             )
         alerts = [
             html.Li(
-                f"{t('alert_' + a.kind, lang)} · {t('alert_' + a.state, lang)} · {_hm(a.opened)}",
+                f"{t('alert_' + a.kind, lang)} · {t('alert_' + a.state, lang)} · {_hm(a.opened, lang)}",
                 className="bm-gap" if a.state == "open" else None,
                 **data_attributes(alert=a.kind),
             )

@@ -16,6 +16,7 @@ from dash import ALL, Input, Output, State, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboards import _context, _map
+from dashboards import _formats as fmt
 from dashboards import _ids as ids
 from dashboards._auth import current_scope
 from dashboards._campaign_views import (
@@ -66,7 +67,7 @@ def layout(
     if ready:
         spec = _map.map_spec(MAP, overlay=layers.get(LAYER), basemap=layers.get("basemap"), bounds=bounds,
                              map_settings=context.settings.map, interactive=False)  # fmt: skip
-    deadline = t("cp_deadline", lang, day=chosen.deadline.isoformat()) if chosen else ""
+    deadline = t("cp_deadline", lang, day=fmt.day(chosen.deadline, lang)) if chosen else ""
     controls = html.Div(
         [
             html.Label([t("cp_campaign", lang), dcc.Dropdown(

@@ -10,7 +10,9 @@ import plotly.graph_objects as go
 from dash import html
 from sqlalchemy import Connection
 
+from dashboards import _formats as fmt
 from dashboards import _ids as ids
+from dashboards._formats import number
 from dashboards._html import data_attributes
 from dashboards._i18n import t
 from geo.campaign.board import BoardRow, Ranked
@@ -38,28 +40,33 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("daily_needed", "cp_daily_needed"),
     ("avg_7d", "cp_avg_7d"),
 )
+# The charts' fonts per language (plotly draws its own text: the page's :lang rules do not reach it).
+_FONTS = {
+    "ja": "Hiragino Sans, Noto Sans CJK JP, Yu Gothic, Meiryo, sans-serif",
+    "ko": "Apple SD Gothic Neo, Noto Sans CJK KR, Malgun Gothic, sans-serif",
+}
 _FONT = "PingFang SC, Noto Sans CJK SC, Microsoft YaHei, sans-serif"
 
 
-def number(value: float | int | None) -> str:
+def figure(value: float | int | None, lang: str) -> str:
     """A count with thousands separators, an average to one decimal; unknown as "–"."""
     if value is None:
         return "–"
-    if isinstance(value, float):
-        return f"{value:,.1f}"
-    return f"{value:,}"
+    return number(value, lang, decimals=1 if isinstance(value, float) else 0)
 
 
 def kpi_strip(total: BoardRow, behind: int, missing: int, lang: str) -> list:
     """The district's 任务总量, 接种到人, 剩余任务量, 日均任务量, 近7日日均, and the flagged counts."""
     items = [
-        _kpi(t("cp_target", lang), number(total.target), "target"),
-        _kpi(t("cp_vaccinated", lang), number(total.vaccinated), "vaccinated"),
-        _kpi(t("cp_remaining", lang), number(total.remaining), "remaining"),
-        _kpi(t("cp_daily_needed", lang), number(total.daily_needed), "daily_needed"),
-        _kpi(t("cp_avg_7d", lang), number(total.avg_7d), "avg_7d"),
-        _kpi(t("cp_behind_units", lang), number(behind), "behind", colour=BEHIND_SWATCH.fill),
-        _kpi(t("cp_missing_units", lang), number(missing), "missing", colour=MISSING_REPORT_SWATCH.fill),
+        _kpi(t("cp_target", lang), figure(total.target, lang), "target"),
+        _kpi(t("cp_vaccinated", lang), figure(total.vaccinated, lang), "vaccinated"),
+        _kpi(t("cp_remaining", lang), figure(total.remaining, lang), "remaining"),
+        _kpi(t("cp_daily_needed", lang), figure(total.daily_needed, lang), "daily_needed"),
+        _kpi(t("cp_avg_7d", lang), figure(total.avg_7d, lang), "avg_7d"),
+        _kpi(t("cp_behind_units", lang), figure(behind, lang), "behind", colour=BEHIND_SWATCH.fill),
+        _kpi(
+            t("cp_missing_units", lang), figure(missing, lang), "missing", colour=MISSING_REPORT_SWATCH.fill
+        ),
     ]
     return items
 
@@ -104,7 +111,7 @@ def board_table(rows: list[BoardRow], total: BoardRow | None, lang: str, *, clic
     body = []
     for row in rows:
         cells = [html.Td(row.unit), html.Td(flag(row, lang))] + [
-            html.Td(number(getattr(row, name)), className="bm-num", **data_attributes(col=name))
+            html.Td(figure(getattr(row, name), lang), className="bm-num", **data_attributes(col=name))
             for name, _ in COLUMNS
         ]
         extra: dict[str, Any] = (
@@ -124,7 +131,7 @@ def board_table(rows: list[BoardRow], total: BoardRow | None, lang: str, *, clic
         foot = [
             html.Tr(
                 [html.Th(t("cp_total", lang)), html.Th("")]
-                + [html.Th(number(getattr(total, name)), className="bm-num") for name, _ in COLUMNS]
+                + [html.Th(figure(getattr(total, name), lang), className="bm-num") for name, _ in COLUMNS]
             )
         ]
     return html.Table(
@@ -133,9 +140,9 @@ def board_table(rows: list[BoardRow], total: BoardRow | None, lang: str, *, clic
     )
 
 
-def _layout(height: int, **extra: object) -> dict:
+def _layout(height: int, lang: str, **extra: object) -> dict:
     return {"height": height, "margin": {"l": 8, "r": 8, "t": 8, "b": 8},
-            "font": {"family": _FONT, "size": 12},
+            "font": {"family": _FONTS.get(lang, _FONT), "size": 12},
             "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)", **extra}  # fmt: skip
 
 
@@ -144,11 +151,12 @@ def ranking_figure(ranked: list[Ranked], lang: str) -> go.Figure:
     names = [f"{r.rank}. {r.row.unit}" for r in ranked][::-1]
     values = [(r.row.progress or 0.0) for r in ranked][::-1]
     colours = [BEHIND_SWATCH.fill if r.row.behind else REMAINING_RAMP[3] for r in ranked][::-1]
+    shares = [fmt.percent(v, lang, decimals=1) for v in values]
     figure = go.Figure(
-        go.Bar(x=values, y=names, orientation="h", marker_color=colours, text=[f"{v:.1%}" for v in values],
+        go.Bar(x=values, y=names, orientation="h", marker_color=colours, text=shares,
                textposition="outside", cliponaxis=False, hovertemplate="%{y}: %{x:.1%}<extra></extra>")
     )  # fmt: skip
-    figure.update_layout(**_layout(max(200, 18 * len(ranked) + 40)))
+    figure.update_layout(**_layout(max(200, 18 * len(ranked) + 40), lang))
     figure.update_xaxes(tickformat=".0%", title=t("cp_progress", lang), rangemode="tozero")
     figure.update_yaxes(automargin=True)
     return figure
@@ -157,14 +165,15 @@ def ranking_figure(ranked: list[Ranked], lang: str) -> go.Figure:
 def funnel_figure(row: BoardRow, lang: str) -> go.Figure:
     """组织到人 -> 预约到人 -> 接种到人 of one unit, each with its share of the target (任务总量)."""
     stages = funnel(row)
-    labels = [s.stage.zh if lang == "zh" else s.stage.en for s in stages]
+    labels = [s.stage.name(lang) for s in stages]
     colours = [REMAINING_RAMP[2], REMAINING_RAMP[3], REMAINING_RAMP[4]]
-    text = [f"{s.count:,}" + (f" ({s.share:.0%})" if s.share is not None else "") for s in stages]
+    shares = ["" if s.share is None else f" ({fmt.percent(s.share, lang)})" for s in stages]
+    text = [number(s.count, lang) + share for s, share in zip(stages, shares, strict=True)]
     figure = go.Figure(
         go.Funnel(y=labels, x=[s.count for s in stages], marker={"color": colours}, text=text,
                   textinfo="text", hovertemplate="%{y}: %{text}<extra></extra>")
     )  # fmt: skip
-    figure.update_layout(**_layout(200))
+    figure.update_layout(**_layout(200, lang))
     return figure
 
 
@@ -179,7 +188,7 @@ def series_figure(points: list[SeriesPoint], lang: str) -> go.Figure:
                        line={"color": CAMPAIGN_LINES["actual"], "width": 3}),
         ]
     )  # fmt: skip
-    figure.update_layout(**_layout(260, legend={"orientation": "h", "y": -0.2}))
+    figure.update_layout(**_layout(260, lang, legend={"orientation": "h", "y": -0.2}))
     figure.update_yaxes(rangemode="tozero")
     return figure
 
@@ -217,13 +226,13 @@ def campaign_panel(conn: Connection, *, scope: Scope, lang: str) -> tuple[list, 
     items = [
         html.Li(
             [html.Span(className="bm-swatch", style={"backgroundColor": BEHIND_SWATCH.dark_fill}),
-             f"{r.unit} · {t('cp_daily_needed', lang)} {number(r.daily_needed)} · {t('cp_avg_7d', lang)} "
-             f"{number(r.avg_7d)}"],
+             f"{r.unit} · {t('cp_daily_needed', lang)} {figure(r.daily_needed, lang)}"
+             f" · {t('cp_avg_7d', lang)} {figure(r.avg_7d, lang)}"],
             **data_attributes(unit=r.code),
         )
         for r in behind
     ]  # fmt: skip
-    heading = html.H3(f"{summary.campaign.name} · {summary.day.isoformat()} · {t('cp_behind', lang)}")
+    heading = html.H3(f"{summary.campaign.name} · {fmt.day(summary.day, lang)} · {t('cp_behind', lang)}")
     listed = html.Div([heading, html.Ul(items)], className="bm-legend")
     return strip, listed
 

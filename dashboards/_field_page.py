@@ -18,8 +18,9 @@ import flask
 from markupsafe import Markup, escape
 from sqlalchemy import Engine
 
+from dashboards import _formats as fmt
 from dashboards._auth import current_principal
-from dashboards._i18n import LANGUAGE_NAMES, LANGUAGES, TITLE, language, strings
+from dashboards._i18n import LANGUAGE_NAMES, LANGUAGES, TITLE, language, strings, t
 from dashboards._map import BASEMAP_SOURCE, map_spec
 from dashboards._tiles_routes import tile_layers
 from geo.areas import data_bounds
@@ -54,12 +55,13 @@ def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
         )
         config = {
             "lang": lang,
+            "locale": fmt.LOCALES[lang].replace("_Hans", "").replace("_", "-"),
             "role": found.role,
             "userId": found.user_id,
             "acts": found.role in OPEN_ROLES,
             "photoMaxBytes": settings.loops.photo_max_bytes,
             "strings": strings(_KEYS, lang),
-            "levels": {t.code: t.zh if lang == "zh" else t.en for t in CHAIN_LEVELS},
+            "levels": {level.code: level.name(lang) for level in CHAIN_LEVELS},
             "statuses": list(STATUS_CODES),
             "map": {"style": spec["style"], "tiles": spec["tiles"], "bounds": spec["bounds"],
                     "layer": LAYER, "basemap": BASEMAP_SOURCE, "tileParams": spec["tileParams"],
@@ -101,7 +103,7 @@ def _html(lang: str, user: str, config: dict) -> str:
   <div id="fd-net" class="fd-net" data-state="online"></div>
   <nav class="fd-nav"><a href="/?lang={lang}">{escape(words["nav_home"])}</a> · {switch}</nav>
   <form class="fd-user" method="POST" action="/logout"><span>{escape(user)}</span>
-    <button type="submit">{"退出" if lang == "zh" else "Sign out"}</button></form>
+    <button type="submit">{escape(t("sign_out", lang))}</button></form>
 </header>
 <main class="fd-main">
   <section class="fd-map-wrap"><div id="fd-map" class="fd-map"></div>

@@ -19,6 +19,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboards import _context, _map
 from dashboards import _flows_panels as panels
+from dashboards import _formats as fmt
 from dashboards import _ids as ids
 from dashboards._auth import current_scope
 from dashboards._i18n import language, t
@@ -135,8 +136,8 @@ def layout(lang: str | None = None, view: str | None = None, **_query: object) -
 
 def _time_controls(state: dict, steps: int, last: dt.datetime, hours: int, lang: str) -> html.Div:
     """The window's end on an hourly slider with a play button, and the window's length."""
-    marks = slider_marks(steps, lambda i: panels.local(_at(state, i), "%m-%d"), count=5)
-    marks[steps] = panels.local(last, "%m-%d %H:%M")
+    marks = slider_marks(steps, lambda i: fmt.short_day(_at(state, i), lang), count=5)
+    marks[steps] = panels.local(last, lang)
     options = sorted({*WINDOWS, hours})
     return html.Div(
         [
@@ -144,7 +145,7 @@ def _time_controls(state: dict, steps: int, last: dt.datetime, hours: int, lang:
                 [
                     html.Label(t("window_end", lang)),
                     html.Strong(
-                        panels.local(last, "%Y-%m-%d %H:%M"), id=ids.FL_AT_LABEL, className="bm-date-label"
+                        panels.local(last, lang, year=True), id=ids.FL_AT_LABEL, className="bm-date-label"
                     ),
                     html.Button(t("play", lang), id=ids.FL_PLAY, n_clicks=0, className="bm-button"),
                 ],
@@ -253,7 +254,7 @@ def register_callbacks(app: dash.Dash) -> None:
             panels.flow_legend(figures, lang),
             panels.overdue_table(overdue, lang),
             panels.gaps_list(gaps, lang),
-            panels.local(at, "%Y-%m-%d %H:%M"),
+            panels.local(at, lang, year=True),
             panels.gate_table(counts, lang) if counts is not None else None,
         )
 

@@ -8,25 +8,32 @@ import datetime as dt
 import pandas as pd
 from dash import html
 
+from dashboards import _formats as fmt
 from dashboards import _ids as ids
+from dashboards._formats import number
 from dashboards._html import data_attributes
 from dashboards._i18n import t
 from dashboards._legend import legend_panel
 from geo.flows.chains import ChainGap, FlowKpis, Leg, OverdueChain
-from geo.vocab import CHINA_TZ, GATE_EVENT_KINDS
+from geo.vocab import GATE_EVENT_KINDS
 from layers.style import CHAIN_GAP_SWATCH, LEG_SWATCHES, PATH_SWATCH, Swatch
 
 _LEG_SWATCH = {s.code: s for s in LEG_SWATCHES}
 
 
-def local(at: dt.datetime | None, pattern: str = "%m-%d %H:%M") -> str:
-    """A time as China time, the way the field reads it; '–' when there is none."""
-    return "–" if at is None else at.astimezone(CHINA_TZ).strftime(pattern)
+def local(at: dt.datetime | None, lang: str, *, year: bool = False) -> str:
+    """A time as China time in ``lang``, the way the field reads it; '–' when there is none."""
+    if at is None:
+        return "–"
+    return fmt.moment(at, lang) if year else fmt.short_moment(at, lang)
 
 
-def _kpi(label: str, value: int, code: str, *, colour: str | None = None) -> html.Div:
+def _kpi(lang: str, label: str, value: int, code: str, *, colour: str | None = None) -> html.Div:
     return html.Div(
-        [html.Span(f"{value:,}", className="bm-kpi-value"), html.Span(label, className="bm-kpi-label")],
+        [
+            html.Span(number(value, lang), className="bm-kpi-value"),
+            html.Span(label, className="bm-kpi-label"),
+        ],
         className="bm-kpi",
         style={"borderTopColor": colour} if colour else None,
         **data_attributes(kpi=code),
@@ -36,17 +43,25 @@ def _kpi(label: str, value: int, code: str, *, colour: str | None = None) -> htm
 def kpi_strip(figures: FlowKpis, lang: str) -> list[html.Div]:
     """Chains in the window, open, overdue (in the overdue colour), with a gap; people in transit."""
     return [
-        _kpi(t("kpi_chains", lang), figures.chains, "chains"),
-        _kpi(t("kpi_open_chains", lang), figures.open_chains, "open", colour=_LEG_SWATCH["in_transit"].fill),
+        _kpi(lang, t("kpi_chains", lang), figures.chains, "chains"),
         _kpi(
+            lang,
+            t("kpi_open_chains", lang),
+            figures.open_chains,
+            "open",
+            colour=_LEG_SWATCH["in_transit"].fill,
+        ),
+        _kpi(
+            lang,
             t("kpi_overdue_chains", lang),
             figures.overdue_chains,
             "overdue",
             colour=_LEG_SWATCH["overdue"].fill,
         ),
-        _kpi(t("kpi_gap_chains", lang), figures.gap_chains, "gaps", colour=CHAIN_GAP_SWATCH.fill),
-        _kpi(t("kpi_in_transit", lang), figures.in_transit_people, "in-transit"),
+        _kpi(lang, t("kpi_gap_chains", lang), figures.gap_chains, "gaps", colour=CHAIN_GAP_SWATCH.fill),
+        _kpi(lang, t("kpi_in_transit", lang), figures.in_transit_people, "in-transit"),
         _kpi(
+            lang,
             t("kpi_handed_over", lang),
             figures.handed_over_legs,
             "handed-over",
@@ -148,9 +163,9 @@ def chain_card(chain_id: str, legs: list[Leg], lang: str) -> list:
                     html.Td(leg.leg_no),
                     html.Td(leg.from_place),
                     html.Td(leg.to_place),
-                    html.Td(local(leg.planned_at)),
-                    html.Td(local(leg.departed_at)),
-                    html.Td(local(leg.arrived_at)),
+                    html.Td(local(leg.planned_at, lang)),
+                    html.Td(local(leg.departed_at, lang)),
+                    html.Td(local(leg.arrived_at, lang)),
                     html.Td(leg.head_count),
                     html.Td(leg.vehicle or "–"),
                     html.Td(
@@ -173,13 +188,13 @@ def gate_table(counts: pd.DataFrame, lang: str) -> html.Table | html.P:
     """Per gate and hour (newest first) the counts of each event kind."""
     if counts.empty:
         return html.P(t("no_gate_counts", lang), className="bm-note")
-    kinds = [(k.code, k.zh if lang == "zh" else k.en) for k in GATE_EVENT_KINDS]
+    kinds = [(k.code, k.name(lang)) for k in GATE_EVENT_KINDS]
     head = html.Tr(
         [html.Th(t("gate", lang)), html.Th(t("hour", lang))] + [html.Th(label) for _, label in kinds]
     )
     rows = [
         html.Tr(
-            [html.Td(r["gate"]), html.Td(local(r["hour"].to_pydatetime(), "%m-%d %H:00"))]
+            [html.Td(r["gate"]), html.Td(local(r["hour"].to_pydatetime(), lang))]
             + [html.Td(int(r[code]), className=_abnormal(code, r[code])) for code, _ in kinds],
             **data_attributes(gate=str(r["gate_id"])),
         )

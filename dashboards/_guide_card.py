@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from dash import html
 
+from dashboards import _formats as fmt
 from dashboards._auth import current_principal
 from dashboards._html import data_attributes
 from dashboards._i18n import t
@@ -19,7 +20,7 @@ def _words(step: GuideStep, code: str, lang: str) -> str | None:
     found = step.lines.get(code)
     if found is None:
         return None
-    return found.zh if lang == "zh" else found.en
+    return found.name(lang)
 
 
 def _step(step: GuideStep, lang: str) -> html.Li:
@@ -28,7 +29,7 @@ def _step(step: GuideStep, lang: str) -> html.Li:
         for code, _, _ in GUIDE_FIELDS
         if (text := _words(step, code, lang)) is not None
     ]
-    name = step.zh if lang == "zh" else step.en
+    name = step.name(lang)
     return html.Li(
         [
             html.Div(
@@ -49,7 +50,7 @@ def guide_section(isolated: tuple[IsolatedHousehold, ...], lang: str) -> list:
     printable = current_principal().policy.exports
     blocks: list = [html.H4(t("guide_heading", lang))]
     for household in isolated:
-        since = t("guide_since", lang, date=household.since.isoformat()) if household.since else ""
+        since = t("guide_since", lang, date=fmt.day(household.since, lang)) if household.since else ""
         summary: list = [html.Strong(household.unit_label or f"#{household.household_id}"), f" {since}"]
         body: list = [html.Ol([_step(s, lang) for s in household.steps], className="bm-guide-steps")]
         if printable:

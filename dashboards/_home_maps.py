@@ -14,8 +14,10 @@ from dash import dcc, html
 from sqlalchemy import Connection
 
 from dashboards import _context, _map
+from dashboards import _formats as fmt
 from dashboards import _ids as ids
 from dashboards._auth import current_scope
+from dashboards._formats import number
 from dashboards._html import data_attributes
 from dashboards._i18n import t
 from dashboards._tiles_routes import tile_layers
@@ -28,7 +30,6 @@ from geo.flows import chains
 from geo.responsibility.gaps import gaps_by_grid
 from geo.scope import Scope
 from geo.status.activity import opening_day
-from geo.vocab import CHINA_TZ
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ def maps_section(lang: str) -> html.Section:
         figure = (
             html.P(
                 [
-                    html.Strong(f"{found.value:,}", className="bm-headline-value"),
+                    html.Strong(number(found.value, lang), className="bm-headline-value"),
                     f" {found.label}",
                     html.Span(f" · {found.detail}", className="bm-note") if found.detail else None,
                 ],
@@ -122,7 +123,8 @@ def _headlines(conn: Connection, *, scope: Scope, lang: str) -> dict[str, Headli
         "house-status": Headline(
             cases,
             t("headline_cases", lang),
-            f"{figures.buildings_with_cases:,} {t('headline_case_buildings', lang)} · {day.isoformat()}",
+            f"{number(figures.buildings_with_cases, lang)} {t('headline_case_buildings', lang)}"
+            f" · {fmt.day(day, lang)}",
         )
     }
     grids = gaps_by_grid(conn, scope=scope)
@@ -136,8 +138,8 @@ def _headlines(conn: Connection, *, scope: Scope, lang: str) -> dict[str, Headli
             window_hours=settings.flows.window_hours,
             scope=scope,
         )
-        clock = f"{at.astimezone(CHINA_TZ):%m-%d %H:%M}"
-        detail = f"{flows.overdue_chains:,} {t('headline_overdue', lang)} · {clock}"
+        clock = fmt.short_moment(at, lang)
+        detail = f"{number(flows.overdue_chains, lang)} {t('headline_overdue', lang)} · {clock}"
         out["flows"] = Headline(flows.open_chains, t("headline_open", lang), detail)
     else:  # no transfers loaded: nothing is open
         out["flows"] = Headline(0, t("headline_open", lang))

@@ -1,12 +1,14 @@
-"""The UI's words in Chinese (default) and English; domain terms come from ``geo.vocab``.
+"""The UI's words in Chinese (default), English, Japanese and Korean; domain terms come from ``geo.vocab``,
+dates and numbers from ``dashboards._formats``.
 
-A page picks its language from ``?lang=zh|en``, else the one last chosen (the ``LANGUAGE_COOKIE``
+A page picks its language from ``?lang=zh|en|ja|ko``, else the one last chosen (the ``LANGUAGE_COOKIE``
 that ``install`` sets whenever a request names one), else ``AppSettings.language``.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import flask
 
@@ -16,8 +18,9 @@ from geo.vocab import ADMIN_LEVELS, CHAIN_LEVELS, term
 
 # The product's name, the same in every language.
 TITLE = "挂图作战 battlemap"
-LANGUAGES: tuple[str, ...] = ("zh", "en")
-LANGUAGE_NAMES: dict[str, str] = {"zh": "中文", "en": "English"}
+LANGUAGES: tuple[str, ...] = ("zh", "en", "ja", "ko")
+# Each language names itself, so a reader finds their own whatever the page's language.
+LANGUAGE_NAMES: dict[str, str] = {"zh": "中文", "en": "English", "ja": "日本語", "ko": "한국어"}
 LANGUAGE_COOKIE = "battlemap_lang"
 LANGUAGE_COOKIE_DAYS = 365
 
@@ -33,8 +36,10 @@ def language(value: object, default: str) -> str:
     return default if default in LANGUAGES else LANGUAGES[0]
 
 
-def install(server: flask.Flask) -> None:
-    """Remember the language a request names (``?lang=``) in a cookie, for URLs typed later."""
+def install(server: flask.Flask, *, default: str = "zh") -> None:
+    """Remember the language a request names (``?lang=``) in a cookie, for URLs typed later, and name
+    the page's language on its ``<html>`` (Dash's index page has none): screen readers, hyphenation and
+    the fonts' regional forms of Han characters (``:lang(ja)`` in ``assets/battlemap.css``) follow it."""
 
     @server.after_request
     def remember(response: flask.Response) -> flask.Response:
@@ -43,7 +48,28 @@ def install(server: flask.Flask) -> None:
             response.set_cookie(
                 LANGUAGE_COOKIE, chosen, max_age=LANGUAGE_COOKIE_DAYS * 86400, samesite="Lax", httponly=True
             )
+        if response.mimetype == "text/html" and not response.direct_passthrough:
+            page = response.get_data(as_text=True)
+            if _BARE_HTML.search(page[:200]):
+                lang = language(chosen, default)
+                response.set_data(_BARE_HTML.sub(f'<html lang="{lang}">', page, count=1))
         return response
+
+
+_BARE_HTML = re.compile(r"<html>", re.IGNORECASE)
+
+
+def page_title(key: str) -> Callable[[], str]:
+    """The browser tab's title of a page (``dash.register_page(title=...)``): the string ``key`` in the
+    request's language (``?lang=``, else the remembered one, else the app's), then the product's name."""
+
+    def title() -> str:
+        asked = flask.request.args.get("lang") if flask.has_request_context() else None
+        context = flask.current_app.extensions.get("battlemap") if flask.has_app_context() else None
+        default = context.settings.app.language if context is not None else LANGUAGES[0]
+        return f"{t(key, language(asked, default))} · 挂图作战"
+
+    return title
 
 
 def t(key: str, lang: str, **values: object) -> str:
@@ -59,38 +85,37 @@ def strings(prefixes: tuple[str, ...], lang: str) -> dict[str, str]:
 
 def level(code: str, lang: str) -> str:
     """An administrative level's name (区, 街镇…) from the shared vocabulary."""
-    found = term(ADMIN_LEVELS, code)
-    return found.zh if lang == "zh" else found.en
+    return term(ADMIN_LEVELS, code).name(lang)
 
 
 def chain_level(code: str, lang: str) -> str:
     """A responsibility-chain level's name (指挥部, 楼组长…) from the shared vocabulary."""
-    found = term(CHAIN_LEVELS, code)
-    return found.zh if lang == "zh" else found.en
+    return term(CHAIN_LEVELS, code).name(lang)
 
 
-# What the Chinese UI says for an error, by its class (most specific first); the English UI shows
-# the error's own message. Never the English message in a Chinese page: it goes in the tooltip.
-_ERROR_ZH: tuple[tuple[type[errors.BattlemapError], str], ...] = (
-    (errors.DatabaseUnavailable, "数据库暂不可用，请稍后重试"),
-    (errors.Unauthorized, "请先登录"),
-    (errors.Forbidden, "当前账号无权执行此操作"),
-    (errors.TooManyAttempts, "尝试次数过多，请稍后再试"),
-    (errors.OutsideLoadedArea, "该位置不在已加载数据的范围内"),
-    (errors.NotFound, "未找到所请求的对象（或不在您的管辖范围内）"),
-    (errors.InvalidParameter, "输入的参数有误，请检查后重试"),
-    (errors.Conflict, "数据已被他人修改，请刷新后重试"),
-    (errors.InvalidTransition, "当前状态下不能执行此步骤"),
-    (errors.InputError, "输入文件无法加载"),
-    (errors.ConfigError, "系统配置有误，请联系管理员"),
+# What a page says for an error, by its class (most specific first): a sentence of its kind in the
+# page's language; the English page shows the error's own message (it names the thing and the fix).
+_ERROR_KEYS: tuple[tuple[type[errors.BattlemapError], str], ...] = (
+    (errors.DatabaseUnavailable, "error_database"),
+    (errors.Unauthorized, "error_unauthorized"),
+    (errors.Forbidden, "error_forbidden"),
+    (errors.TooManyAttempts, "error_attempts"),
+    (errors.OutsideLoadedArea, "error_outside"),
+    (errors.NotFound, "error_not_found"),
+    (errors.InvalidParameter, "error_parameter"),
+    (errors.Conflict, "error_conflict"),
+    (errors.InvalidTransition, "error_transition"),
+    (errors.InputError, "error_input"),
+    (errors.ConfigError, "error_config"),
 )
 
 
 def error_text(error: BaseException, lang: str) -> str:
-    """``error`` in words of ``lang``: the message itself in English, a sentence of its kind in Chinese."""
-    if lang != "zh":
+    """``error`` in words of ``lang``: the message itself in English, a sentence of its kind otherwise
+    (the English message goes in the tooltip)."""
+    if lang == "en":
         return str(error)
-    text = next((zh for kind, zh in _ERROR_ZH if isinstance(error, kind)), "操作未能完成，请稍后重试")
+    key = next((key for kind, key in _ERROR_KEYS if isinstance(error, kind)), "error_other")
     # A command the message names as the fix (`battlemap db init`) is the same in every language.
     commands = re.findall(r"`([^`]+)`", str(error))
-    return text + (f"（处理：{'；'.join(commands)}）" if commands else "")
+    return t(key, lang) + (t("error_fix", lang, commands="; ".join(commands)) if commands else "")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dash import dcc, html
 
 from dashboards import _ids as ids
+from dashboards._formats import number
 from dashboards._html import data_attributes
 from dashboards._i18n import t
 from geo.places import GridPlaces
@@ -52,7 +53,7 @@ def panel_children(grids: list[GridPlaces], lang: str) -> list:
                 [
                     _swatch(s.fill, "#ffffff"),
                     html.Span(s.label(lang), className="bm-legend-label"),
-                    html.Span(f"{totals[s.code]:,}", className="bm-legend-count"),
+                    html.Span(number(totals[s.code], lang), className="bm-legend-count"),
                 ],
                 **data_attributes(code=s.code),
             )
@@ -71,10 +72,10 @@ def panel_children(grids: list[GridPlaces], lang: str) -> list:
         html.Tr(
             [
                 html.Td(g.name or g.grid or t("keyplaces_no_grid", lang)),
-                html.Td(f"{g.key_places:,}", **data_attributes(count="key_places")),
+                html.Td(number(g.key_places, lang), **data_attributes(count="key_places")),
             ]
             + [
-                html.Td(f"{g.by_kind.get(kind, 0):,}", **data_attributes(count=kind))
+                html.Td(number(g.by_kind.get(kind, 0), lang), **data_attributes(count=kind))
                 for kind in KEY_PLACE_KINDS
             ],
             **data_attributes(grid=g.grid or ""),

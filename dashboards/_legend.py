@@ -6,6 +6,7 @@ from typing import Any
 
 from dash import html
 
+from dashboards._formats import number
 from dashboards._html import data_attributes
 from dashboards._i18n import t
 from geo.status.kpis import Kpis
@@ -32,7 +33,9 @@ def legend_panel(
             [
                 html.Span(className="bm-swatch", style=_box(entry.swatch, dark)),
                 html.Span(entry.swatch.label(lang), className="bm-legend-label"),
-                html.Span(f"{entry.count:,}" if entry.count is not None else "", className="bm-legend-count"),
+                html.Span(
+                    number(entry.count, lang) if entry.count is not None else "", className="bm-legend-count"
+                ),
             ],
             **data_attributes(code=entry.swatch.code),
         )
@@ -47,7 +50,7 @@ def legend_panel(
                 [
                     html.Span(className="bm-swatch", style=box),
                     html.Span(swatch.label(lang), className="bm-legend-label"),
-                    html.Span(f"{count:,}" if count is not None else "", className="bm-legend-count"),
+                    html.Span(number(count, lang) if count is not None else "", className="bm-legend-count"),
                 ],
                 **data_attributes(code=swatch.code),
             )

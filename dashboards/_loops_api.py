@@ -204,7 +204,7 @@ def register(server: flask.Flask, api: SpecTree, engine: Engine, settings: Setti
         if current_principal().role == "wall":
             raise Forbidden("role 'wall' sees counts only")
         kinds = [
-            k.model_dump(mode="json", include={"code", "zh", "en", "targets", "steps"})
+            k.model_dump(mode="json", include={"code", "zh", "en", "ja", "ko", "targets", "steps"})
             for k in default_kinds().values()
         ]
         for kind in kinds:

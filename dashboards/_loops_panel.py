@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 from dashboards import _context
 from dashboards import _ids as ids
 from dashboards._auth import current_scope
+from dashboards._formats import number
 from dashboards._html import data_attributes
 from dashboards._i18n import t
 from geo.db import read_connection
@@ -40,18 +41,18 @@ def kind_label(code: str | None, lang: str) -> str:
     kind = default_kinds().get(code or "")
     if kind is None:
         return code or t("loops_total", lang)
-    return kind.zh if lang == "zh" else kind.en
+    return kind.name(lang)
 
 
-def _cells(totals: Totals, **attrs: str) -> list[html.Td]:
+def _cells(lang: str, totals: Totals, **attrs: str) -> list[html.Td]:
     return [
-        html.Td(f"{totals.open:,}", **data_attributes(**attrs, figure="open")),
+        html.Td(number(totals.open, lang), **data_attributes(**attrs, figure="open")),
         html.Td(
-            f"{totals.overdue:,}",
+            number(totals.overdue, lang),
             className="bm-loops-overdue" if totals.overdue else None,
             **data_attributes(**attrs, figure="overdue"),
         ),
-        html.Td(f"{totals.closed_today:,}", **data_attributes(**attrs, figure="closed_today")),
+        html.Td(number(totals.closed_today, lang), **data_attributes(**attrs, figure="closed_today")),
     ]
 
 
@@ -70,10 +71,12 @@ def _head(first: str, lang: str) -> html.Thead:
 
 def panel_children(found: LoopSummary, lang: str) -> list:
     """The house-status page's loops panel: a table per kind (with the total) and per grid."""
-    kinds = [html.Tr([html.Th(kind_label(k.key, lang)), *_cells(k, kind=k.key or "")]) for k in found.by_kind]
+    kinds = [
+        html.Tr([html.Th(kind_label(k.key, lang)), *_cells(lang, k, kind=k.key or "")]) for k in found.by_kind
+    ]
     kinds.append(
         html.Tr(
-            [html.Th(t("loops_total", lang)), *_cells(found.total, kind="all")],
+            [html.Th(t("loops_total", lang)), *_cells(lang, found.total, kind="all")],
             className="bm-loops-total",
         )
     )
@@ -81,7 +84,7 @@ def panel_children(found: LoopSummary, lang: str) -> list:
         html.Tr(
             [
                 html.Th(g.name or g.key or t("loops_no_grid", lang), title=g.key),
-                *_cells(g, grid=g.key or ""),
+                *_cells(lang, g, grid=g.key or ""),
             ]
         )
         for g in found.by_grid[:GRID_ROWS]
@@ -121,9 +124,12 @@ def marker_legend(lang: str, *, dark: bool = False) -> html.Ul:
     )
 
 
-def _figure(label: str, value: int, swatch: Swatch, code: str) -> html.Div:
+def _figure(lang: str, label: str, value: int, swatch: Swatch, code: str) -> html.Div:
     return html.Div(
-        [html.Span(f"{value:,}", className="bm-wall-loop-value"), html.Span(label, className="bm-kpi-label")],
+        [
+            html.Span(number(value, lang), className="bm-wall-loop-value"),
+            html.Span(label, className="bm-kpi-label"),
+        ],
         className="bm-wall-loop-figure",
         style={"borderTopColor": swatch.dark_fill},
         **data_attributes(loops=code),
@@ -135,7 +141,7 @@ def wall_children(found: LoopSummary, lang: str) -> list:
     overdue (counts only: the wall sees no items)."""
     per_kind = [
         html.Li(
-            [html.Span(kind_label(k.key, lang)), html.Strong(f"{k.overdue:,}")],
+            [html.Span(kind_label(k.key, lang)), html.Strong(number(k.overdue, lang))],
             **data_attributes(kind=k.key or ""),
         )
         for k in found.by_kind
@@ -143,7 +149,7 @@ def wall_children(found: LoopSummary, lang: str) -> list:
     ]
     grids = [
         html.Li(
-            [html.Span(g.name or g.key or t("loops_no_grid", lang)), html.Strong(f"{g.overdue:,}")],
+            [html.Span(g.name or g.key or t("loops_no_grid", lang)), html.Strong(number(g.overdue, lang))],
             **data_attributes(grid=g.key or ""),
         )
         for g in found.by_grid[:WALL_GRIDS]
@@ -153,14 +159,15 @@ def wall_children(found: LoopSummary, lang: str) -> list:
         html.H3(t("loops_heading", lang)),
         html.Div(
             [
-                _figure(t("loops_overdue", lang), found.total.overdue, LOOP_OVERDUE_SWATCH, "overdue"),
+                _figure(lang, t("loops_overdue", lang), found.total.overdue, LOOP_OVERDUE_SWATCH, "overdue"),
                 _figure(
+                    lang,
                     t("loops_closed_today", lang),
                     found.total.closed_today,
                     LOOP_CLOSED_SWATCH,
                     "closed_today",
                 ),
-                _figure(t("loops_open", lang), found.total.open, LOOP_OPEN_SWATCH, "open"),
+                _figure(lang, t("loops_open", lang), found.total.open, LOOP_OPEN_SWATCH, "open"),
             ],
             className="bm-wall-loop-figures",
         ),

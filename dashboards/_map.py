@@ -97,6 +97,7 @@ def map_spec(
     markers: TileLayer | Sequence[TileLayer] | None = None,
     selectable: bool = False,
     toggled: Sequence[str] = (),
+    on_top: Sequence[tuple[TileLayer, list[dict]]] = (),
 ) -> dict:
     """The spec the clientside module turns into a map: style, tile templates, what is clickable.
 
@@ -105,7 +106,8 @@ def map_spec(
     on top, the last uppermost (the key places, then the loop markers); their style layers marked
     clickable open the building card too. ``selectable``: the clicked building (the ``click`` store)
     is outlined. ``toggled``: sources the page may hide (its query store's ``visible`` for the
-    source, never sent to the tile server; shown when absent).
+    source, never sent to the tile server; shown when absent). ``on_top``: further tile layers drawn
+    on top with the style layers given, not their own (the service points over the house-status map).
     """
     marker_tiles = (markers,) if isinstance(markers, TileLayer) else tuple(markers or ())
     overlay_layers = overlay.style(source=overlay.name, dark=dark)
@@ -138,6 +140,9 @@ def map_spec(
     layers += marker_layers
     tiled = [(BASEMAP_SOURCE, basemap.name), (overlay.name, overlay.name)]
     tiled += [(m.name, m.name) for m in marker_tiles]
+    for layer_, style_layers in on_top:
+        tiled.append((layer_.name, layer_.name))
+        layers += style_layers
     sources = {
         name_: {
             "type": "vector",

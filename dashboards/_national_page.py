@@ -12,8 +12,11 @@ import dash
 from dash import Input, Output, State, dcc, html
 
 from dashboards import _context, _map
+from dashboards import _formats as fmt
 from dashboards._auth import current_scope
+from dashboards._formats import number
 from dashboards._html import data_attributes
+from dashboards._i18n import language, t
 from dashboards._shell import map_header, unavailable_page
 from dashboards._tiles_routes import tile_layers
 from geo import loaded
@@ -21,40 +24,20 @@ from geo.clock import china_today
 from geo.db import read_connection
 from geo.errors import BattlemapError
 from geo.rollup.read import CityFigures, bounds, cities
-from geo.vocab import CHINA_TZ
 from layers.style import SHARE_RAMP, STALE_SWATCH
 
 MAP = "national"
 LAYER = "national"
 PAGE, TABLE, REFRESH, STATE = "nat-page", "nat-cities", "nat-refresh", "nat-state"
 
-_WORDS = {
-    "heading": {"zh": "全国汇总（各城市街镇）", "en": "National overview (sub-districts of every city)"},
-    "city": {"zh": "城市", "en": "City"},
-    "as_of": {"zh": "数据日期", "en": "Figures of"},
-    "refreshed": {"zh": "最后更新", "en": "Last update"},
-    "households": {"zh": "户数", "en": "Households"},
-    "not_normal": {"zh": "非正常户", "en": "Households not normal"},
-    "cases": {"zh": "当日病例", "en": "Cases that day"},
-    "risk": {"zh": "风险区", "en": "Risk areas"},
-    "overdue": {"zh": "超时闭环", "en": "Overdue loops"},
-    "fresh": {"zh": "正常", "en": "Live"},
-    "none": {"zh": "尚无城市汇总数据", "en": "No city has published figures here yet"},
-    "limited": {
-        "zh": "全国汇总仅供不限区域的账号查看",
-        "en": "The national overview is for accounts not limited to an area",
-    },
-    "legend": {"zh": "非正常户占比", "en": "Share of households not normal"},
-}
-
 
 def _w(key: str, lang: str) -> str:
-    return _WORDS[key][lang if lang in ("zh", "en") else "en"]
+    return t(f"nat_{key}", lang)
 
 
 def layout(lang: str | None = None, **_query: object) -> html.Div:
     context = _context.current()
-    lang = lang if lang in ("zh", "en") else context.settings.app.language
+    lang = language(lang, context.settings.app.language)
     layers = tile_layers()
     header = map_header("/national", lang, layers)
     try:
@@ -94,7 +77,7 @@ def _query_for(version: int) -> dict:
 
 def _legend(lang: str) -> html.Div:
     stops = [
-        html.Span(f"≥{stop:.0%}", className="bm-ramp-stop", style={"background": colour})
+        html.Span(f"≥{fmt.percent(stop, lang)}", className="bm-ramp-stop", style={"background": colour})
         for stop, colour in SHARE_RAMP
     ]
     return html.Div(
@@ -110,7 +93,7 @@ def cities_table(figures: list[CityFigures], lang: str) -> html.Table | html.P:
     head = html.Tr([html.Th(_w(k, lang)) for k in keys])
     rows = []
     for c in figures:
-        refreshed = c.refreshed_at.astimezone(CHINA_TZ).strftime("%m-%d %H:%M")
+        refreshed = fmt.short_moment(c.refreshed_at, lang)
         state = html.Span(
             STALE_SWATCH.label(lang) if c.stale else _w("fresh", lang),
             className="bm-badge bm-stale" if c.stale else "bm-badge",
@@ -121,9 +104,10 @@ def cities_table(figures: list[CityFigures], lang: str) -> html.Table | html.P:
                 html.Small(f"{_w('refreshed', lang)} {refreshed}", className="bm-note"),
             ]
         )
-        cells = [city, html.Td(c.day.isoformat() if c.day else "–")]
+        cells = [city, html.Td(fmt.day(c.day, lang) if c.day else "–")]
         cells += [
-            html.Td(f"{n:,}") for n in (c.households, c.not_normal, c.cases, c.risk_areas, c.loops_overdue)
+            html.Td(number(n, lang))
+            for n in (c.households, c.not_normal, c.cases, c.risk_areas, c.loops_overdue)
         ]
         style = {"color": STALE_SWATCH.outline} if c.stale else None
         rows.append(html.Tr(cells, style=style, **data_attributes(city=c.code, stale=str(c.stale).lower())))

@@ -21,8 +21,10 @@ from dash.exceptions import PreventUpdate
 from shapely.geometry import shape
 
 from dashboards import _context, _map
+from dashboards import _formats as fmt
 from dashboards import _ids as ids
 from dashboards._auth import client_ip, current_principal, current_scope
+from dashboards._formats import number
 from dashboards._html import data_attributes
 from dashboards._i18n import error_text, t
 from geo.card import building_card
@@ -96,7 +98,7 @@ def zone_table(zones: dict[str, dict[str, Any]], lang: str) -> html.Table:
                 [html.Td([html.Span(className="bm-swatch", style=box), swatch.label(lang)])]
                 + [
                     html.Td(
-                        _count_text(counts, c),
+                        _count_text(counts, c, lang),
                         title=_key_places_title(counts, lang) if c == "key_places" else None,
                         **data_attributes(count=c),
                     )
@@ -108,12 +110,12 @@ def zone_table(zones: dict[str, dict[str, Any]], lang: str) -> html.Table:
     return html.Table([html.Thead(head), html.Tbody(rows)], className="bm-table-compact bm-risk-table")
 
 
-def _count_text(counts: dict[str, Any], name: str) -> str:
+def _count_text(counts: dict[str, Any], name: str, lang: str) -> str:
     """A zone's count as shown; "–" for key places not counted (an area stored before they were, or
     an area-limited account's view: places are not stored with the area)."""
     if name == "key_places" and counts and name not in counts:
         return "–"
-    return f"{int(counts.get(name, 0)):,}"
+    return number(int(counts.get(name, 0)), lang)
 
 
 def _key_places_title(counts: dict[str, Any], lang: str) -> str:
@@ -122,16 +124,17 @@ def _key_places_title(counts: dict[str, Any], lang: str) -> str:
         return t("risk_key_places_uncounted", lang)
     kinds = counts.get("places_by_kind") or {}
     parts = [
-        f"{_term(PLACE_KINDS, k, lang)} {int(kinds.get(k, 0)):,}" for k in KEY_PLACE_KINDS if kinds.get(k)
+        f"{_term(PLACE_KINDS, k, lang)} {number(int(kinds.get(k, 0)), lang)}"
+        for k in KEY_PLACE_KINDS
+        if kinds.get(k)
     ]
     industries = counts.get("key_industries") or {}
-    parts += [f"{_term(KEY_INDUSTRIES, k, lang)} {int(n):,}" for k, n in industries.items()]
+    parts += [f"{_term(KEY_INDUSTRIES, k, lang)} {number(int(n), lang)}" for k, n in industries.items()]
     return " · ".join(parts)
 
 
 def _term(terms: tuple, code: str, lang: str) -> str:
-    found = term(terms, code)
-    return found.zh if lang == "zh" else found.en
+    return term(terms, code).name(lang)
 
 
 def _lift(sop: dict[str, Any], lang: str) -> str:
@@ -155,9 +158,11 @@ def sop_list(sop: dict[str, Any], lang: str) -> html.Div:
             [
                 html.Span(t(f"step_{s['state']}", lang), className=f"bm-step bm-step-{s['state']}"),
                 " ",
-                s["zh"] if lang == "zh" else s["en"],
+                s.get(lang) or s["en"],
                 html.Span(
-                    " · " + t("step_by", lang, at=s["due_at"][5:16].replace("T", " ")), className="bm-note"
+                    " · "
+                    + t("step_by", lang, at=fmt.short_moment(dt.datetime.fromisoformat(s["due_at"]), lang)),
+                    className="bm-note",
                 ),
             ],
             **data_attributes(step=s["code"], state=s["state"]),
@@ -200,7 +205,7 @@ def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 def _title(area_id: int, props: dict[str, Any], lang: str) -> str:
     level = term(RISK_LEVELS, props["level"])
-    return f"#{area_id} {props.get('name') or ''} · {level.zh if lang == 'zh' else level.en}"
+    return f"#{area_id} {props.get('name') or ''} · {level.name(lang)}"
 
 
 def _fly_button(area_id: int, lang: str) -> html.Button:

@@ -22,6 +22,7 @@ MAP_PAGES: tuple[tuple[str, str], ...] = (
     ("/responsibility", "responsibility"),
     ("/flows", "flows"),
     ("/campaign", "campaign"),
+    ("/services", "services"),
 )
 
 

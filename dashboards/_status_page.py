@@ -19,10 +19,12 @@ from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboards import _context, _key_places_panel, _loops_panel, _map, _risk_panel
+from dashboards import _formats as fmt
 from dashboards import _ids as ids
 from dashboards._auth import current_scope
 from dashboards._building_card import card
 from dashboards._contacts_card import contacts_action
+from dashboards._formats import number
 from dashboards._html import data_attributes
 from dashboards._i18n import language, level, t
 from dashboards._legend import status_legend
@@ -42,9 +44,11 @@ from geo.status.activity import OpeningDay, opening_day
 from geo.status.kpis import Kpis
 from geo.status.read import find_buildings
 from layers.style import VULNERABLE_MARKER, status_swatch
+from layers.tiles.services import marker_style
 
 MAP = "hs"
 LAYER = "house-status"
+SERVICES = "services"  # the service points drawn over the statuses (layers.tiles.services)
 HS_STATE = "hs-state"
 PLAY_MS = 1500
 
@@ -79,15 +83,16 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
         markers=(layers.get(_key_places_panel.KEY_PLACES_SOURCE), layers.get(_loops_panel.LOOPS_SOURCE)),
         selectable=True,
         toggled=(_key_places_panel.KEY_PLACES_SOURCE,),
+        on_top=((layers.get(SERVICES), marker_style(source=SERVICES)),),
     )
     query = _query_for(opened, version, loops_version, key_places=True)
-    marks = slider_marks(days, lambda i: (first + dt.timedelta(days=i)).strftime("%m-%d"))
+    marks = slider_marks(days, lambda i: fmt.short_day(first + dt.timedelta(days=i), lang))
     controls = html.Div(
         [
             html.Div(
                 [
                     html.Label(t("date", lang)),
-                    html.Strong(opened.isoformat(), id=ids.HS_DATE_LABEL, className="bm-date-label"),
+                    html.Strong(fmt.day(opened, lang), id=ids.HS_DATE_LABEL, className="bm-date-label"),
                     html.Button(t("play", lang), id=ids.HS_PLAY, n_clicks=0, className="bm-button"),
                     print_link(
                         ids.HS_PRINT, atlas_href({"all": "1"}, layer=LAYER, date=opened), lang, grids=grids
@@ -196,6 +201,7 @@ def _query_for(date: dt.date, version: int, loops_version: int, *, key_places: b
         _map.BASEMAP_SOURCE: {"v": version},
         _loops_panel.LOOPS_SOURCE: {"v": loops_version},
         _key_places_panel.KEY_PLACES_SOURCE: {"v": version, "visible": key_places},
+        SERVICES: {"v": version},
     }
 
 
@@ -225,33 +231,35 @@ def day_shortcuts(opening: OpeningDay, today: dt.date, lang: str) -> list:
             **data_attributes(day=day.isoformat() if inside and day else ""),
         )
 
-    short = "%m-%d"
+    def short(day: dt.date | None) -> str:
+        return fmt.short_day(day, lang) if day else "–"
+
+    def long(day: dt.date) -> str:
+        return fmt.day(day, lang)
+
+    first, last = long(opening.first), long(opening.last)
     # Every button is always there (disabled without a day): the page's callbacks listen to all three.
     active, busiest = opening.latest_active, opening.busiest
     buttons = [
-        button(ids.HS_DAY_ACTIVE, t("day_active", lang, day=f"{active:{short}}" if active else "–"), active),
-        button(
-            ids.HS_DAY_BUSIEST, t("day_busiest", lang, day=f"{busiest:{short}}" if busiest else "–"), busiest
-        ),
+        button(ids.HS_DAY_ACTIVE, t("day_active", lang, day=short(active)), active),
+        button(ids.HS_DAY_BUSIEST, t("day_busiest", lang, day=short(busiest)), busiest),
         button(
             ids.HS_DAY_TODAY,
             t("day_today", lang),
             today,
             None
             if opening.first <= today <= opening.last
-            else t("day_today_none", lang, today=today, first=opening.first, last=opening.last),
+            else t("day_today_none", lang, today=long(today), first=first, last=last),
         ),
     ]
     notes = {
-        "quiet_after": t("day_quiet_after", lang, day=opening.day, last=opening.last),
-        "quiet": t("day_quiet", lang, first=opening.first, last=opening.last),
+        "quiet_after": t("day_quiet_after", lang, day=long(opening.day), last=last),
+        "quiet": t("day_quiet", lang, first=first, last=last),
     }
     note = notes.get(opening.reason)
     if not opening.first <= today <= opening.last:
         note = " · ".join(
-            n
-            for n in (note, t("day_today_none", lang, today=today, first=opening.first, last=opening.last))
-            if n
+            n for n in (note, t("day_today_none", lang, today=long(today), first=first, last=last)) if n
         )
     return [
         html.Div(buttons, className="bm-day-row"),
@@ -266,21 +274,24 @@ def _date(state: dict, index: int | None) -> dt.date:
 
 def kpi_strip(figures: Kpis, lang: str) -> list:
     """Households by status (non-zero, most severe first), changes since yesterday, buildings with cases."""
-    items = [_kpi(t("kpi_households", lang), figures.total, "total")]
+    items = [_kpi(lang, t("kpi_households", lang), figures.total, "total")]
     for code, n in figures.households.items():
         if n:
             swatch = status_swatch(code)
             label = t("kpi_status_households", lang, status=swatch.label(lang))
-            items.append(_kpi(label, n, code, colour=swatch.fill))
-    items.append(_kpi(t("kpi_changed", lang), figures.changed_since_yesterday, "changed"))
-    items.append(_kpi(t("kpi_case_buildings", lang), figures.buildings_with_cases, "case-buildings"))
+            items.append(_kpi(lang, label, n, code, colour=swatch.fill))
+    items.append(_kpi(lang, t("kpi_changed", lang), figures.changed_since_yesterday, "changed"))
+    items.append(_kpi(lang, t("kpi_case_buildings", lang), figures.buildings_with_cases, "case-buildings"))
     return items
 
 
-def _kpi(label: str, value: int, code: str, *, colour: str | None = None) -> html.Div:
+def _kpi(lang: str, label: str, value: int, code: str, *, colour: str | None = None) -> html.Div:
     style = {"borderTopColor": colour} if colour else None
     return html.Div(
-        [html.Span(f"{value:,}", className="bm-kpi-value"), html.Span(label, className="bm-kpi-label")],
+        [
+            html.Span(number(value, lang), className="bm-kpi-value"),
+            html.Span(label, className="bm-kpi-label"),
+        ],
         className="bm-kpi",
         style=style,
         **data_attributes(kpi=code),
@@ -329,7 +340,7 @@ def register_callbacks(app: dash.Dash) -> None:
         loops = _loops_panel.panel_children(loop_figures, lang)
         query = _query_for(date, version, loops_version, key_places=_key_places_panel.visible(shown))
         brief = brief_href(of_unit, date=date)
-        return query, chosen, kpi_strip(figures, lang), legend, date.isoformat(), href, loops, brief
+        return query, chosen, kpi_strip(figures, lang), legend, fmt.day(date, lang), href, loops, brief
 
     @app.callback(
         Output(ids.HS_DATE, "value", allow_duplicate=True),

@@ -11,9 +11,11 @@ from dash import ClientsideFunction, Input, Output, State, dcc, html
 from sqlalchemy import Connection
 
 from dashboards import _context, _loops_panel, _map
+from dashboards import _formats as fmt
 from dashboards import _ids as ids
 from dashboards._auth import current_scope
 from dashboards._campaign_views import campaign_panel, campaign_view_bounds
+from dashboards._formats import number
 from dashboards._i18n import TITLE, language, t
 from dashboards._legend import status_legend
 from dashboards._responsibility_page import grid_legend
@@ -160,14 +162,17 @@ def register_callbacks(app: dash.Dash) -> None:
             query[layer.name]["date"] = date.isoformat()
         title = layer.title(lang) + (f" · {area_name}" if area_name else "")
         if layer_name == "house-status":
-            title += f" · {date.isoformat()}"
-        as_of = f"{t('as_of', lang)} {data.as_of.astimezone(CHINA_TZ):%Y-%m-%d %H:%M}" if data.as_of else ""
+            title += f" · {fmt.day(date, lang)}"
+        as_of = f"{t('as_of', lang)} {fmt.moment(data.as_of, lang)}" if data.as_of else ""
         heading = t("changed_recently", lang, minutes=settings.wall_changed_minutes)
         items = [html.Li(b.label) for b in changed[:CHANGED_LISTED]]
         if len(changed) > CHANGED_LISTED:
-            more = t("changed_more", lang, n=f"{len(changed) - CHANGED_LISTED:,}")
+            more = t("changed_more", lang, n=number(len(changed) - CHANGED_LISTED, lang))
             items.append(html.Li(more, className="bm-legend-note"))
-        changed_panel = [html.H3(f"{heading} · {len(changed):,} {t('unit_buildings', lang)}"), html.Ul(items)]
+        changed_panel = [
+            html.H3(f"{heading} · {number(len(changed), lang)} {t('unit_buildings', lang)}"),
+            html.Ul(items),
+        ]
         highlight = [b.id for b in changed]
         sim = simulated_badge(lang, component_id=ids.WALL_SIMULATED_BADGE) if simulated else None
         return (
@@ -195,9 +200,9 @@ def side_panel(
         grids = gaps_by_grid(conn, scope=scope)
         over = overloaded_people(conn, limit=settings.building_limit, scope=scope)
         strip = [
-            _kpi(t("kpi_buildings", lang), sum(g.buildings for g in grids)),
-            _kpi(t("kpi_gap_buildings", lang), sum(g.gap_buildings for g in grids)),
-            _kpi(t("kpi_overloaded", lang), len(over)),
+            _kpi(lang, t("kpi_buildings", lang), sum(g.buildings for g in grids)),
+            _kpi(lang, t("kpi_gap_buildings", lang), sum(g.gap_buildings for g in grids)),
+            _kpi(lang, t("kpi_overloaded", lang), len(over)),
         ]
         return strip, grid_legend(grids, lang, levels=gaps_by_level(conn, scope=scope), dark=True)
     if layer == "campaign":
@@ -205,8 +210,11 @@ def side_panel(
     return [], []
 
 
-def _kpi(label: str, value: int) -> html.Div:
+def _kpi(lang: str, label: str, value: int) -> html.Div:
     return html.Div(
-        [html.Span(f"{value:,}", className="bm-kpi-value"), html.Span(label, className="bm-kpi-label")],
+        [
+            html.Span(number(value, lang), className="bm-kpi-value"),
+            html.Span(label, className="bm-kpi-label"),
+        ],
         className="bm-kpi",
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dash
 
 from dashboards._flows_page import layout
+from dashboards._i18n import page_title
 
-dash.register_page(__name__, path="/flows", name="动线管理图", title="动线管理图 · 挂图作战", order=3)
+dash.register_page(__name__, path="/flows", name="动线管理图", title=page_title("flows_link"), order=3)
 
 __all__ = ["layout"]

@@ -12,14 +12,15 @@ import pandas as pd
 from dash import html
 
 from dashboards import _context, _home_maps
+from dashboards import _formats as fmt
 from dashboards import _ids as ids
 from dashboards._auth import current_scope
 from dashboards._auth_ui import user_badge
+from dashboards._formats import number
 from dashboards._i18n import TITLE, error_text, language, level, t
 from dashboards._shell import language_switch
 from geo.errors import BattlemapError
 from geo.loaded import COUNTED_KINDS
-from geo.vocab import CHINA_TZ
 
 dash.register_page(__name__, path="/", name=TITLE, title=TITLE, order=0)
 
@@ -72,7 +73,7 @@ def _header(lang: str) -> html.Header:
 def _loaded(summary: _context.LoadedSummary, lang: str) -> list:
     as_of = summary.state.as_of
     stamp = (
-        f"{t('as_of', lang)} {as_of.astimezone(CHINA_TZ):%Y-%m-%d %H:%M} (UTC+8)"
+        f"{t('as_of', lang)} {fmt.moment(as_of, lang)} (UTC+8)"
         if as_of is not None
         else t("never_loaded", lang)
     )
@@ -151,11 +152,13 @@ def _count_cell(n: float, simulated: float, lang: str, *, th: bool = False) -> h
 
 def _count(n: float, simulated: float, lang: str) -> list:
     """``n`` with a "simulated" badge when any of it is simulated (with the share when not all is)."""
-    out: list = [f"{int(n):,}"]
+    out: list = [number(int(n), lang)]
     if simulated:
-        label = t("simulated", lang) + ("" if simulated == n else f" {int(simulated):,}")
+        label = t("simulated", lang) + ("" if simulated == n else f" {number(int(simulated), lang)}")
         out.append(
-            html.Span(label, className="bm-badge", title=t("simulated_title", lang, n=f"{int(simulated):,}"))
+            html.Span(
+                label, className="bm-badge", title=t("simulated_title", lang, n=number(int(simulated), lang))
+            )
         )
     return out
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import dash
 
+from dashboards._i18n import page_title
 from dashboards._status_page import layout
 
-dash.register_page(__name__, path="/house-status", name="房态图", title="房态图 · 挂图作战", order=1)
+dash.register_page(
+    __name__, path="/house-status", name="房态图", title=page_title("maps_house_status"), order=1
+)
 
 __all__ = ["layout"]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dash
 
+from dashboards._i18n import page_title
 from dashboards._national_page import layout
 
-dash.register_page(__name__, path="/national", name="全国汇总", title="全国汇总 · 挂图作战", order=9)
+dash.register_page(__name__, path="/national", name="全国汇总", title=page_title("nav_national"), order=9)
 
 __all__ = ["layout"]

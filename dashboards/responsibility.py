@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dash
 
+from dashboards._i18n import page_title
 from dashboards._responsibility_page import layout
 
 dash.register_page(
-    __name__, path="/responsibility", name="楼组包干图", title="楼组包干图 · 挂图作战", order=2
+    __name__, path="/responsibility", name="楼组包干图", title=page_title("maps_responsibility"), order=2
 )
 
 __all__ = ["layout"]

@@ -71,8 +71,8 @@ def _assignment(conn: Connection, columns: tuple[str, ...], points: str, scope: 
 def stage_units(conn: Connection, stage: str, table: str, *, geometry_sql: str | None) -> Derived | None:
     """Before the upsert of buildings: the containing units of every staged building.
 
-    Worked out from the staged footprints (their ``label_point`` will be
-    ``ST_PointOnSurface`` of the stored geometry, ``geometry_sql``), so the upsert writes
+    Worked out from the staged label points (``pt``, which ``etl.staging.create_stage`` works
+    out from the target's geometry ``geometry_sql`` as the rows come in), so the upsert writes
     each building once, already assigned, instead of inserting it and then updating it.
     Returns None for other tables.
     """
@@ -89,7 +89,7 @@ def stage_units(conn: Connection, stage: str, table: str, *, geometry_sql: str |
         conn.execute(
             text(f"""
             CREATE TEMP TABLE {quote(points)} ON COMMIT DROP AS
-            SELECT row_no AS key, ST_PointOnSurface({geometry_sql}) AS pt FROM {quote(stage)} ORDER BY 2
+            SELECT row_no AS key, pt FROM {quote(stage)} ORDER BY curve
         """)
         )
         conn.execute(text(f"CREATE INDEX ON {quote(points)} USING gist (pt)"))

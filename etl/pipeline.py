@@ -15,11 +15,10 @@ from typing import cast
 
 import numpy as np
 import pandas as pd
-import shapely
 from sqlalchemy import Connection
 from tqdm import tqdm
 
-from etl import staging
+from etl import bulk, staging
 from etl.assign import qa_summary, stage_units
 from etl.cells import check_cells, masked, printable
 from etl.columns import Parser
@@ -28,7 +27,7 @@ from etl.jobs.base import Field, Job, LoadOptions
 from etl.plan import Plan, plan_for
 from etl.readers import Chunk, SourceTable, open_source
 from etl.report import LoadReport, default_rejects_path, refuse_symlink, write_rejects
-from etl.validate import check_geometries, geometries_from_wkt, points_from_columns
+from etl.validate import check_geometries, geometries_from_wkt, points_from_columns, stored_wkb
 from geo.errors import InputError, NotFound, RejectLimitExceeded
 from geo.settings import EtlSettings
 
@@ -80,7 +79,13 @@ def load(
         report.notes["coordinates"] = f"read as {plan.crs.name}, converted to WGS84 (EPSG:4326)"
 
     stage = f"stage_{job.table}"
-    staging.create_stage(conn, stage, plan.stage_columns, geometry=job.geometry is not None)
+    staging.create_stage(
+        conn,
+        stage,
+        plan.stage_columns,
+        geometry=job.geometry is not None,
+        geometry_sql=job.geometry_sql() if job.spatial_order else None,
+    )
     progress = tqdm(
         total=table.total_rows,
         unit="rows",
@@ -99,6 +104,7 @@ def load(
     if plan.flattened:
         report.notes["3-D coordinates"] = f"Z dropped from {plan.flattened:,} rows (stored in 2-D)"
     _raise_if_unloadable(job, plan, report, table, options)
+    staging.analyze(conn, stage)
 
     duplicates = staging.drop_duplicates(conn, stage, may_repeat=writer.may_repeat)
     report.duplicates = len(duplicates)
@@ -115,10 +121,24 @@ def load(
     staged = staging.stage_count(conn, stage)
     # Buildings get their grid and units here, so that the upsert writes each row once.
     units = stage_units(conn, stage, job.table, geometry_sql=job.geometry_sql()) if options.assign else None
-    # Changed rows bump ``data_versions`` by trigger (migration 0007), whoever writes them.
-    report.inserted, report.updated = job.store(
-        conn, stage, report, options, source=plan.source, derived=units
-    )
+    # Changed rows bump ``data_versions`` by trigger (migration 0007), whoever writes them. A large
+    # load into a nearly empty table writes in bulk (etl.bulk), with the same outcome.
+    if job.bulk and bulk.worthwhile(conn, job.table, staged, settings):
+        report.inserted, report.updated = bulk.store(
+            conn,
+            stage,
+            job.table,
+            job.target_columns,
+            source=plan.source,
+            geometry_sql=job.geometry_sql(),
+            derived=units,
+            spatial_order=job.spatial_order,
+            settings=settings,
+        )
+    else:
+        report.inserted, report.updated = job.store(
+            conn, stage, report, options, source=plan.source, derived=units
+        )
     report.unchanged = staged - report.inserted - report.updated
     job.after_load(conn, stage, report, options)
     if job.table in _SPATIAL_FRAME_TABLES:
@@ -167,7 +187,10 @@ def _validate_chunk(
     for f in job.fields:
         column = plan.columns.get(f.name)
         values = chunk.frame[column].tolist() if column is not None else [None] * len(rows)
-        out, failed = _parse_values(f.parse, values)
+        # A field the file has no column for: one empty cell, parsed once, stands for all.
+        out, failed = (
+            _parse_values(f.parse, values) if column is not None else _parse_empty(f.parse, len(rows))
+        )
         for i, reason in failed:
             report.reject(int(rows[i]), column or f.name, _shown(f, values[i]), reason)
             rejected.add(int(rows[i]))
@@ -261,6 +284,14 @@ def _parse_values(parse: Parser, values: list[object]) -> tuple[list[object], li
     return out, failed
 
 
+def _parse_empty(parse: Parser, n: int) -> tuple[list[object], list[tuple[int, str]]]:
+    """``_parse_values`` of ``n`` empty cells (None), with the parser called once."""
+    result = _parse_one(parse, None)
+    if isinstance(result, _Failed):
+        return [None] * n, [(i, result.reason) for i in range(n)]
+    return [result] * n, []
+
+
 def _cell_keys(values: list[object]) -> list[object]:
     """Keys equal exactly when two cells are the same: same type and value.
 
@@ -326,7 +357,10 @@ def _source_ids(
         values = raw[plan.id_column]
         return ["" if v is None else str(v).strip() for v in values]
     names = [n for n in (job.identity or tuple(f.name for f in job.fields)) if n in parsed]
-    shapes = shapely.to_wkb(geometry) if geometry is not None and job.geometry_required else None
+    # The bytes of each geometry as stored, so that a Polygon and its one-part MultiPolygon agree.
+    shapes = (
+        stored_wkb(geometry, job.geometry or ()) if geometry is not None and job.geometry_required else None
+    )
     # Column by column (the values itertuples would give), then joined row by row.
     texts = [["" if v is None else str(v) for v in parsed[n]] for n in names]
     keys = ["\x1f".join(values) for values in zip(*texts, strict=True)] if names else [""] * len(parsed)

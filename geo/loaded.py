@@ -98,6 +98,7 @@ MAP_TABLES: dict[str, tuple[str, ...]] = {
     "responsibility": ("responsibilities", "people", "grids"),
     "flows": ("transfers", "gate_events"),
     "key-places": ("places",),
+    "services": ("households", "places"),
 }
 
 

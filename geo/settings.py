@@ -144,6 +144,24 @@ class EtlSettings(BaseSettings):
         description="An admin unit covering more than this share (1 %) of another unit of the same "
         "level is an overlap: reported by `battlemap qa`, and refused by `load admin` without --force.",
     )
+    bulk_min_rows: int = Field(
+        default=20_000,
+        ge=1,
+        description="Loads of at least this many rows into a table that holds few (see "
+        "bulk_max_existing_share) drop its secondary indexes and foreign keys, write, and build them "
+        "again in the same transaction (etl.bulk): five times faster than row by row.",
+    )
+    bulk_max_existing_share: float = Field(
+        default=0.1,
+        ge=0,
+        description="The bulk path is taken when the target table holds at most this share of the "
+        "file's row count (0: only empty tables). It locks the table against readers until commit.",
+    )
+    bulk_index_memory_mb: int = Field(
+        default=256,
+        ge=1,
+        description="maintenance_work_mem (MB) for the index builds of a bulk load: sorts in memory.",
+    )
 
 
 class DemoSettings(BaseSettings):
@@ -173,7 +191,9 @@ class AppSettings(BaseSettings):
         description="App processes: 1 serves with waitress; more with gunicorn (set redis_url so that "
         "they share one tile and KPI cache).",
     )
-    language: str = Field(default="zh", pattern="^(zh|en)$", description="Default UI language.")
+    language: str = Field(
+        default="zh", pattern="^(zh|en|ja|ko)$", description="Default UI language (zh, en, ja, ko)."
+    )
     public_url: str | None = Field(
         default=None,
         pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$",
@@ -429,6 +449,26 @@ class RollupSettings(BaseSettings):
     )
 
 
+class ServiceSettings(BaseSettings):
+    """The multilingual service guide (涉外服务指引图): which compounds count as international, and
+    where the notices printed for them are."""
+
+    model_config = SettingsConfigDict(env_prefix="BATTLEMAP_", env_file=".env", extra="ignore")
+
+    international_share: float = Field(
+        default=0.10,
+        gt=0,
+        le=1,
+        description="A compound whose share of foreign-national households reaches this is international "
+        "(涉外小区): it gets a service guide.",
+    )
+    notices_dir: Path = Field(
+        default=PROJECT_ROOT / "geo" / "services" / "notices",
+        description="The notices, one YAML file per language (zh.yaml, en.yaml, ja.yaml…): "
+        "registration, key persons, health tips, poster (geo.services.notices).",
+    )
+
+
 class Settings:
     """All settings of one process, built once at the edge."""
 
@@ -446,5 +486,6 @@ class Settings:
         self.devices = DeviceSettings(_env_file=env_file, **overrides.pop("devices", {}))
         self.cache = CacheSettings(_env_file=env_file, **overrides.pop("cache", {}))
         self.rollup = RollupSettings(_env_file=env_file, **overrides.pop("rollup", {}))
+        self.services = ServiceSettings(_env_file=env_file, **overrides.pop("services", {}))
         if overrides:
             raise TypeError(f"unknown settings groups: {sorted(overrides)}")

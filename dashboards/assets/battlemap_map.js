@@ -238,9 +238,12 @@
     return next > state.days ? 0 : next;
   }
 
-  // The wall's clock, in Shanghai time whatever the display's own zone.
+  // The wall's clock, in Shanghai time whatever the display's own zone, as the page's language
+  // (<html lang>, set by the server) writes a date and a time.
+  var LOCALES = { zh: "zh-CN", en: "en-GB", ja: "ja-JP", ko: "ko-KR" };
   function clock() {
-    return new Date().toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
+    var locale = LOCALES[document.documentElement.lang] || LOCALES.zh;
+    return new Date().toLocaleString(locale, { timeZone: "Asia/Shanghai", hour12: false });
   }
 
   window.dash_clientside = window.dash_clientside || {};

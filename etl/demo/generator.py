@@ -75,6 +75,10 @@ HOUSEHOLD_M2 = 90.0
 MAX_HOUSEHOLDS = 1500
 SIZE_WEIGHTS = (0.22, 0.30, 0.25, 0.15, 0.08)  # households of 1..5 people
 FLAG_SHARES = {"elderly_alone": 0.06, "disabled": 0.02, "foreign_national": 0.03}
+# Lujiazui's international compounds (涉外小区): the first named ones of the sub-district have this
+# share of foreign-national households, above BATTLEMAP_INTERNATIONAL_SHARE's default.
+INTERNATIONAL_COMPOUNDS = 3
+INTERNATIONAL_FOREIGN_SHARE = 0.22
 
 WAVE_START = dt.date(2022, 3, 1)
 WAVE_END = dt.date(2022, 4, 20)
@@ -107,6 +111,21 @@ def rng_for(seed: int, *keys: object) -> np.random.Generator:
     return np.random.default_rng([seed, int.from_bytes(digest, "big")])
 
 
+def international_compounds(conn: Connection) -> list[int]:
+    """The ids of the compounds the demo makes international: the first ``INTERNATIONAL_COMPOUNDS``
+    named compounds with buildings in 陆家嘴 (by id)."""
+    return list(
+        conn.execute(
+            text("""
+            SELECT c.id FROM compounds c JOIN admin_units u ON ST_Covers(u.geom, ST_PointOnSurface(c.geom))
+            WHERE c.name IS NOT NULL AND u.name LIKE '陆家嘴%'
+              AND EXISTS (SELECT 1 FROM buildings b WHERE b.compound_id = c.id)
+            ORDER BY c.id LIMIT :n"""),
+            {"n": INTERNATIONAL_COMPOUNDS},
+        ).scalars()
+    )
+
+
 # --- grids
 
 
@@ -114,20 +133,25 @@ def households_frame(conn: Connection, *, seed: int) -> pd.DataFrame:
     """Simulated households of every loaded building (columns of the ``households`` kind)."""
     buildings = conn.execute(
         text("""
-        SELECT source_id, floors, compound_id IS NOT NULL AS in_compound, ST_Area(geom::geography) AS area
+        SELECT source_id, floors, compound_id, ST_Area(geom::geography) AS area
         FROM buildings WHERE kind IS NULL OR kind <> 'building_part' ORDER BY source_id
     """)
     ).all()
+    international = set(international_compounds(conn))
     sizes = np.arange(1, len(SIZE_WEIGHTS) + 1)
     rows: list[dict[str, object]] = []
-    for building, floors, in_compound, area in buildings:
+    for building, floors, compound_id, area in buildings:
+        in_compound = compound_id is not None
+        shares = FLAG_SHARES | (
+            {"foreign_national": INTERNATIONAL_FOREIGN_SHARE} if compound_id in international else {}
+        )
         floors = int(floors) if floors else DEFAULT_FLOORS
         share = 1.0 if in_compound else TALL_SHARE if floors >= TALL_FLOORS else LOW_SHARE
         count = int(np.clip(round(area * floors * share / HOUSEHOLD_M2), 1, MAX_HOUSEHOLDS))
         rng = rng_for(seed, "households", building)
         per_floor = math.ceil(count / floors)
         size = rng.choice(sizes, size=count, p=SIZE_WEIGHTS)
-        flags = {name: rng.random(count) < p for name, p in FLAG_SHARES.items()}
+        flags = {name: rng.random(count) < p for name, p in shares.items()}
         size[flags["elderly_alone"]] = 1
         for i in range(count):
             label = f"{i // per_floor + 1}-{i % per_floor + 1:02d}"

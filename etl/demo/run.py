@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from etl import pipeline
-from etl.demo import campaign, devices, flows, generator, grids, key_places, loops, risk
+from etl.demo import campaign, devices, flows, generator, grids, key_places, loops, risk, services
 from etl.demo.sample import load_sample
 from etl.jobs.base import LoadOptions
 from etl.readers import FrameSource
@@ -90,6 +90,8 @@ def load_simulated(conn: Connection, *, settings: Settings) -> Iterator[LoadRepo
         ("gate-events", lambda: flows.gate_events_frame(conn, seed=seed)),
         # Key places (重点场所): shops, office buildings, firms, key-industry sites, as in Lujiazui.
         ("key-places", lambda: key_places.key_places_frame(conn, seed=seed)),
+        # The service guide's multilingual registration and service points (etl.demo.services).
+        ("service-points", lambda: services.places_frame(conn)),
         # Door sensors and thermometers of the households isolated today (active now).
         ("devices", lambda: devices.devices_frame(conn)),
     )
@@ -115,7 +117,7 @@ def _load(conn: Connection, kind: str, frame: pd.DataFrame, *, settings: Setting
 
 
 # Steps loaded by another step's job (the key places are places).
-_JOBS = {"key-places": "places"}
+_JOBS = {"key-places": "places", "service-points": "places"}
 
 
 def _describe(kind: str, frame: pd.DataFrame, events: pd.DataFrame | None) -> str:
@@ -141,7 +143,7 @@ def _describe(kind: str, frame: pd.DataFrame, events: pd.DataFrame | None) -> st
         industries = frame["subcategory"].value_counts().sort_index()
         kinds = ", ".join(f"{k} {n:,}" for k, n in frame["kind"].value_counts().sort_index().items())
         return f"{kinds} (key industries: " + ", ".join(f"{k} {n:,}" for k, n in industries.items()) + ")"
-    if kind == "places":
+    if kind in ("places", "service-points"):
         return ", ".join(f"{k} {n:,}" for k, n in frame["kind"].value_counts().sort_index().items())
     if kind == "transfers":
         return (

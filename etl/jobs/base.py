@@ -94,6 +94,12 @@ class Job:
     extra_stage_columns: tuple[StageColumn, ...] = field(default_factory=tuple)
     # Required fields that ``derive`` can fill from options or other fields (no column needed).
     derivable: tuple[str, ...] = ()
+    # Written by the upsert, so a large load into a nearly empty table may write in bulk instead,
+    # indexes and foreign keys built once after (etl.bulk); a kind that overrides ``store`` cannot.
+    bulk: bool = False
+    # New rows are written along the curve of their label points (etl.staging.curve_key), so that
+    # neighbours share pages; their ids follow that order instead of the file's.
+    spatial_order: bool = False
 
     @property
     def target_columns(self) -> list[str]:
@@ -139,6 +145,7 @@ class Job:
             source=source,
             geometry_sql=self.geometry_sql(),
             derived=derived,
+            spatial_order=self.spatial_order,
         )
 
     def after_load(self, conn: Connection, stage: str, report: LoadReport, options: LoadOptions) -> None:

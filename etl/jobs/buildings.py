@@ -55,5 +55,7 @@ JOB = BuildingJob(
         Field("addr_housenumber", ("addr_housenumber", "addr:housenumber"), target=False),
     ),
     geometry=("Polygon", "MultiPolygon"),
+    bulk=True,
+    spatial_order=True,
     id_candidates=("id", "osm_id", "osm_way_id", "source_id", "building_id", "fid"),
 )

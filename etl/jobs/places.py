@@ -1,6 +1,8 @@
 """Places for operations (compound gates, checkpoints, sampling and quarantine sites, hospitals,
 airports…) and the key places a sub-district counts (street-front shops, office buildings, firms,
-key-industry sites with their industry as ``subcategory``).
+key-industry sites with their industry as ``subcategory``). Registration and service points may say
+which languages they serve (``languages``: ``zh,en,ja``) and when they are open (``opening_hours``:
+``Mo-Fr 09:00-17:00; Sa 09:00-12:00``); a bad code or time rejects the row naming the column.
 
 ``--kind K`` gives the kind of every row that names none, so that a file of one kind (a list of
 sampling sites) loads without a kind column; a row naming another kind keeps its own.
@@ -12,9 +14,11 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from etl.assign import assign_places
-from etl.columns import as_code
+from etl.columns import as_code, as_text
 from etl.jobs.base import Field, Job, LoadOptions
 from etl.report import LoadReport
+from geo.services.hours import parse_hours
+from geo.services.languages import parse_languages
 from geo.vocab import KEY_INDUSTRIES, KEY_INDUSTRY_CODES, PLACE_KIND_CODES, PLACE_KINDS
 
 # Common names (OSM tags, Chinese) of the place kinds.
@@ -39,6 +43,11 @@ PLACE_ALIASES = {t.zh: t.code for t in PLACE_KINDS} | {
     "隔离点": "quarantine_site",
     "采样点": "sampling_site",
     "卡口": "checkpoint",
+    "登记处": "registration_point",
+    "多语种登记处": "registration_point",
+    "registration": "registration_point",
+    "服务点": "service_point",
+    "服务站": "service_point",
     "投放点": "delivery_point",
     "商户": "street_shop",
     "沿街商铺": "street_shop",
@@ -70,6 +79,18 @@ INDUSTRY_ALIASES = {t.zh: t.code for t in KEY_INDUSTRIES} | {
 parse_kind = as_code(PLACE_KIND_CODES, PLACE_ALIASES)
 
 
+def as_languages(value: object) -> str | None:
+    """A registration point's languages ("zh,en,ja") as a Postgres array literal ``{zh,en,ja}``."""
+    text = as_text(value)
+    return None if text is None else "{" + ",".join(parse_languages(text)) + "}"
+
+
+def as_hours(value: object) -> str | None:
+    """Opening hours in their canonical form (``geo.services.hours``)."""
+    text = as_text(value)
+    return None if text is None else parse_hours(text)
+
+
 class PlaceJob(Job):
     def derive(self, frame: pd.DataFrame, options: LoadOptions) -> pd.DataFrame:
         if options.place_kind:
@@ -91,6 +112,8 @@ JOB = PlaceJob(
             ("subcategory", "sub_category", "industry", "子类", "行业"),
             as_code(KEY_INDUSTRY_CODES, INDUSTRY_ALIASES),
         ),
+        Field("languages", ("languages", "language", "langs", "语种", "语言"), as_languages, "varchar(8)[]"),
+        Field("opening_hours", ("opening_hours", "hours", "open_hours", "开放时间", "服务时间"), as_hours),
     ),
     derivable=("kind",),
     geometry=("Point",),

@@ -52,15 +52,23 @@ class GuideStep:
     done_at: dt.datetime | None = None
     days: tuple[dt.date, ...] = ()
     """For a daily step: the China days recorded."""
+    ja: str = ""
+    ko: str = ""
+
+    def name(self, lang: str) -> str:
+        """The step's name in ``lang`` (as ``geo.loops.kinds.Step.name``)."""
+        return self.zh if lang == "zh" else (getattr(self, lang, "") or self.en)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "code": self.code,
             "zh": self.zh,
             "en": self.en,
+            "ja": self.ja,
+            "ko": self.ko,
             "level": self.level,
             "daily": self.daily,
-            "guide": {k: {"zh": w.zh, "en": w.en} for k, w in self.lines.items()},
+            "guide": {k: {"zh": w.zh, "en": w.en, "ja": w.ja, "ko": w.ko} for k, w in self.lines.items()},
             "state": self.state,
             "done_at": None if self.done_at is None else self.done_at.isoformat(),
             "days": [d.isoformat() for d in self.days],
@@ -145,6 +153,8 @@ def guide_steps(kind: LoopKind, log: list[Any] | None, *, closed: bool = False) 
                 code=step.code,
                 zh=step.zh,
                 en=step.en,
+                ja=step.ja,
+                ko=step.ko,
                 level=step.level,
                 daily=step.daily,
                 lines=_lines(step),

@@ -32,9 +32,22 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Words(_Strict):
+class _Named(_Strict):
+    """Something the UI names in its languages: zh and en always, ja and ko where given (the shipped
+    kinds give them; a kind file of one's own may leave them out and reads in English there)."""
+
     zh: str = Field(min_length=1)
     en: str = Field(min_length=1)
+    ja: str = ""
+    ko: str = ""
+
+    def name(self, lang: str) -> str:
+        """The words in ``lang`` (zh, en, ja, ko); English where the language is missing."""
+        return self.zh if lang == "zh" else str(getattr(self, lang, "") or self.en)
+
+
+class Words(_Named):
+    pass
 
 
 class Reading(_Strict):
@@ -71,10 +84,8 @@ class Guide(_Strict):
     notes: Words | None = None
 
 
-class Step(_Strict):
+class Step(_Named):
     code: str = Field(pattern=_CODE)
-    zh: str = Field(min_length=1)
-    en: str = Field(min_length=1)
     level: str
     """The chain level that answers for the step (``geo.vocab.CHAIN_LEVEL_CODES``)."""
     department: Words | None = None
@@ -101,10 +112,8 @@ class Step(_Strict):
         return self
 
 
-class LoopKind(_Strict):
+class LoopKind(_Named):
     code: str = Field(pattern=_CODE)
-    zh: str = Field(min_length=1)
-    en: str = Field(min_length=1)
     targets: tuple[Literal["household", "building", "compound", "place"], ...] = Field(min_length=1)
     opening: Words
     """What opening an item means (排查发现 / 上报), shown as the log's first line."""

@@ -22,7 +22,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ExcludeConstraint
+from sqlalchemy.dialects.postgresql import ARRAY, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from geo.models.base import SRID, Base, SourcedMixin, geometry, in_codes
@@ -79,6 +79,8 @@ class Building(SourcedMixin, Base):
     """A building footprint (楼栋), assigned to its grid, compound and admin units after each load."""
 
     __tablename__ = "buildings"
+    # Pages keep a tenth free, so that an updated building stays beside its neighbours (0017).
+    __table_args__ = ({"postgresql_with": {"fillfactor": 90}},)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     name: Mapped[str | None] = mapped_column(String(300))
@@ -271,6 +273,9 @@ class Place(SourcedMixin, Base):
     name: Mapped[str | None] = mapped_column(String(300))
     # The industry of a key-industry site (geo.vocab.KEY_INDUSTRIES); migration 0010.
     subcategory: Mapped[str | None] = mapped_column(String(40))
+    # A registration or service point's languages (ISO 639-1 codes) and opening hours; migration 0016.
+    languages: Mapped[list[str] | None] = mapped_column(ARRAY(String(8)))
+    opening_hours: Mapped[str | None] = mapped_column(String(200))
     compound_id: Mapped[int | None] = mapped_column(
         ForeignKey("compounds.id", ondelete="SET NULL"), index=True
     )

@@ -76,6 +76,8 @@ class SopStep(_Strict):
     code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     zh: str
     en: str
+    ja: str = ""  # the UI's other languages; an SOP file of one's own may leave them out (English then)
+    ko: str = ""
     due_h: float = Field(gt=0, le=24 * 60)
     every_h: float | None = Field(default=None, gt=0, le=24 * 60)
 

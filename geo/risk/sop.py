@@ -40,12 +40,16 @@ class StepClock:
     last_done_at: dt.datetime | None
     times_done: int
     recurring: bool
+    ja: str = ""
+    ko: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "code": self.code,
             "zh": self.zh,
             "en": self.en,
+            "ja": self.ja,
+            "ko": self.ko,
             "state": self.state,
             "due_at": self.due_at.isoformat(),
             "hours_left": round(self.hours_left, 2),
@@ -149,8 +153,9 @@ def _step(step: SopStep, declared: dt.datetime, at: dt.datetime, done: list[dt.d
     def clock(state: str, due_at: dt.datetime) -> StepClock:
         hours = (due_at - at).total_seconds() / 3600
         return StepClock(
-            step.code, step.zh, step.en, state, due_at, hours, last, len(done), step.every_h is not None
-        )
+            step.code, step.zh, step.en, state, due_at, hours, last, len(done), step.every_h is not None,
+            ja=step.ja, ko=step.ko,
+        )  # fmt: skip
 
     if step.every_h is None:
         if done:

@@ -175,6 +175,8 @@ def layer(settings: FlowSettings) -> TileLayer:
         name="flows",
         title_zh="动线管理图",
         title_en="Movement-flow map",
+        title_ja="動線管理図",
+        title_ko="동선 관리도",
         render=render,
         scoped=True,
         resolve=resolver(settings),

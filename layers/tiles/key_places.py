@@ -48,6 +48,8 @@ LAYER = TileLayer(
     name="key-places",
     title_zh="重点场所",
     title_en="Key places",
+    title_ja="重点施設",
+    title_ko="중점 장소",
     render=key_places_tile,
     fields={
         KEY_PLACES_LAYER: {

@@ -55,9 +55,13 @@ class TileLayer:
     version: Callable[[Connection], int] | None = None
     """What else than the loaded data (``data_versions``) the tiles depend on, as a number that changes
     with it (the loop markers: their log and the clock); part of the cache key and the ETag."""
+    title_ja: str = ""
+    title_ko: str = ""
 
     def title(self, language: str) -> str:
-        return self.title_zh if language == "zh" else self.title_en
+        """The layer's name in ``language`` (zh, en, ja, ko); English for a language it lacks."""
+        found = {"zh": self.title_zh, "ja": self.title_ja, "ko": self.title_ko}.get(language, "")
+        return found or self.title_en
 
     def tile(
         self, conn: Connection, addr: TileAddress, options: Options, *, scope: Scope = UNRESTRICTED

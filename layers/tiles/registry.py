@@ -22,6 +22,7 @@ from layers.tiles import (
     loops,
     national,
     responsibility,
+    services,
 )
 from layers.tiles.layer import TileLayer
 
@@ -69,4 +70,4 @@ def default_layers(settings: Settings) -> TileLayers:
         loops.LAYER,
         key_places.LAYER,
     )
-    return TileLayers((*static, flows.layer(settings.flows)))
+    return TileLayers((*static, flows.layer(settings.flows), services.layer(settings.services)))

@@ -97,6 +97,8 @@ LAYER = TileLayer(
     name="responsibility",
     title_zh="楼组包干图",
     title_en="Building-responsibility map",
+    title_ja="棟別担当図",
+    title_ko="동별 담당 현황도",
     render=responsibility_tile,
     fields={
         BUILDINGS_LAYER: BUILDING_FIELDS

@@ -151,7 +151,7 @@ def test_the_card_shows_the_isolation_guide(city_engine: Engine, role: str, prin
     for expected in (
         "居家隔离索引图",
         "101室",
-        "隔离起始 2022-04-02",
+        "隔离起始 2022年4月2日",
         "操作内容",
         "防护标准",
         "社区卫生服务中心",

@@ -13,7 +13,7 @@ from selenium.webdriver.common.by import By
 from sqlalchemy import create_engine
 
 from app import create_app
-from dashboards._campaign_views import number
+from dashboards._campaign_views import figure
 from geo.campaign.board import board
 from geo.settings import Settings
 from tests.campaign_world import DAY, NAME, campaign_world
@@ -60,8 +60,8 @@ def test_a_click_lists_the_committees(
         message="the two sub-districts",
     )
     row = next(r for r in rows if r.get_attribute("data-unit") == "SD-A")
-    assert row.find_element(By.CSS_SELECTOR, "td[data-col='vaccinated']").text == number(
-        expected["SD-A"].vaccinated
+    assert row.find_element(By.CSS_SELECTOR, "td[data-col='vaccinated']").text == figure(
+        expected["SD-A"].vaccinated, "zh"
     )
     assert row.find_elements(By.CSS_SELECTOR, "[data-flag='missing']"), "a committee has not reported"
     row.click()
@@ -76,7 +76,9 @@ def test_a_click_lists_the_committees(
             c.get_attribute("data-col"): c.text
             for c in committee.find_elements(By.CSS_SELECTOR, "td[data-col]")
         }
-        assert cells["vaccinated"] == number(want.vaccinated) and cells["avg_7d"] == number(want.avg_7d)
+        assert cells["vaccinated"] == figure(want.vaccinated, "zh") and cells["avg_7d"] == figure(
+            want.avg_7d, "zh"
+        )
         assert bool(committee.find_elements(By.CSS_SELECTOR, "[data-flag='missing']")) == want.missing
     assert world_chrome.find_element(By.ID, "cp-detail-title").text == "甲街道"
     world_chrome.save_screenshot(

@@ -16,7 +16,7 @@ from selenium.webdriver.common.by import By
 from sqlalchemy import create_engine
 
 from app import create_app
-from dashboards._campaign_views import number
+from dashboards._campaign_views import figure
 from etl import pipeline
 from etl.demo.campaign import CAMPAIGN, LAGGING, LAST_DAY, load_campaign
 from etl.demo.sample import STEPS, sample_path
@@ -118,7 +118,7 @@ def test_board_numbers_and_flags_on_screen(chrome: webdriver.Chrome, site: str, 
             "daily_needed",
             "avg_7d",
         ):
-            assert cells[name] == number(getattr(want, name)), (code, name)
+            assert cells[name] == figure(getattr(want, name), "zh"), (code, name)
     behind = [r.get_attribute("data-unit") for r in rows if "bm-behind" in (r.get_attribute("class") or "")]
     assert sorted(behind) == sorted(LAGGING)
     chip = rows[[r.get_attribute("data-unit") for r in rows].index(LAGGING[0])].find_element(

@@ -508,7 +508,7 @@ def test_the_house_status_card_shows_the_isolation_guide(
             message="the guide on the card",
         )[0]
         text_ = guide.text
-        assert "101室" in text_ and "隔离起始 2022-04-02" in text_
+        assert "101室" in text_ and "隔离起始 2022年4月2日" in text_
         states = {
             e.get_attribute("data-step"): e.get_attribute("data-state")
             for e in guide.find_elements(By.CSS_SELECTOR, ".bm-guide-step")

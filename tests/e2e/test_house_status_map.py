@@ -103,7 +103,9 @@ def test_the_date_control_changes_the_colours(browser: webdriver.Chrome, server_
     assert close(colour_at(browser, "b01"), status_swatch("confirmed").fill)
     handle = browser.find_element(By.CSS_SELECTOR, "[role=slider]")
     handle.send_keys(Keys.ARROW_LEFT, Keys.ARROW_LEFT)
-    wait_for(lambda: browser.find_element(By.ID, "hs-date-label").text == "2022-04-02", message="2022-04-02")
+    wait_for(
+        lambda: browser.find_element(By.ID, "hs-date-label").text == "2022年4月2日", message="2022年4月2日"
+    )
     wait_for(
         lambda: map_idle(browser) and close(colour_at(browser, "b01"), status_swatch("normal").fill),
         message="b01 back to normal on 2022-04-02",
@@ -141,7 +143,7 @@ def test_the_play_button_steps_through_the_days(browser: webdriver.Chrome, serve
     wait_for(
         lambda: seen.add(label.text) or len(seen) >= 3, timeout=10, message="three days shown while playing"
     )
-    assert seen <= {"2022-04-01", "2022-04-02", "2022-04-03", "2022-04-04"}
+    assert seen <= {"2022年4月1日", "2022年4月2日", "2022年4月3日", "2022年4月4日"}
     assert play.text == "⏸ 暂停"
     play.click()
     wait_for(lambda: play.text == "▶ 播放", message="the pause")

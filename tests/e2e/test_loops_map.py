@@ -173,20 +173,20 @@ def test_the_map_opens_on_the_latest_day_with_cases_and_offers_shortcuts(
 ) -> None:
     _open(browser, f"{server_url}/house-status")
     # The fixture's last day (04-04) has its confirmed household: the map opens there, with cases.
-    assert browser.find_element(By.ID, "hs-date-label").text == "2022-04-04"
+    assert browser.find_element(By.ID, "hs-date-label").text == "2022年4月4日"
     confirmed = browser.find_element(By.CSS_SELECTOR, ".bm-kpi[data-kpi=confirmed] .bm-kpi-value")
     assert int(confirmed.text) >= 1
     busiest = browser.find_element(By.ID, "hs-day-busiest")
     today = browser.find_element(By.ID, "hs-day-today")
-    assert busiest.is_enabled() and "04-04" in busiest.text
+    assert busiest.is_enabled() and "4月4日" in busiest.text
     # Today (Shanghai) is years after the fixture's history: the button says why it cannot be used.
-    assert not today.is_enabled() and "2022-04-01" in (today.get_attribute("title") or "")
-    assert "2022-04-04" in browser.find_element(By.ID, "hs-day-note").text
+    assert not today.is_enabled() and "2022年4月1日" in (today.get_attribute("title") or "")
+    assert "2022年4月4日" in browser.find_element(By.ID, "hs-day-note").text
     browser.find_element(By.CSS_SELECTOR, "[role=slider]").send_keys("\ue012\ue012\ue012")  # 3 x left
     label = browser.find_element(By.ID, "hs-date-label")
-    wait_for(lambda: label.text == "2022-04-01", message="04-01")
+    wait_for(lambda: label.text == "2022年4月1日", message="04-01")
     busiest.click()
-    wait_for(lambda: label.text == "2022-04-04", message="back to 04-04")
+    wait_for(lambda: label.text == "2022年4月4日", message="back to 04-04")
     # At z14 the grids are drawn as areas, opaque: G1's fill is exactly the confirmed colour (a
     # translucent one would mix with what lies beneath), and every area drawn has a status.
     browser.execute_script(

@@ -7,6 +7,7 @@ import pytest
 from selenium import webdriver
 from sqlalchemy import create_engine
 
+from dashboards import _formats as fmt
 from geo.clock import china_today
 from geo.rollup.compute import refresh
 from geo.status.kpis import kpis
@@ -44,7 +45,7 @@ def test_the_national_page_shows_the_city_and_its_sub_districts(
         stale, cells = wait_for(lambda: browser.execute_script(_ROW), message="the city's row")
         assert cells[0].split()[:2] == ["测试市", "正常"] and stale == "false"
         not_normal = figures.total - figures.households["normal"]
-        assert cells[1:4] == [china_today().isoformat(), f"{figures.total:,}", f"{not_normal:,}"]
+        assert cells[1:4] == [fmt.day(china_today(), "zh"), f"{figures.total:,}", f"{not_normal:,}"]
         wait_for(
             lambda: ["陆家嘴街道", figures.total] in browser.execute_script(_DRAWN, MAP),
             message="the sub-district drawn from the national tiles",

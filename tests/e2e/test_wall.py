@@ -49,7 +49,7 @@ def test_the_wall_rotates_goes_stale_without_the_database_and_recovers(
         timeout=30,
         message="the wall's first map",
     )
-    assert "2022-04-04" in _title(browser)
+    assert "2022年4月4日" in _title(browser)
     assert browser.find_element(By.ID, "wall-as-of").text.startswith("数据更新于 20")
     clock = browser.find_element(By.ID, "wall-clock").text
     wait_for(lambda: browser.find_element(By.ID, "wall-clock").text != clock, message="the clock to tick")

@@ -26,15 +26,14 @@
   function fmt(key, values) {
     return S[key].replace(/\{(\w+)\}/g, function (_, name) { return values[name]; });
   }
-  function words(w) { return w ? (lang === "zh" ? w.zh : w.en) : ""; }
-  function when(iso) {
-    if (!iso) return "–";
-    var d = new Date(iso);
-    var pad = function (n) { return (n < 10 ? "0" : "") + n; };
-    // China time, whatever the phone's zone: the deadlines are China days
-    var c = new Date(d.getTime() + (480 + d.getTimezoneOffset()) * 60000);
-    return pad(c.getMonth() + 1) + "-" + pad(c.getDate()) + " " + pad(c.getHours()) + ":" + pad(c.getMinutes());
-  }
+  // The guide's own words in the page's language where it has them, else English.
+  function words(w) { return w ? (w[lang] || (lang === "zh" ? w.zh : w.en)) : ""; }
+  // Day and time as the page's language writes them (dashboards/_formats.py does the same on the
+  // server), in China time whatever the phone's zone: the deadlines are China days.
+  var WHEN = new Intl.DateTimeFormat(FIELD.locale, {
+    month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: "Asia/Shanghai",
+  });
+  function when(iso) { return iso ? WHEN.format(new Date(iso)) : "–"; }
   function getJSON(url) {
     return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }).then(function (r) {
       if (r.status === 401) { showSignIn(); throw new Error("signin"); }

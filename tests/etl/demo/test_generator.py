@@ -30,7 +30,8 @@ from geo.flows import chains
 from geo.loops import engine as loops
 from geo.loops.engine import LoopActor
 from geo.risk import store
-from geo.settings import Settings
+from geo.services.read import compound_services
+from geo.settings import ServiceSettings, Settings
 from geo.status.rule import household_statuses, status_params
 from geo.vocab import CHINA_TZ, REQUIRED_CHAIN_LEVELS, SIMULATED_SOURCE
 
@@ -65,12 +66,26 @@ def test_every_step_loads_without_rejects(demo: tuple[Connection, list[LoadRepor
     simulated = [r for r in reports if r.path.startswith(SIMULATED_SOURCE)]
     assert [r.kind for r in simulated] == [
         "grids", "households", "status", "responsibility", "places", "transfers", "gate-events", "places",
-        "devices", "loops", "risk-areas", "vaccination", "vaccination", "vaccination",
+        "places", "devices", "loops", "risk-areas", "vaccination", "vaccination", "vaccination",
     ]  # fmt: skip
     for report in simulated:
         # The last vaccination file corrects stored days only (updated, none new).
         assert report.rejected == 0 and report.inserted + report.updated > 0, report.summary()
         assert "simulated" in report.notes
+
+
+def test_lujiazui_has_international_compounds_with_multilingual_points(db: Connection) -> None:
+    """The service guide shows real content on the demo: Lujiazui compounds over the threshold, each
+    with a registration point in the languages the field report names and hours."""
+    found = compound_services(db, settings=ServiceSettings(_env_file=None))
+    international = [c for c in found if c.international]
+    assert len(international) >= 2, [(c.name, c.foreign, c.households) for c in found]
+    for c in international:
+        kinds = {p.kind for p in c.points}
+        assert kinds == {"registration_point", "service_point"}, c.name
+        assert all(p.opening_hours and "zh" in p.languages and len(p.languages) >= 2 for p in c.points)
+    langs = {code for c in international for code in c.languages}
+    assert {"zh", "en", "ja", "ko", "it"} <= langs
 
 
 def test_lujiazui_grids_lie_on_land_and_hold_buildings(db: Connection) -> None:

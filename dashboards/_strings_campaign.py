@@ -1,0 +1,157 @@
+"""UI strings: the vaccination campaign board (/campaign, the field report's own words) and the
+home-isolation step guide.
+
+key -> {"zh", "en", "ja", "ko"}, merged into ``dashboards._strings.STRINGS``."""
+
+from __future__ import annotations
+
+CAMPAIGN_STRINGS: dict[str, dict[str, str]] = {
+    "cp_campaign": {"zh": "接种任务", "en": "Campaign", "ja": "接種キャンペーン", "ko": "접종 캠페인"},
+    "cp_none": {
+        "zh": "尚无接种任务。运行 battlemap campaign add 或 battlemap demo load。",
+        "en": "No campaign yet. Run battlemap campaign add, or battlemap demo load.",
+        "ja": "接種キャンペーンはまだありません。battlemap campaign "
+        "add または battlemap demo load を実行してください。",
+        "ko": "접종 캠페인이 아직 없습니다. battlemap campaign add 또는 battlemap demo load를 실행하세요.",
+    },
+    "cp_unit": {
+        "zh": "街镇 / 居村",
+        "en": "Sub-district / committee",
+        "ja": "街道・鎮 / 居民委・村",
+        "ko": "가도·진 / 주민위·촌",
+    },
+    "cp_target": {"zh": "任务总量", "en": "Task total", "ja": "目標総数", "ko": "목표 총량"},
+    "cp_organised": {"zh": "组织到人", "en": "Organised", "ja": "対象者の動員", "ko": "대상자 동원"},
+    "cp_booked": {"zh": "预约到人", "en": "Booked", "ja": "予約済み", "ko": "예약 완료"},
+    "cp_vaccinated": {"zh": "接种到人", "en": "Vaccinated", "ja": "接種済み", "ko": "접종 완료"},
+    "cp_remaining": {"zh": "剩余任务量", "en": "Remaining", "ja": "残り", "ko": "잔여"},
+    "cp_days_left": {"zh": "剩余天数", "en": "Days left", "ja": "残り日数", "ko": "남은 일수"},
+    "cp_daily_needed": {
+        "zh": "日均任务量",
+        "en": "Daily needed",
+        "ja": "1日あたりの必要数",
+        "ko": "일일 필요량",
+    },
+    "cp_avg_7d": {"zh": "近7日日均", "en": "7-day average", "ja": "直近7日間の平均", "ko": "최근 7일 평균"},
+    "cp_flag": {"zh": "状态", "en": "Flag", "ja": "状況", "ko": "상태"},
+    "cp_behind": {"zh": "进度落后", "en": "Behind", "ja": "遅れ", "ko": "지연"},
+    "cp_on_track": {"zh": "正常", "en": "On track", "ja": "順調", "ko": "정상 진행"},
+    "cp_unknown": {
+        "zh": "近7日未报",
+        "en": "No report in 7 days",
+        "ja": "7日間報告なし",
+        "ko": "7일간 보고 없음",
+    },
+    "cp_missing": {
+        "zh": "当日未报 {n}",
+        "en": "{n} not reported today",
+        "ja": "本日未報告 {n}",
+        "ko": "오늘 미보고 {n}",
+    },
+    "cp_behind_units": {"zh": "落后单位", "en": "Units behind", "ja": "遅れている単位", "ko": "지연 단위"},
+    "cp_missing_units": {
+        "zh": "当日未报单位",
+        "en": "Units not reported today",
+        "ja": "本日未報告の単位",
+        "ko": "오늘 미보고 단위",
+    },
+    "cp_total": {"zh": "全区合计", "en": "District total", "ja": "区全体の合計", "ko": "구 전체 합계"},
+    "cp_ranking": {
+        "zh": "街镇完成率排名",
+        "en": "Sub-districts ranked by progress",
+        "ja": "街道・鎮の達成率ランキング",
+        "ko": "가도·진 달성률 순위",
+    },
+    "cp_progress": {"zh": "完成率", "en": "Progress", "ja": "達成率", "ko": "달성률"},
+    "cp_map": {
+        "zh": "剩余任务占比",
+        "en": "Remaining share of the task",
+        "ja": "残りの割合",
+        "ko": "잔여 비율",
+    },
+    "cp_funnel": {
+        "zh": "组织 → 预约 → 接种",
+        "en": "Organised → booked → vaccinated",
+        "ja": "動員 → 予約 → 接種",
+        "ko": "동원 → 예약 → 접종",
+    },
+    "cp_series": {
+        "zh": "累计接种与计划进度",
+        "en": "Cumulative vaccinated against the plan",
+        "ja": "累計接種数と計画",
+        "ko": "누적 접종 수와 계획",
+    },
+    "cp_actual": {"zh": "累计接种", "en": "Vaccinated to date", "ja": "累計接種数", "ko": "누적 접종 수"},
+    "cp_planned": {
+        "zh": "计划进度（匀速至截止日）",
+        "en": "Straight line to the deadline",
+        "ja": "計画（締切日まで均等）",
+        "ko": "계획 (마감일까지 균등)",
+    },
+    "cp_committees": {
+        "zh": "{unit} 各居村",
+        "en": "Committees of {unit}",
+        "ja": "{unit} の居民委・村",
+        "ko": "{unit}의 주민위·촌",
+    },
+    "cp_no_committees": {
+        "zh": "{unit} 按街镇整体上报，无居村分解。",
+        "en": "{unit} reports as a whole: no committee breakdown.",
+        "ja": "{unit} は街道・鎮全体で報告しており、居民委・村ごとの内訳はありません。",
+        "ko": "{unit}은(는) 가도·진 전체로 보고하여 주민위·촌별 내역이 없습니다.",
+    },
+    "cp_click_hint": {
+        "zh": "点击街镇查看居村、漏斗与进度曲线",
+        "en": "Click a sub-district for its committees",
+        "ja": "街道・鎮をクリックすると居民委・村、ファネル、進捗曲線を表示します",
+        "ko": "가도·진을 클릭하면 주민위·촌, 퍼널, 진도 곡선이 표시됩니다",
+    },
+    "cp_deadline": {"zh": "截止 {day}", "en": "deadline {day}", "ja": "締切 {day}", "ko": "마감 {day}"},
+    "cp_avg_note": {
+        "zh": "近7日日均只计已上报的日子；未报不按零计。",
+        "en": "The 7-day average counts reported days only; a missing day is never a zero.",
+        "ja": "直近7日間の平均は報告のあった日だけで計算します。未報告の日はゼロとして扱いません。",
+        "ko": "최근 7일 평균은 보고한 날만 계산합니다. 보고하지 않은 날을 0으로 세지 않습니다.",
+    },
+    "brief": {"zh": "日报 PDF", "en": "Daily brief", "ja": "日報 PDF", "ko": "일일 보고서 PDF"},
+    "brief_title": {
+        "zh": "下载当日所选区/街镇的疫情防控日报（A4）",
+        "en": "Download the daily brief of the chosen district or sub-district (A4)",
+        "ja": "選択した区・街道の当日の防疫日報（A4）をダウンロード",
+        "ko": "선택한 구·가도의 당일 방역 일일 보고서(A4) 내려받기",
+    },
+    "guide_heading": {
+        "zh": "居家隔离索引图",
+        "en": "Home-isolation step guide",
+        "ja": "自宅隔離の手順図",
+        "ko": "자가격리 절차도",
+    },
+    "guide_since": {
+        "zh": "隔离起始 {date}",
+        "en": "isolated since {date}",
+        "ja": "隔離開始 {date}",
+        "ko": "격리 시작 {date}",
+    },
+    "guide_print": {"zh": "打印索引图", "en": "Print the guide", "ja": "手順図を印刷", "ko": "절차도 인쇄"},
+    "guide_print_grid": {
+        "zh": "打印网格 {grid} 全部隔离户",
+        "en": "Print every isolated household of {grid}",
+        "ja": "グリッド {grid} の隔離世帯をすべて印刷",
+        "ko": "그리드 {grid}의 격리 세대 모두 인쇄",
+    },
+    "guide_do": {"zh": "操作内容", "en": "What to do", "ja": "作業内容", "ko": "작업 내용"},
+    "guide_department": {
+        "zh": "责任部门",
+        "en": "Responsible department",
+        "ja": "担当部署",
+        "ko": "담당 부서",
+    },
+    "guide_requirements": {"zh": "工作要求", "en": "Requirements", "ja": "作業要件", "ko": "업무 요건"},
+    "guide_protection": {"zh": "防护标准", "en": "Protection standard", "ja": "防護基準", "ko": "보호 기준"},
+    "guide_notes": {"zh": "注意事项", "en": "Notes", "ja": "注意事項", "ko": "주의 사항"},
+    "state_done": {"zh": "已完成", "en": "done", "ja": "完了", "ko": "완료"},
+    "state_running": {"zh": "每日进行中", "en": "daily, running", "ja": "毎日実施中", "ko": "매일 진행 중"},
+    "state_current": {"zh": "当前步骤", "en": "current step", "ja": "現在の手順", "ko": "현재 단계"},
+    "state_todo": {"zh": "待办", "en": "to do", "ja": "未着手", "ko": "미착수"},
+    "state_none": {"zh": "未建事项", "en": "no item yet", "ja": "案件なし", "ko": "건 없음"},
+}
