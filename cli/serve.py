@@ -22,6 +22,7 @@ from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from cli import context
+from geo import tiles
 from geo.db import check_connection, make_engine, warm_pool
 from geo.errors import DatabaseUnavailable
 from geo.settings import Settings
@@ -80,7 +81,7 @@ def _engine(settings: Settings, threads: int) -> Engine:
     engine = make_engine(settings.database, serving=True)
     try:
         click.echo(f"database: postgis {check_connection(engine)}")
-        warm_pool(engine, min(threads, settings.database.pool_size))
+        warm_pool(engine, min(threads, settings.database.pool_size), warm_up=tiles.warm_up)
     except DatabaseUnavailable as exc:
         # The pages and /health say what is wrong and recover when the database returns. The
         # operator may see where the database is; the app's answers never say it.

@@ -7,11 +7,12 @@ say exactly what to do when that is impossible.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -110,12 +111,16 @@ _PROBES: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
 _PROJ_WARM_UP = text("SELECT ST_Transform(ST_Transform(ST_TileEnvelope(0, 0, 0), 4326), 3857)")
 
 
-def warm_pool(engine: Engine, connections: int) -> int:
+def warm_pool(
+    engine: Engine, connections: int, *, warm_up: Callable[[Connection], object] | None = None
+) -> int:
     """Open up to ``connections`` pooled connections at once and load PROJ in each; returns how many.
 
     A map view asks for some twenty tiles at once. On a fresh server every worker thread would
     otherwise pay connection setup and PROJ's start-up inside the first viewer's tile requests;
     ``battlemap serve`` pays it before it listens. Connections beyond the pool's size are not kept.
+    ``warm_up(conn)``, when given, runs in each too (``geo.tiles.warm_up``: the backend's catalog
+    caches for the tile queries, some 25 ms of the first tile each connection would serve).
     """
     held: list[Connection] = []
     try:
@@ -123,6 +128,10 @@ def warm_pool(engine: Engine, connections: int) -> int:
             conn = engine.connect()
             held.append(conn)
             conn.execute(_PROJ_WARM_UP)
+            if warm_up is not None:
+                # No schema yet: the app says so on every page; warming is only a head start.
+                with contextlib.suppress(ProgrammingError):
+                    warm_up(conn)
             conn.rollback()
     finally:
         for conn in held:

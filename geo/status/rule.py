@@ -92,12 +92,13 @@ def household_statuses(
     WHERE {where}"""
 
 
-def building_status_ctes(where: str) -> str:
+def building_status_ctes(where: str, *, lookup: bool = False) -> str:
     """CTEs ``hs`` (every household of the buildings ``b`` matching ``where``, with its status on
     :date) and ``bs`` (per such building: households, worst status rank, cases, vulnerable), in bulk;
-    :data:`BUILDING_STATUS_JOIN` completes them for buildings without households."""
+    :data:`BUILDING_STATUS_JOIN` completes them for buildings without households. ``lookup`` chooses
+    the plan of :func:`household_statuses` (True: a few thousand buildings, such as a map tile's)."""
     return f"""
-    hs AS MATERIALIZED ({household_statuses(where)}),
+    hs AS MATERIALIZED ({household_statuses(where, lookup=lookup)}),
     bs AS MATERIALIZED (
         SELECT building_id, count(*) AS households,
                min(array_position(CAST(:severity AS text[]), status::text)) AS rank,
