@@ -9,6 +9,7 @@ real text in the embedded CJK font.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypedDict
@@ -279,6 +280,26 @@ class Page:
         p = self.c.beginPath()
         p.rect(box.x, box.y, box.w, box.h)
         self.c.clipPath(p, stroke=0, fill=0)
+
+
+# A printed line breaks between CJK characters anywhere (Han and Kana; spaces too) and keeps Latin and
+# Hangul words whole, with the punctuation that belongs to them.
+_TOKEN = re.compile(r"[0-9A-Za-z\u00c0-\u024f\uac00-\ud7af.,;:%°()'’\-/+≥!?]+ ?|\s|.")
+
+
+def wrap(page: Page, text: str, size: float, width: float) -> list[str]:
+    """``text`` broken into lines no wider than ``width`` (see ``_TOKEN`` for where it may break)."""
+    lines: list[str] = []
+    line = ""
+    for token in _TOKEN.findall(text):
+        if page.width(line + token, size) <= width or not line:
+            line += token
+        else:
+            lines.append(line.rstrip())
+            line = token.lstrip()
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
 
 
 def draw_basemap(page: Page, view: MapView, layers: BasemapLayers, k: float) -> None:

@@ -9,7 +9,6 @@ isolation day for the daily temperature. Text stays text (embedded CJK TrueType 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from reportlab.pdfgen.canvas import Canvas as RLCanvas
 from geo.contacts import Contact
 from geo.loops.guide import GUIDE_FIELDS, GuideStep, IsolatedHousehold
 from geo.vocab import CHAIN_LEVELS, term
-from layers.atlas.draw import Page
+from layers.atlas.draw import Page, wrap
 from layers.atlas.fonts import cjk_font
 from layers.atlas.layout import MM, PAPERS, Box
 from layers.style import PRINT
@@ -39,7 +38,6 @@ STATE_WORDS = {
     "none": "未建事项 no item",
 }
 DAYS_SHOWN = 14
-_TOKEN = re.compile(r"[A-Za-z0-9.,;:%°()'’\-/+≥]+ ?|\s|.")
 
 
 @dataclass(frozen=True)
@@ -48,22 +46,6 @@ class GuidePage:
 
     household: IsolatedHousehold
     contacts: Sequence[Contact]
-
-
-def wrap(page: Page, text: str, size: float, width: float) -> list[str]:
-    """``text`` broken into lines no wider than ``width``: between Chinese characters anywhere, Latin
-    words kept whole."""
-    lines: list[str] = []
-    line = ""
-    for token in _TOKEN.findall(text):
-        if page.width(line + token, size) <= width or not line:
-            line += token
-        else:
-            lines.append(line.rstrip())
-            line = token.lstrip()
-    if line.strip():
-        lines.append(line.rstrip())
-    return lines
 
 
 def write_isolation_guide(

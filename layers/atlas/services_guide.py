@@ -11,7 +11,6 @@ and Latin) is embedded as a subset. The notices shrink together until they fit t
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from geo.services.languages import chinese_name, own_name
 from geo.services.notices import Notices, load_notices
 from geo.services.read import CompoundGuide, compound_guide
 from geo.settings import ServiceSettings
-from layers.atlas.draw import MapView, Page, Projection, polygon_rings
+from layers.atlas.draw import MapView, Page, Projection, polygon_rings, wrap
 from layers.atlas.fonts import cjk_font
 from layers.atlas.layout import MM, PAPERS, Box
 from layers.style import (
@@ -44,23 +43,6 @@ TITLE = "涉外服务指引图"
 TITLE_EN = "Multilingual service guide"
 MAP_SHARE = 0.34  # of the page's height, for the map frame
 MIN_SIZE = 4.8  # the notices' smallest type (pt) before the sheet gives up shrinking
-# Words kept whole when lines break: Latin (with accents) and Hangul words; Han and Kana break anywhere.
-_TOKEN = re.compile(r"[0-9A-Za-z\u00c0-\u024f\uac00-\ud7af.,;:%°()'’\-/+≥!?]+ ?|\s|.")
-
-
-def wrap(page: Page, text: str, size: float, width: float) -> list[str]:
-    """``text`` in lines no wider than ``width``."""
-    lines: list[str] = []
-    line = ""
-    for token in _TOKEN.findall(text):
-        if page.width(line + token, size) <= width or not line:
-            line += token
-        else:
-            lines.append(line.rstrip())
-            line = token.lstrip()
-    if line.strip():
-        lines.append(line.rstrip())
-    return lines
 
 
 def languages_of(guide: CompoundGuide) -> list[str]:
