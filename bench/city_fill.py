@@ -61,7 +61,13 @@ ORDER BY id, k
 
 def fill(url: str, *, seed: int) -> tuple[int, int]:
     """Households and their status history for every building of ``url``; (households, status rows).
-    Then ``VACUUM ANALYZE``, as autovacuum would after such a load."""
+
+    The rows are written with SQL, so the precomputed overviews are settled here, in the same
+    transaction, as ``battlemap load`` does at the end of a load (``geo.status.overview.settle``);
+    without it every reader would take the live path. Then ``VACUUM ANALYZE``, as autovacuum would
+    after such a load."""
+    from geo.status.overview import settle
+
     engine = create_engine(url)
     try:
         with engine.begin() as conn:
@@ -69,6 +75,7 @@ def fill(url: str, *, seed: int) -> tuple[int, int]:
             rows = conn.execute(
                 text(_HISTORY), {"seed": str(seed), "first": FIRST_DAY, "share": SHARE_WITH_HISTORY}
             ).rowcount
+            settle(conn)
         with engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
     finally:

@@ -1,4 +1,5 @@
-"""``battlemap db init|status|role create``: the schema, and the role the app connects as."""
+"""``battlemap db init|status|overview|role create|replica create``: the schema, the precomputed
+overviews, the role the app connects as, and standbys."""
 
 from __future__ import annotations
 
@@ -37,6 +38,22 @@ def status() -> None:
     with engine.connect() as conn:
         current = schema.current_revision(conn)
     click.echo(f"postgis {version}; schema revision {current or 'none'} (newest {schema.head_revision()})")
+
+
+@db.command("overview")
+@click.option("--rebuild", is_flag=True, help="Recompute every building's figures from the history.")
+def overview(rebuild: bool) -> None:
+    """Bring the precomputed status overviews up to date after writes made outside ``battlemap load``.
+
+    Loads settle the overviews themselves; a table written with SQL (a restore, another tool) leaves
+    its buildings pending, and until they are settled every map and KPI reads the live, slower path.
+    """
+    from geo.status.overview import rebuild as rebuild_all
+    from geo.status.overview import settle
+
+    with context.engine(create=False).begin() as conn:
+        settled = rebuild_all(conn) if rebuild else settle(conn)
+    click.echo(f"overviews up to date: {settled:,} buildings {'recomputed' if rebuild else 'settled'}")
 
 
 @db.group("role")
