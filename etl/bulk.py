@@ -25,7 +25,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection, Row, text
 
-from etl.staging import Derived, numbered, quote, refresh_derived, write_order
+from etl.staging import Derived, quote, refresh_derived, reserve_ids, write_order
 from geo.settings import EtlSettings
 
 
@@ -62,7 +62,7 @@ def store(
     The same rule as ``etl.staging.upsert``: a row whose values are all unchanged is not
     touched; derived columns do not make a row count as changed but are brought up to date.
     New rows are written along the curve with ``spatial_order``, else in the order of the stage;
-    their ids follow the file either way (``etl.staging.numbered``).
+    their ids follow the file either way (``etl.staging.reserve_ids``).
     """
     targets = list(columns) + (["geom"] if geometry_sql else [])
     extra = list(derived.columns) if derived else []
@@ -75,15 +75,20 @@ def store(
         existed = bool(conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {quote(table)})")).scalar_one())
         updated = _update_changed(conn, table, rows, targets, extra, values, source=source) if existed else 0
         written = ", ".join(quote(c) for c in targets + extra)
-        order = (write_order(geometry_sql) if spatial_order else "") or "ORDER BY s.row_no"
+        # Along the curve, ids are given in file order (reserve_ids); in file order, the default does it.
+        order, ids = "ORDER BY s.row_no", ("", "")
+        params: dict[str, object] = {"source": source}
+        if spatial_order and geometry_sql:
+            order, ids = write_order(geometry_sql), (", id", ", :base + s.row_no")
+            params["base"] = reserve_ids(conn, stage, table)
         inserted = conn.execute(
             text(f"""
-            INSERT INTO {quote(table)} ({written}, source, source_id, id)
-            SELECT {", ".join(values)}, :source, s.source_id, s.new_id
-            FROM {numbered(stage, table, new_only=True)}{joined}
+            INSERT INTO {quote(table)} ({written}, source, source_id{ids[0]})
+            SELECT {", ".join(values)}, :source, s.source_id{ids[1]} FROM {rows}
+            WHERE NOT EXISTS (SELECT 1 FROM {quote(table)} t WHERE t.source_id = s.source_id)
             {order}
         """),
-            {"source": source},
+            params,
         ).rowcount
         if derived and extra and existed:
             refresh_derived(conn, stage, table, derived)

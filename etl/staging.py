@@ -57,21 +57,35 @@ def write_order(geometry_sql: str | None) -> str:
     return "ORDER BY s.curve" if geometry_sql else ""
 
 
-def numbered(stage: str, table: str, *, new_only: bool = False) -> str:
+def numbered(stage: str, table: str) -> str:
     """The staged rows as ``s``, each with the next id of ``table`` in file order (``s.new_id``).
 
     Ids follow the file, as they did before loads wrote along the curve, so a building's id
     still says where it came in the file while the heap follows the map (``write_order``).
-    Postgres evaluates the volatile ``nextval`` after the inner sort. ``new_only`` skips the rows
-    whose ``source_id`` is stored (the bulk path's insert), so they take no id.
+    Postgres evaluates the volatile ``nextval`` after the inner sort. The bulk path, which holds
+    the table alone, reserves a block instead (``reserve_ids``).
     """
     sequence = f"pg_get_serial_sequence('{quote(table)}', 'id')"
-    known = (
-        f"WHERE NOT EXISTS (SELECT 1 FROM {quote(table)} t WHERE t.source_id = s.source_id)"
-        if new_only
-        else ""
+    return f"(SELECT s.*, nextval({sequence}) AS new_id FROM {quote(stage)} s ORDER BY s.row_no) s"
+
+
+def reserve_ids(conn: Connection, stage: str, table: str) -> int:
+    """Reserve one id of ``table`` per staged row number; a row's id is the result plus its ``row_no``.
+
+    Only for a writer that holds ``table`` exclusively (the bulk path, whose dropped indexes lock
+    it): nobody else can draw from the sequence between the ``nextval`` and the ``setval``. Ids
+    follow the file (see ``numbered``) without a per-row ``nextval`` or a sort; rows that turn out
+    to be stored already leave gaps, as serial ids may.
+    """
+    sequence = f"pg_get_serial_sequence('{quote(table)}', 'id')"
+    return int(
+        conn.execute(
+            text(f"""
+            SELECT setval({sequence}, nextval({sequence}) + m.n - 1) - m.n
+            FROM (SELECT greatest(coalesce(max(row_no), 0), 1) AS n FROM {quote(stage)}) m
+        """)
+        ).scalar_one()
     )
-    return f"(SELECT s.*, nextval({sequence}) AS new_id FROM {quote(stage)} s {known} ORDER BY s.row_no) s"
 
 
 def label_point(geometry_sql: str) -> str:

@@ -153,8 +153,10 @@ def test_reloading_keeps_rows_in_place_and_order(gridded: Connection, path: str)
     frame = _footprints()
     first = _load(conn, frame, PATHS[path])
     assert first.inserted == N
-    # A fresh load writes its buildings exactly in curve order.
+    # A fresh load writes its buildings exactly in curve order, and numbers them in file order.
     assert _order_correlation(conn) == pytest.approx(1.0)
+    by_id = conn.execute(text("SELECT source_id FROM buildings ORDER BY id")).scalars().all()
+    assert by_id == [str(s) for s in frame["id"]]
     rows = conn.execute(text("SELECT ctid, b::text FROM buildings b ORDER BY id")).all()
 
     again = _load(conn, frame, PATHS[path])
