@@ -34,6 +34,17 @@ BRIEF_PATH = "/print/brief.pdf"
 GUIDE_PATH = "/print/isolation-guide.pdf"
 
 
+def pdf_attachment(body: bytes, name: str, headers: dict[str, int]) -> flask.Response:
+    """A printed PDF as a download named ``name``, never cached (it may hold a scope's data), with
+    ``headers`` (its page count, e.g. ``X-Atlas-Pages``) for scripts that check it."""
+    response = flask.Response(body, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    for header, value in headers.items():
+        response.headers[header] = str(value)
+    return response
+
+
 def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
     """Add ``GET /print/atlas.pdf`` to ``server`` (errors go through the app's BattlemapError handler)."""
 
@@ -62,11 +73,7 @@ def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
             path = Path(tmp) / name  # the audit row names the file the user receives
             layouts = print_atlas(engine, request, path, actor=found.actor(client_ip()), scope=found.scope)
             body = path.read_bytes()
-        response = flask.Response(body, mimetype="application/pdf")
-        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-        response.headers["X-Atlas-Pages"] = str(len(layouts))
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        return pdf_attachment(body, name, {"X-Atlas-Pages": len(layouts)})
 
     def brief() -> flask.Response:
         args = flask.request.args
@@ -86,11 +93,7 @@ def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
                 engine, request, path, actor=found.actor(client_ip()), scope=found.scope, flows=settings.flows
             )
             body = path.read_bytes()
-        response = flask.Response(body, mimetype="application/pdf")
-        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-        response.headers["X-Brief-Pages"] = str(pages)
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        return pdf_attachment(body, name, {"X-Brief-Pages": pages})
 
     server.add_url_rule(ATLAS_PATH, "print_atlas", atlas, methods=["GET"])
 
@@ -122,11 +125,7 @@ def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
                 engine, request, path, actor=found.actor(client_ip()), scope=found.scope
             )
             body = path.read_bytes()
-        response = flask.Response(body, mimetype="application/pdf")
-        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-        response.headers["X-Guide-Pages"] = str(pages)
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        return pdf_attachment(body, name, {"X-Guide-Pages": pages})
 
     server.add_url_rule(BRIEF_PATH, "print_brief", brief, methods=["GET"])
     server.add_url_rule(GUIDE_PATH, "print_isolation_guide", isolation_guide, methods=["GET"])

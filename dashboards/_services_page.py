@@ -24,7 +24,7 @@ from geo.db import read_connection
 from geo.errors import BattlemapError
 from geo.services.languages import chinese_name, own_name
 from geo.services.notices import Notices, load_notices
-from geo.services.read import CompoundServices, ServicePoint, compound_services, foreign_summary
+from geo.services.read import CompoundServices, ServicePoint, services_overview
 from geo.vocab import PLACE_KINDS, term
 from layers.style import INTERNATIONAL_SWATCH, REGISTRATION_SWATCH, SERVICE_POINT_SWATCH, SERVICE_SWATCHES
 
@@ -42,13 +42,13 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
     scope = current_scope()
     try:
         with read_connection(context.engine) as conn:
-            compounds = compound_services(conn, settings=settings, scope=scope)
-            summary = foreign_summary(conn, settings=settings, scope=scope)
+            overview = services_overview(conn, settings=settings, scope=scope)
             version = loaded.data_state(conn).version
             simulated = loaded.shows_simulated(conn, [LAYER])
     except BattlemapError as exc:
         return unavailable_page(map_header("/services", lang, layers), exc, lang, page_id=PAGE)
     header = map_header("/services", lang, layers, simulated=simulated)
+    compounds = overview.compounds
     spec = _map.map_spec(
         MAP,
         overlay=layers.get("buildings"),  # the footprints for orientation, the service layer on top
@@ -75,9 +75,9 @@ def layout(lang: str | None = None, **_query: object) -> html.Div:
             header,
             html.Div(
                 [
-                    _kpi(t("sv_intl_compounds", lang), summary["international"], "international"),
-                    _kpi(t("sv_foreign_compounds", lang), summary["compounds_with_foreign"], "with_foreign"),
-                    _kpi(t("sv_foreign_households", lang), summary["foreign_households"], "foreign"),
+                    _kpi(t("sv_intl_compounds", lang), overview.international, "international"),
+                    _kpi(t("sv_foreign_compounds", lang), overview.compounds_with_foreign, "with_foreign"),
+                    _kpi(t("sv_foreign_households", lang), overview.foreign_households, "foreign"),
                     _kpi(t("sv_points", lang), points, "points"),
                 ],
                 className="bm-kpis",

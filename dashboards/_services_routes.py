@@ -12,6 +12,7 @@ import flask
 from sqlalchemy import Engine
 
 from dashboards._auth import client_ip, current_principal
+from dashboards._print_routes import pdf_attachment
 from geo.errors import InvalidParameter
 from geo.settings import Settings
 from layers.atlas.services_guide import print_service_guide
@@ -48,10 +49,6 @@ def register(server: flask.Flask, engine: Engine, settings: Settings) -> None:
                 scope=found.scope,
             )
             body = path.read_bytes()
-        response = flask.Response(body, mimetype="application/pdf")
-        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-        response.headers["X-Guide-Pages"] = str(pages)
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        return pdf_attachment(body, name, {"X-Guide-Pages": pages})
 
     server.add_url_rule(GUIDE_PATH, "print_service_guide", service_guide, methods=["GET"])

@@ -63,6 +63,13 @@ class CompoundServices:
         return tuple(dict.fromkeys(code for p in self.points for code in p.languages))
 
 
+# The places the guide shows (alias ``p``): every service point, and the registration points that name
+# languages (one without is a plain step of the flows map's inside path).
+SERVICE_POINTS = (
+    "(p.kind = 'service_point' OR (p.kind = 'registration_point' AND cardinality(p.languages) > 0))"
+)
+
+
 def service_points(
     conn: Connection, *, scope: Scope = UNRESTRICTED, compound_id: int | None = None
 ) -> list[ServicePoint]:
@@ -72,8 +79,8 @@ def service_points(
         SELECT p.id, p.kind, p.name, coalesce(p.languages, '{{}}'), p.opening_hours, p.compound_id,
                ST_X(p.geom), ST_Y(p.geom)
         FROM places p
-        WHERE (p.kind = 'service_point' OR (p.kind = 'registration_point' AND cardinality(p.languages) > 0))
-          AND {scope.covers("p.geom")} AND (CAST(:compound AS integer) IS NULL OR p.compound_id = :compound)
+        WHERE {SERVICE_POINTS} AND {scope.covers("p.geom")}
+          AND (CAST(:compound AS integer) IS NULL OR p.compound_id = :compound)
         ORDER BY p.compound_id NULLS LAST, p.kind, p.name, p.id"""),
         scope.params | {"compound": compound_id},
     ).all()
@@ -93,7 +100,9 @@ _COUNTS = """
 """
 
 
-def _counts(scope: Scope, compound: str) -> str:
+def compound_counts_sql(scope: Scope, compound: str) -> str:
+    """Households and foreign-national flags per compound of ``scope`` matching ``compound`` (SQL on
+    ``c``), with the international flag: the one query of the page, the guide and the tiles."""
     return _COUNTS.format(scope=scope.buildings("b"), compound=compound, international=INTERNATIONAL_SQL)
 
 
@@ -101,32 +110,55 @@ def _params(scope: Scope, settings: ServiceSettings) -> dict[str, object]:
     return dict(scope.params) | {"share": settings.international_share}
 
 
+@dataclass(frozen=True)
+class ServicesOverview:
+    """The page's content: the compounds it lists (``compounds``) and the counts of its head."""
+
+    compounds: list[CompoundServices]
+    compounds_with_foreign: int
+    international: int
+    foreign_households: int
+
+
+def services_overview(
+    conn: Connection, *, settings: ServiceSettings, scope: Scope = UNRESTRICTED
+) -> ServicesOverview:
+    """The international compounds of ``scope`` and the compounds holding a service point (the
+    international ones first, most foreign-national households first), and the head's counts:
+    compounds with any foreign-national household, international ones, foreign-national households."""
+    points = service_points(conn, scope=scope)
+    with_points = {p.compound_id for p in points if p.compound_id is not None}
+    rows = conn.execute(text(compound_counts_sql(scope, "true")), _params(scope, settings)).all()
+    found = [
+        CompoundServices(int(cid), name, int(households), int(foreign), international,
+                         [p for p in points if p.compound_id == cid])
+        for cid, name, households, foreign, international in rows
+        if international or cid in with_points
+    ]  # fmt: skip
+    return ServicesOverview(
+        sorted(found, key=lambda c: (not c.international, -c.foreign, c.name or "", c.id)),
+        compounds_with_foreign=sum(1 for r in rows if r.foreign_households),
+        international=sum(1 for r in rows if r.international),
+        foreign_households=sum(int(r.foreign_households) for r in rows),
+    )
+
+
 def compound_services(
     conn: Connection, *, settings: ServiceSettings, scope: Scope = UNRESTRICTED
 ) -> list[CompoundServices]:
-    """The international compounds of ``scope`` and the compounds holding a service point, the
-    international ones first, most foreign-national households first."""
-    points = service_points(conn, scope=scope)
-    with_points = {p.compound_id for p in points if p.compound_id is not None}
-    rows = conn.execute(text(_counts(scope, "true")), _params(scope, settings)).all()
-    found = []
-    for cid, name, households, foreign, international in rows:
-        if international or cid in with_points:
-            own = [p for p in points if p.compound_id == cid]
-            found.append(CompoundServices(int(cid), name, int(households), int(foreign), international, own))
-    return sorted(found, key=lambda c: (not c.international, -c.foreign, c.name or "", c.id))
+    """The compounds of ``services_overview``."""
+    return services_overview(conn, settings=settings, scope=scope).compounds
 
 
 def foreign_summary(
     conn: Connection, *, settings: ServiceSettings, scope: Scope = UNRESTRICTED
 ) -> dict[str, int]:
-    """Counts for the page's head: compounds with any foreign-national household, international ones,
-    and foreign-national households in all."""
-    rows = conn.execute(text(_counts(scope, "true")), _params(scope, settings)).all()
+    """The head's counts of ``services_overview``."""
+    found = services_overview(conn, settings=settings, scope=scope)
     return {
-        "compounds_with_foreign": sum(1 for r in rows if r.foreign_households),
-        "international": sum(1 for r in rows if r.international),
-        "foreign_households": sum(int(r.foreign_households) for r in rows),
+        "compounds_with_foreign": found.compounds_with_foreign,
+        "international": found.international,
+        "foreign_households": found.foreign_households,
     }
 
 
@@ -151,7 +183,7 @@ def compound_guide(
         no such compound in ``scope``, or it has no households.
     """
     row = conn.execute(
-        text(_counts(scope, "c.id = :cid")), _params(scope, settings) | {"cid": compound_id}
+        text(compound_counts_sql(scope, "c.id = :cid")), _params(scope, settings) | {"cid": compound_id}
     ).first()
     if row is None:
         raise NotFound(f"compound {compound_id}: no such compound with households in your area")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from geo.scope import UNRESTRICTED, Scope
-from geo.services.read import INTERNATIONAL_SQL
+from geo.services.read import SERVICE_POINTS, compound_counts_sql
 from geo.tiles import IN_TILE, MVT_GEOM, TileAddress, render_tile
 
 COMPOUNDS_LAYER, POINTS_LAYER = "compounds", "points"
@@ -19,13 +19,7 @@ COMPOUNDS_LAYER, POINTS_LAYER = "compounds", "points"
 def services_tile(conn: Connection, addr: TileAddress, *, share: float, scope: Scope = UNRESTRICTED) -> bytes:
     """One tile of both layers; ``share`` is ``ServiceSettings.international_share``."""
     sql = f"""
-    WITH c AS (
-        SELECT c.id, c.name, count(h.id)::int AS households,
-               (count(h.id) FILTER (WHERE h.foreign_national))::int AS foreign_households,
-               {INTERNATIONAL_SQL} AS international
-        FROM compounds c JOIN buildings b ON b.compound_id = c.id JOIN households h ON h.building_id = b.id
-        WHERE {IN_TILE.format(g="c.geom")} AND {scope.buildings("b")}
-        GROUP BY c.id, c.name
+    WITH c AS ({compound_counts_sql(scope, IN_TILE.format(g="c.geom"))}
     ), cg AS (
         SELECT c.id, c.name, c.households, c.foreign_households, c.international,
                {MVT_GEOM.format(g="k.geom")} AS geom
@@ -34,8 +28,7 @@ def services_tile(conn: Connection, addr: TileAddress, *, share: float, scope: S
         SELECT p.id, p.kind, p.name, array_to_string(p.languages, ',') AS languages, p.opening_hours,
                {MVT_GEOM.format(g="p.geom")} AS geom
         FROM places p
-        WHERE (p.kind = 'service_point' OR (p.kind = 'registration_point' AND cardinality(p.languages) > 0))
-          AND {IN_TILE.format(g="p.geom")} AND {scope.covers("p.geom")}
+        WHERE {SERVICE_POINTS} AND {IN_TILE.format(g="p.geom")} AND {scope.covers("p.geom")}
     )
     SELECT (SELECT coalesce(ST_AsMVT(cg, '{COMPOUNDS_LAYER}', :extent, 'geom', 'id'), '')
             FROM cg WHERE geom IS NOT NULL)
